@@ -1,0 +1,69 @@
+// Errors of the model layer, as values. The model layer does not depend on CAF
+// (so it builds and tests fast); actors turn an llm::error into a caf::error at
+// their boundary (see messages/).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace codehive::llm {
+
+/// Every way a model call can fail. Retryable ones are marked.
+enum class errc {
+  unreachable = 1,      ///< connect refused / DNS / reset before a reply (retryable)
+  timeout,              ///< connect or whole-call timeout (retryable)
+  http_status,          ///< non-2xx; `http_status` and the server's `error` text set (429/5xx retryable)
+  budget_refused,       ///< refused locally: the run's token/cost budget would be exceeded
+  bad_json,             ///< reply (or its content) is not the JSON we asked for
+  schema_mismatch,      ///< JSON parsed but does not validate against the requested schema
+  context_overflow,     ///< prompt estimated larger than the model's configured context window
+  empty_answer,         ///< server answered 2xx with no content
+  truncated,            ///< stream ended before `done` / finish_reason
+  model_missing,        ///< health check: server up, model not pulled / not served
+  bad_config,           ///< malformed model spec or configuration
+  cancelled,            ///< the caller cancelled / the loop shut down
+};
+
+/// Stable lower-case name, used in logs, the ledger and tests ("timeout", ...).
+const char* to_string(errc e) noexcept;
+
+struct error {
+  errc code = errc::unreachable;
+  std::string message;        ///< human-readable, says what to do where it can
+  int http_status = 0;        ///< for errc::http_status
+  int retry_after_ms = -1;    ///< from a Retry-After header, when the server sent one
+  int attempts = 1;           ///< how many tries were made before giving up
+
+  /// True for failures worth another try at the transport level.
+  bool retryable() const noexcept;
+  std::string describe() const;  ///< "<code>: <message>" (+ " (HTTP n)")
+};
+
+/// Minimal expected<T, error> (std::expected is C++23).
+template <class T>
+class result {
+ public:
+  result(T value) : v_(std::move(value)) {}
+  result(error e) : v_(std::move(e)) {}
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const error& err() const& { return std::get<1>(v_); }
+  error&& err() && { return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, error> v_;
+};
+
+struct unit {};
+using status = result<unit>;
+
+}  // namespace codehive::llm

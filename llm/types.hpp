@@ -1,0 +1,80 @@
+// Plain data of a model call: what goes in, what comes out, what it cost.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codehive::llm {
+
+enum class api { ollama, openai };
+
+/// A parsed model SPEC: `ollama://host:port/model` or
+/// `openai://host:port/v1/model` (`openai+https://` for TLS). See model_spec.hpp.
+struct model_spec {
+  api kind = api::ollama;
+  std::string base_url;   ///< "http://host:port" (ollama) or "http://host:port/v1" (openai)
+  std::string model;      ///< "qwen2.5-coder:7b", "gpt-4o-mini"
+};
+
+/// Per-endpoint settings (from config; defaults are sane for a laptop).
+struct endpoint_config {
+  model_spec spec;
+  std::string api_key_env;          ///< name of the env var holding the key (openai); never logged
+  int context_tokens = 8192;        ///< the model's configured context window (num_ctx)
+  int max_in_flight = 4;            ///< requests in flight to this endpoint at once
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds call_timeout{120000};
+  int max_retries = 3;              ///< transport retries (conn errors, 429, 5xx)
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_max{8000};
+  double price_prompt_per_mtok = 0;      ///< USD per million prompt tokens (0 = free/unknown)
+  double price_completion_per_mtok = 0;  ///< USD per million completion tokens
+};
+
+struct chat_message {
+  std::string role;     ///< "system" | "user" | "assistant"
+  std::string content;
+};
+
+/// One chat call. `role` and `path` become the X-Codehive-Role / X-Codehive-Path headers.
+struct chat_request {
+  std::string role;                 ///< planner|coder|reviewer|fixer|summarizer
+  std::string path;                 ///< file concerned, empty if none
+  std::vector<chat_message> messages;
+  std::optional<std::string> json_schema;  ///< JSON Schema text: ask for structured output
+  std::string schema_name = "answer";      ///< name for OpenAI's json_schema.name
+  std::optional<double> temperature;
+  std::optional<int> max_tokens;     ///< num_predict / max_tokens
+  std::optional<int> seed;
+  bool stream = false;               ///< use streaming (NDJSON / SSE) and assemble
+  std::optional<std::chrono::milliseconds> timeout;  ///< overrides endpoint call_timeout
+};
+
+/// What one call cost. Filled for successes and, where known, failures.
+struct usage {
+  std::string role;
+  std::string model;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::chrono::milliseconds latency{0};
+  double tokens_per_s = 0;   ///< completion tokens / generation time (server's figure if given)
+  double cost_usd = 0;       ///< from the endpoint's price table; 0 when unpriced
+  int attempts = 1;
+};
+
+struct chat_response {
+  std::string content;       ///< the assistant message text (assembled if streamed)
+  std::string finish_reason; ///< "stop", "length", ... ("" if unknown)
+  usage use;
+};
+
+struct health_report {
+  bool reachable = false;
+  bool model_present = false;
+  std::vector<std::string> models;  ///< what the server says it serves
+};
+
+}  // namespace codehive::llm

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# README's test command: set up, build, run every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+cd "${BUILD_DIR:-build}"
+ctest --output-on-failure -j "${JOBS:-2}" --timeout 600
