@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,17 @@ struct model_spec {
   std::string model;      ///< "qwen2.5-coder:7b", "gpt-4o-mini"
 };
 
+struct chat_request;
+enum class errc;
+
+/// Asked before every chat call with the request and its estimated prompt
+/// tokens; false refuses the call with errc::budget_refused (no traffic).
+using budget_gate = std::function<bool(const chat_request&, std::int64_t estimated_prompt_tokens)>;
+
+struct usage;
+/// Told about every finished chat call (success: nullopt), e.g. usage_ledger::observer().
+using usage_observer = std::function<void(const usage&, std::optional<errc>)>;
+
 /// Per-endpoint settings (from config; defaults are sane for a laptop).
 struct endpoint_config {
   model_spec spec;
@@ -32,6 +44,8 @@ struct endpoint_config {
   std::chrono::milliseconds backoff_max{8000};
   double price_prompt_per_mtok = 0;      ///< USD per million prompt tokens (0 = free/unknown)
   double price_completion_per_mtok = 0;  ///< USD per million completion tokens
+  budget_gate gate;                 ///< optional; empty = no budget check
+  usage_observer on_usage;          ///< optional; runs on the loop thread
 };
 
 struct chat_message {

@@ -1,0 +1,25 @@
+// The run's exports, generated_files/{tasks,code_review,file_tracker,status}.json,
+// rendered from the run state. Keys of the first three stay compatible with
+// the earlier JavaScript proof of concept. No CAF, no I/O (the file tracker
+// writes them).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/run_state.hpp"
+
+namespace codehive {
+
+std::string tasks_json(const run_state& run);
+std::string code_review_json(const run_state& run);
+std::string file_tracker_json(const run_state& run);
+std::string status_json(const run_state& run, std::int64_t now_ms);
+
+/// All four as (name, content) pairs.
+std::vector<msg::export_file> render_exports(const run_state& run, std::int64_t now_ms);
+
+/// "2026-11-21T16:04:05.123Z"
+std::string iso8601_utc(std::int64_t epoch_ms);
+
+}  // namespace codehive

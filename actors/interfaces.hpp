@@ -1,0 +1,78 @@
+// Every actor interface of codehive, in one place. Handles are typed: a
+// message an actor does not declare here does not compile at the sender.
+// Internal handlers (llm_reply, deadline) are listed too because the HTTP
+// loop's callback and delayed_send reach the actor through this handle.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/type_ids.hpp"
+
+namespace codehive {
+
+/// Progress sink (the CLI's status line / log). Fire-and-forget.
+using progress_actor = caf::typed_actor<
+  // Something happened in the run; print or record it.
+  caf::reacts_to<msg::progress_event>>;
+
+/// Coder: one file task in, one edit out. Stateless between tasks.
+using coder_actor = caf::typed_actor<
+  // Ask the model for the file described by the request; re-asks with the
+  // reason on an unparsable or unappliable answer; replies with the edit or
+  // an error (ec::bad_answer after the attempts, ec::model_* on transport).
+  caf::replies_to<msg::code_request>::with<msg::file_edit>,
+  // Internal: a model answer, sent from the HTTP loop's thread.
+  caf::reacts_to<msg::llm_reply>>;
+
+/// Fixer: one review issue in, one edit out.
+using fixer_actor = caf::typed_actor<
+  // Ask the model to fix the issue in the request's file; same retry rules
+  // as the coder.
+  caf::replies_to<msg::fix_request>::with<msg::file_edit>,
+  // Internal: a model answer.
+  caf::reacts_to<msg::llm_reply>>;
+
+/// Reviewer: changed files plus findings in, issues out.
+using reviewer_actor = caf::typed_actor<
+  // Ask the large model to review; empty issue list means clean.
+  caf::replies_to<msg::review_request>::with<msg::review_result>,
+  // Internal: a model answer.
+  caf::reacts_to<msg::llm_reply>>;
+
+/// Validator: runs the workspace checks on the output folder (detached: it
+/// blocks on subprocesses).
+using validator_actor = caf::typed_actor<
+  // Check these files (empty: every file) and report findings.
+  caf::replies_to<atom::validate, std::vector<std::string>>::with<msg::validation_report>>;
+
+/// File tracker: the only writer of the output folder (detached: disk I/O).
+using file_tracker_actor = caf::typed_actor<
+  // Apply an edit (or deletion) atomically; replies with the file's record.
+  caf::replies_to<msg::file_edit>::with<msg::applied_file>,
+  // All file records (existing files found at start included).
+  caf::replies_to<atom::list>::with<std::vector<msg::applied_file>>,
+  // Current content and summary of these files (absent: has_content=false).
+  caf::replies_to<atom::read, std::vector<std::string>>::with<std::vector<msg::context_file>>,
+  // Wait until pending summaries are in, then reply with all records.
+  caf::replies_to<atom::flush>::with<std::vector<msg::applied_file>>,
+  // Model usage of the summarizer so far.
+  caf::replies_to<atom::usage>::with<msg::usage>,
+  // Write generated_files/<name> for each export file.
+  caf::replies_to<atom::exports, std::vector<msg::export_file>>::with<bool>,
+  // Internal: a summarizer answer.
+  caf::reacts_to<msg::llm_reply>>;
+
+/// Planner: supervises one run from request to result.
+using planner_actor = caf::typed_actor<
+  // Plan, code, validate, review, fix; replies when the run ends (any way).
+  caf::replies_to<msg::run_request>::with<msg::run_result>,
+  // Internal: a model answer (planning calls).
+  caf::reacts_to<msg::llm_reply>,
+  // Internal: the run's time budget is over.
+  caf::reacts_to<atom::deadline>>;
+
+}  // namespace codehive

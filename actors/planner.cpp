@@ -1,0 +1,872 @@
+// Planner: supervises one run. Asks the large model for a plan (re-asking with
+// the reason when the plan is unusable), keeps the task graph, hands ready
+// tasks to free coders (longest remaining path first), retries failed tasks on
+// another coder and escalates to the large model, then runs validate -> review
+// -> fix rounds until clean, the round limit, or a stuck issue. Stops on the
+// token/cost/time budget. All run state lives in state.run (run_state.hpp).
+#include <chrono>
+#include <deque>
+#include <map>
+#include <set>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/answers.hpp"
+#include "actors/exports.hpp"
+#include "actors/prompts.hpp"
+#include "actors/run_state.hpp"
+#include "actors/settings.hpp"
+#include "actors/spawn.hpp"
+#include "llm/client.hpp"
+#include "messages/error.hpp"
+#include "workspace/path_rules.hpp"
+
+namespace codehive {
+
+namespace {
+
+constexpr int escalation_worker = -2;
+
+struct fix_item {
+  msg::review_issue issue;
+  std::string fix_id;
+};
+
+struct planner_state {
+  static inline const char* name = "planner";
+  client_ptr large;
+  settings_ptr settings;
+  planner_team team;
+  run_state run;
+  caf::typed_response_promise<msg::run_result> rp;
+  bool active = false;
+  bool stopping = false;
+  std::uint64_t next_call = 1;
+  std::uint64_t plan_call = 0;
+  std::vector<bool> coder_busy;
+  std::vector<bool> fixer_busy;
+  int tasks_in_flight = 0;
+  int escalations_in_flight = 0;
+  std::map<std::string, std::deque<fix_item>> fix_queue;  // per file: one fix at a time
+  std::set<std::string> fixing_files;
+  int fixes_in_flight = 0;
+  int fix_counter = 0;
+};
+
+using self_ptr = planner_actor::stateful_pointer<planner_state>;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+void finish(self_ptr self, std::string state, int exit_code, std::string message);
+
+void progress(self_ptr self, std::string kind, std::string task_id = {}, std::string path = {},
+              std::string detail = {}) {
+  auto& st = self->state;
+  if (!st.team.progress)
+    return;
+  msg::progress_event ev;
+  ev.run_id = st.run.run_id;
+  ev.kind = std::move(kind);
+  ev.task_id = std::move(task_id);
+  ev.path = std::move(path);
+  ev.detail = std::move(detail);
+  if (st.run.graph) {
+    ev.tasks_done = st.run.graph->count(task_state::done);
+    ev.tasks_total = static_cast<std::int32_t>(st.run.graph->size());
+  }
+  for (bool b : st.coder_busy)
+    ev.coders_busy += b ? 1 : 0;
+  ev.coders_busy += st.escalations_in_flight;
+  ev.round = st.run.round;
+  ev.tokens = st.run.total_tokens();
+  ev.cost_usd = st.run.total_cost();
+  ev.elapsed_ms = now_ms() - st.run.started_ms;
+  self->send(st.team.progress, std::move(ev));
+}
+
+void write_exports(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.team.tracker, caf::infinite, atom::exports_v, render_exports(st.run, now_ms()))
+    .then([](bool) {}, [](caf::error&) {});
+}
+
+/// Adds usage; false (and the run finishing) when a budget is exceeded.
+bool account(self_ptr self, const std::string& role, const msg::usage& u) {
+  auto& st = self->state;
+  if (u.calls > 0 || u.prompt_tokens > 0 || u.completion_tokens > 0) {
+    auto& total = st.run.usage_by_role[role];
+    add_usage(total, u);
+    total.role = role;
+  }
+  if (st.stopping)
+    return false;
+  const auto& b = st.run.limits;
+  auto tokens = st.run.total_tokens();
+  if (b.max_tokens > 0 && tokens > b.max_tokens) {
+    finish(self, "budget", 4,
+           "token budget exceeded: " + std::to_string(tokens) + " tokens used, limit "
+             + std::to_string(b.max_tokens));
+    return false;
+  }
+  auto cost = st.run.total_cost();
+  if (b.max_cost_usd > 0 && cost > b.max_cost_usd) {
+    finish(self, "budget", 4,
+           "cost budget exceeded: $" + std::to_string(cost) + " spent, limit $"
+             + std::to_string(b.max_cost_usd));
+    return false;
+  }
+  return true;
+}
+
+void remember(run_state& run, const msg::applied_file& f) {
+  for (auto& x : run.files) {
+    if (x.path == f.path) {
+      x = f;
+      return;
+    }
+  }
+  run.files.push_back(f);
+}
+
+bool transport_failure(const caf::error& err) {
+  return is(err, ec::model_unreachable) || is(err, ec::model_failed);
+}
+
+std::string why(const caf::error& err) {
+  auto r = reason_of(err);
+  return r.empty() ? describe(err) : r;
+}
+
+/// Related files: content first (in the order given) while it fits in the
+/// settings' budget, then one-line summaries of every other file we know of,
+/// planned files included, so the model names things consistently.
+std::vector<msg::context_file> build_context(const planner_state& st,
+                                             std::vector<msg::context_file> files,
+                                             const msg::context_file& target) {
+  std::vector<msg::context_file> out;
+  std::set<std::string> listed{target.path};
+  std::size_t budget = st.settings->context_chars;
+  budget = target.content.size() < budget ? budget - target.content.size() : 0;
+  for (auto& f : files) {
+    if (!listed.insert(f.path).second)
+      continue;
+    if (f.has_content && f.content.size() <= budget) {
+      budget -= f.content.size();
+    } else {
+      f.has_content = false;
+      f.content.clear();
+    }
+    out.push_back(std::move(f));
+  }
+  for (const auto& rec : st.run.files) {
+    if (rec.deleted || !listed.insert(rec.path).second)
+      continue;
+    out.push_back({rec.path, rec.summary, {}, false});
+  }
+  for (const auto& t : st.run.tasks) {
+    if (t.action == "delete" || !listed.insert(t.path).second)
+      continue;
+    out.push_back({t.path, "(planned) " + t.description, {}, false});
+  }
+  return out;
+}
+
+void add_unique(std::vector<std::string>& xs, const std::string& p) {
+  auto norm = ws::normalize_relative(p);
+  if (!norm)
+    return;
+  for (const auto& x : xs)
+    if (x == *norm)
+      return;
+  xs.push_back(*norm);
+}
+
+// -- planning -----------------------------------------------------------------
+
+void ask_plan(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  st.run.phase = "planning";
+  st.run.plan_attempts += 1;
+  auto id = st.next_call++;
+  st.plan_call = id;
+  spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", st.run.run_id,
+               st.large->config().spec.model, st.run.plan_attempts);
+  progress(self, "plan", {}, {}, "asking for a plan");
+  auto handle = caf::actor_cast<planner_actor>(self);
+  st.large->chat(plan_prompt(*st.settings, st.run.request, st.run.files, reason),
+                 [handle, id](llm::result<llm::chat_response> r) {
+                   caf::anon_send(handle, make_reply(id, "planner", std::move(r)));
+                 });
+}
+
+void dispatch(self_ptr self);
+
+void accept_plan(self_ptr self, std::vector<msg::file_task> tasks, task_graph graph) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    tasks[i].path = graph.at(i).spec.path;  // normalized
+  st.run.tasks = std::move(tasks);
+  st.run.graph = std::move(graph);
+  st.run.task_records.assign(st.run.tasks.size(), {});
+  st.run.phase = "coding";
+  spdlog::info("run={} task=plan planner: plan accepted: {} tasks", st.run.run_id,
+               st.run.tasks.size());
+  for (const auto& t : st.run.tasks)
+    spdlog::info("run={} task={} planned: {} {} (depends on: {})", st.run.run_id, t.id, t.action,
+                 t.path, t.depends_on.size());
+  progress(self, "plan", {}, {}, std::to_string(st.run.tasks.size()) + " tasks");
+  write_exports(self);
+  dispatch(self);
+}
+
+void on_plan_reply(self_ptr self, msg::llm_reply& r) {
+  auto& st = self->state;
+  st.plan_call = 0;
+  if (!account(self, "planner", r.use))
+    return;
+  std::string reason;
+  if (!r.ok) {
+    auto code = classify(r.error_code);
+    if (code != ec::bad_answer) {
+      finish(self, "model_failure", 3, "planner model failed: " + r.error_message);
+      return;
+    }
+    reason = r.error_message;
+  } else if (auto plan = parse_plan(r.content); !plan) {
+    reason = plan.error;
+  } else {
+    std::vector<task_spec> specs;
+    for (const auto& t : *plan.value)
+      specs.push_back({t.id, t.path, t.depends_on});
+    std::string err;
+    if (auto graph = task_graph::build(specs, err); graph) {
+      accept_plan(self, std::move(*plan.value), std::move(*graph));
+      return;
+    }
+    reason = err;
+  }
+  spdlog::warn("run={} task=plan planner: plan refused: {}", st.run.run_id, reason);
+  if (st.run.plan_attempts >= st.settings->plan_attempts) {
+    finish(self, "model_failure", 3,
+           "no usable plan after " + std::to_string(st.run.plan_attempts)
+             + " attempts; last problem: " + reason);
+    return;
+  }
+  ask_plan(self, "the plan was refused: " + reason);
+}
+
+// -- coding -------------------------------------------------------------------
+
+std::string worker_label(const planner_state& st, int worker) {
+  (void) st;
+  return worker == escalation_worker ? "large-model" : "coder-" + std::to_string(worker + 1);
+}
+
+void free_worker(planner_state& st, int worker) {
+  if (worker == escalation_worker)
+    st.escalations_in_flight -= 1;
+  else if (worker >= 0 && static_cast<std::size_t>(worker) < st.coder_busy.size())
+    st.coder_busy[worker] = false;
+  st.tasks_in_flight -= 1;
+}
+
+void task_failed(self_ptr self, std::size_t idx, int worker, const caf::error& err) {
+  auto& st = self->state;
+  free_worker(st, worker);
+  if (st.stopping)
+    return;
+  auto& rec = st.run.task_records[idx];
+  const auto& task = st.run.tasks[idx];
+  rec.last_error = why(err);
+  if (transport_failure(err)) {
+    finish(self, "model_failure", 3,
+           "model server failed on task " + task.id + " (" + task.path + "): " + rec.last_error);
+    return;
+  }
+  auto decision = st.run.graph->record_failure(idx, st.settings->retry);
+  spdlog::warn("run={} task={} {} failed on {}: {} -> {}", st.run.run_id, task.id, task.path,
+               rec.worker, rec.last_error, to_string(decision));
+  progress(self, decision == retry_decision::give_up ? "task_failed" : "task_retry", task.id,
+           task.path, rec.last_error);
+  if (decision == retry_decision::give_up)
+    rec.finished_ms = now_ms();
+  write_exports(self);
+  dispatch(self);
+}
+
+void task_done(self_ptr self, std::size_t idx, int worker, const msg::applied_file& f) {
+  auto& st = self->state;
+  free_worker(st, worker);
+  if (st.stopping)
+    return;
+  st.run.graph->mark_done(idx);
+  auto& rec = st.run.task_records[idx];
+  rec.finished_ms = now_ms();
+  remember(st.run, f);
+  st.run.changed_paths.insert(f.path);
+  const auto& task = st.run.tasks[idx];
+  spdlog::info("run={} task={} done: {} v{} by {} in {} ms", st.run.run_id, task.id, f.path,
+               f.version, rec.worker, rec.finished_ms - rec.started_ms);
+  progress(self, "task_done", task.id, task.path, f.summary);
+  write_exports(self);
+  dispatch(self);
+}
+
+void apply_edit(self_ptr self, std::size_t idx, int worker, msg::file_edit e) {
+  auto& st = self->state;
+  self->request(st.team.tracker, caf::infinite, std::move(e))
+    .then([self, idx, worker](msg::applied_file& f) { task_done(self, idx, worker, f); },
+          [self, idx, worker](caf::error& err) { task_failed(self, idx, worker, err); });
+}
+
+void start_task(self_ptr self, std::size_t idx, int worker) {
+  auto& st = self->state;
+  auto& graph = *st.run.graph;
+  graph.mark_running(idx, worker);
+  auto& rec = st.run.task_records[idx];
+  rec.attempts += 1;
+  if (rec.started_ms == 0)
+    rec.started_ms = now_ms();
+  rec.worker = worker_label(st, worker);
+  if (worker == escalation_worker)
+    st.escalations_in_flight += 1;
+  else
+    st.coder_busy[worker] = true;
+  st.tasks_in_flight += 1;
+  const auto& task = st.run.tasks[idx];
+  spdlog::info("run={} task={} start: {} {} on {} (attempt {})", st.run.run_id, task.id,
+               task.action, task.path, rec.worker, rec.attempts);
+  progress(self, "task_start", task.id, task.path, rec.worker);
+  if (task.action == "delete") {
+    msg::file_edit e;
+    e.run_id = st.run.run_id;
+    e.task_id = task.id;
+    e.path = task.path;
+    e.action = "delete";
+    apply_edit(self, idx, worker, std::move(e));
+    return;
+  }
+  std::vector<std::string> paths{task.path};
+  for (const auto& p : graph.dependency_paths(idx))
+    add_unique(paths, p);
+  for (const auto& p : task.context_paths)
+    add_unique(paths, p);
+  self->request(st.team.tracker, caf::infinite, atom::read_v, paths)
+    .then(
+      [self, idx, worker](std::vector<msg::context_file>& files) {
+        auto& st = self->state;
+        if (st.stopping) {
+          free_worker(st, worker);
+          return;
+        }
+        msg::code_request req;
+        req.run_id = st.run.run_id;
+        req.request = st.run.request;
+        req.task = st.run.tasks[idx];
+        req.target = files.front();
+        files.erase(files.begin());
+        req.context = build_context(st, std::move(files), req.target);
+        req.previous_error = st.run.task_records[idx].last_error;
+        auto coder = worker == escalation_worker ? st.team.escalation : st.team.coders[worker];
+        auto role = worker == escalation_worker ? "coder_escalated" : "coder";
+        self->request(coder, caf::infinite, std::move(req))
+          .then(
+            [self, idx, worker, role](msg::file_edit& e) {
+              if (!account(self, role, e.use)) {
+                free_worker(self->state, worker);
+                return;
+              }
+              apply_edit(self, idx, worker, std::move(e));
+            },
+            [self, idx, worker, role](caf::error& err) {
+              if (!account(self, role, usage_of(err))) {
+                free_worker(self->state, worker);
+                return;
+              }
+              task_failed(self, idx, worker, err);
+            });
+      },
+      [self, idx, worker](caf::error& err) { task_failed(self, idx, worker, err); });
+}
+
+void start_round(self_ptr self);
+
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || !st.run.graph)
+    return;
+  auto& graph = *st.run.graph;
+  bool again = true;
+  while (again) {
+    again = false;
+    for (auto idx : graph.ready()) {
+      const auto& task = st.run.tasks[idx];
+      if (task.type == "folder") {
+        // Folders appear with their files; nothing to ask a model.
+        graph.mark_done(idx);
+        st.run.task_records[idx].finished_ms = now_ms();
+        again = true;
+        continue;
+      }
+      const auto& node = graph.at(idx);
+      if (node.escalated) {
+        start_task(self, idx, escalation_worker);
+        continue;
+      }
+      int pick = -1;
+      for (std::size_t c = 0; c < st.coder_busy.size(); ++c) {
+        if (st.coder_busy[c])
+          continue;
+        if (pick < 0 || static_cast<int>(pick) == node.last_worker)
+          pick = static_cast<int>(c);
+        if (static_cast<int>(c) != node.last_worker)
+          break;
+      }
+      if (pick < 0)
+        continue;  // all coders busy; escalated tasks further down may still go
+      start_task(self, idx, pick);
+    }
+  }
+  if (graph.finished() && st.tasks_in_flight == 0)
+    start_round(self);
+}
+
+// -- review rounds --------------------------------------------------------------
+
+std::vector<std::string> live_changed_paths(const run_state& run) {
+  std::vector<std::string> out;
+  for (const auto& p : run.changed_paths) {
+    bool deleted = false;
+    for (const auto& f : run.files)
+      if (f.path == p && f.deleted)
+        deleted = true;
+    if (!deleted)
+      out.push_back(p);
+  }
+  return out;
+}
+
+int unresolved_count(const run_state& run) {
+  int n = static_cast<int>(run.open_findings.size());
+  if (!run.rounds.empty())
+    n += run.rounds.back().issues;
+  if (run.graph)
+    n += run.graph->count(task_state::failed) + run.graph->count(task_state::skipped);
+  return n;
+}
+
+void pump_fixes(self_ptr self);
+
+void fix_finished(self_ptr self, int fixer, const std::string& file) {
+  auto& st = self->state;
+  st.fixer_busy[fixer] = false;
+  st.fixing_files.erase(file);
+  st.fixes_in_flight -= 1;
+}
+
+void start_fix(self_ptr self, fix_item item, int fixer) {
+  auto& st = self->state;
+  st.fixer_busy[fixer] = true;
+  st.fixing_files.insert(item.issue.file);
+  st.fixes_in_flight += 1;
+  const auto& file = item.issue.file;
+  // Related files: the file's plan neighbours (dependencies, context, and the
+  // tasks depending on it); without a plan entry, the other changed files.
+  std::vector<std::string> paths{file};
+  bool planned = false;
+  if (st.run.graph) {
+    for (std::size_t i = 0; i < st.run.tasks.size(); ++i) {
+      const auto& t = st.run.tasks[i];
+      if (t.path == file) {
+        planned = true;
+        for (const auto& p : st.run.graph->dependency_paths(i))
+          add_unique(paths, p);
+        for (const auto& p : t.context_paths)
+          add_unique(paths, p);
+      } else {
+        for (const auto& p : st.run.graph->dependency_paths(i))
+          if (p == file)
+            add_unique(paths, t.path);
+      }
+    }
+  }
+  if (!planned)
+    for (const auto& p : live_changed_paths(st.run))
+      add_unique(paths, p);
+  spdlog::info("run={} task={} fix: {} on fixer-{}: {}", st.run.run_id, item.fix_id, file,
+               fixer + 1, item.issue.problem);
+  progress(self, "fix_start", item.fix_id, file, item.issue.problem);
+  self->request(st.team.tracker, caf::infinite, atom::read_v, paths)
+    .then(
+      [self, item, fixer](std::vector<msg::context_file>& files) {
+        auto& st = self->state;
+        if (st.stopping) {
+          fix_finished(self, fixer, item.issue.file);
+          return;
+        }
+        msg::fix_request req;
+        req.run_id = st.run.run_id;
+        req.fix_id = item.fix_id;
+        req.request = st.run.request;
+        req.issue = item.issue;
+        req.target = files.front();
+        files.erase(files.begin());
+        req.related = build_context(st, std::move(files), req.target);
+        self->request(st.team.fixers[fixer], caf::infinite, std::move(req))
+          .then(
+            [self, item, fixer](msg::file_edit& e) {
+              if (!account(self, "fixer", e.use)) {
+                fix_finished(self, fixer, item.issue.file);
+                return;
+              }
+              self->request(self->state.team.tracker, caf::infinite, std::move(e))
+                .then(
+                  [self, item, fixer](msg::applied_file& f) {
+                    auto& st = self->state;
+                    fix_finished(self, fixer, item.issue.file);
+                    if (st.stopping)
+                      return;
+                    remember(st.run, f);
+                    st.run.changed_paths.insert(f.path);
+                    st.run.rounds.back().fixes_applied += 1;
+                    spdlog::info("run={} task={} fix applied: {} v{}", st.run.run_id, item.fix_id,
+                                 f.path, f.version);
+                    progress(self, "fix_done", item.fix_id, f.path, f.summary);
+                    pump_fixes(self);
+                  },
+                  [self, item, fixer](caf::error& err) {
+                    auto& st = self->state;
+                    fix_finished(self, fixer, item.issue.file);
+                    if (st.stopping)
+                      return;
+                    st.run.rounds.back().fixes_failed += 1;
+                    spdlog::warn("run={} task={} fix refused by the tracker: {}", st.run.run_id,
+                                 item.fix_id, why(err));
+                    pump_fixes(self);
+                  });
+            },
+            [self, item, fixer](caf::error& err) {
+              auto& st = self->state;
+              fix_finished(self, fixer, item.issue.file);
+              if (!account(self, "fixer", usage_of(err)))
+                return;
+              if (transport_failure(err)) {
+                finish(self, "model_failure", 3, "fixer model failed: " + why(err));
+                return;
+              }
+              st.run.rounds.back().fixes_failed += 1;
+              spdlog::warn("run={} task={} fix failed: {}", st.run.run_id, item.fix_id, why(err));
+              progress(self, "fix_failed", item.fix_id, item.issue.file, why(err));
+              pump_fixes(self);
+            });
+      },
+      [self, item, fixer](caf::error& err) {
+        fix_finished(self, fixer, item.issue.file);
+        spdlog::warn("run={} task={} cannot read files for the fix: {}", self->state.run.run_id,
+                     item.fix_id, why(err));
+        pump_fixes(self);
+      });
+}
+
+void pump_fixes(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  for (auto& [file, queue] : st.fix_queue) {
+    if (queue.empty() || st.fixing_files.count(file) > 0)
+      continue;
+    int free = -1;
+    for (std::size_t f = 0; f < st.fixer_busy.size(); ++f) {
+      if (!st.fixer_busy[f]) {
+        free = static_cast<int>(f);
+        break;
+      }
+    }
+    if (free < 0)
+      break;
+    auto item = std::move(queue.front());
+    queue.pop_front();
+    start_fix(self, std::move(item), free);
+  }
+  bool queued = false;
+  for (const auto& [file, queue] : st.fix_queue)
+    queued = queued || !queue.empty();
+  if (!queued && st.fixes_in_flight == 0) {
+    st.fix_queue.clear();
+    write_exports(self);
+    start_round(self);
+  }
+}
+
+std::string issue_key(const msg::review_issue& i) {
+  return i.file + "|" + i.problem;
+}
+
+void on_reviewed(self_ptr self, msg::review_result& result) {
+  auto& st = self->state;
+  if (!account(self, "reviewer", result.use))
+    return;
+  auto& round = st.run.rounds.back();
+  std::vector<msg::review_issue> issues;
+  for (auto& i : result.issues) {
+    auto norm = ws::normalize_relative(i.file);
+    if (!norm) {
+      spdlog::warn("run={} task=review dropping issue for unusable path '{}'", st.run.run_id,
+                   i.file);
+      continue;
+    }
+    i.file = *norm;
+    i.round = st.run.round;
+    issues.push_back(std::move(i));
+  }
+  // Findings the reviewer did not turn into issues still need fixing.
+  if (issues.empty()) {
+    for (const auto& f : round.validation.findings) {
+      if (f.file.empty())
+        continue;
+      msg::review_issue i;
+      i.file = f.file;
+      i.problem = "[" + f.check + "] " + f.message;
+      i.instructions = "Fix the problem the automatic check '" + f.check + "' reported"
+                       + (f.line > 0 ? " at line " + std::to_string(f.line) : std::string{})
+                       + ": " + f.message + ". Change only what is needed.";
+      i.round = st.run.round;
+      issues.push_back(std::move(i));
+    }
+  }
+  round.issues = static_cast<int>(issues.size());
+  for (const auto& i : issues)
+    st.run.issues.push_back(i);
+  spdlog::info("run={} task=review round {}: {} findings, {} issues", st.run.run_id,
+               st.run.round, round.validation.findings.size(), issues.size());
+  progress(self, "review", {}, {}, std::to_string(issues.size()) + " issues");
+  write_exports(self);
+  if (issues.empty() && round.validation.findings.empty()) {
+    auto failed = st.run.graph->count(task_state::failed) + st.run.graph->count(task_state::skipped);
+    if (failed > 0)
+      finish(self, "unresolved", 1,
+             std::to_string(failed) + " task(s) could not be completed; the rest is clean");
+    else
+      finish(self, "done", 0, "all files written; validators and reviewer are clean");
+    return;
+  }
+  if (issues.empty()) {
+    finish(self, "unresolved", 1,
+           std::to_string(round.validation.findings.size())
+             + " validator finding(s) without a file to fix");
+    return;
+  }
+  if (st.run.round - 1 >= st.run.max_rounds) {
+    finish(self, "unresolved", 1,
+           std::to_string(issues.size()) + " issue(s) left after " + std::to_string(st.run.max_rounds)
+             + " fix round(s)");
+    return;
+  }
+  for (const auto& i : issues) {
+    auto seen = ++st.run.issue_seen[issue_key(i)];
+    if (seen > st.settings->same_issue_limit) {
+      finish(self, "unresolved", 1,
+             "the same issue in " + i.file + " came back unchanged "
+               + std::to_string(seen - 1) + " times; stopping: " + i.problem);
+      return;
+    }
+  }
+  st.run.phase = "fixing";
+  for (auto& i : issues) {
+    auto id = "fix:" + std::to_string(st.run.round) + ":" + std::to_string(++st.fix_counter);
+    st.fix_queue[i.file].push_back({std::move(i), std::move(id)});
+  }
+  pump_fixes(self);
+}
+
+void review(self_ptr self) {
+  auto& st = self->state;
+  st.run.phase = "reviewing";
+  progress(self, "review", {}, {}, "reviewing");
+  self->request(st.team.tracker, caf::infinite, atom::read_v, live_changed_paths(st.run))
+    .then(
+      [self](std::vector<msg::context_file>& files) {
+        auto& st = self->state;
+        if (st.stopping)
+          return;
+        msg::review_request req;
+        req.run_id = st.run.run_id;
+        req.request = st.run.request;
+        req.round = st.run.round;
+        req.files = std::move(files);
+        req.findings = st.run.rounds.back().validation.findings;
+        self->request(st.team.reviewer, caf::infinite, std::move(req))
+          .then([self](msg::review_result& r) { on_reviewed(self, r); },
+                [self](caf::error& err) {
+                  if (!account(self, "reviewer", usage_of(err)))
+                    return;
+                  if (transport_failure(err))
+                    finish(self, "model_failure", 3, "reviewer model failed: " + why(err));
+                  else
+                    finish(self, "unresolved", 1, "the reviewer gave no usable answer: " + why(err));
+                });
+      },
+      [self](caf::error& err) { finish(self, "failed", 5, "cannot read files: " + why(err)); });
+}
+
+void start_round(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto files = live_changed_paths(st.run);
+  if (files.empty()) {
+    finish(self, "model_failure", 3, "no file could be written: every task failed");
+    return;
+  }
+  st.run.round += 1;
+  st.run.rounds.push_back({});
+  st.run.rounds.back().round = st.run.round;
+  st.run.phase = "validating";
+  spdlog::info("run={} task=review round {}: validating {} files", st.run.run_id, st.run.round,
+               files.size());
+  progress(self, "validate", {}, {}, "round " + std::to_string(st.run.round));
+  self->request(st.team.validator, caf::infinite, atom::validate_v, std::move(files))
+    .then(
+      [self](msg::validation_report& rep) {
+        auto& st = self->state;
+        if (st.stopping)
+          return;
+        for (const auto& f : rep.findings)
+          spdlog::info("run={} task=validate finding [{}] {}:{}: {}", st.run.run_id, f.check,
+                       f.file, f.line, f.message);
+        st.run.open_findings = rep.findings;
+        st.run.rounds.back().validation = std::move(rep);
+        review(self);
+      },
+      [self](caf::error& err) { finish(self, "failed", 5, "validator failed: " + why(err)); });
+}
+
+// -- the end ----------------------------------------------------------------------
+
+void deliver(self_ptr self) {
+  auto& st = self->state;
+  msg::run_result res;
+  res.run_id = st.run.run_id;
+  res.state = st.run.state;
+  res.exit_code = st.run.exit_code;
+  res.message = st.run.message;
+  res.rounds = st.run.round;
+  res.unresolved = unresolved_count(st.run);
+  st.rp.deliver(std::move(res));
+  st.active = false;
+}
+
+void finish(self_ptr self, std::string state, int exit_code, std::string message) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  st.run.state = std::move(state);
+  st.run.exit_code = exit_code;
+  st.run.message = std::move(message);
+  st.run.phase = "finished";
+  st.run.finished_ms = now_ms();
+  if (exit_code == 0)
+    spdlog::info("run={} finished: {} ({})", st.run.run_id, st.run.state, st.run.message);
+  else
+    spdlog::warn("run={} finished: {} (exit {}): {}", st.run.run_id, st.run.state, exit_code,
+                 st.run.message);
+  progress(self, "finished", {}, {}, st.run.message);
+  // Summaries may still be on their way; wait (bounded) so the exports have them.
+  auto write_and_deliver = [self] {
+    auto& st = self->state;
+    self->request(st.team.tracker, std::chrono::seconds(30), atom::exports_v,
+                  render_exports(st.run, now_ms()))
+      .then([self](bool) { deliver(self); }, [self](caf::error&) { deliver(self); });
+  };
+  self->request(st.team.tracker, std::chrono::seconds(60), atom::flush_v)
+    .then(
+      [self, write_and_deliver](std::vector<msg::applied_file>& files) {
+        self->state.run.files = std::move(files);
+        self->request(self->state.team.tracker, std::chrono::seconds(10), atom::usage_v)
+          .then(
+            [self, write_and_deliver](msg::usage& u) {
+              if (u.calls > 0)
+                self->state.run.usage_by_role["summarizer"] = u;
+              write_and_deliver();
+            },
+            [write_and_deliver](caf::error&) { write_and_deliver(); });
+      },
+      [write_and_deliver](caf::error&) { write_and_deliver(); });
+}
+
+planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_ptr settings,
+                                     planner_team team) {
+  auto& st = self->state;
+  st.large = std::move(large);
+  st.settings = std::move(settings);
+  st.team = std::move(team);
+  st.coder_busy.assign(st.team.coders.size(), false);
+  st.fixer_busy.assign(st.team.fixers.size(), false);
+  return {
+    [self](msg::run_request& req) -> caf::typed_response_promise<msg::run_result> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<msg::run_result>();
+      if (st.active) {
+        rp.deliver(make_error(ec::internal, "this planner is already running a run"));
+        return rp;
+      }
+      st.active = true;
+      st.rp = rp;
+      st.run = run_state{};
+      st.run.run_id = req.run_id;
+      st.run.request = req.request;
+      st.run.out_dir = req.out_dir;
+      st.run.limits = req.limits;
+      st.run.max_rounds = req.max_rounds;
+      st.run.started_ms = now_ms();
+      spdlog::info("run={} planner: start: {} coders, {} fixers, max {} rounds, out {}",
+                   req.run_id, st.team.coders.size(), st.team.fixers.size(), req.max_rounds,
+                   req.out_dir);
+      if (req.limits.max_time_ms > 0)
+        self->delayed_send(self, std::chrono::milliseconds(req.limits.max_time_ms),
+                           atom::deadline_v);
+      self->request(st.team.tracker, caf::infinite, atom::list_v)
+        .then(
+          [self](std::vector<msg::applied_file>& files) {
+            self->state.run.files = std::move(files);
+            ask_plan(self, {});
+          },
+          [self](caf::error& err) {
+            finish(self, "failed", 5, "file tracker unavailable: " + why(err));
+          });
+      return rp;
+    },
+    [self](msg::llm_reply& r) {
+      auto& st = self->state;
+      if (st.stopping || r.call_id != st.plan_call)
+        return;
+      on_plan_reply(self, r);
+    },
+    [self](atom::deadline) {
+      auto& st = self->state;
+      if (!st.active || st.stopping)
+        return;
+      finish(self, "budget", 4,
+             "time budget of " + std::to_string(st.run.limits.max_time_ms / 1000) + " s reached");
+    },
+  };
+}
+
+}  // namespace
+
+planner_actor spawn_planner(caf::actor_system& sys, client_ptr large, settings_ptr settings,
+                            planner_team team) {
+  return sys.spawn(planner, std::move(large), std::move(settings), std::move(team));
+}
+
+}  // namespace codehive

@@ -1,0 +1,45 @@
+// Settings every pipeline actor reads: answer schemas, prompt templates,
+// attempt limits. Built once by the CLI from configs/codehive.json and shared
+// (immutable) by all actors of the process.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "actors/prompts.hpp"
+#include "actors/task_graph.hpp"
+
+namespace codehive {
+
+struct answer_schemas {
+  std::string plan;     ///< configs/schemas/plan.json
+  std::string edit;     ///< configs/schemas/edit.json
+  std::string review;   ///< configs/schemas/review.json
+  std::string summary;  ///< configs/schemas/summary.json
+};
+
+struct validator_settings {
+  bool json = true;
+  bool js = true;
+  bool html = true;
+  bool browser = false;       ///< headless Chromium load (skipped when none installed)
+  std::string browser_page = "index.html";
+  std::string command;        ///< shell command run in the output folder, "" = none
+  std::chrono::milliseconds command_timeout{120000};
+};
+
+struct pipeline_settings {
+  answer_schemas schemas;
+  prompt_templates prompts;
+  int plan_attempts = 3;      ///< planner asks again with the reason this many times in all
+  int edit_attempts = 3;      ///< coder/fixer/reviewer re-asks on a bad answer, in all
+  retry_policy retry;         ///< per task: small-model failures before escalation, large attempts
+  int same_issue_limit = 2;   ///< an issue coming back unchanged this often stops the loop
+  std::size_t context_chars = 48000;  ///< file content in one request, in all (rest: summaries)
+  std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
+  bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
+  validator_settings validators;
+  double temperature = 0.2;
+};
+
+}  // namespace codehive

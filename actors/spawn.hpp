@@ -1,0 +1,56 @@
+// Spawning the pipeline's actors. Each role lives in its own .cpp (few
+// translation units instantiate typed actors: build time on small machines).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace codehive {
+
+namespace llm {
+class client;
+}
+struct pipeline_settings;
+
+using settings_ptr = std::shared_ptr<const pipeline_settings>;
+using client_ptr = std::shared_ptr<llm::client>;
+
+coder_actor spawn_coder(caf::actor_system& sys, client_ptr client, settings_ptr settings,
+                        std::string name);
+fixer_actor spawn_fixer(caf::actor_system& sys, client_ptr client, settings_ptr settings,
+                        std::string name);
+reviewer_actor spawn_reviewer(caf::actor_system& sys, client_ptr client, settings_ptr settings);
+
+/// Detached (blocking disk I/O). `summarizer` may be null: summaries then
+/// come from the edit or the deterministic fallback only.
+file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::path root,
+                                      client_ptr summarizer, settings_ptr settings,
+                                      std::string run_id);
+
+/// Detached (runs subprocesses: node, chromium, the configured command).
+validator_actor spawn_validator(caf::actor_system& sys, std::filesystem::path root,
+                                settings_ptr settings);
+
+/// Everything the planner supervises.
+struct planner_team {
+  file_tracker_actor tracker;
+  validator_actor validator;
+  reviewer_actor reviewer;
+  std::vector<coder_actor> coders;
+  std::vector<fixer_actor> fixers;
+  coder_actor escalation;    ///< a coder bound to the large model
+  progress_actor progress;   ///< may be invalid
+};
+
+planner_actor spawn_planner(caf::actor_system& sys, client_ptr large, settings_ptr settings,
+                            planner_team team);
+
+}  // namespace codehive

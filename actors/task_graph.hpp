@@ -1,0 +1,81 @@
+// The planner's task graph: plan validation (cycles, unknown dependencies,
+// duplicate ids/paths, paths outside the output folder), readiness, the
+// critical-path order in which ready tasks go to free coders, and the
+// retry/escalation policy. Pure logic, no CAF, no I/O: unit-tested on its own
+// and easy to persist later (it is plain data).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codehive {
+
+/// What the graph needs to know about one planned task.
+struct task_spec {
+  std::string id;
+  std::string path;
+  std::vector<std::string> depends_on;  ///< task ids (a task's path is accepted too)
+};
+
+enum class task_state { pending, running, done, failed, skipped };
+const char* to_string(task_state s) noexcept;
+
+/// What to do after a task's attempt failed.
+enum class retry_decision { retry_small, escalate, give_up };
+const char* to_string(retry_decision d) noexcept;
+
+struct retry_policy {
+  int small_attempts = 2;   ///< small-model failures before escalating to the large model
+  int large_attempts = 1;   ///< large-model attempts before giving up
+};
+
+class task_graph {
+ public:
+  struct node {
+    task_spec spec;
+    std::vector<std::size_t> deps;        ///< indexes of dependencies (resolved)
+    std::vector<std::size_t> dependents;  ///< indexes of tasks depending on this one
+    int critical_length = 1;              ///< longest chain of tasks from here to a sink
+    task_state state = task_state::pending;
+    int small_failures = 0;
+    int large_failures = 0;
+    bool escalated = false;               ///< next attempt goes to the large model
+    int last_worker = -1;                 ///< coder index of the last attempt
+  };
+
+  /// Validates and builds. On error returns a reason a model can act on, e.g.
+  /// "dependency cycle: a -> b -> a" or "task 'x': path escapes the output folder".
+  /// `reserved_prefix` names a folder tasks may not write (our exports).
+  static std::optional<task_graph> build(const std::vector<task_spec>& specs, std::string& error,
+                                         const std::string& reserved_prefix = "generated_files/");
+
+  std::size_t size() const noexcept { return nodes_.size(); }
+  const node& at(std::size_t i) const { return nodes_.at(i); }
+  std::optional<std::size_t> index_of(const std::string& id) const;
+
+  /// Pending tasks whose dependencies are all done, longest remaining path
+  /// first, then plan order.
+  std::vector<std::size_t> ready() const;
+
+  void mark_running(std::size_t i, int worker);
+  void mark_done(std::size_t i);
+  /// Records a failed attempt and decides what happens next; on give_up the
+  /// task is failed and everything depending on it (transitively) skipped.
+  retry_decision record_failure(std::size_t i, const retry_policy& policy);
+  /// Fails a task outright (e.g. the run stops) and skips its dependents.
+  void fail(std::size_t i);
+
+  /// Paths of the direct dependencies of task i (normalized).
+  std::vector<std::string> dependency_paths(std::size_t i) const;
+
+  bool finished() const noexcept;  ///< nothing pending or running
+  int count(task_state s) const noexcept;
+
+ private:
+  void skip_dependents(std::size_t i);
+  std::vector<node> nodes_;
+};
+
+}  // namespace codehive

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets with clang in a separate build folder.
+#
+#   fuzz/run.sh [SECONDS [LIBFUZZER FLAGS...]]
+#                                fuzz fuzz_extract_json for SECONDS (default 60)
+#   fuzz/run.sh --merge          minimize the working corpus into the committed
+#                                seed corpus (fuzz/corpus/extract_json)
+#   fuzz/run.sh --repro FILE     run the target once on FILE (a crash artifact)
+#
+# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_STANDALONE=1 to
+# configure fuzz/ on its own (needs only RapidJSON) instead of the whole
+# project, CXX (default clang++).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+TARGET=fuzz_extract_json
+SEEDS=$ROOT/fuzz/corpus/extract_json
+WORK=$BUILD/corpus/extract_json       # grows while fuzzing; not committed
+ARTIFACTS=$BUILD/artifacts/
+MAX_LEN=65536
+
+configure() {
+  local cxx=${CXX:-clang++}
+  if [[ ${FUZZ_STANDALONE:-0} == 1 ]]; then
+    cmake -S "$ROOT/fuzz" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
+  else
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER="$cxx" \
+      -DCODEHIVE_BUILD_FUZZERS=ON -DCODEHIVE_BUILD_TESTS=OFF >/dev/null
+  fi
+  cmake --build "$BUILD" --target "$TARGET" -j2
+}
+
+binary() {
+  local b
+  for b in "$BUILD/fuzz/$TARGET" "$BUILD/$TARGET"; do
+    [[ -x $b ]] && { echo "$b"; return; }
+  done
+  echo "no $TARGET under $BUILD" >&2
+  exit 1
+}
+
+configure
+BIN=$(binary)
+mkdir -p "$WORK" "$ARTIFACTS"
+
+case "${1:-}" in
+  --merge)
+    fresh=$(mktemp -d)
+    "$BIN" -merge=1 -max_len=$MAX_LEN "$fresh" "$SEEDS" "$WORK"
+    rm -f "$SEEDS"/*
+    # name files by content so repeated merges do not churn
+    for f in "$fresh"/*; do cp "$f" "$SEEDS/$(sha1sum "$f" | cut -c1-16)"; done
+    rm -rf "$fresh"
+    echo "seed corpus: $(ls "$SEEDS" | wc -l) files, $(cat "$SEEDS"/* | wc -c) bytes"
+    ;;
+  --repro)
+    "$BIN" "${2:?usage: run.sh --repro FILE}"
+    ;;
+  *)
+    seconds=${1:-60}
+    shift || true
+    "$BIN" "$WORK" "$SEEDS" -dict="$ROOT/fuzz/extract_json.dict" -max_len=$MAX_LEN -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=4096 -artifact_prefix="$ARTIFACTS" -print_final_stats=1 "$@"
+    ;;
+esac

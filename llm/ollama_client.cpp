@@ -1,0 +1,201 @@
+#include "llm/ollama_client.hpp"
+
+#include "llm/backend.hpp"
+#include "llm/json_write.hpp"
+
+namespace codehive::llm {
+
+namespace {
+
+using namespace detail;
+
+// Fields of a final (done) Ollama reply object into `out`.
+void read_stats(const rapidjson::Value& d, parsed_reply& out) {
+  out.prompt_tokens = get_int(d, "prompt_eval_count");
+  out.completion_tokens = get_int(d, "eval_count");
+  auto eval_ns = get_int(d, "eval_duration");
+  if (out.completion_tokens && eval_ns && *eval_ns > 0)
+    out.tokens_per_s = static_cast<double>(*out.completion_tokens) / (static_cast<double>(*eval_ns) / 1e9);
+  out.finish_reason = get_string(d, "done_reason");
+  if (out.finish_reason.empty()) out.finish_reason = "stop";
+}
+
+std::string message_content(const rapidjson::Value& d) {
+  auto it = d.FindMember("message");
+  if (it == d.MemberEnd() || !it->value.IsObject()) return {};
+  return get_string(it->value, "content");
+}
+
+bool is_done(const rapidjson::Value& d) {
+  auto it = d.FindMember("done");
+  return it != d.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+class ndjson_parser final : public stream_parser {
+ public:
+  explicit ndjson_parser(std::string from) : from_(std::move(from)) {}
+
+ protected:
+  void on_line(std::string_view line) override {
+    if (done_ || error_) return;
+    rapidjson::Document d;
+    d.Parse(line.data(), line.size());
+    if (d.HasParseError() || !d.IsObject()) {
+      if (d.HasParseError() && !line.empty() && line.front() == '{' && d.GetErrorOffset() >= line.size())
+        fail(errc::truncated, "stream from " + from_ + " cut off in the middle of a line");
+      else
+        fail(errc::bad_json, "stream from " + from_ + " has a line that is not JSON: " + std::string(line.substr(0, 120)));
+      return;
+    }
+    if (auto err = get_string(d, "error"); !err.empty()) {
+      fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
+      return;
+    }
+    out_.content += message_content(d);
+    if (is_done(d)) {
+      done_ = true;
+      read_stats(d, out_);
+    }
+  }
+
+  result<parsed_reply> done() override {
+    if (!done_) {
+      error e;
+      e.code = errc::truncated;
+      e.message = "stream from " + from_ + " ended without \"done\": true (" + std::to_string(out_.content.size()) +
+                  " characters received)";
+      return e;
+    }
+    return std::move(out_);
+  }
+
+ private:
+  std::string from_;
+  parsed_reply out_;
+  bool done_ = false;
+};
+
+class ollama_client final : public basic_client {
+ public:
+  using basic_client::basic_client;
+
+ protected:
+  result<http_request> build_chat(const call_state& st) override {
+    const auto& req = st.req;
+    rapidjson::Document schema;
+    if (req.json_schema) {
+      if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
+    }
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    w.Key("model");
+    write_string(w, cfg_.spec.model);
+    write_messages(w, req);
+    w.Key("stream");
+    w.Bool(req.stream);
+    if (req.json_schema) {
+      w.Key("format");
+      schema.Accept(w);
+    }
+    w.Key("options");
+    w.StartObject();
+    if (req.temperature) {
+      w.Key("temperature");
+      w.Double(*req.temperature);
+    }
+    if (req.max_tokens) {
+      w.Key("num_predict");
+      w.Int(*req.max_tokens);
+    }
+    w.Key("num_ctx");
+    w.Int(cfg_.context_tokens);
+    if (req.seed) {
+      w.Key("seed");
+      w.Int(*req.seed);
+    }
+    w.EndObject();
+    w.EndObject();
+    http_request h;
+    h.method = "POST";
+    h.url = cfg_.spec.base_url + "/api/chat";
+    h.body.assign(buf.GetString(), buf.GetSize());
+    return h;
+  }
+
+  result<parsed_reply> parse_chat(const http_response& r) override {
+    rapidjson::Document d;
+    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+    if (auto err = get_string(d, "error"); !err.empty()) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = "server error in a 2xx reply from " + cfg_.spec.base_url + ": " + err;
+      return e;
+    }
+    parsed_reply out;
+    auto m = d.FindMember("message");
+    if (m == d.MemberEnd() || !m->value.IsObject()) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = "reply from " + cfg_.spec.base_url + " has no \"message\" object";
+      return e;
+    }
+    out.content = message_content(d);
+    read_stats(d, out);
+    auto done = d.FindMember("done");
+    if (done != d.MemberEnd() && done->value.IsBool() && !done->value.GetBool()) {
+      error e;
+      e.code = errc::truncated;
+      e.message = "reply from " + cfg_.spec.base_url + " has \"done\": false";
+      return e;
+    }
+    return out;
+  }
+
+  std::unique_ptr<stream_parser> make_stream_parser() override {
+    return std::make_unique<ndjson_parser>(cfg_.spec.base_url);
+  }
+
+  http_request build_health() override {
+    http_request h;
+    h.method = "GET";
+    h.url = cfg_.spec.base_url + "/api/tags";
+    return h;
+  }
+
+  result<std::vector<std::string>> parse_models(const http_response& r) override {
+    rapidjson::Document d;
+    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+    std::vector<std::string> names;
+    auto it = d.FindMember("models");
+    if (it == d.MemberEnd() || !it->value.IsArray()) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = cfg_.spec.base_url + "/api/tags has no \"models\" list";
+      return e;
+    }
+    for (const auto& m : it->value.GetArray()) {
+      auto name = get_string(m, "name");
+      if (name.empty()) name = get_string(m, "model");
+      if (!name.empty()) names.push_back(std::move(name));
+    }
+    return names;
+  }
+
+  bool model_matches(const std::string& listed) const override {
+    return basic_client::model_matches(listed);
+  }
+
+  std::string missing_model_message(const std::vector<std::string>&) override {
+    return "model " + cfg_.spec.model + " not found on " + cfg_.spec.base_url + "; run `ollama pull " +
+           cfg_.spec.model + "`";
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<client> make_ollama_client(http_loop& loop, endpoint_config cfg) {
+  return std::make_shared<ollama_client>(loop, std::move(cfg));
+}
+
+}  // namespace codehive::llm

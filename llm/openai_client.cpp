@@ -1,0 +1,264 @@
+#include "llm/openai_client.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+
+#include <spdlog/spdlog.h>
+
+#include "llm/backend.hpp"
+#include "llm/json_write.hpp"
+
+namespace codehive::llm {
+
+namespace {
+
+using namespace detail;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const rapidjson::Value* first_choice(const rapidjson::Value& d) {
+  auto it = d.FindMember("choices");
+  if (it == d.MemberEnd() || !it->value.IsArray() || it->value.Empty()) return nullptr;
+  const auto& c = it->value[0];
+  return c.IsObject() ? &c : nullptr;
+}
+
+void read_usage(const rapidjson::Value& d, parsed_reply& out) {
+  auto it = d.FindMember("usage");
+  if (it == d.MemberEnd() || !it->value.IsObject()) return;
+  if (auto p = get_int(it->value, "prompt_tokens")) out.prompt_tokens = p;
+  if (auto c = get_int(it->value, "completion_tokens")) out.completion_tokens = c;
+}
+
+std::string error_message(const rapidjson::Value& d) {
+  auto it = d.FindMember("error");
+  if (it == d.MemberEnd()) return {};
+  if (it->value.IsString()) return it->value.GetString();
+  if (it->value.IsObject()) {
+    auto m = get_string(it->value, "message");
+    return m.empty() ? std::string("unspecified error") : m;
+  }
+  return {};
+}
+
+class sse_parser final : public stream_parser {
+ public:
+  explicit sse_parser(std::string from) : from_(std::move(from)) {}
+
+ protected:
+  void on_line(std::string_view line) override {
+    if (error_ || done_marker_) return;
+    if (!line.starts_with("data:")) return;  // comments, event:, id:
+    line.remove_prefix(5);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line == "[DONE]") {
+      done_marker_ = true;
+      return;
+    }
+    rapidjson::Document d;
+    d.Parse(line.data(), line.size());
+    if (d.HasParseError() || !d.IsObject()) {
+      if (d.HasParseError() && !line.empty() && line.front() == '{' && d.GetErrorOffset() >= line.size())
+        fail(errc::truncated, "stream from " + from_ + " cut off in the middle of an event");
+      else
+        fail(errc::bad_json, "stream from " + from_ + " has an event that is not JSON: " + std::string(line.substr(0, 120)));
+      return;
+    }
+    if (auto err = error_message(d); !err.empty()) {
+      fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
+      return;
+    }
+    if (const auto* c = first_choice(d)) {
+      auto delta = c->FindMember("delta");
+      if (delta != c->MemberEnd() && delta->value.IsObject()) out_.content += get_string(delta->value, "content");
+      auto fr = get_string(*c, "finish_reason");
+      if (!fr.empty()) out_.finish_reason = std::move(fr);
+    }
+    read_usage(d, out_);
+  }
+
+  result<parsed_reply> done() override {
+    if (!done_marker_ || out_.finish_reason.empty()) {
+      error e;
+      e.code = errc::truncated;
+      e.message = "stream from " + from_ + " ended without " +
+                  std::string(!done_marker_ ? "data: [DONE]" : "a finish_reason") + " (" +
+                  std::to_string(out_.content.size()) + " characters received)";
+      return e;
+    }
+    return std::move(out_);
+  }
+
+ private:
+  std::string from_;
+  parsed_reply out_;
+  bool done_marker_ = false;
+};
+
+class openai_client final : public basic_client {
+ public:
+  using basic_client::basic_client;
+
+ protected:
+  enum schema_support : int { unknown = 0, supported = 1, needs_json_object = 2 };
+
+  bool use_json_object(const call_state& st) const {
+    return st.fallback || schema_mode_.load() == needs_json_object;
+  }
+
+  result<http_request> build_chat(const call_state& st) override {
+    const auto& req = st.req;
+    rapidjson::Document schema;
+    if (req.json_schema) {
+      if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
+    }
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    w.Key("model");
+    write_string(w, cfg_.spec.model);
+    write_messages(w, req);
+    w.Key("stream");
+    w.Bool(req.stream);
+    if (req.stream) {
+      w.Key("stream_options");
+      w.StartObject();
+      w.Key("include_usage");
+      w.Bool(true);
+      w.EndObject();
+    }
+    if (req.temperature) {
+      w.Key("temperature");
+      w.Double(*req.temperature);
+    }
+    if (req.max_tokens) {
+      w.Key("max_tokens");
+      w.Int(*req.max_tokens);
+    }
+    if (req.seed) {
+      w.Key("seed");
+      w.Int(*req.seed);
+    }
+    if (req.json_schema) {
+      w.Key("response_format");
+      w.StartObject();
+      if (use_json_object(st)) {
+        w.Key("type");
+        w.String("json_object");
+      } else {
+        w.Key("type");
+        w.String("json_schema");
+        w.Key("json_schema");
+        w.StartObject();
+        w.Key("name");
+        write_string(w, req.schema_name.empty() ? std::string("answer") : req.schema_name);
+        w.Key("schema");
+        schema.Accept(w);
+        w.Key("strict");
+        w.Bool(false);
+        w.EndObject();
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    http_request h;
+    h.method = "POST";
+    h.url = cfg_.spec.base_url + "/chat/completions";
+    h.body.assign(buf.GetString(), buf.GetSize());
+    return h;
+  }
+
+  bool adapt_after_error(call_state& st, const error& e) override {
+    if (!st.req.json_schema || use_json_object(st) || e.http_status != 400) return false;
+    auto text = lower(e.message);
+    bool mentions = text.find("response_format") != std::string::npos || text.find("json_schema") != std::string::npos;
+    // A server seen accepting json_schema has a 400 for another reason.
+    if (!mentions && (schema_mode_.load() == supported || st.attempts > 1)) return false;
+    st.fallback = true;
+    schema_mode_.store(needs_json_object);
+    spdlog::info("llm: {} refused response_format json_schema; using json_object from now on", cfg_.spec.base_url);
+    return true;
+  }
+
+  void on_success(const call_state& st) override {
+    if (st.req.json_schema && !use_json_object(st)) {
+      int expected = unknown;
+      schema_mode_.compare_exchange_strong(expected, supported);
+    }
+  }
+
+  result<parsed_reply> parse_chat(const http_response& r) override {
+    rapidjson::Document d;
+    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+    if (auto err = error_message(d); !err.empty()) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = "server error in a 2xx reply from " + cfg_.spec.base_url + ": " + err;
+      return e;
+    }
+    const auto* c = first_choice(d);
+    if (c == nullptr) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = "reply from " + cfg_.spec.base_url + " has no choices";
+      return e;
+    }
+    parsed_reply out;
+    auto msg = c->FindMember("message");
+    if (msg != c->MemberEnd() && msg->value.IsObject()) out.content = get_string(msg->value, "content");
+    out.finish_reason = get_string(*c, "finish_reason");
+    read_usage(d, out);
+    return out;
+  }
+
+  std::unique_ptr<stream_parser> make_stream_parser() override {
+    return std::make_unique<sse_parser>(cfg_.spec.base_url);
+  }
+
+  http_request build_health() override {
+    http_request h;
+    h.method = "GET";
+    h.url = cfg_.spec.base_url + "/models";
+    return h;
+  }
+
+  result<std::vector<std::string>> parse_models(const http_response& r) override {
+    rapidjson::Document d;
+    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+    auto it = d.FindMember("data");
+    if (it == d.MemberEnd() || !it->value.IsArray()) {
+      error e;
+      e.code = errc::bad_json;
+      e.message = cfg_.spec.base_url + "/models has no \"data\" list";
+      return e;
+    }
+    std::vector<std::string> names;
+    for (const auto& m : it->value.GetArray()) {
+      auto id = get_string(m, "id");
+      if (!id.empty()) names.push_back(std::move(id));
+    }
+    return names;
+  }
+
+  std::string missing_model_message(const std::vector<std::string>& served) override {
+    std::string list;
+    for (std::size_t i = 0; i < served.size() && i < 20; ++i) list += (i ? ", " : "") + served[i];
+    return "model " + cfg_.spec.model + " not found on " + cfg_.spec.base_url + "; the server serves: " +
+           (list.empty() ? std::string("(none)") : list);
+  }
+
+ private:
+  std::atomic<int> schema_mode_{unknown};
+};
+
+}  // namespace
+
+std::shared_ptr<client> make_openai_client(http_loop& loop, endpoint_config cfg) {
+  return std::make_shared<openai_client>(loop, std::move(cfg));
+}
+
+}  // namespace codehive::llm

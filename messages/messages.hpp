@@ -1,0 +1,342 @@
+// The typed messages the actors exchange: plain structs with 0.17-style
+// inspect() so CAF can serialize them (to another node, or in the round-trip
+// tests). Every type here is listed once in messages/type_ids.hpp; a type
+// missing there is silently dropped on the wire. Field order in inspect() is
+// the wire format: append, never reorder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace codehive::msg {
+
+/// What one model call cost (or the sum of several).
+struct usage {
+  std::string role;                 ///< planner|coder|reviewer|fixer|summarizer
+  std::string model;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t latency_ms = 0;
+  double cost_usd = 0;
+  std::int32_t calls = 0;           ///< model calls summed here (attempts included)
+  bool operator==(const usage&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage& x) {
+  return f(caf::meta::type_name("usage"), x.role, x.model, x.prompt_tokens, x.completion_tokens,
+           x.latency_ms, x.cost_usd, x.calls);
+}
+
+/// Limits of one run; 0 means unlimited.
+struct budget {
+  std::int64_t max_tokens = 0;
+  double max_cost_usd = 0;
+  std::int64_t max_time_ms = 0;
+  bool operator==(const budget&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, budget& x) {
+  return f(caf::meta::type_name("budget"), x.max_tokens, x.max_cost_usd, x.max_time_ms);
+}
+
+/// The user's request, as the CLI hands it to the planner.
+struct run_request {
+  std::string run_id;
+  std::string request;     ///< "a kanban board in HTML/CSS/JS"
+  std::string out_dir;     ///< absolute path of the output folder
+  std::int32_t max_rounds = 3;
+  budget limits;
+  bool operator==(const run_request&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_request& x) {
+  return f(caf::meta::type_name("run_request"), x.run_id, x.request, x.out_dir, x.max_rounds,
+           x.limits);
+}
+
+/// One file task of a plan (configs/schemas/plan.json).
+struct file_task {
+  std::string id;
+  std::string action;        ///< create|update|delete
+  std::string type;          ///< file|folder
+  std::string path;          ///< relative to the output folder
+  std::string description;
+  std::string instructions;
+  std::vector<std::string> depends_on;     ///< task ids
+  std::vector<std::string> context_paths;  ///< files whose content the coder sees
+  std::string edit_kind;     ///< preferred edit kind, "" = coder's choice
+  bool operator==(const file_task&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_task& x) {
+  return f(caf::meta::type_name("file_task"), x.id, x.action, x.type, x.path, x.description,
+           x.instructions, x.depends_on, x.context_paths, x.edit_kind);
+}
+
+/// A validated plan as the planner's model produced it.
+struct plan {
+  std::vector<file_task> tasks;
+  usage use;
+  bool operator==(const plan&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan& x) {
+  return f(caf::meta::type_name("plan"), x.tasks, x.use);
+}
+
+/// A file as context for a model: its content when it fits, else its summary.
+struct context_file {
+  std::string path;
+  std::string summary;
+  std::string content;
+  bool has_content = false;  ///< false: file absent or left out (summary only)
+  bool operator==(const context_file&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, context_file& x) {
+  return f(caf::meta::type_name("context_file"), x.path, x.summary, x.content, x.has_content);
+}
+
+/// Planner -> coder: everything a stateless coder needs for one file.
+struct code_request {
+  std::string run_id;
+  std::string request;                 ///< the user's request, for the big picture
+  file_task task;
+  context_file target;                 ///< current content of task.path (has_content=false: new)
+  std::vector<context_file> context;   ///< related files (content) and the rest (summaries)
+  std::int32_t attempt = 1;
+  std::string previous_error;          ///< why the last attempt failed, fed back to the model
+  bool operator==(const code_request&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, code_request& x) {
+  return f(caf::meta::type_name("code_request"), x.run_id, x.request, x.task, x.target, x.context,
+           x.attempt, x.previous_error);
+}
+
+/// One SEARCH/REPLACE block of a search_replace edit.
+struct replace_block {
+  std::string search;
+  std::string replace;
+  bool operator==(const replace_block&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replace_block& x) {
+  return f(caf::meta::type_name("replace_block"), x.search, x.replace);
+}
+
+/// Coder/fixer -> planner -> file tracker: one edit of one file
+/// (configs/schemas/edit.json), or a deletion.
+struct file_edit {
+  std::string run_id;
+  std::string task_id;   ///< task id, or "fix:<n>" for a fixer's edit
+  std::string path;
+  std::string action;    ///< create|update|delete
+  std::string kind;      ///< whole|html_section|search_replace ("" for delete)
+  std::string section;   ///< head|body (html_section)
+  std::string content;   ///< whole / html_section
+  std::vector<replace_block> blocks;
+  std::string summary;   ///< optional one-line summary from the model
+  usage use;             ///< what producing this edit cost
+  bool operator==(const file_edit&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_edit& x) {
+  return f(caf::meta::type_name("file_edit"), x.run_id, x.task_id, x.path, x.action, x.kind,
+           x.section, x.content, x.blocks, x.summary, x.use);
+}
+
+/// File tracker's record of one file (reply to an applied edit, and listings).
+struct applied_file {
+  std::string path;
+  std::int64_t version = 0;       ///< 0: existed before the run, untouched
+  std::string summary;            ///< one line: what the file is for
+  std::string hash;               ///< content hash (16 hex digits)
+  std::int64_t bytes = 0;
+  std::int64_t modified_ms = 0;   ///< unix epoch milliseconds
+  bool deleted = false;
+  bool changed_in_run = false;
+  bool operator==(const applied_file&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, applied_file& x) {
+  return f(caf::meta::type_name("applied_file"), x.path, x.version, x.summary, x.hash, x.bytes,
+           x.modified_ms, x.deleted, x.changed_in_run);
+}
+
+/// One validator finding.
+struct finding {
+  std::string check;    ///< json|js_syntax|html_ref|html_handler|command|browser
+  std::string file;     ///< "" for whole-project checks
+  std::int32_t line = 0;
+  std::string message;
+  bool operator==(const finding&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, finding& x) {
+  return f(caf::meta::type_name("finding"), x.check, x.file, x.line, x.message);
+}
+
+/// Validator -> planner: findings plus what was (not) checked.
+struct validation_report {
+  std::vector<finding> findings;
+  std::vector<std::string> skipped;        ///< "node: not installed", ...
+  std::vector<std::string> checked_files;
+  std::int64_t elapsed_ms = 0;
+  bool operator==(const validation_report&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, validation_report& x) {
+  return f(caf::meta::type_name("validation_report"), x.findings, x.skipped, x.checked_files,
+           x.elapsed_ms);
+}
+
+/// One reviewer issue (configs/schemas/review.json) with the round it came from.
+struct review_issue {
+  std::string file;
+  std::string problem;
+  std::string instructions;   ///< explicit, step by step
+  std::string edit_kind;      ///< suggested edit kind, may be ""
+  std::int32_t round = 0;
+  bool operator==(const review_issue&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, review_issue& x) {
+  return f(caf::meta::type_name("review_issue"), x.file, x.problem, x.instructions, x.edit_kind,
+           x.round);
+}
+
+/// Planner -> reviewer: the files changed in this run and the findings.
+struct review_request {
+  std::string run_id;
+  std::string request;
+  std::int32_t round = 0;
+  std::vector<context_file> files;   ///< changed files (content)
+  std::vector<finding> findings;
+  bool operator==(const review_request&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, review_request& x) {
+  return f(caf::meta::type_name("review_request"), x.run_id, x.request, x.round, x.files,
+           x.findings);
+}
+
+/// Reviewer -> planner. An empty list means clean.
+struct review_result {
+  std::vector<review_issue> issues;
+  usage use;
+  bool operator==(const review_result&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, review_result& x) {
+  return f(caf::meta::type_name("review_result"), x.issues, x.use);
+}
+
+/// Planner -> fixer: one issue with the file's content and related files.
+struct fix_request {
+  std::string run_id;
+  std::string fix_id;                 ///< "fix:<round>:<n>"
+  std::string request;
+  review_issue issue;
+  context_file target;                ///< current content of issue.file
+  std::vector<context_file> related;
+  std::int32_t attempt = 1;
+  std::string previous_error;
+  bool operator==(const fix_request&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fix_request& x) {
+  return f(caf::meta::type_name("fix_request"), x.run_id, x.fix_id, x.request, x.issue, x.target,
+           x.related, x.attempt, x.previous_error);
+}
+
+/// Planner -> progress sink: something happened in the run.
+struct progress_event {
+  std::string run_id;
+  std::string kind;      ///< plan|task_start|task_done|task_failed|round|validate|review|fix|done|...
+  std::string task_id;
+  std::string path;
+  std::string detail;
+  std::int32_t tasks_done = 0;
+  std::int32_t tasks_total = 0;
+  std::int32_t coders_busy = 0;
+  std::int32_t round = 0;
+  std::int64_t tokens = 0;
+  double cost_usd = 0;
+  std::int64_t elapsed_ms = 0;
+  bool operator==(const progress_event&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, progress_event& x) {
+  return f(caf::meta::type_name("progress_event"), x.run_id, x.kind, x.task_id, x.path, x.detail,
+           x.tasks_done, x.tasks_total, x.coders_busy, x.round, x.tokens, x.cost_usd, x.elapsed_ms);
+}
+
+/// A model's answer delivered to the actor that asked (sent from the HTTP
+/// loop's thread with anon_send; the actor matches it by call_id).
+struct llm_reply {
+  std::uint64_t call_id = 0;
+  bool ok = false;
+  std::string content;          ///< extracted JSON text when ok
+  std::int32_t error_code = 0;  ///< llm::errc value when !ok
+  std::string error_message;
+  usage use;
+  bool operator==(const llm_reply&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, llm_reply& x) {
+  return f(caf::meta::type_name("llm_reply"), x.call_id, x.ok, x.content, x.error_code,
+           x.error_message, x.use);
+}
+
+/// A file of the run's exports (generated_files/<name>), written by the tracker.
+struct export_file {
+  std::string name;
+  std::string content;
+  bool operator==(const export_file&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, export_file& x) {
+  return f(caf::meta::type_name("export_file"), x.name, x.content);
+}
+
+/// Planner -> CLI: how the run ended. exit_code follows the CLI contract.
+struct run_result {
+  std::string run_id;
+  std::string state;        ///< done|unresolved|budget|model_failure|failed
+  std::int32_t exit_code = 5;
+  std::string message;
+  std::int32_t rounds = 0;
+  std::int32_t unresolved = 0;   ///< open findings + issues at the end
+  bool operator==(const run_result&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_result& x) {
+  return f(caf::meta::type_name("run_result"), x.run_id, x.state, x.exit_code, x.message,
+           x.rounds, x.unresolved);
+}
+
+}  // namespace codehive::msg

@@ -1,0 +1,43 @@
+// codehive's configuration (configs/codehive.json) and where to find the
+// files it names. Loading never throws: errors come back as text for the CLI
+// to print with exit code 2.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "actors/settings.hpp"
+#include "llm/types.hpp"
+
+namespace codehive {
+
+struct run_defaults {
+  int coders = 4;
+  int fixers = 2;
+  int max_rounds = 3;
+  long long max_tokens = 0;      ///< 0 = unlimited
+  double max_cost_usd = 0;
+  double max_time_s = 0;
+};
+
+struct codehive_config {
+  llm::endpoint_config planner_model;  ///< large: planner, reviewer, escalations
+  llm::endpoint_config coder_model;    ///< small: coders, fixers, summarizer
+  run_defaults run;
+  pipeline_settings pipeline;
+  std::filesystem::path source;        ///< the file loaded ("" = built-in defaults)
+};
+
+/// The directory of the running executable.
+std::filesystem::path executable_dir();
+
+/// The config used when --config is not given: $CODEHIVE_CONFIG, the source
+/// tree's configs/codehive.json, or <exe>/../share/codehive/codehive.json.
+std::optional<std::filesystem::path> default_config_path();
+
+/// Loads a config file (prompts and schemas relative to its folder, falling
+/// back to the built-in copies). `path` empty: built-in defaults only.
+std::optional<codehive_config> load_config(const std::filesystem::path& path, std::string& error);
+
+}  // namespace codehive

@@ -1,0 +1,259 @@
+// `codehive run`: one node, everything in one process. Builds the actor
+// system, spawns the team (tracker, validator, reviewer, coders, fixers, an
+// escalation coder on the large model, the planner), sends the run request
+// and waits for the result on the main thread (scoped_actor: blocking here is
+// fine, no scheduler thread waits).
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/settings.hpp"
+#include "actors/spawn.hpp"
+#include "llm/client.hpp"
+#include "llm/http_loop.hpp"
+#include "llm/model_spec.hpp"
+#include "messages/error.hpp"
+#include "messages/setup.hpp"
+#include "nodes/commands.hpp"
+#include "nodes/config.hpp"
+#include "nodes/demo.hpp"
+#include "nodes/progress_line.hpp"
+
+namespace codehive {
+
+namespace {
+
+struct progress_state {
+  static inline const char* name = "progress";
+};
+
+progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<progress_state>,
+                                            std::shared_ptr<progress_line> line) {
+  return {
+    [line](msg::progress_event& ev) { line->on_event(ev); },
+  };
+}
+
+std::string make_run_id() {
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return std::string{"run-"} + buf + "-" + suffix;
+}
+
+int usage_error(const std::string& text) {
+  std::fprintf(stderr, "codehive run: %s\n", text.c_str());
+  return exit_code::usage;
+}
+
+void setup_logging(bool quiet) {
+  auto logger = spdlog::stderr_color_mt("codehive");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
+}
+
+}  // namespace
+
+int run_command(run_options o) {
+  bool terminal = isatty(STDOUT_FILENO) == 1;
+  setup_logging(terminal && !o.verbose);
+
+  // -- configuration ---------------------------------------------------------
+  std::filesystem::path config_path;
+  if (!o.config.empty()) {
+    config_path = o.config;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_path, ec))
+      return usage_error("config file not found: " + o.config);
+  } else if (auto p = default_config_path()) {
+    config_path = *p;
+  }
+  std::string err;
+  auto loaded = load_config(config_path, err);
+  if (!loaded)
+    return usage_error(err);
+  auto cfg = std::move(*loaded);
+
+  // -- demo: our own simulator -------------------------------------------------
+  std::optional<sim_child> sim;
+  if (o.demo) {
+    if (o.planner || o.coder)
+      return usage_error("--demo points every model at the simulator; do not combine it with "
+                         "--planner or --coder");
+    auto demo_dir = find_demo_dir();
+    if (!demo_dir)
+      return usage_error("demo scenario not found; set CODEHIVE_DEMO_DIR to the folder holding "
+                         "scenario.json");
+    auto sim_bin = find_llm_sim();
+    if (!sim_bin)
+      return usage_error("llm-sim not found; build it (target llm-sim) or set CODEHIVE_LLM_SIM");
+    std::printf("%s\n", demo_notice);
+    std::fflush(stdout);
+    sim = sim_child::start(*sim_bin, *demo_dir / "scenario.json", err);
+    if (!sim) {
+      std::fprintf(stderr, "codehive run: cannot start the simulator: %s\n", err.c_str());
+      return exit_code::model;
+    }
+    auto port = std::to_string(sim->port());
+    o.planner = "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini";
+    o.coder = "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b";
+    cfg.planner_model.api_key_env.clear();
+    cfg.coder_model.api_key_env.clear();
+    if (o.request.empty()) {
+      std::ifstream in{*demo_dir / "request.txt"};
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      o.request = ss.str();
+      while (!o.request.empty() && (o.request.back() == '\n' || o.request.back() == ' '))
+        o.request.pop_back();
+    }
+    if (o.out.empty())
+      o.out = "demo-out";
+    spdlog::info("demo: llm-sim pid on port {}, scenario {}", sim->port(),
+                 (*demo_dir / "scenario.json").string());
+  }
+  if (o.request.empty())
+    return usage_error("the REQUEST argument is required (what to build)");
+  if (o.out.empty())
+    return usage_error("--out DIR is required (the output folder)");
+  if (o.planner) {
+    auto s = llm::parse_model_spec(*o.planner);
+    if (!s)
+      return usage_error("--planner: " + s.err().message);
+    cfg.planner_model.spec = *s;
+  }
+  if (o.coder) {
+    auto s = llm::parse_model_spec(*o.coder);
+    if (!s)
+      return usage_error("--coder: " + s.err().message);
+    cfg.coder_model.spec = *s;
+  }
+  int coders = o.coders.value_or(cfg.run.coders);
+  int fixers = o.fixers.value_or(cfg.run.fixers);
+  int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
+  if (coders < 1 || fixers < 1 || max_rounds < 0)
+    return usage_error("--coders and --fixers must be at least 1, --max-rounds at least 0");
+  msg::budget limits;
+  limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
+  limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
+  limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
+  if (limits.max_tokens < 0 || limits.max_cost_usd < 0 || limits.max_time_ms < 0)
+    return usage_error("budgets must not be negative");
+  // N coders should really run N calls at once; endpoints sharing a server
+  // share one in-flight limit in the HTTP loop, so give both the larger one.
+  cfg.coder_model.max_in_flight = std::max(cfg.coder_model.max_in_flight, coders + fixers);
+  if (llm::http_loop::endpoint_of(cfg.coder_model.spec.base_url)
+      == llm::http_loop::endpoint_of(cfg.planner_model.spec.base_url)) {
+    auto n = std::max(cfg.coder_model.max_in_flight, cfg.planner_model.max_in_flight);
+    cfg.coder_model.max_in_flight = cfg.planner_model.max_in_flight = n;
+  }
+
+  std::error_code ec;
+  auto out_dir = std::filesystem::absolute(o.out, ec).lexically_normal();
+  if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
+    return usage_error("--out " + o.out + " exists and is not a folder");
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec)
+    return usage_error("cannot create the output folder " + out_dir.string() + ": " + ec.message());
+
+  auto run_id = make_run_id();
+  std::printf("codehive %s: %s\n  output: %s\n  planner: %s\n  coders: %d x %s, fixers: %d\n",
+              run_id.c_str(), o.request.substr(0, 200).c_str(), out_dir.string().c_str(),
+              llm::to_string(cfg.planner_model.spec).c_str(), coders,
+              llm::to_string(cfg.coder_model.spec).c_str(), fixers);
+  std::fflush(stdout);
+  spdlog::info("run={} config: {}", run_id,
+               cfg.source.empty() ? std::string{"built-in defaults"} : cfg.source.string());
+
+  // -- the actors --------------------------------------------------------------
+  auto t0 = std::chrono::steady_clock::now();
+  msg::run_result result;
+  result.exit_code = exit_code::internal;
+  {
+    llm::http_loop loop;  // outlives the actor system (declared first)
+    caf::actor_system_config sys_cfg;
+    register_messages(sys_cfg);
+    caf::actor_system sys{sys_cfg};
+    auto large = llm::make_client(loop, cfg.planner_model);
+    auto small = llm::make_client(loop, cfg.coder_model);
+    auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
+    auto line = std::make_shared<progress_line>(stdout, terminal);
+    planner_team team;
+    team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id);
+    team.validator = spawn_validator(sys, out_dir, settings);
+    team.reviewer = spawn_reviewer(sys, large, settings);
+    for (int i = 0; i < coders; ++i)
+      team.coders.push_back(spawn_coder(sys, small, settings, "coder-" + std::to_string(i + 1)));
+    for (int i = 0; i < fixers; ++i)
+      team.fixers.push_back(spawn_fixer(sys, small, settings, "fixer-" + std::to_string(i + 1)));
+    team.escalation = spawn_coder(sys, large, settings, "large-coder");
+    team.progress = sys.spawn(progress_sink, line);
+    auto planner = spawn_planner(sys, large, settings, team);
+
+    msg::run_request req;
+    req.run_id = run_id;
+    req.request = o.request;
+    req.out_dir = out_dir.string();
+    req.max_rounds = max_rounds;
+    req.limits = limits;
+    {
+      caf::scoped_actor self{sys};
+      self->request(planner, caf::infinite, std::move(req))
+        .receive([&](msg::run_result& r) { result = std::move(r); },
+                 [&](caf::error& e) {
+                   result.exit_code = exit_code::internal;
+                   result.state = "failed";
+                   result.message = "internal error: " + describe(e);
+                 });
+    }
+    line->clear();
+    auto stop = [](const auto& h) {
+      if (h)
+        caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    };
+    stop(planner);
+    stop(team.tracker);
+    stop(team.validator);
+    stop(team.reviewer);
+    for (auto& c : team.coders)
+      stop(c);
+    for (auto& f : team.fixers)
+      stop(f);
+    stop(team.escalation);
+    stop(team.progress);
+    loop.shutdown();
+  }
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", result.run_id.c_str(),
+              result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
+  std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
+              (out_dir / "generated_files").string().c_str());
+  if (o.demo)
+    std::printf("%s\n", demo_notice);
+  std::fflush(stdout);
+  if (sim)
+    sim->stop();
+  return result.exit_code;
+}
+
+}  // namespace codehive

@@ -1,0 +1,303 @@
+// The actors on a real actor system, driven from GoogleTest through a
+// scoped_actor (CAF's test DSL does not mix with GoogleTest): the file
+// tracker, the validator, and the model workers against a real llm-sim.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/settings.hpp"
+#include "actors/spawn.hpp"
+#include "llm/client.hpp"
+#include "llm/http_loop.hpp"
+#include "llm/model_spec.hpp"
+#include "messages/error.hpp"
+#include "messages/setup.hpp"
+#include "tests/support/sim_process.hpp"
+
+using namespace codehive;
+using codehive::test::sim_process;
+using codehive::test::temp_dir;
+
+namespace {
+
+constexpr auto timeout = std::chrono::seconds(30);
+
+struct system_fixture : ::testing::Test {
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg = [] {
+      caf::actor_system_config c;
+      register_messages(c);
+      return c;
+    }();
+    return cfg;
+  }
+  // Declared first: outlives the actors' clients.
+  llm::http_loop loop;
+  caf::actor_system sys{config()};
+  caf::scoped_actor self{sys};
+  temp_dir dir{"codehive-actors"};
+  std::shared_ptr<pipeline_settings> settings = [] {
+    auto s = std::make_shared<pipeline_settings>();
+    s->prompts = builtin_prompts();
+    s->schemas.edit = R"({"type":"object","required":["kind"]})";
+    s->schemas.review = R"({"type":"object","required":["issues"]})";
+    s->schemas.summary = R"({"type":"object","required":["summary"]})";
+    s->validators.browser = false;
+    return s;
+  }();
+
+  std::shared_ptr<llm::client> client_for(const sim_process& sim, const std::string& model) {
+    llm::endpoint_config cfg;
+    cfg.spec = *llm::parse_model_spec("ollama://127.0.0.1:" + std::to_string(sim.port()) + "/" + model);
+    cfg.max_retries = 0;
+    return llm::make_client(loop, cfg);
+  }
+
+  template <class Handle, class... Ts>
+  auto ask(const Handle& h, Ts&&... xs) {
+    return self->request(h, timeout, std::forward<Ts>(xs)...);
+  }
+
+  ~system_fixture() override { loop.shutdown(); }
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+msg::file_edit whole(const std::string& path, const std::string& content,
+                     const std::string& summary = "") {
+  msg::file_edit e;
+  e.run_id = "run-test";
+  e.task_id = "t1";
+  e.path = path;
+  e.action = "create";
+  e.kind = "whole";
+  e.content = content;
+  e.summary = summary;
+  return e;
+}
+
+}  // namespace
+
+using FileTracker = system_fixture;
+
+TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
+  dir.write("old.txt", "# Notes\nkeep\n");
+  auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, "run-test");
+
+  ask(tracker, atom::list_v).receive(
+    [](std::vector<msg::applied_file>& files) {
+      ASSERT_EQ(files.size(), 1u);
+      EXPECT_EQ(files[0].path, "old.txt");
+      EXPECT_EQ(files[0].version, 0);
+      EXPECT_EQ(files[0].summary, "Notes");
+      EXPECT_FALSE(files[0].changed_in_run);
+    },
+    [](caf::error& e) { FAIL() << describe(e); });
+
+  ask(tracker, whole("web/index.html", "<html><body><p>hi</p></body></html>\n", "the page"))
+    .receive(
+      [](msg::applied_file& f) {
+        EXPECT_EQ(f.path, "web/index.html");
+        EXPECT_EQ(f.version, 1);
+        EXPECT_EQ(f.summary, "the page");
+        EXPECT_TRUE(f.changed_in_run);
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(slurp(dir / "web/index.html"), "<html><body><p>hi</p></body></html>\n");
+
+  auto sr = whole("web/index.html", "");
+  sr.kind = "search_replace";
+  sr.action = "update";
+  sr.blocks = {{"<p>hi</p>", "<p>hello</p>"}};
+  ask(tracker, sr).receive([](msg::applied_file& f) { EXPECT_EQ(f.version, 2); },
+                           [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(slurp(dir / "web/index.html"), "<html><body><p>hello</p></body></html>\n");
+
+  // A refused edit leaves the file as it was.
+  sr.blocks = {{"<p>nope</p>", "x"}};
+  ask(tracker, sr).receive([](msg::applied_file&) { FAIL() << "edit should be refused"; },
+                           [](caf::error& e) { EXPECT_TRUE(is(e, ec::edit_refused)) << describe(e); });
+  EXPECT_EQ(slurp(dir / "web/index.html"), "<html><body><p>hello</p></body></html>\n");
+
+  // Nothing outside the folder, nothing in the exports folder.
+  ask(tracker, whole("../escape.txt", "x"))
+    .receive([](msg::applied_file&) { FAIL() << "escape should be refused"; },
+             [](caf::error& e) { EXPECT_TRUE(is(e, ec::edit_refused)) << describe(e); });
+  EXPECT_FALSE(std::filesystem::exists(dir.path().parent_path() / "escape.txt"));
+  ask(tracker, whole("generated_files/status.json", "{}"))
+    .receive([](msg::applied_file&) { FAIL() << "exports folder should be refused"; },
+             [](caf::error& e) { EXPECT_TRUE(is(e, ec::edit_refused)) << describe(e); });
+
+  // No summary in the edit and no summarizer: the deterministic fallback.
+  ask(tracker, whole("js/a.js", "// Board model\nlet a;\n"))
+    .receive([](msg::applied_file& f) { EXPECT_EQ(f.summary, "Board model"); },
+             [](caf::error& e) { FAIL() << describe(e); });
+
+  ask(tracker, atom::read_v, std::vector<std::string>{"web/index.html", "missing.js"})
+    .receive(
+      [](std::vector<msg::context_file>& files) {
+        ASSERT_EQ(files.size(), 2u);
+        EXPECT_TRUE(files[0].has_content);
+        EXPECT_EQ(files[0].summary, "the page");
+        EXPECT_NE(files[0].content.find("hello"), std::string::npos);
+        EXPECT_FALSE(files[1].has_content);
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+
+  ask(tracker, atom::exports_v, std::vector<msg::export_file>{{"status.json", "{\"a\":1}\n"}})
+    .receive([](bool ok) { EXPECT_TRUE(ok); }, [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(slurp(dir / "generated_files/status.json"), "{\"a\":1}\n");
+
+  auto del = whole("old.txt", "");
+  del.action = "delete";
+  ask(tracker, del).receive([](msg::applied_file& f) { EXPECT_TRUE(f.deleted); },
+                            [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_FALSE(std::filesystem::exists(dir / "old.txt"));
+  caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(FileTracker, AsksTheSummarizerWhenTheEditHasNoSummary) {
+  auto sim = sim_process::start(R"({"rules":[
+    {"name":"sum","match":{"role":"summarizer","path":"js/app.js"},
+     "response":{"json":{"summary":"starts the board app"}}}]})");
+  auto tracker = spawn_file_tracker(sys, dir.path(), client_for(sim, "m"), settings, "run-test");
+  ask(tracker, whole("js/app.js", "let x = 1;\n"))
+    .receive([](msg::applied_file& f) { EXPECT_EQ(f.summary, "js file, 1 lines"); },
+             [](caf::error& e) { FAIL() << describe(e); });
+  ask(tracker, atom::flush_v)
+    .receive(
+      [](std::vector<msg::applied_file>& files) {
+        ASSERT_EQ(files.size(), 1u);
+        EXPECT_EQ(files[0].summary, "starts the board app");
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+  ask(tracker, atom::usage_v).receive([](msg::usage& u) { EXPECT_EQ(u.calls, 1); },
+                                      [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(sim.count_role_path("summarizer", "js/app.js"), 1);
+  caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
+}
+
+using Validator = system_fixture;
+
+TEST_F(Validator, ReportsFindingsAsRecords) {
+  dir.write("data/bad.json", "{\"a\": ");
+  dir.write("index.html", "<html><head><script src=\"js/missing.js\"></script></head><body></body></html>\n");
+  auto validator = spawn_validator(sys, dir.path(), settings);
+  ask(validator, atom::validate_v, std::vector<std::string>{"data/bad.json", "index.html"})
+    .receive(
+      [](msg::validation_report& rep) {
+        bool json = false;
+        bool ref = false;
+        for (const auto& f : rep.findings) {
+          json = json || (f.check == "json" && f.file == "data/bad.json");
+          ref = ref || (f.file == "index.html" && f.message.find("missing.js") != std::string::npos);
+        }
+        EXPECT_TRUE(json);
+        EXPECT_TRUE(ref);
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+  caf::anon_send_exit(validator, caf::exit_reason::user_shutdown);
+}
+
+using Workers = system_fixture;
+
+TEST_F(Workers, CoderAsksAgainAfterGarbageAndReturnsTheEdit) {
+  auto sim = sim_process::start(R"({"rules":[
+    {"name":"code","match":{"role":"coder","path":"js/a.js"},
+     "responses":[{"content":"I think the file should be nice."},
+                  {"json":{"kind":"whole","content":"let a = 1;\n","summary":"a"}}]}]})");
+  auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
+  msg::code_request req;
+  req.run_id = "run-test";
+  req.task = {"t1", "create", "file", "js/a.js", "a", "let a be 1", {}, {}, ""};
+  req.target = {"js/a.js", "", "", false};
+  ask(coder, req).receive(
+    [](msg::file_edit& e) {
+      EXPECT_EQ(e.path, "js/a.js");
+      EXPECT_EQ(e.kind, "whole");
+      EXPECT_EQ(e.content, "let a = 1;\n");
+      EXPECT_EQ(e.task_id, "t1");
+      EXPECT_EQ(e.use.calls, 2);
+    },
+    [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(sim.count_role_path("coder", "js/a.js"), 2);
+  caf::anon_send_exit(coder, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Workers, CoderGivesUpWithBadAnswerAfterTheAttempts) {
+  auto sim = sim_process::start(R"({"rules":[
+    {"name":"code","match":{"role":"coder"},"response":{"content":"no json here"}}]})");
+  settings->edit_attempts = 2;
+  auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
+  msg::code_request req;
+  req.task = {"t1", "create", "file", "a.js", "a", "x", {}, {}, ""};
+  req.target = {"a.js", "", "", false};
+  ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
+                          [](caf::error& e) {
+                            EXPECT_TRUE(is(e, ec::bad_answer)) << describe(e);
+                            EXPECT_EQ(usage_of(e).calls, 2);
+                          });
+  EXPECT_EQ(sim.count_role("coder"), 2);
+  caf::anon_send_exit(coder, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Workers, UnreachableServerIsAModelError) {
+  llm::endpoint_config cfg;
+  cfg.spec = *llm::parse_model_spec("ollama://127.0.0.1:1/m");
+  cfg.max_retries = 0;
+  auto coder = spawn_coder(sys, llm::make_client(loop, cfg), settings, "coder-1");
+  msg::code_request req;
+  req.task = {"t1", "create", "file", "a.js", "a", "x", {}, {}, ""};
+  req.target = {"a.js", "", "", false};
+  ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
+                          [](caf::error& e) { EXPECT_TRUE(is(e, ec::model_unreachable)) << describe(e); });
+  caf::anon_send_exit(coder, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Workers, FixerAndReviewer) {
+  auto sim = sim_process::start(R"({"rules":[
+    {"name":"review","match":{"role":"reviewer"},
+     "response":{"json":{"issues":[{"file":"a.js","problem":"a is 1","instructions":"make it 2"}]}}},
+    {"name":"fix","match":{"role":"fixer","path":"a.js"},
+     "response":{"json":{"kind":"search_replace","blocks":[{"search":"a = 1","replace":"a = 2"}]}}}]})");
+  auto client = client_for(sim, "m");
+  auto reviewer = spawn_reviewer(sys, client, settings);
+  msg::review_request rr;
+  rr.round = 1;
+  rr.files = {{"a.js", "a", "let a = 1;\n", true}};
+  msg::review_issue issue;
+  ask(reviewer, rr).receive(
+    [&](msg::review_result& r) {
+      ASSERT_EQ(r.issues.size(), 1u);
+      EXPECT_EQ(r.issues[0].round, 1);
+      issue = r.issues[0];
+    },
+    [](caf::error& e) { FAIL() << describe(e); });
+  auto fixer = spawn_fixer(sys, client, settings, "fixer-1");
+  msg::fix_request fr;
+  fr.fix_id = "fix:1:1";
+  fr.issue = issue;
+  fr.target = {"a.js", "a", "let a = 1;\n", true};
+  ask(fixer, fr).receive(
+    [](msg::file_edit& e) {
+      EXPECT_EQ(e.kind, "search_replace");
+      EXPECT_EQ(e.task_id, "fix:1:1");
+      EXPECT_EQ(e.action, "update");
+    },
+    [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(sim.count_role("reviewer"), 1);
+  EXPECT_EQ(sim.count_role_path("fixer", "a.js"), 1);
+  caf::anon_send_exit(reviewer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(fixer, caf::exit_reason::user_shutdown);
+}

@@ -1,0 +1,241 @@
+// Every message type survives binary serialization with every field intact
+// (what crossing to another node does to it), and is listed in the type-ID
+// block (an unlisted type is silently dropped on the wire).
+#include <gtest/gtest.h>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "messages/type_ids.hpp"
+
+using namespace codehive;
+
+namespace {
+
+template <class T>
+T roundtrip(const T& x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  auto copy = x;
+  auto err = sink(copy);
+  EXPECT_FALSE(err) << "serialize failed";
+  EXPECT_FALSE(buf.empty());
+  T y;
+  caf::binary_deserializer source{nullptr, buf};
+  err = source(y);
+  EXPECT_FALSE(err) << "deserialize failed";
+  return y;
+}
+
+msg::usage sample_usage() {
+  return {"coder", "qwen2.5-coder:7b", 123, 456, 789, 0.0125, 3};
+}
+
+msg::file_task sample_task() {
+  return {"t2", "update", "file", "js/app.js", "the app", "1. do this\n2. do that",
+          {"t1", "t0"}, {"index.html"}, "search_replace"};
+}
+
+msg::context_file sample_context() {
+  return {"css/style.css", "styles", "body { margin: 0; }\n", true};
+}
+
+msg::review_issue sample_issue() {
+  return {"js/app.js", "clearDone is not defined", "1. add function clearDone()", "search_replace",
+          2};
+}
+
+msg::finding sample_finding() {
+  return {"html_handler", "index.html", 42, "onclick calls clearDone, which no script defines"};
+}
+
+}  // namespace
+
+TEST(MessageRoundtrip, Usage) {
+  auto x = sample_usage();
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.role, "coder");
+  EXPECT_EQ(y.completion_tokens, 456);
+  EXPECT_DOUBLE_EQ(y.cost_usd, 0.0125);
+  EXPECT_EQ(y.calls, 3);
+}
+
+TEST(MessageRoundtrip, Budget) {
+  msg::budget x{1000, 2.5, 60000};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.max_time_ms, 60000);
+}
+
+TEST(MessageRoundtrip, RunRequest) {
+  msg::run_request x{"run-1", "a kanban board", "/tmp/out", 5, {10, 1.0, 2000}};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.request, "a kanban board");
+  EXPECT_EQ(y.limits.max_tokens, 10);
+}
+
+TEST(MessageRoundtrip, FileTask) {
+  auto x = sample_task();
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.depends_on, (std::vector<std::string>{"t1", "t0"}));
+  EXPECT_EQ(y.edit_kind, "search_replace");
+}
+
+TEST(MessageRoundtrip, Plan) {
+  msg::plan x{{sample_task(), sample_task()}, sample_usage()};
+  x.tasks[1].id = "t3";
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  ASSERT_EQ(y.tasks.size(), 2u);
+  EXPECT_EQ(y.tasks[1].id, "t3");
+}
+
+TEST(MessageRoundtrip, ContextFile) {
+  auto x = sample_context();
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_TRUE(y.has_content);
+}
+
+TEST(MessageRoundtrip, CodeRequest) {
+  msg::code_request x{"run-1", "a board", sample_task(), sample_context(),
+                      {sample_context(), {"b.js", "b", "", false}}, 2, "bad json"};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  ASSERT_EQ(y.context.size(), 2u);
+  EXPECT_FALSE(y.context[1].has_content);
+  EXPECT_EQ(y.previous_error, "bad json");
+}
+
+TEST(MessageRoundtrip, ReplaceBlock) {
+  msg::replace_block x{"old", "new"};
+  EXPECT_EQ(roundtrip(x), x);
+}
+
+TEST(MessageRoundtrip, FileEdit) {
+  msg::file_edit x{"run-1", "t1", "index.html", "update", "html_section", "body", "<p>x</p>",
+                   {{"a", "b"}, {"c", ""}}, "the page", sample_usage()};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  ASSERT_EQ(y.blocks.size(), 2u);
+  EXPECT_EQ(y.blocks[1].search, "c");
+  EXPECT_EQ(y.use.model, "qwen2.5-coder:7b");
+}
+
+TEST(MessageRoundtrip, AppliedFile) {
+  msg::applied_file x{"js/app.js", 3, "app start-up", "0123456789abcdef", 2048, 1700000000000,
+                      true, true};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.modified_ms, 1700000000000);
+}
+
+TEST(MessageRoundtrip, Finding) {
+  auto x = sample_finding();
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.line, 42);
+}
+
+TEST(MessageRoundtrip, ValidationReport) {
+  msg::validation_report x{{sample_finding()}, {"browser: not installed"}, {"a", "b"}, 77};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.elapsed_ms, 77);
+}
+
+TEST(MessageRoundtrip, ReviewIssue) {
+  auto x = sample_issue();
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.round, 2);
+}
+
+TEST(MessageRoundtrip, ReviewRequest) {
+  msg::review_request x{"run-1", "a board", 2, {sample_context()}, {sample_finding()}};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.findings.at(0).check, "html_handler");
+}
+
+TEST(MessageRoundtrip, ReviewResult) {
+  msg::review_result x{{sample_issue()}, sample_usage()};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+}
+
+TEST(MessageRoundtrip, FixRequest) {
+  msg::fix_request x{"run-1", "fix:1:1", "a board", sample_issue(), sample_context(),
+                     {sample_context()}, 3, "SEARCH not found"};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.fix_id, "fix:1:1");
+  EXPECT_EQ(y.attempt, 3);
+}
+
+TEST(MessageRoundtrip, ProgressEvent) {
+  msg::progress_event x{"run-1", "task_done", "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.tasks_total, 8);
+}
+
+TEST(MessageRoundtrip, LlmReply) {
+  msg::llm_reply x{99, false, "{}", 5, "bad_json: no object", sample_usage()};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.call_id, 99u);
+  EXPECT_EQ(y.error_code, 5);
+}
+
+TEST(MessageRoundtrip, ExportFile) {
+  msg::export_file x{"status.json", "{\"state\":\"done\"}"};
+  EXPECT_EQ(roundtrip(x), x);
+}
+
+TEST(MessageRoundtrip, RunResult) {
+  msg::run_result x{"run-1", "unresolved", 1, "2 issues left", 3, 2};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.exit_code, 1);
+}
+
+TEST(MessageRoundtrip, TopLevelVectors) {
+  std::vector<std::string> a{"x", "y"};
+  EXPECT_EQ(roundtrip(a), a);
+  std::vector<msg::applied_file> b{{"a", 1, "s", "h", 1, 2, false, true}};
+  EXPECT_EQ(roundtrip(b), b);
+  std::vector<msg::context_file> c{sample_context()};
+  EXPECT_EQ(roundtrip(c), c);
+  std::vector<msg::export_file> d{{"tasks.json", "[]"}};
+  EXPECT_EQ(roundtrip(d), d);
+}
+
+TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
+  using caf::type_id;
+  std::vector<caf::type_id_t> ids{
+    type_id<msg::usage>::value,          type_id<msg::budget>::value,
+    type_id<msg::run_request>::value,    type_id<msg::file_task>::value,
+    type_id<msg::plan>::value,           type_id<msg::context_file>::value,
+    type_id<msg::code_request>::value,   type_id<msg::replace_block>::value,
+    type_id<msg::file_edit>::value,      type_id<msg::applied_file>::value,
+    type_id<msg::finding>::value,        type_id<msg::validation_report>::value,
+    type_id<msg::review_issue>::value,   type_id<msg::review_request>::value,
+    type_id<msg::review_result>::value,  type_id<msg::fix_request>::value,
+    type_id<msg::progress_event>::value, type_id<msg::llm_reply>::value,
+    type_id<msg::export_file>::value,    type_id<msg::run_result>::value,
+    type_id<std::vector<std::string>>::value,
+    type_id<std::vector<msg::applied_file>>::value,
+    type_id<std::vector<msg::context_file>>::value,
+    type_id<std::vector<msg::export_file>>::value,
+  };
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";
+  EXPECT_EQ(ids.front(), caf::first_custom_type_id);
+  EXPECT_EQ(caf::id_block::codehive::end - caf::id_block::codehive::begin,
+            static_cast<int>(ids.size()));
+  EXPECT_STREQ(caf::type_name<msg::file_edit>::value, "codehive::msg::file_edit");
+}

@@ -1,0 +1,263 @@
+#include "workspace/validators.hpp"
+
+#include <gtest/gtest.h>
+
+#include "workspace/js_scan.hpp"
+#include "workspace/subprocess.hpp"
+#include "ws_test_util.hpp"
+
+namespace ws = codehive::ws;
+using namespace std::chrono_literals;
+
+namespace {
+
+class validators : public ws::test::temp_dir_test {
+ protected:
+  ws::validation_report html(const std::string& rel, const std::string& content) {
+    put(root / rel, content);
+    ws::validation_report rep;
+    ws::check_html(root, rel, content, rep);
+    return rep;
+  }
+  static std::string dump(const ws::validation_report& r) {
+    std::string s;
+    for (const auto& f : r.findings) s += f.file + ":" + std::to_string(f.line) + " [" + f.check + "] " + f.message + "\n";
+    return s;
+  }
+};
+
+bool have_node() { return ws::find_on_path("node").has_value(); }
+
+}  // namespace
+
+// --- JSON --------------------------------------------------------------------
+
+TEST_F(validators, json_parse_error_has_the_line) {
+  ws::validation_report rep;
+  ws::check_json("data.json", "{\n  \"a\": 1,\n  \"b\": ,\n}\n", rep);
+  ASSERT_EQ(rep.findings.size(), 1u);
+  EXPECT_EQ(rep.findings[0].file, "data.json");
+  EXPECT_EQ(rep.findings[0].line, 3);
+  EXPECT_EQ(rep.findings[0].check, "json");
+  ws::validation_report ok;
+  ws::check_json("ok.json", R"({"a":[1,2,{"b":null}]})", ok);
+  EXPECT_TRUE(ok.clean());
+}
+
+// --- HTML references -----------------------------------------------------------
+
+TEST_F(validators, missing_local_src_and_href_are_findings_with_lines) {
+  put(root / "css/site.css", "body{}");
+  put(root / "img/a b.png", "x");
+  auto rep = html("index.html",
+                  "<!doctype html>\n"
+                  "<link rel=\"stylesheet\" href=\"css/site.css?v=2\">\n"
+                  "<link rel=\"stylesheet\" href=\"https://cdn.example.com/x.css\">\n"
+                  "<script src=\"js/app.js\"></script>\n"
+                  "<img src=\"img/a%20b.png\"><img src=\"data:image/png;base64,AAAA\">\n"
+                  "<a href=\"#top\">t</a> <a href=\"mailto:x@y\">m</a> <a href=\"//cdn.x/y\">c</a>\n"
+                  "<a href=\"about.html#team\">about</a>\n"
+                  "<a href=\"javascript:void(0)\">j</a>\n");
+  ASSERT_EQ(rep.findings.size(), 2u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].line, 4);
+  EXPECT_EQ(rep.findings[0].check, "html_ref");
+  EXPECT_NE(rep.findings[0].message.find("js/app.js does not exist"), std::string::npos);
+  EXPECT_EQ(rep.findings[1].line, 7);
+  EXPECT_NE(rep.findings[1].message.find("about.html"), std::string::npos);
+}
+
+TEST_F(validators, references_resolve_relative_to_the_page_and_may_not_leave_the_root) {
+  put(root / "shared/style.css", "x");
+  put(dir / "secret.css", "x");
+  auto rep = html("pages/p.html",
+                  "<link href=\"../shared/style.css\" rel=stylesheet>\n"
+                  "<link href=\"/shared/style.css\" rel=stylesheet>\n"
+                  "<link href=\"../../secret.css\" rel=stylesheet>\n");
+  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].line, 3);
+  EXPECT_NE(rep.findings[0].message.find("outside the output folder"), std::string::npos);
+}
+
+// --- inline handlers -------------------------------------------------------------
+
+TEST_F(validators, handler_calling_an_undefined_function_is_a_finding_with_its_line) {
+  auto rep = html("index.html",
+                  "<html><body>\n"
+                  "<button onclick=\"save()\">Save</button>\n"
+                  "<button\n   onclick=\"resetBoard(); return false\">Reset</button>\n"
+                  "<script>function save() { localStorage.x = 1; }</script>\n"
+                  "</body></html>\n");
+  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].check, "html_handler");
+  EXPECT_EQ(rep.findings[0].line, 4);
+  EXPECT_NE(rep.findings[0].message.find("resetBoard()"), std::string::npos);
+}
+
+TEST_F(validators, handler_defined_in_a_linked_script_is_fine) {
+  put(root / "js/app.js",
+      "// function ghost() {} in a comment does not count\n"
+      "function addCard(col) {}\n"
+      "async function load() {}\n"
+      "const removeCard = (id) => {};\n"
+      "let toggle = function () {};\n"
+      "var sortBy = key => key;\n"
+      "window.openModal = () => {};\n"
+      "class Board { render() {} }\n");
+  auto rep = html("index.html",
+                  "<script src=\"js/app.js\"></script>\n"
+                  "<div onclick=\"addCard('todo')\" ondblclick=\"removeCard(1)\" onmouseover=\"toggle()\"></div>\n"
+                  "<div onchange=\"sortBy(this.value)\" onload=\"load().then(() => openModal())\"></div>\n"
+                  "<a onclick=\"return false\">x</a><a onclick=\"this.classList.toggle('x')\">y</a>\n"
+                  "<a onclick=\"event.preventDefault(); alert('hi (there)'); console.log(1)\">z</a>\n"
+                  "<a onclick=\"new Board().render()\">n</a>\n");
+  EXPECT_TRUE(rep.clean()) << dump(rep);
+}
+
+TEST_F(validators, class_methods_and_commented_functions_do_not_define_globals) {
+  put(root / "app.js", "class Board { render() {} }\n/* function ghost() {} */\nconst o = { helper() {} };\n");
+  auto rep = html("index.html",
+                  "<script src=\"app.js\"></script>\n"
+                  "<button onclick=\"render()\">a</button>\n"
+                  "<button onclick=\"ghost()\">b</button>\n"
+                  "<button onclick=\"helper()\">c</button>\n");
+  ASSERT_EQ(rep.findings.size(), 3u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].line, 2);
+  EXPECT_EQ(rep.findings[1].line, 3);
+  EXPECT_EQ(rep.findings[2].line, 4);
+}
+
+TEST_F(validators, functions_of_a_module_script_are_not_global) {
+  put(root / "app.js", "import { x } from './x.js';\nfunction start() {}\nexport function other() {}\nwindow.shown = () => {};\n");
+  put(root / "x.js", "export const x = 1;\n");
+  auto rep = html("index.html",
+                  "<script type=\"module\" src=\"app.js\"></script>\n"
+                  "<button onclick=\"start()\">a</button>\n"
+                  "<button onclick=\"shown()\">b</button>\n");
+  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].line, 2);
+  EXPECT_NE(rep.findings[0].message.find("module"), std::string::npos);
+}
+
+TEST_F(validators, scripts_of_other_types_do_not_define_anything) {
+  auto rep = html("index.html",
+                  "<script type=\"text/template\">function tpl() {}</script>\n"
+                  "<button onclick=\"tpl()\">a</button>\n");
+  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+}
+
+TEST(js_scan, definitions_and_calls) {
+  std::set<std::string> defs;
+  ws::js::collect_definitions(
+      "const s = \"function fake() {}\"; const re = /function nope\\(/g;\n"
+      "function real() { function nested() {} }\nObject.assign(window, { a, b: c });\n",
+      false, defs);
+  EXPECT_TRUE(defs.count("real"));
+  EXPECT_TRUE(defs.count("nested"));
+  EXPECT_TRUE(defs.count("a"));
+  EXPECT_TRUE(defs.count("b"));
+  EXPECT_FALSE(defs.count("fake"));
+  EXPECT_FALSE(defs.count("nope"));
+  EXPECT_EQ(ws::js::called_functions("if (ok()) go(1); else obj.stop(); x?.y()"),
+            (std::vector<std::string>{"ok", "go"}));
+  EXPECT_TRUE(ws::js::uses_module_syntax("import x from './a.js';"));
+  EXPECT_TRUE(ws::js::uses_module_syntax("const a = 1;\nexport { a };"));
+  EXPECT_FALSE(ws::js::uses_module_syntax("const m = import('./a.js'); // import x from 'y'"));
+}
+
+// --- node --check ---------------------------------------------------------------
+
+TEST_F(validators, node_check_reports_a_syntax_error_with_its_line) {
+  if (!have_node()) GTEST_SKIP() << "node is not installed";
+  put(root / "js/app.js", "let a = 1;\nfunction f() {\n  return (;\n}\n");
+  ws::validation_report rep;
+  ws::check_js(root, "js/app.js", rep);
+  ASSERT_EQ(rep.findings.size(), 1u);
+  EXPECT_EQ(rep.findings[0].file, "js/app.js");
+  EXPECT_EQ(rep.findings[0].line, 3);
+  EXPECT_EQ(rep.findings[0].check, "js_syntax");
+  EXPECT_NE(rep.findings[0].message.find("SyntaxError"), std::string::npos) << rep.findings[0].message;
+}
+
+TEST_F(validators, node_check_handles_es_modules) {
+  if (!have_node()) GTEST_SKIP() << "node is not installed";
+  put(root / "ok.js", "import { x } from './x.js';\nexport const y = x + 1;\n");
+  put(root / "bad.js", "import { x } from './x.js';\nexport const y = ;\n");
+  put(root / "classic.js", "function f() { return 1; }\n");
+  ws::validation_report rep;
+  ws::check_js(root, "ok.js", rep);
+  ws::check_js(root, "classic.js", rep);
+  EXPECT_TRUE(rep.clean()) << dump(rep);
+  ws::check_js(root, "bad.js", rep);
+  ASSERT_EQ(rep.findings.size(), 1u);
+  EXPECT_EQ(rep.findings[0].line, 2);
+}
+
+TEST_F(validators, missing_node_is_a_skipped_check_not_a_finding) {
+  put(root / "a.js", "let = ;");
+  ws::validation_report rep;
+  ws::check_js(root, "a.js", rep, "definitely-not-node-xyz");
+  ws::check_js(root, "a.js", rep, "definitely-not-node-xyz");
+  EXPECT_TRUE(rep.clean());
+  ASSERT_EQ(rep.skipped.size(), 1u);
+  EXPECT_EQ(rep.skipped[0].check, "js_syntax");
+}
+
+// --- shell command ---------------------------------------------------------------
+
+TEST_F(validators, command_failure_is_a_finding_with_exit_code_and_output_tail) {
+  ws::validation_report rep;
+  ws::check_command(root, "echo compiling; echo 'main.go:3: undefined: x' >&2; exit 2", 10s, rep);
+  ASSERT_EQ(rep.findings.size(), 1u);
+  EXPECT_EQ(rep.findings[0].check, "command");
+  EXPECT_NE(rep.findings[0].message.find("exit code 2"), std::string::npos);
+  EXPECT_NE(rep.findings[0].message.find("main.go:3: undefined: x"), std::string::npos);
+  ws::validation_report ok;
+  put(root / "marker", "x");
+  ws::check_command(root, "test -f marker", 10s, ok);  // runs in the output folder
+  EXPECT_TRUE(ok.clean()) << dump(ok);
+}
+
+TEST_F(validators, command_timeout_is_a_finding) {
+  ws::validation_report rep;
+  auto start = std::chrono::steady_clock::now();
+  ws::check_command(root, "sleep 30", 300ms, rep);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_EQ(rep.findings.size(), 1u);
+  EXPECT_NE(rep.findings[0].message.find("timed out"), std::string::npos);
+}
+
+// --- everything together ------------------------------------------------------------
+
+TEST_F(validators, validate_output_runs_the_enabled_checks_over_all_files) {
+  put(root / "index.html", "<script src=\"app.js\"></script><button onclick=\"go()\">x</button>");
+  put(root / "app.js", "function go() {}\n");
+  put(root / "data.json", "{\"a\": }");
+  put(root / "README.md", "# hi");
+  ws::validator_options o;
+  o.node = "definitely-not-node-xyz";
+  o.command = "exit 1";
+  o.browser = false;
+  auto rep = ws::validate_output(root, o);
+  EXPECT_EQ(rep.checked_files, (std::vector<std::string>{"app.js", "data.json", "index.html"}));
+  ASSERT_EQ(rep.findings.size(), 2u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].check, "json");
+  EXPECT_EQ(rep.findings[1].check, "command");
+  ASSERT_EQ(rep.skipped.size(), 1u);
+  o.command.clear();
+  o.files = {"index.html"};
+  EXPECT_TRUE(ws::validate_output(root, o).clean());
+}
+
+TEST_F(validators, a_changed_script_rechecks_the_pages_and_deleted_files_are_ignored) {
+  put(root / "index.html", "<script src=\"app.js\"></script><button onclick=\"go()\">x</button>");
+  put(root / "app.js", "function renamed() {}\n");
+  ws::validator_options o;
+  o.node = "definitely-not-node-xyz";
+  o.browser = false;
+  o.files = {"app.js", "gone.json"};
+  auto rep = ws::validate_output(root, o);
+  EXPECT_EQ(rep.checked_files, (std::vector<std::string>{"app.js", "index.html"}));
+  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+  EXPECT_EQ(rep.findings[0].check, "html_handler");
+  EXPECT_EQ(rep.findings[0].file, "index.html");
+}

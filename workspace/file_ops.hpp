@@ -1,0 +1,65 @@
+// File operations inside the output folder. Every path goes through
+// resolve_in_root(); symlinks are never followed; writes are atomic
+// (temp file in the same directory, fsync, rename, fsync the directory).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workspace/result.hpp"
+
+namespace codehive::ws {
+
+inline constexpr std::size_t default_max_file_bytes = 1u << 20;  // 1 MiB
+
+/// True unless the extension names a known binary format (.png, .jpg, .gif,
+/// .webp, .ico, .woff(2), .ttf, .otf, .pdf, .zip, .wasm, ...). Text files
+/// may not contain NUL bytes.
+bool is_text_path(std::string_view rel);
+
+/// Refuses empty content (errc::empty_content), content over `max_bytes`
+/// (errc::too_large), and a NUL byte when `text` (errc::bad_content).
+status check_content(std::string_view content, std::size_t max_bytes = default_max_file_bytes,
+                     bool text = true);
+
+struct write_options {
+  std::size_t max_bytes = default_max_file_bytes;
+  bool create_root = true;  ///< create the output folder itself if missing
+};
+
+/// Atomic write of `content` to root/rel. Creates parent directories (each
+/// checked: inside the root, not a symlink). The target, if it exists, must be
+/// a regular file (not a symlink, not a directory). Leaves no temp file behind
+/// on success or failure.
+status write_file(const std::filesystem::path& root, std::string_view rel, std::string_view content,
+                  const write_options& opts = {});
+
+/// Reads root/rel (regular file, not a symlink, at most `max_bytes`).
+result<std::string> read_file(const std::filesystem::path& root, std::string_view rel,
+                              std::size_t max_bytes = 16 * default_max_file_bytes);
+
+/// Like read_file, but a missing file is std::nullopt rather than an error.
+result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& root,
+                                                       std::string_view rel,
+                                                       std::size_t max_bytes = 16 * default_max_file_bytes);
+
+/// Deletes root/rel: only a regular file inside the root; refuses
+/// directories, symlinks (even inside the root) and missing files
+/// (errc::not_found). Fsyncs the parent directory.
+status delete_file(const std::filesystem::path& root, std::string_view rel);
+
+/// All regular files under root, relative, '/'-separated, sorted. Does not
+/// descend into symlinks, `.git` or `node_modules`.
+std::vector<std::string> list_files(const std::filesystem::path& root);
+
+/// Stable 64-bit content hash (FNV-1a 64), for file versions.
+std::uint64_t content_hash(std::string_view content) noexcept;
+/// The same as 16 lower-case hex digits.
+std::string content_hash_hex(std::string_view content);
+
+}  // namespace codehive::ws

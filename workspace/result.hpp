@@ -1,0 +1,69 @@
+// Errors of the workspace layer (path rules, file operations, edits,
+// validators), as values. No exception escapes this library; no CAF here.
+// Actors turn a ws::error into a caf::error at their boundary.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace codehive::ws {
+
+/// Every way a workspace operation can fail.
+enum class errc {
+  bad_path = 1,      ///< lexically invalid: empty, absolute, `..`, NUL/control chars, backslash, too long
+  outside_root,      ///< resolves outside the output folder (symlink, realpath escape)
+  symlink,           ///< a component (or the target) is a symlink; never followed
+  not_found,         ///< file does not exist
+  not_regular_file,  ///< exists but is a directory / device / socket ...
+  empty_content,     ///< refusing to write or produce an empty file
+  too_large,         ///< content over the size limit
+  bad_content,       ///< NUL byte in a text file, or similar
+  io_error,          ///< the OS said no (errno text in the reason)
+  bad_edit,          ///< malformed edit (JSON shape, missing field, empty SEARCH)
+  no_section,        ///< html_section: the document has no such <head>/<body>
+  search_not_found,  ///< search_replace: a SEARCH text matches nowhere
+  search_ambiguous,  ///< search_replace: a SEARCH text matches more than once
+  spawn_failed,      ///< a subprocess could not be started
+};
+
+/// Stable lower-case name ("bad_path", "search_not_found", ...).
+const char* to_string(errc e) noexcept;
+
+struct error {
+  errc code = errc::io_error;
+  std::string reason;  ///< specific, human readable: "path escapes the output folder: ../x"
+  std::string describe() const;  ///< "<code>: <reason>"
+};
+
+/// Minimal expected<T, error> (std::expected is C++23).
+template <class T>
+class result {
+ public:
+  result(T value) : v_(std::move(value)) {}
+  result(error e) : v_(std::move(e)) {}
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const error& err() const& { return std::get<1>(v_); }
+  error&& err() && { return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, error> v_;
+};
+
+struct unit {};
+using status = result<unit>;
+
+/// Shorthands: `return ws::fail(errc::bad_path, "...");`, `return ws::ok();`
+inline error fail(errc code, std::string reason) { return error{code, std::move(reason)}; }
+inline status ok() { return status{unit{}}; }
+
+}  // namespace codehive::ws

@@ -1,0 +1,267 @@
+#include "workspace/subprocess.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+extern char** environ;
+
+namespace codehive::ws {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+void append_tail(std::string& buf, const char* data, std::size_t n, std::size_t max) {
+  buf.append(data, n);
+  if (buf.size() > 2 * max + 4096) buf.erase(0, buf.size() - max);
+}
+
+/// Blocks SIGPIPE in the calling thread for its lifetime (writes to a dead
+/// child's stdin then fail with EPIPE instead of killing the process).
+class sigpipe_guard {
+ public:
+  sigpipe_guard() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~sigpipe_guard() {
+    if (!was_pending_) {
+      timespec zero{0, 0};
+      while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t set_{}, old_{};
+  bool was_pending_ = false;
+};
+
+}  // namespace
+
+std::optional<std::filesystem::path> find_on_path(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  auto executable = [](const std::filesystem::path& p) {
+    struct stat st{};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string_view::npos) {
+    std::filesystem::path p{std::string(name)};
+    if (executable(p)) return p;
+    return std::nullopt;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t i = 0;
+  while (i <= dirs.size()) {
+    std::size_t j = dirs.find(':', i);
+    if (j == std::string_view::npos) j = dirs.size();
+    std::string_view d = dirs.substr(i, j - i);
+    i = j + 1;
+    std::filesystem::path p = std::filesystem::path(d.empty() ? "." : std::string(d)) / std::string(name);
+    if (executable(p)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string tail_lines(std::string_view text, std::size_t max_lines) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::size_t pos = text.size();
+  std::size_t lines = 0;
+  while (pos > 0) {
+    std::size_t nl = text.rfind('\n', pos - 1);
+    ++lines;
+    if (nl == std::string_view::npos) {
+      pos = 0;
+      break;
+    }
+    if (lines == max_lines) {
+      pos = nl + 1;
+      break;
+    }
+    pos = nl;
+  }
+  return std::string(text.substr(pos));
+}
+
+result<subprocess_result> run_subprocess(const subprocess_options& opts) {
+  if (opts.argv.empty()) return fail(errc::spawn_failed, "no program given");
+  auto exe = find_on_path(opts.argv[0]);
+  if (!exe) return fail(errc::spawn_failed, "program not found: " + opts.argv[0]);
+
+  std::vector<char*> argv;
+  for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  std::vector<char*> envp;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    bool overridden = false;
+    for (const auto& [k, v] : opts.env)
+      if (kv.size() > k.size() && kv.compare(0, k.size(), k) == 0 && kv[k.size()] == '=') overridden = true;
+    if (!overridden) env_store.emplace_back(kv);
+  }
+  for (const auto& [k, v] : opts.env) env_store.push_back(k + "=" + v);
+  for (auto& s : env_store) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  bool feed = !opts.stdin_data.empty();
+  if ((feed && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    int e = errno;
+    for (int* p : {in, out, err}) {
+      close_fd(p[0]);
+      close_fd(p[1]);
+    }
+    return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(e));
+  }
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (feed) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  sigpipe_guard guard;
+  auto start = clock::now();
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close_fd(in[0]);
+  close_fd(out[1]);
+  close_fd(err[1]);
+  if (rc != 0) {
+    close_fd(in[1]);
+    close_fd(out[0]);
+    close_fd(err[0]);
+    std::string where = opts.cwd.empty() ? "" : " in " + opts.cwd.string();
+    return fail(errc::spawn_failed, "cannot start " + opts.argv[0] + where + ": " + std::strerror(rc));
+  }
+  for (int fd : {in[1], out[0], err[0]})
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+  subprocess_result res;
+  std::size_t fed = 0;
+  auto deadline = start + opts.timeout;
+  bool exited = false;     // leader has exited (not yet reaped)
+  bool killed = false;
+  clock::time_point drain_deadline{};
+  char buf[65536];
+  while (true) {
+    if (!exited) {
+      siginfo_t si{};
+      si.si_pid = 0;
+      if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+        exited = true;
+        ::kill(-pid, SIGKILL);  // leftovers of the group (background jobs) hold our pipes
+        drain_deadline = clock::now() + std::chrono::seconds(1);
+      }
+    }
+    auto now = clock::now();
+    if (!exited && now >= deadline && !res.timed_out) {
+      res.timed_out = true;
+      ::kill(-pid, SIGTERM);
+      deadline = now + std::chrono::milliseconds(500);  // grace before SIGKILL
+    } else if (!exited && res.timed_out && now >= deadline && !killed) {
+      killed = true;
+      ::kill(-pid, SIGKILL);
+    }
+    if (out[0] < 0 && err[0] < 0 && exited) break;
+    if (exited && now >= drain_deadline) break;
+    pollfd fds[3];
+    int nfds = 0;
+    int idx_in = -1, idx_out = -1, idx_err = -1;
+    if (in[1] >= 0) {
+      idx_in = nfds;
+      fds[nfds++] = {in[1], POLLOUT, 0};
+    }
+    if (out[0] >= 0) {
+      idx_out = nfds;
+      fds[nfds++] = {out[0], POLLIN, 0};
+    }
+    if (err[0] >= 0) {
+      idx_err = nfds;
+      fds[nfds++] = {err[0], POLLIN, 0};
+    }
+    int wait_ms = 20;
+    if (nfds > 0) ::poll(fds, static_cast<nfds_t>(nfds), wait_ms);
+    else ::poll(nullptr, 0, wait_ms);
+    if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = ::write(in[1], opts.stdin_data.data() + fed, opts.stdin_data.size() - fed);
+      if (n > 0) fed += static_cast<std::size_t>(n);
+      if ((n < 0 && errno != EAGAIN && errno != EINTR) || fed >= opts.stdin_data.size()) close_fd(in[1]);
+    }
+    auto pump = [&](int idx, int& fd, std::string& into) {
+      if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
+      while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0) {
+          append_tail(into, buf, static_cast<std::size_t>(n), opts.max_output_bytes);
+          continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        close_fd(fd);  // EOF or error
+        return;
+      }
+    };
+    pump(idx_out, out[0], res.out);
+    pump(idx_err, err[0], res.err);
+  }
+  close_fd(in[1]);
+  close_fd(out[0]);
+  close_fd(err[0]);
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st)) res.exit_code = WEXITSTATUS(st);
+  else if (WIFSIGNALED(st)) res.term_signal = WTERMSIG(st);
+  for (auto* s : {&res.out, &res.err})
+    if (s->size() > opts.max_output_bytes) s->erase(0, s->size() - opts.max_output_bytes);
+  res.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
+  return res;
+}
+
+result<subprocess_result> run_shell(std::string_view command, const std::filesystem::path& cwd,
+                                    std::chrono::milliseconds timeout) {
+  subprocess_options o;
+  o.argv = {"/bin/sh", "-c", std::string(command)};
+  o.cwd = cwd;
+  o.timeout = timeout;
+  return run_subprocess(o);
+}
+
+}  // namespace codehive::ws

@@ -1,0 +1,54 @@
+// Running a program: argument vector (no shell unless run_shell is used), a
+// working directory, a timeout, captured stdout/stderr. The child gets its own
+// process group; on timeout the whole group is killed (SIGTERM, then SIGKILL),
+// and leftovers of the group are killed when the main child exits.
+// Blocking: call it from a detached actor or a worker thread. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "workspace/result.hpp"
+
+namespace codehive::ws {
+
+struct subprocess_options {
+  std::vector<std::string> argv;    ///< argv[0] is looked up on PATH when it has no '/'
+  std::filesystem::path cwd;        ///< empty: inherit
+  std::chrono::milliseconds timeout{60000};
+  std::string stdin_data;           ///< written to the child's stdin, then closed
+  std::size_t max_output_bytes = 256 * 1024;  ///< per stream; the tail is kept
+  std::vector<std::pair<std::string, std::string>> env;  ///< set/override in the child's environment
+};
+
+struct subprocess_result {
+  int exit_code = -1;    ///< valid when term_signal == 0
+  int term_signal = 0;   ///< signal that ended the child, 0 if it exited
+  bool timed_out = false;
+  std::string out;       ///< stdout (tail, if truncated)
+  std::string err;       ///< stderr (tail, if truncated)
+  std::chrono::milliseconds elapsed{0};
+  bool success() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
+};
+
+/// errc::spawn_failed when the program cannot be started (not found, not
+/// executable, bad cwd); otherwise a result, whatever the exit status.
+result<subprocess_result> run_subprocess(const subprocess_options& opts);
+
+/// `/bin/sh -c command` in `cwd`.
+result<subprocess_result> run_shell(std::string_view command, const std::filesystem::path& cwd,
+                                    std::chrono::milliseconds timeout);
+
+/// First executable `name` on $PATH (or `name` itself when it contains '/').
+std::optional<std::filesystem::path> find_on_path(std::string_view name);
+
+/// Last `max_lines` lines of `text` (for findings).
+std::string tail_lines(std::string_view text, std::size_t max_lines);
+
+}  // namespace codehive::ws

@@ -1,0 +1,83 @@
+// Validators: checks on the output folder whose findings go to the reviewer.
+// Each check appends findings (problems in the generated project) and skipped
+// checks (a tool is missing: informational, never a finding) to a report.
+// Blocking (subprocesses): call from a detached actor or a worker thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace codehive::ws {
+
+/// One problem in the generated project.
+struct finding {
+  std::string file;     ///< relative to the output folder; empty for whole-project checks
+  int line = 0;         ///< 1-based; 0 when unknown
+  std::string check;    ///< "json", "js_syntax", "html_ref", "html_handler", "command", "browser", "read"
+  std::string message;  ///< what is wrong, specific enough to fix
+};
+
+/// A check that could not run (e.g. node or chromium not installed).
+struct skipped_check {
+  std::string check;
+  std::string reason;
+};
+
+struct validation_report {
+  std::vector<finding> findings;
+  std::vector<skipped_check> skipped;
+  std::vector<std::string> checked_files;  ///< relative paths looked at
+  bool clean() const noexcept { return findings.empty(); }
+};
+
+struct validator_options {
+  std::vector<std::string> files;  ///< relative paths to check; empty: every file (list_files).
+                                   ///< Listed files that no longer exist are ignored; a list with any
+                                   ///< .html/.js/.mjs/.css file also gets every page's HTML checks.
+  bool json = true;                ///< .json files parse
+  bool js = true;                  ///< node --check on .js/.mjs (skipped when node is absent)
+  bool html = true;                ///< local href/src exist, inline handlers name defined functions
+  std::string node = "node";       ///< program name or path
+  std::chrono::milliseconds node_timeout{15000};
+  std::string command;             ///< shell command run in the output folder; empty: none
+  std::chrono::milliseconds command_timeout{120000};
+  bool browser = true;             ///< headless Chromium load of browser_page (see browser_check.hpp);
+                                   ///< skipped when Chromium or the page is absent
+  std::string browser_page = "index.html";
+  std::chrono::milliseconds browser_timeout{30000};
+};
+
+/// Runs the enabled checks. Never throws.
+validation_report validate_output(const std::filesystem::path& root, const validator_options& opts = {});
+
+// --- individual checks --------------------------------------------------
+
+/// `content` parses as JSON; on error one finding with the line of the offset.
+void check_json(std::string_view file, std::string_view content, validation_report& out);
+
+/// `node --check` on root/file. Files using `import`/`export` statements (or
+/// named .mjs) are checked as ES modules. Finding with the line from node's
+/// "file:line" output. Skipped (once per report) when node is not found.
+void check_js(const std::filesystem::path& root, std::string_view file, validation_report& out,
+              const std::string& node = "node",
+              std::chrono::milliseconds timeout = std::chrono::milliseconds{15000});
+
+/// For root/file (HTML, `content`): every local href/src (link, script, img,
+/// a, source, iframe, ...) exists inside the root (after stripping ?query and
+/// #fragment; http(s):, //, data:, mailto:, tel:, javascript:, # are skipped);
+/// every inline on<event> handler calls only functions defined in the page's
+/// inline scripts or its local <script src> files (function f(, async
+/// function f(, f = function, const/let/var f = ... =>, window.f = ...), or
+/// well-known globals. Findings carry the line of the attribute.
+void check_html(const std::filesystem::path& root, std::string_view file, std::string_view content,
+                validation_report& out);
+
+/// Runs `command` with /bin/sh -c in root; non-zero exit or timeout is one
+/// finding (check "command") with the exit status and the output's tail.
+void check_command(const std::filesystem::path& root, const std::string& command,
+                   std::chrono::milliseconds timeout, validation_report& out);
+
+}  // namespace codehive::ws
