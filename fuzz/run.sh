@@ -4,7 +4,8 @@
 #   fuzz/run.sh [SECONDS [LIBFUZZER FLAGS...]]
 #                                fuzz fuzz_extract_json for SECONDS (default 60)
 #   fuzz/run.sh --merge          minimize the working corpus into the committed
-#                                seed corpus (fuzz/corpus/extract_json)
+#                                seed corpus (fuzz/corpus/extract_json, at most
+#                                MAX_SEEDS=96 files)
 #   fuzz/run.sh --repro FILE     run the target once on FILE (a crash artifact)
 #
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_STANDALONE=1 to
@@ -48,12 +49,42 @@ mkdir -p "$WORK" "$ARTIFACTS"
 
 case "${1:-}" in
   --merge)
+    # Set-cover merge on edge coverage (no hit counts), then keep at most
+    # MAX_SEEDS files, chosen greedily by new coverage (smaller file on ties),
+    # so the committed corpus stays small (< 100 files, < 200 KB).
     fresh=$(mktemp -d)
-    "$BIN" -merge=1 -max_len=$MAX_LEN "$fresh" "$SEEDS" "$WORK"
+    control=$(mktemp)
+    "$BIN" -set_cover_merge=1 -use_counters=0 -merge_control_file="$control" -max_len=$MAX_LEN \
+      "$fresh" "$SEEDS" "$WORK"
+    keep=$(mktemp -d)
+    python3 - "$control" "$keep" "${MAX_SEEDS:-96}" <<'PY'
+import hashlib, os, shutil, sys
+control, keep, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
+lines = open(control).read().split("\n")
+n = int(lines[0])
+files = lines[2:2 + n]
+features = {}
+for line in lines[2 + n:]:
+    if line.startswith("FT "):
+        parts = line.split()
+        features[int(parts[1])] = set(map(int, parts[2:]))
+everything = set().union(*features.values()) if features else set()
+covered, chosen = set(), []
+while covered != everything and len(chosen) < cap:
+    best = max(features, key=lambda i: (len(features[i] - covered), -os.path.getsize(files[i])))
+    if not features[best] - covered:
+        break
+    chosen.append(best)
+    covered |= features[best]
+for i in chosen:
+    data = open(files[i], "rb").read()
+    with open(os.path.join(keep, hashlib.sha1(data).hexdigest()[:16]), "wb") as out:
+        out.write(data)
+print(f"kept {len(chosen)} inputs covering {len(covered)} of {len(everything)} features")
+PY
     rm -f "$SEEDS"/*
-    # name files by content so repeated merges do not churn
-    for f in "$fresh"/*; do cp "$f" "$SEEDS/$(sha1sum "$f" | cut -c1-16)"; done
-    rm -rf "$fresh"
+    cp "$keep"/* "$SEEDS"/
+    rm -rf "$fresh" "$keep" "$control"
     echo "seed corpus: $(ls "$SEEDS" | wc -l) files, $(cat "$SEEDS"/* | wc -c) bytes"
     ;;
   --repro)

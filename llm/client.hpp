@@ -25,7 +25,10 @@ class client {
   /// Sends one chat request (with transport retries per the endpoint config).
   /// When `req.json_schema` is set, the reply's content is extracted as JSON
   /// and validated against the schema; failures come back as bad_json /
-  /// schema_mismatch with the reason, ready to be fed back to the model.
+  /// schema_mismatch with the reason, ready to be fed back to the model;
+  /// on success `content` is then the extracted JSON text. A request refused
+  /// before any traffic (context_overflow, budget_refused via
+  /// endpoint_config::gate, bad_config) also completes on the loop thread.
   virtual void chat(chat_request req, chat_callback cb) = 0;
 
   /// Checks the server answers and serves the configured model.

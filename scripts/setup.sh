@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcaf-dev libcurl4-openssl-dev rapidjson-dev librocksdb-dev libspdlog-dev
-  libgtest-dev libgmock-dev libcpp-httplib-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev
   nodejs
 )
 # Optional extras: clang for the fuzzer, chromium for the browser check.

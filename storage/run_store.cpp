@@ -130,7 +130,10 @@ std::string holder_pid(const fs::path& dir) {
 
 error map_open_status(const fs::path& dir, const rocksdb::Status& s) {
   std::string text = s.ToString();
-  if (s.IsIOError() && (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos)) {
+  // RocksDB 7.8: "While lock file: DIR/LOCK: Resource temporarily unavailable" (another
+  // process) or "lock hold by current process, acquire time ..." (this one).
+  if (s.IsIOError() && (text.find("While lock file") != std::string::npos ||
+                        text.find("lock hold by current process") != std::string::npos)) {
     auto pid = holder_pid(dir);
     bool self = text.find("hold by current process") != std::string::npos ||
                 (!pid.empty() && pid == std::to_string(::getpid()));

@@ -528,7 +528,8 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
     out.skipped.push_back({"browser", s.err().reason});
     return;
   }
-  const auto deadline = clock::now() + opts.timeout;
+  // One allowance for start-up (slow on a loaded machine), one for the page.
+  auto deadline = clock::now() + opts.timeout;
   rapidjson::Document msg;
   int reported = 0;
   bool loaded = false, budget_done = false;
@@ -628,6 +629,7 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
     if (!dt.reply(id, msg, deadline, on_event)) return fail_skip(std::string("no reply to ") + m);
   }
   // 2. load the page
+  deadline = clock::now() + opts.timeout;
   id = dt.send("Page.navigate", session, [&](auto& w) {
     w.Key("url");
     w.String(url.c_str());

@@ -23,7 +23,7 @@ std::optional<std::filesystem::path> find_browser();
 
 struct browser_options {
   std::string page = "index.html";             ///< relative to the root
-  std::chrono::milliseconds timeout{30000};    ///< wall clock for the browser process
+  std::chrono::milliseconds timeout{30000};    ///< wall clock for Chromium's start-up, and again for the page load
   std::chrono::milliseconds virtual_time{3000};///< after the load event: virtual time run (timers fast-forwarded)
   std::filesystem::path browser;               ///< empty: find_browser()
 };

@@ -137,34 +137,24 @@ std::vector<tag> scan(std::string_view doc) {
     std::string name = t.name;
     tags.push_back(std::move(t));
     if (raw) {
-      // Skip to the matching </name followed by space, '/' or '>'.
-      std::size_t p = i;
-      std::string close = "</" + name;
-      while (true) {
-        std::size_t c = p;
-        bool found = false;
-        while (c < doc.size()) {
-          c = doc.find('<', c);
-          if (c == std::string_view::npos) break;
-          if (iequal_at(doc, c, close)) {
-            std::size_t after = c + close.size();
-            if (after >= doc.size() || is_space(doc[after]) || doc[after] == '>' || doc[after] == '/') {
-              found = true;
-              break;
-            }
+      // Raw text runs to the first </name followed by space, '/' or '>'.
+      const std::string close = "</" + name;
+      std::size_t c = i;
+      bool found = false;
+      while ((c = doc.find('<', c)) != std::string_view::npos) {
+        if (iequal_at(doc, c, close)) {
+          std::size_t after = c + close.size();
+          if (after >= doc.size() || is_space(doc[after]) || doc[after] == '>' || doc[after] == '/') {
+            found = true;
+            break;
           }
-          ++c;
         }
-        if (!found) {
-          i = doc.size();
-          break;
-        }
-        tag ct;
-        i = parse_tag(doc, c, ct);
-        tags.push_back(std::move(ct));
-        break;
+        ++c;
       }
-      (void)p;
+      if (!found) break;  // unterminated: the rest is raw text
+      tag ct;
+      i = parse_tag(doc, c, ct);
+      tags.push_back(std::move(ct));
     }
   }
   return tags;

@@ -200,3 +200,9 @@ TEST(ExtractAndValidate, ReturnsExtractedTextOrTheFirstFailure) {
   ASSERT_FALSE(none);
   EXPECT_EQ(none.err().code, errc::bad_json);
 }
+
+TEST(ExtractJson, OffsetsCountFromTheReplyAsReceived) {
+  // 16 bytes of <think> block and a 3-byte BOM precede the object
+  auto m = fails("\xEF\xBB\xBF<think>x</think>{'a':1}");
+  EXPECT_TRUE(contains(m, "JSON parse error at offset 20:")) << m;
+}

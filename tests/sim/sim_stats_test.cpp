@@ -56,7 +56,7 @@ TEST(SimStats, ResetZeroesCounts) {
 
 TEST(SimStats, FiftyConcurrentRequestsAllServedInParallel) {
   auto sim = sim_process::start(
-      R"({"latency":{"ttft_ms":300},"rules":[{"match":{"role":"coder"},"response":{"content":"ok"}}]})");
+      R"({"latency":{"ttft_ms":1000},"rules":[{"match":{"role":"coder"},"response":{"content":"ok"}}]})");
   constexpr int n = 50;
   std::vector<int> status(n, 0);
   std::vector<std::string> errors(n);
@@ -76,7 +76,7 @@ TEST(SimStats, FiftyConcurrentRequestsAllServedInParallel) {
   for (int i = 0; i < n; ++i) EXPECT_EQ(sim.count_role_path("coder", "f" + std::to_string(i)), 1);
   // They overlapped: most were in flight together (a serial server would show 1).
   EXPECT_GE(sim.max_in_flight(), 25);
-  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_GE(took, std::chrono::milliseconds(1000));
 }
 
 TEST(SimStats, CountsBearerTokensWithoutLoggingThem) {

@@ -102,6 +102,11 @@ TEST(SimSupport, SimulatorStopsWhenItsParentDies) {
     gone = ::kill(sim_pid, 0) != 0 || is_zombie(sim_pid);
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!gone) ::kill(sim_pid, SIGKILL);
-  EXPECT_TRUE(gone) << "llm-sim " << sim_pid << " outlived its parent";
+  std::string stat;
+  if (!gone) {
+    std::ifstream in("/proc/" + std::to_string(sim_pid) + "/stat");
+    std::getline(in, stat);
+    ::kill(sim_pid, SIGKILL);
+  }
+  EXPECT_TRUE(gone) << "llm-sim " << sim_pid << " outlived its parent: " << stat;
 }

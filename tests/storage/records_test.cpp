@@ -72,8 +72,12 @@ TEST(StoreDefaultPath, UsesXdgDataHomeThenHome) {
   EXPECT_EQ(*p, std::filesystem::path{"/data/x/codehive/store"});
   ::unsetenv("XDG_DATA_HOME");
   auto q = default_store_path();
-  ASSERT_TRUE(q);
-  EXPECT_EQ(*q, std::filesystem::path{std::getenv("HOME")} / ".local/share/codehive/store");
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    ASSERT_TRUE(q);
+    EXPECT_EQ(*q, std::filesystem::path{home} / ".local/share/codehive/store");
+  } else {
+    EXPECT_EQ(q.err().code, errc::not_found);
+  }
   if (old_xdg != nullptr) ::setenv("XDG_DATA_HOME", saved.c_str(), 1);
 }
 

@@ -38,6 +38,8 @@ bool write_port_file(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Taken first: the parent may exit right after it sees the port file.
+  const pid_t parent = ::getppid();
   CLI::App app{"llm-sim: a loopback Ollama/OpenAI chat server that answers from a scenario file"};
   std::string scenario_path;
   std::string host = "127.0.0.1";
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> serving{true};
   std::thread parent_watch;
   if (exit_with_parent) {
-    parent_watch = std::thread([&srv, &serving, parent = ::getppid()] {
+    parent_watch = std::thread([&srv, &serving, parent] {
       while (serving) {
         if (::getppid() != parent) {
           spdlog::info("parent {} exited: stopping", parent);
