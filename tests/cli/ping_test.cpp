@@ -20,7 +20,7 @@ TEST(Ping, RoundTripAgainstTheSimulator) {
 }
 
 TEST(Ping, OpenAiApi) {
-  auto sim = sim_process::start(R"({"rules":[
+  auto sim = sim_process::start(R"({"models":["gpt-4o-mini"],"rules":[
     {"name":"pong","match":{"api":"openai"},"response":{"content":"pong"}}]})");
   auto r = run_codehive({"ping", "openai://127.0.0.1:" + std::to_string(sim.port()) + "/v1/gpt-4o-mini",
                          "--prompt", "hello"});

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <rapidjson/document.h>
 
@@ -18,7 +19,7 @@ using codehive::test::temp_dir;
 
 namespace {
 
-const std::string plan_rule = R"(
+const std::string plan_rule = R"json(
   {"name":"plan","match":{"role":"planner"},"response":{"json":{"tasks":[
     {"id":"style","action":"create","type":"file","path":"css/style.css","description":"styles",
      "instructions":"Style the button with class greet."},
@@ -28,9 +29,9 @@ const std::string plan_rule = R"(
      "instructions":"Define function greet() that alerts shout('Hello').","depends_on":["util"]},
     {"id":"page","action":"create","type":"file","path":"index.html","description":"the page",
      "instructions":"Link css/style.css, js/util.js, js/app.js; a button onclick greet().",
-     "depends_on":["style","app"],"context_paths":["js/util.js"]}]}}})";
+     "depends_on":["style","app"],"context_paths":["js/util.js"]}]}}})json";
 
-const std::string coder_rules = R"(
+const std::string coder_rules = R"json(
   {"name":"style","match":{"role":"coder","path":"css/style.css"},
    "response":{"json":{"kind":"whole","content":"/* Greeter styles */\n.greet { color: blue; }\n","summary":"styles of the greeter"}}},
   {"name":"app","match":{"role":"coder","path":"js/app.js"},
@@ -43,15 +44,29 @@ const std::string coder_rules = R"(
     {"json":{"issues":[{"file":"js/app.js","problem":"the greeting says Helo","instructions":"1. In greet(), replace 'Helo' with 'Hello'."}]}},
     {"json":{"issues":[]}}]},
   {"name":"fix","match":{"role":"fixer","path":"js/app.js"},
-   "response":{"json":{"kind":"search_replace","blocks":[{"search":"shout('Helo')","replace":"shout('Hello')"}]}}})";
+   "response":{"json":{"kind":"search_replace","blocks":[{"search":"shout('Helo')","replace":"shout('Hello')"}]}}})json";
 
-const std::string util_good = R"(
-  {"kind":"whole","content":"function shout(text) {\n  return text + '!';\n}\n"})";
+const std::string util_good = R"json(
+  {"kind":"whole","content":"function shout(text) {\n  return text + '!';\n}\n"})json";
+
+/// The scenario with `util_rules` (one or more rules) answering the coder of js/util.js.
+std::string scenario_rules(const std::string& util_rules) {
+  return R"json({"models":["small","big"],"latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[)json"
+         + plan_rule + "," + util_rules + "," + coder_rules + "]}";
+}
 
 std::string scenario(const std::string& util_responses) {
-  return R"({"models":["small","big"],"latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[)"
-         + plan_rule + "," + R"({"name":"util","match":{"role":"coder","path":"js/util.js"},"responses":[)"
-         + util_responses + "]}," + coder_rules + "]}";
+  return scenario_rules(R"json({"name":"util","match":{"role":"coder","path":"js/util.js"},"responses":[)json"
+                        + util_responses + "]}");
+}
+
+/// Replaces the reviewer's answers.
+std::string with_reviews(std::string s, const std::string& responses) {
+  auto at = s.find(R"json({"name":"review")json");
+  auto end = s.find(R"json({"name":"fix")json");
+  return s.replace(at, end - at,
+                   R"json({"name":"review","match":{"role":"reviewer"},"responses":[)json" + responses
+                     + "]},\n");
 }
 
 std::string slurp(const std::filesystem::path& p) {
@@ -71,8 +86,9 @@ rapidjson::Document json_file(const std::filesystem::path& p) {
 /// depend on Chromium being installed).
 std::string write_config(const temp_dir& dir) {
   std::string src = CODEHIVE_SOURCE_DIR;
-  dir.write("codehive.json", R"({"validators":{"browser":false},
-    "prompts_dir":")" + src + R"(/configs/prompts","schemas_dir":")" + src + R"(/configs/schemas"})");
+  dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
+                               + "/configs/prompts\",\"schemas_dir\":\"" + src
+                               + "/configs/schemas\"}");
   return (dir / "codehive.json").string();
 }
 
@@ -80,12 +96,14 @@ struct run_fixture : ::testing::Test {
   temp_dir dir{"codehive-cli"};
   std::filesystem::path out = dir / "out";
 
-  std::vector<std::string> args(const sim_process& sim, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args(const sim_process& sim, std::vector<std::string> extra = {},
+                                int coders = 2) {
     auto port = std::to_string(sim.port());
     std::vector<std::string> a{"run", "a greeter page", "--out", out.string(), "--config",
                                write_config(dir), "--planner",
                                "openai://127.0.0.1:" + port + "/v1/big", "--coder",
-                               "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
+                               "ollama://127.0.0.1:" + port + "/small", "--coders",
+                               std::to_string(coders)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -93,9 +111,9 @@ struct run_fixture : ::testing::Test {
 
 }  // namespace
 
-using Run = run_fixture;
+using RunCommand = run_fixture;
 
-TEST_F(Run, BuildsTheProjectReviewsFixesAndExports) {
+TEST_F(RunCommand, BuildsTheProjectReviewsFixesAndExports) {
   auto sim = sim_process::start(scenario("{\"json\":" + util_good + "}"));
   auto r = run_codehive(args(sim));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -159,23 +177,23 @@ TEST_F(Run, BuildsTheProjectReviewsFixesAndExports) {
   EXPECT_EQ(status["validation"][1]["issues"].GetInt(), 0);
 }
 
-TEST_F(Run, GarbageAnswerIsAskedAgainAndTheRunCompletes) {
+TEST_F(RunCommand, GarbageAnswerIsAskedAgainAndTheRunCompletes) {
   auto sim = sim_process::start(
-    scenario(R"({"content":"Sure! Here is the file you asked for, hope it helps."},{"json":)" + util_good + "}"));
-  auto r = run_codehive(args(sim, {"--coders", "4"}));
+    scenario(R"json({"content":"Sure! Here is the file you asked for, hope it helps."},{"json":)json" + util_good + "}"));
+  auto r = run_codehive(args(sim, {}, 4));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(sim.count_role_path("coder", "js/util.js"), 2);
   EXPECT_EQ(sim.count_role_path("coder", "js/app.js"), 1);
   EXPECT_NE(slurp(out / "js/util.js").find("function shout"), std::string::npos);
 }
 
-TEST_F(Run, AnUnusablePlanIsAskedAgainWithTheReason) {
+TEST_F(RunCommand, AnUnusablePlanIsAskedAgainWithTheReason) {
   // First plan has a cycle; the second is fine.
   auto s = scenario("{\"json\":" + util_good + "}");
-  auto cyclic = R"({"name":"cyclic","match":{"role":"planner","prompt_regex":"^((?!refused)[\\s\\S])*$"},
+  auto cyclic = R"json({"name":"cyclic","match":{"role":"planner","prompt_regex":"^((?!refused)[\\s\\S])*$"},
     "response":{"json":{"tasks":[
       {"id":"a","action":"create","type":"file","path":"a.js","description":"a","instructions":"a","depends_on":["b"]},
-      {"id":"b","action":"create","type":"file","path":"b.js","description":"b","instructions":"b","depends_on":["a"]}]}}},)";
+      {"id":"b","action":"create","type":"file","path":"b.js","description":"b","instructions":"b","depends_on":["a"]}]}}},)json";
   s.insert(s.find("\"rules\":[") + 9, cyclic);
   auto sim = sim_process::start(s);
   auto r = run_codehive(args(sim));
@@ -185,7 +203,7 @@ TEST_F(Run, AnUnusablePlanIsAskedAgainWithTheReason) {
   EXPECT_FALSE(std::filesystem::exists(out / "a.js"));
 }
 
-TEST_F(Run, UnreachableModelServerIsExit3) {
+TEST_F(RunCommand, UnreachableModelServerIsExit3) {
   auto r = run_codehive({"run", "x", "--out", out.string(), "--config", write_config(dir),
                          "--planner", "ollama://127.0.0.1:1/big", "--coder",
                          "ollama://127.0.0.1:1/small"});
@@ -195,7 +213,7 @@ TEST_F(Run, UnreachableModelServerIsExit3) {
   EXPECT_STREQ(status["state"].GetString(), "model_failure");
 }
 
-TEST_F(Run, TokenBudgetIsExit4) {
+TEST_F(RunCommand, TokenBudgetIsExit4) {
   auto sim = sim_process::start(scenario("{\"json\":" + util_good + "}"));
   auto r = run_codehive(args(sim, {"--max-tokens", "20"}));
   EXPECT_EQ(r.exit_code, 4) << r.output;
@@ -204,13 +222,94 @@ TEST_F(Run, TokenBudgetIsExit4) {
   EXPECT_STREQ(status["state"].GetString(), "budget");
 }
 
-TEST_F(Run, TimeBudgetIsExit4) {
+TEST_F(RunCommand, TimeBudgetIsExit4) {
   auto s = scenario("{\"json\":" + util_good + "}");
   // The planner takes 20 s to answer; the run may take 1 s.
-  s.insert(s.find("\"match\":{\"role\":\"planner\"}"), R"("latency":{"ttft_ms":20000,"tokens_per_s":1000},)");
+  s.insert(s.find("\"match\":{\"role\":\"planner\"}"), R"json("latency":{"ttft_ms":20000,"tokens_per_s":1000},)json");
   auto sim = sim_process::start(s);
   auto t0 = std::chrono::steady_clock::now();
   auto r = run_codehive(args(sim, {"--max-time", "1"}));
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+}
+
+TEST_F(RunCommand, AFailingTaskIsRetriedThenEscalatedToTheLargeModel) {
+  // The small model never answers usably for js/util.js; the large one does.
+  auto sim = sim_process::start(scenario_rules(R"json(
+    {"name":"util large","match":{"role":"coder","path":"js/util.js","api":"openai"},
+     "response":{"json":)json" + util_good + R"json(}},
+    {"name":"util small","match":{"role":"coder","path":"js/util.js","api":"ollama"},
+     "response":{"content":"no idea"}})json"));
+  auto r = run_codehive(args(sim));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // 2 attempts on small coders x 3 answers each (edit_attempts), then 1 large.
+  EXPECT_EQ(sim.count_rule("util small"), 6);
+  EXPECT_EQ(sim.count_rule("util large"), 1);
+  EXPECT_EQ(sim.count_role_path("coder", "js/app.js"), 1);
+  auto status = json_file(out / "generated_files/status.json");
+  bool escalated = false;
+  for (const auto& t : status["tasks"].GetArray())
+    if (std::string{t["path"].GetString()} == "js/util.js") {
+      escalated = t["escalated"].GetBool();
+      EXPECT_EQ(t["attempts"].GetInt(), 3);
+    }
+  EXPECT_TRUE(escalated);
+  EXPECT_TRUE(status["usage"].HasMember("coder_escalated"));
+}
+
+TEST_F(RunCommand, ATaskNoModelCanDoIsReportedAsUnresolved) {
+  auto sim = sim_process::start(with_reviews(
+    scenario_rules(R"json({"name":"util","match":{"role":"coder","path":"js/util.js"},
+       "response":{"content":"no idea"}})json"),
+    R"json({"json":{"issues":[]}})json"));
+  auto r = run_codehive(args(sim));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // util failed; app (depends on util) and page (depends on app) were skipped.
+  EXPECT_FALSE(std::filesystem::exists(out / "js/util.js"));
+  EXPECT_FALSE(std::filesystem::exists(out / "js/app.js"));
+  EXPECT_TRUE(std::filesystem::exists(out / "css/style.css"));
+  EXPECT_EQ(sim.count_role_path("coder", "js/app.js"), 0);
+  auto tasks = json_file(out / "generated_files/tasks.json");
+  std::map<std::string, std::string> state;
+  for (const auto& t : tasks.GetArray())
+    state[t["path"].GetString()] = t["state"].GetString();
+  EXPECT_EQ(state["js/util.js"], "failed");
+  EXPECT_EQ(state["js/app.js"], "skipped");
+  EXPECT_EQ(state["index.html"], "skipped");
+  EXPECT_EQ(state["css/style.css"], "done");
+}
+
+TEST_F(RunCommand, TheSameIssueComingBackTwiceStopsTheLoop) {
+  // The reviewer repeats one issue forever; the fixer's edit never helps.
+  auto s = with_reviews(scenario("{\"json\":" + util_good + "}"),
+                        R"json({"json":{"issues":[{"file":"css/style.css","problem":"too blue","instructions":"1. make it red"}]}})json");
+  s.insert(s.find(R"json({"name":"fix")json"),
+           R"json({"name":"fix css","match":{"role":"fixer","path":"css/style.css"},
+             "response":{"json":{"kind":"whole","content":".greet { color: blue; }\n"}}},)json");
+  auto sim = sim_process::start(s);
+  auto r = run_codehive(args(sim, {"--max-rounds", "10"}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("came back unchanged"), std::string::npos) << r.output;
+  // Reported three times (first, then back twice): two fixes, no third.
+  EXPECT_EQ(sim.count_role("reviewer"), 3);
+  EXPECT_EQ(sim.count_role_path("fixer", "css/style.css"), 2);
+  auto review = json_file(out / "generated_files/code_review.json");
+  EXPECT_EQ(review.Size(), 3u);
+}
+
+TEST_F(RunCommand, MaxRoundsBoundsTheFixRounds) {
+  auto s = with_reviews(scenario("{\"json\":" + util_good + "}"),
+                        R"json({"json":{"issues":[{"file":"css/style.css","problem":"too blue","instructions":"1. make it red"}]}},
+                               {"json":{"issues":[{"file":"css/style.css","problem":"still too blue","instructions":"1. make it red"}]}})json");
+  s.insert(s.find(R"json({"name":"fix")json"),
+           R"json({"name":"fix css","match":{"role":"fixer","path":"css/style.css"},
+             "response":{"json":{"kind":"whole","content":".greet { color: red; }\n"}}},)json");
+  auto sim = sim_process::start(s);
+  auto r = run_codehive(args(sim, {"--max-rounds", "1"}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(sim.count_role("reviewer"), 2);
+  EXPECT_EQ(sim.count_role("fixer"), 1);
+  EXPECT_NE(std::filesystem::exists(out / "css/style.css"), false);
+  auto status = json_file(out / "generated_files/status.json");
+  EXPECT_STREQ(status["state"].GetString(), "unresolved");
 }
