@@ -17,7 +17,9 @@ namespace codehive {
 /// Progress sink (the CLI's status line / log). Fire-and-forget.
 using progress_actor = caf::typed_actor<
   // Something happened in the run; print or record it.
-  caf::reacts_to<msg::progress_event>>;
+  caf::reacts_to<msg::progress_event>,
+  // Internal: redraw (the elapsed time moves on between events).
+  caf::reacts_to<caf::tick_atom>>;
 
 /// Coder: one file task in, one edit out. Stateless between tasks.
 using coder_actor = caf::typed_actor<

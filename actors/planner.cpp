@@ -292,7 +292,9 @@ void task_failed(self_ptr self, std::size_t idx, int worker, const caf::error& e
            "model server failed on task " + task.id + " (" + task.path + "): " + rec.last_error);
     return;
   }
-  auto decision = st.run.graph->record_failure(idx, st.settings->retry);
+  // A deletion involves no model: asking again elsewhere cannot help.
+  auto decision = task.action == "delete" ? (st.run.graph->fail(idx), retry_decision::give_up)
+                                          : st.run.graph->record_failure(idx, st.settings->retry);
   spdlog::warn("run={} task={} {} failed on {}: {} -> {}", st.run.run_id, task.id, task.path,
                rec.worker, rec.last_error, to_string(decision));
   progress(self, decision == retry_decision::give_up ? "task_failed" : "task_retry", task.id,
@@ -702,6 +704,16 @@ void review(self_ptr self) {
         req.run_id = st.run.run_id;
         req.request = st.run.request;
         req.round = st.run.round;
+        // Content while it fits the large model's window, summaries after.
+        auto budget = st.settings->review_chars;
+        for (auto& f : files) {
+          if (f.has_content && f.content.size() <= budget) {
+            budget -= f.content.size();
+          } else if (f.has_content) {
+            f.has_content = false;
+            f.content.clear();
+          }
+        }
         req.files = std::move(files);
         req.findings = st.run.rounds.back().validation.findings;
         self->request(st.team.reviewer, caf::infinite, std::move(req))

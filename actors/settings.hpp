@@ -35,7 +35,8 @@ struct pipeline_settings {
   int edit_attempts = 3;      ///< coder/fixer/reviewer re-asks on a bad answer, in all
   retry_policy retry;         ///< per task: small-model failures before escalation, large attempts
   int same_issue_limit = 2;   ///< an issue coming back unchanged this often stops the loop
-  std::size_t context_chars = 48000;  ///< file content in one request, in all (rest: summaries)
+  std::size_t context_chars = 48000;  ///< file content in one coder/fixer request (rest: summaries)
+  std::size_t review_chars = 96000;   ///< file content in one review request
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;

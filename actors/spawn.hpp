@@ -37,7 +37,7 @@ file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::p
 
 /// Detached (runs subprocesses: node, chromium, the configured command).
 validator_actor spawn_validator(caf::actor_system& sys, std::filesystem::path root,
-                                settings_ptr settings);
+                                settings_ptr settings, std::string run_id);
 
 /// Everything the planner supervises.
 struct planner_team {

@@ -19,6 +19,7 @@ struct validator_state {
   static inline const char* name = "validator";
   std::filesystem::path root;
   settings_ptr settings;
+  std::string run_id;
 };
 
 msg::validation_report run_checks(const validator_state& st, std::vector<std::string> files) {
@@ -47,14 +48,17 @@ msg::validation_report run_checks(const validator_state& st, std::vector<std::st
 }
 
 validator_actor::behavior_type validator(validator_actor::stateful_pointer<validator_state> self,
-                                         std::filesystem::path root, settings_ptr settings) {
+                                         std::filesystem::path root, settings_ptr settings,
+                                         std::string run_id) {
   self->state.root = std::move(root);
   self->state.settings = std::move(settings);
+  self->state.run_id = std::move(run_id);
   return {
     [self](atom::validate, std::vector<std::string>& files) -> msg::validation_report {
       auto out = run_checks(self->state, std::move(files));
-      spdlog::info("validator: {} files, {} findings, {} skipped, {} ms", out.checked_files.size(),
-                   out.findings.size(), out.skipped.size(), out.elapsed_ms);
+      spdlog::info("run={} task=validate validator: {} files, {} findings, {} skipped, {} ms",
+                   self->state.run_id, out.checked_files.size(), out.findings.size(),
+                   out.skipped.size(), out.elapsed_ms);
       return out;
     },
   };
@@ -63,8 +67,9 @@ validator_actor::behavior_type validator(validator_actor::stateful_pointer<valid
 }  // namespace
 
 validator_actor spawn_validator(caf::actor_system& sys, std::filesystem::path root,
-                                settings_ptr settings) {
-  return sys.spawn<caf::detached>(validator, std::move(root), std::move(settings));
+                                settings_ptr settings, std::string run_id) {
+  return sys.spawn<caf::detached>(validator, std::move(root), std::move(settings),
+                                  std::move(run_id));
 }
 
 }  // namespace codehive

@@ -84,7 +84,6 @@ ec classify(int code) noexcept {
     case llm::errc::http_status:
     case llm::errc::model_missing:
     case llm::errc::bad_config:
-    case llm::errc::context_overflow:
       return ec::model_failed;
     case llm::errc::budget_refused:
       return ec::budget_exceeded;
@@ -94,6 +93,9 @@ ec classify(int code) noexcept {
     case llm::errc::schema_mismatch:
     case llm::errc::empty_answer:
     case llm::errc::truncated:
+    // Refused locally before sending: another attempt (with the large model's
+    // bigger window, after escalation) can succeed, so it is not fatal.
+    case llm::errc::context_overflow:
       return ec::bad_answer;
   }
   return ec::model_failed;

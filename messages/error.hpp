@@ -56,7 +56,8 @@ std::string reason_of(const caf::error& e);
 std::string describe(const caf::error& e);
 
 /// llm::errc -> ec: transport failures are model_unreachable/model_failed,
-/// answer-shaped failures are bad_answer (retryable by asking again).
+/// answer-shaped failures (and a prompt too large for the window) are
+/// bad_answer (retryable by asking again, or by escalating).
 ec classify(int llm_errc) noexcept;
 caf::error from_llm(const llm::error& e);
 caf::error from_llm(int llm_errc, std::string message);

@@ -34,15 +34,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out", run.out, "output folder (created if missing; default with --demo: ./demo-out)");
   run_cmd->add_option("--config", run.config,
                       "config file (default: configs/codehive.json of this installation)");
-  run_cmd->add_option("--coders", run.coders, "number of coder actors (default 4)")
+  run_cmd->add_option("--coders", run.coders, "number of coder actors (default: the config's run.coders, shipped as 4)")
     ->check(CLI::Range(1, 256));
-  run_cmd->add_option("--fixers", run.fixers, "number of fixer actors (default 2)")
+  run_cmd->add_option("--fixers", run.fixers, "number of fixer actors (default: the config's run.fixers, shipped as 2)")
     ->check(CLI::Range(1, 256));
   run_cmd->add_option("--planner", run.planner,
                       "large model SPEC for planner, reviewer and escalations");
   run_cmd->add_option("--coder", run.coder, "small model SPEC for coders, fixers and summaries");
   run_cmd->add_option("--max-rounds", run.max_rounds,
-                      "fix rounds after the first review (default 3; 0: review only)")
+                      "fix rounds after the first review (default: the config's run.max_rounds, shipped as 3; 0: review only)")
     ->check(CLI::Range(0, 100));
   run_cmd->add_flag("--demo", run.demo,
                     "offline demo: start the simulator llm-sim with the scripted scenario "

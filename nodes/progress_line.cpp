@@ -37,18 +37,35 @@ std::string progress_line::format(const msg::progress_event& ev) {
 
 void progress_line::on_event(const msg::progress_event& ev) {
   std::lock_guard<std::mutex> guard{mtx_};
+  last_event_ = ev;
+  last_at_ = std::chrono::steady_clock::now();
   auto text = format(ev);
   if (terminal_) {
-    if (text.size() > 150)
-      text = text.substr(0, 147) + "...";
-    std::fprintf(out_, "\r\033[K%s", text.c_str());
-    std::fflush(out_);
-    shown_ = true;
-    last_ = text;
+    draw(text);
   } else if (milestone(ev.kind)) {
     std::fprintf(out_, "progress: %s\n", text.c_str());
     std::fflush(out_);
   }
+}
+
+void progress_line::draw(std::string text) {
+  if (text.size() > 150)
+    text = text.substr(0, 147) + "...";
+  std::fprintf(out_, "\r\033[K%s", text.c_str());
+  std::fflush(out_);
+  shown_ = true;
+  last_ = text;
+}
+
+void progress_line::refresh() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!terminal_ || !shown_ || last_event_.kind == "finished")
+    return;
+  auto ev = last_event_;
+  ev.elapsed_ms += std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - last_at_)
+                     .count();
+  draw(format(ev));
 }
 
 void progress_line::clear() {

@@ -3,6 +3,7 @@
 // milestone. Thread-safe (the progress actor and main both print).
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -16,6 +17,8 @@ class progress_line {
   progress_line(std::FILE* out, bool terminal) : out_(out), terminal_(terminal) {}
 
   void on_event(const msg::progress_event& ev);
+  /// Redraws the terminal line with the elapsed time moved on.
+  void refresh();
   /// Clears the updating line so normal output can follow.
   void clear();
   /// Prints a line of text above the progress line.
@@ -26,11 +29,14 @@ class progress_line {
   static std::string format(const msg::progress_event& ev);
 
  private:
+  void draw(std::string text);  // with mtx_ held
   std::mutex mtx_;
   std::FILE* out_;
   bool terminal_;
   bool shown_ = false;
   std::string last_;
+  msg::progress_event last_event_;
+  std::chrono::steady_clock::time_point last_at_;
 };
 
 }  // namespace codehive

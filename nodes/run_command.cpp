@@ -5,6 +5,7 @@
 // fine, no scheduler thread waits).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <random>
@@ -41,10 +42,16 @@ struct progress_state {
   static inline const char* name = "progress";
 };
 
-progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<progress_state>,
+progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<progress_state> self,
                                             std::shared_ptr<progress_line> line) {
+  if (line->terminal())
+    self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
   return {
     [line](msg::progress_event& ev) { line->on_event(ev); },
+    [self, line](caf::tick_atom) {
+      line->refresh();
+      self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
+    },
   };
 }
 
@@ -148,6 +155,12 @@ int run_command(run_options o) {
       return usage_error("--coder: " + s.err().message);
     cfg.coder_model.spec = *s;
   }
+  // OpenAI-compatible servers usually want a key: use OPENAI_API_KEY when the
+  // config names no variable and it is set (never logged).
+  for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
+    if (!o.demo && ep->spec.kind == llm::api::openai && ep->api_key_env.empty()
+        && std::getenv("OPENAI_API_KEY") != nullptr)
+      ep->api_key_env = "OPENAI_API_KEY";
   int coders = o.coders.value_or(cfg.run.coders);
   int fixers = o.fixers.value_or(cfg.run.fixers);
   int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
@@ -167,6 +180,12 @@ int run_command(run_options o) {
     auto n = std::max(cfg.coder_model.max_in_flight, cfg.planner_model.max_in_flight);
     cfg.coder_model.max_in_flight = cfg.planner_model.max_in_flight = n;
   }
+
+  // File content in one request must fit the small model's window (~3 chars
+  // a token, half the window for content).
+  cfg.pipeline.context_chars = std::min<std::size_t>(
+    cfg.pipeline.context_chars, static_cast<std::size_t>(cfg.coder_model.context_tokens) * 3 / 2);
+  cfg.pipeline.review_chars = static_cast<std::size_t>(cfg.planner_model.context_tokens) * 3 / 2;
 
   std::error_code ec;
   auto out_dir = std::filesystem::absolute(o.out, ec).lexically_normal();
@@ -200,7 +219,7 @@ int run_command(run_options o) {
     auto line = std::make_shared<progress_line>(stdout, terminal);
     planner_team team;
     team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id);
-    team.validator = spawn_validator(sys, out_dir, settings);
+    team.validator = spawn_validator(sys, out_dir, settings, run_id);
     team.reviewer = spawn_reviewer(sys, large, settings);
     for (int i = 0; i < coders; ++i)
       team.coders.push_back(spawn_coder(sys, small, settings, "coder-" + std::to_string(i + 1)));
@@ -227,6 +246,16 @@ int run_command(run_options o) {
                  });
     }
     line->clear();
+    // Tell the user now: shutting down may wait for a validator subprocess.
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n",
+                run_id.c_str(), result.state.c_str(), result.exit_code, secs,
+                result.rounds, result.message.c_str());
+    std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
+                (out_dir / "generated_files").string().c_str());
+    if (o.demo)
+      std::printf("%s\n", demo_notice);
+    std::fflush(stdout);
     auto stop = [](const auto& h) {
       if (h)
         caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
@@ -243,14 +272,6 @@ int run_command(run_options o) {
     stop(team.progress);
     loop.shutdown();
   }
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", result.run_id.c_str(),
-              result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
-  std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
-              (out_dir / "generated_files").string().c_str());
-  if (o.demo)
-    std::printf("%s\n", demo_notice);
-  std::fflush(stdout);
   if (sim)
     sim->stop();
   return result.exit_code;

@@ -193,7 +193,7 @@ using Validator = system_fixture;
 TEST_F(Validator, ReportsFindingsAsRecords) {
   dir.write("data/bad.json", "{\"a\": ");
   dir.write("index.html", "<html><head><script src=\"js/missing.js\"></script></head><body></body></html>\n");
-  auto validator = spawn_validator(sys, dir.path(), settings);
+  auto validator = spawn_validator(sys, dir.path(), settings, "run-test");
   ask(validator, atom::validate_v, std::vector<std::string>{"data/bad.json", "index.html"})
     .receive(
       [](msg::validation_report& rep) {

@@ -313,3 +313,16 @@ TEST_F(RunCommand, MaxRoundsBoundsTheFixRounds) {
   auto status = json_file(out / "generated_files/status.json");
   EXPECT_STREQ(status["state"].GetString(), "unresolved");
 }
+
+TEST_F(RunCommand, ABadConfigIsExit2) {
+  dir.write("bad.json", R"json({"run":{"coders":"four"}})json");
+  auto r = run_codehive({"run", "x", "--out", out.string(), "--config", (dir / "bad.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("coders"), std::string::npos) << r.output;
+  dir.write("broken.json", "{ not json");
+  r = run_codehive({"run", "x", "--out", out.string(), "--config", (dir / "broken.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  dir.write("spec.json", R"json({"coder_model":{"spec":"gopher://x"}})json");
+  r = run_codehive({"run", "x", "--out", out.string(), "--config", (dir / "spec.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}

@@ -44,6 +44,7 @@ TEST(ErrorCategory, ClassifiesModelErrors) {
   EXPECT_TRUE(is(from_llm(llm::error{llm::errc::empty_answer, "x"}), ec::bad_answer));
   EXPECT_TRUE(is(from_llm(llm::error{llm::errc::budget_refused, "x"}), ec::budget_exceeded));
   EXPECT_EQ(classify(static_cast<int>(llm::errc::truncated)), ec::bad_answer);
+  EXPECT_EQ(classify(static_cast<int>(llm::errc::context_overflow)), ec::bad_answer);
 }
 
 TEST(ErrorCategory, ClassifiesWorkspaceErrors) {
