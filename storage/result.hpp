@@ -4,7 +4,8 @@
 
 #include <string>
 #include <utility>
-#include <variant>
+
+#include "common/result.hpp"
 
 namespace codehive::store {
 
@@ -31,30 +32,9 @@ struct error {
   std::string describe() const;  ///< "<code>: <reason>"
 };
 
-/// Minimal expected<T, error> (std::expected is C++23).
 template <class T>
-class result {
- public:
-  result(T value) : v_(std::move(value)) {}
-  result(error e) : v_(std::move(e)) {}
-  bool ok() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const error& err() const& { return std::get<1>(v_); }
-  error&& err() && { return std::get<1>(std::move(v_)); }
-
- private:
-  std::variant<T, error> v_;
-};
-
-struct unit {};
+using result = basic_result<T, error>;
+using codehive::unit;
 using status = result<unit>;
 
 /// Shorthands: `return store::fail(errc::not_found, "...");`, `return store::ok();`

@@ -3,6 +3,8 @@
 // fd 3 and writes replies/events on fd 4). This tells console.error apart
 // from console.log, which Chromium's stderr log does not.
 #include "workspace/browser_check.hpp"
+#include "workspace/html_scan.hpp"
+#include "workspace/spawn_attr.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -56,20 +58,6 @@ std::string file_url(const std::filesystem::path& p) {
     }
   }
   return u;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string r;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      r += s[i];
-    }
-  }
-  return r;
 }
 
 /// A fresh, private temp directory, removed on destruction.
@@ -206,7 +194,7 @@ class static_server {
     }
     auto cut = target.find_first_of("?#");
     if (cut != std::string::npos) target.resize(cut);
-    std::string rel = url_decode(target);
+    std::string rel = html::percent_decode(target);
     while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
     if (rel.empty() || rel.back() == '/') rel += "index.html";
     std::string head, body;
@@ -308,19 +296,9 @@ class devtools_session {
     posix_spawn_file_actions_adddup2(&fa, child_in, 3);
     posix_spawn_file_actions_adddup2(&fa, child_out, 4);
     posix_spawn_file_actions_addchdir_np(&fa, profile.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = ::posix_spawn(&pid_, browser.c_str(), &fa, &attr, argv.data(), envp.data());
+    child_spawn_attr attr;
+    int rc = ::posix_spawn(&pid_, browser.c_str(), &fa, attr.get(), argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
     ::close(child_in);
     ::close(child_out);
     ::close(err_pipe[1]);
@@ -518,7 +496,7 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
     url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
   }
   auto rel_of = [&](const std::string& u) {
-    if (u.rfind(url_root, 0) == 0) return url_decode(u.substr(url_root.size()));
+    if (u.rfind(url_root, 0) == 0) return html::percent_decode(u.substr(url_root.size()));
     return u;
   };
 

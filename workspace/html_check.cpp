@@ -48,20 +48,6 @@ std::string decode_entities(std::string_view s) {
   return r;
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string r;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      r += s[i];
-    }
-  }
-  return r;
-}
-
 /// True for references that are not files of the output folder.
 bool is_external(std::string_view v) {
   if (v.empty() || v[0] == '#' || v.rfind("//", 0) == 0) return true;
@@ -152,7 +138,7 @@ void check_html(const std::filesystem::path& root, std::string_view file, std::s
       if (cut != std::string::npos) v.resize(cut);
       if (v.empty()) continue;
       std::string shown = v;
-      v = percent_decode(v);
+      v = html::percent_decode(v);
       bool leaves = false;
       auto target = resolve_ref(page, v, leaves);
       int line = lines.line_of(a.value_pos);
@@ -180,7 +166,7 @@ void check_html(const std::filesystem::path& root, std::string_view file, std::s
         auto cut = v.find_first_of("?#");
         if (cut != std::string::npos) v.resize(cut);
         bool leaves = false;
-        auto target = resolve_ref(page, percent_decode(v), leaves);
+        auto target = resolve_ref(page, html::percent_decode(v), leaves);
         if (leaves || target.empty()) continue;
         auto js = read_file(root, target);
         if (!js) continue;  // reported above as a missing reference

@@ -171,4 +171,18 @@ int line_index::line_of(std::size_t offset) const {
   return static_cast<int>(it - starts_.begin());
 }
 
+std::string percent_decode(std::string_view s) {
+  std::string r;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      r += s[i];
+    }
+  }
+  return r;
+}
+
 }  // namespace codehive::ws::html

@@ -34,6 +34,10 @@ struct tag {
 /// [open.end, close.begin).
 std::vector<tag> scan(std::string_view doc);
 
+/// Decodes %XX escapes in a URL path ("my%20page.html" -> "my page.html");
+/// a malformed escape is kept as it is.
+std::string percent_decode(std::string_view s);
+
 /// 1-based line of a byte offset.
 class line_index {
  public:

@@ -1,4 +1,5 @@
 #include "workspace/subprocess.hpp"
+#include "workspace/spawn_attr.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -144,23 +145,13 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  child_spawn_attr attr;
 
   sigpipe_guard guard;
   auto start = clock::now();
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, &attr, argv.data(), envp.data());
+  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   close_fd(in[0]);
   close_fd(out[1]);
   close_fd(err[1]);
