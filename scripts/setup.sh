@@ -10,7 +10,7 @@ PACKAGES=(
   nodejs
 )
 # Optional extras: clang for the fuzzer, chromium for the browser check.
-if [[ "${CODEHIVE_WITH_FUZZ:-0}" == 1 ]]; then PACKAGES+=(clang libclang-rt-14-dev); fi
+if [[ "${CODEHIVE_WITH_FUZZ:-0}" == 1 ]]; then PACKAGES+=(clang libclang-rt-14-dev python3); fi
 if [[ "${CODEHIVE_WITH_BROWSER:-0}" == 1 ]]; then PACKAGES+=(chromium); fi
 
 missing=()
