@@ -1,27 +1,12 @@
 // OpenAI chat completion reply shapes
 // (https://platform.openai.com/docs/api-reference/chat/object).
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "api_format.hpp"
 
 namespace llm_sim {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void str(writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void num(writer& w, const char* key, std::int64_t value) {
-  w.Key(key);
-  w.Int64(value);
-}
-
-std::string done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
+using namespace json_out;
 
 class openai_format final : public api_format {
  public:
