@@ -264,6 +264,30 @@ struct run_store::impl {
     return ok();
   }
 
+  /// scan() over records: decodes each value with `decode(value, "<cf>/<key>")`
+  /// and hands the record to `on_record`, which returns false to stop. The
+  /// first value that does not decode stops the scan and is the error.
+  template <class Decode, class OnRecord>
+  status scan_records(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, Decode decode,
+                      OnRecord&& on_record, const rocksdb::ReadOptions& ro = {},
+                      const std::string& start = {}) const {
+    std::optional<error> bad;
+    auto sc = scan(
+        cf, prefix,
+        [&](std::string_view k, std::string_view v) {
+          auto rec = decode(v, cf->GetName() + "/" + show(k));
+          if (!rec) {
+            bad = std::move(rec).err();
+            return false;
+          }
+          return on_record(std::move(*rec));
+        },
+        ro, start);
+    if (!sc) return sc;
+    if (bad) return std::move(*bad);
+    return ok();
+  }
+
   /// Last sequence number used under "<run>\0" in `cf` (0 when none).
   result<std::uint64_t> last_seq(rocksdb::ColumnFamilyHandle* cf, std::string_view run,
                                  const rocksdb::ReadOptions& base = {}) const {
@@ -843,21 +867,14 @@ result<std::vector<file_version>> run_store::list_files(std::string_view run,
   snapshot snap{s.db};
   if (auto r = s.read_run(run, snap.ro()); !r) return std::move(r).err();
   std::vector<file_version> out;
-  std::optional<error> bad;
-  auto sc = s.scan(
-      s.files, keys::current_prefix(run),
-      [&](std::string_view k, std::string_view v) {
-        auto f = codec::decode_file_version(v, "files/" + show(k));
-        if (!f) {
-          bad = std::move(f).err();
-          return false;
-        }
-        if (include_deleted || !f->deleted) out.push_back(std::move(*f));
+  auto sc = s.scan_records(
+      s.files, keys::current_prefix(run), codec::decode_file_version,
+      [&](file_version f) {
+        if (include_deleted || !f.deleted) out.push_back(std::move(f));
         return true;
       },
       snap.ro());
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   return out;
 }
 
@@ -868,21 +885,14 @@ result<std::vector<file_version>> run_store::file_history(std::string_view run,
   snapshot snap{s.db};
   if (auto r = s.read_run(run, snap.ro()); !r) return std::move(r).err();
   std::vector<file_version> out;
-  std::optional<error> bad;
-  auto sc = s.scan(
-      s.files, keys::version_path_prefix(run, path),
-      [&](std::string_view k, std::string_view v) {
-        auto f = codec::decode_file_version(v, "files/" + show(k));
-        if (!f) {
-          bad = std::move(f).err();
-          return false;
-        }
-        out.push_back(std::move(*f));
+  auto sc = s.scan_records(
+      s.files, keys::version_path_prefix(run, path), codec::decode_file_version,
+      [&](file_version f) {
+        out.push_back(std::move(f));
         return true;
       },
       snap.ro());
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   return out;
 }
 
@@ -944,21 +954,14 @@ result<std::vector<ledger_entry>> run_store::read_ledger(std::string_view run) c
   snapshot snap{s.db};
   if (auto r = s.read_run(run, snap.ro()); !r) return std::move(r).err();
   std::vector<ledger_entry> out;
-  std::optional<error> bad;
-  auto sc = s.scan(
-      s.ledger, keys::run_prefix(run),
-      [&](std::string_view k, std::string_view v) {
-        auto e = codec::decode_ledger(v, "ledger/" + show(k));
-        if (!e) {
-          bad = std::move(e).err();
-          return false;
-        }
-        out.push_back(std::move(*e));
+  auto sc = s.scan_records(
+      s.ledger, keys::run_prefix(run), codec::decode_ledger,
+      [&](ledger_entry e) {
+        out.push_back(std::move(e));
         return true;
       },
       snap.ro());
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   return out;
 }
 
@@ -986,22 +989,15 @@ result<std::vector<event>> run_store::read_events(std::string_view run, std::uin
   snapshot snap{s.db};
   if (auto r = s.read_run(run, snap.ro()); !r) return std::move(r).err();
   std::vector<event> out;
-  std::optional<error> bad;
   if (max == 0) return out;
-  auto sc = s.scan(
-      s.events, keys::run_prefix(run),
-      [&](std::string_view k, std::string_view v) {
-        auto e = codec::decode_event(v, "events/" + show(k));
-        if (!e) {
-          bad = std::move(e).err();
-          return false;
-        }
-        out.push_back(std::move(*e));
+  auto sc = s.scan_records(
+      s.events, keys::run_prefix(run), codec::decode_event,
+      [&](event e) {
+        out.push_back(std::move(e));
         return out.size() < max;
       },
       snap.ro(), keys::seq_key(run, from_seq));
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   return out;
 }
 
@@ -1026,58 +1022,31 @@ result<run_snapshot> run_store::load_run(std::string_view run) const {
   auto r = s.read_run(run, ro);
   if (!r) return std::move(r).err();
   out.run = std::move(*r);
-  std::optional<error> bad;
-  auto keep = [&](auto&& decoded, auto& into) {
-    if (!decoded) {
-      bad = std::move(decoded).err();
-      return false;
-    }
-    into.push_back(std::move(*decoded));
-    return true;
+  auto into = [](auto& records) {
+    return [&records](auto record) {
+      records.push_back(std::move(record));
+      return true;
+    };
   };
   auto prefix = keys::run_prefix(run);
-  auto sc = s.scan(
-      s.tasks, prefix,
-      [&](std::string_view k, std::string_view v) {
-        return keep(codec::decode_task(v, "tasks/" + show(k)), out.tasks);
-      },
-      ro);
+  auto sc = s.scan_records(s.tasks, prefix, codec::decode_task, into(out.tasks), ro);
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   std::stable_sort(out.tasks.begin(), out.tasks.end(),
                    [](const task_record& a, const task_record& b) { return a.plan_index < b.plan_index; });
-  sc = s.scan(
-      s.files, keys::current_prefix(run),
-      [&](std::string_view k, std::string_view v) {
-        return keep(codec::decode_file_version(v, "files/" + show(k)), out.files);
-      },
-      ro);
+  sc = s.scan_records(s.files, keys::current_prefix(run), codec::decode_file_version, into(out.files), ro);
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
-  sc = s.scan(
-      s.reviews, prefix,
-      [&](std::string_view k, std::string_view v) {
-        return keep(codec::decode_review(v, "reviews/" + show(k)), out.rounds);
-      },
-      ro);
+  sc = s.scan_records(s.reviews, prefix, codec::decode_review, into(out.rounds), ro);
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
-  sc = s.scan(
-      s.ledger, prefix,
-      [&](std::string_view k, std::string_view v) {
-        auto e = codec::decode_ledger(v, "ledger/" + show(k));
-        if (!e) {
-          bad = std::move(e).err();
-          return false;
-        }
-        add(out.ledger_total, *e);
-        add(out.ledger_by_role[e->use.role], *e);
-        add(out.ledger_by_model[e->use.model], *e);
+  sc = s.scan_records(
+      s.ledger, prefix, codec::decode_ledger,
+      [&](const ledger_entry& e) {
+        add(out.ledger_total, e);
+        add(out.ledger_by_role[e.use.role], e);
+        add(out.ledger_by_model[e.use.model], e);
         return true;
       },
       ro);
   if (!sc) return std::move(sc).err();
-  if (bad) return std::move(*bad);
   auto last = s.last_seq(s.events, run, ro);
   if (!last) return std::move(last).err();
   out.last_event_seq = *last;
