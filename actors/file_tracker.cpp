@@ -4,6 +4,11 @@
 // its disk I/O never blocks a scheduler thread. Summaries come from the edit
 // from the summarizer model (asynchronously: the record first gets the edit's
 // own summary or the deterministic fallback, then the model's line).
+//
+// Durability: every edit goes to the run store (synced) before the disk, so
+// the folder never holds content the store lacks; at start the folder is made
+// to match the store (a file damaged or half-written at a crash is rewritten
+// from its stored version) and files the store does not know are recorded.
 #include <chrono>
 #include <map>
 
@@ -20,6 +25,7 @@
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
 #include "messages/error.hpp"
+#include "storage/run_store.hpp"
 #include "workspace/edits.hpp"
 #include "workspace/file_ops.hpp"
 #include "workspace/path_rules.hpp"
@@ -41,6 +47,7 @@ struct file_tracker_state {
   client_ptr summarizer;
   settings_ptr settings;
   std::string run_id;
+  store_ptr store;
   std::map<std::string, msg::applied_file> files;
   std::map<std::uint64_t, pending_summary> pending;
   std::vector<caf::typed_response_promise<std::vector<msg::applied_file>>> flushes;
@@ -83,6 +90,16 @@ void summarize(tracker_ptr self, const std::string& path, std::int64_t version,
                       });
 }
 
+caf::error from_store(const store::error& e) {
+  return make_error(ec::io_error, "run store: " + e.describe());
+}
+
+/// The store's record of a version, as the tracker reports it.
+void take_version(msg::applied_file& rec, const store::file_version& v) {
+  rec.version = static_cast<std::int64_t>(v.version);
+  rec.hash = v.hash;
+}
+
 caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto& st = self->state;
   auto norm = ws::normalize_relative(e.path);
@@ -94,11 +111,14 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto& rec = st.files[path];
   rec.path = path;
   if (e.action == "delete") {
+    auto v = st.store->delete_file(st.run_id, path, store::from_task(e.task_id));
+    if (!v)
+      return from_store(v.err());
     if (auto res = ws::delete_file(st.root, path); !res)
       return from_ws(res.err());
     rec.deleted = true;
     rec.changed_in_run = true;
-    rec.version += 1;
+    take_version(rec, *v);
     rec.bytes = 0;
     rec.modified_ms = now_ms();
     spdlog::info("run={} task={} tracker: deleted {}", e.run_id, e.task_id, path);
@@ -123,22 +143,26 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto next = ws::apply_edit(*current, edit);
   if (!next)
     return from_ws(next.err());
-  if (auto res = ws::write_file(st.root, path, *next); !res)
-    return from_ws(res.err());
-  rec.deleted = false;
-  rec.changed_in_run = true;
-  rec.version += 1;
-  rec.bytes = static_cast<std::int64_t>(next->size());
-  rec.hash = ws::content_hash_hex(*next);
-  rec.modified_ms = now_ms();
   // The edit's own summary (or the fallback) serves at once; the summarizer's
   // line replaces it when it arrives. Partial edits (fixes) keep the summary:
   // they rarely change what a file is for, and a call per fix burns tokens.
   bool rewritten = e.kind == "whole" || !current->has_value();
+  auto summary = rec.summary;
   if (!e.summary.empty())
-    rec.summary = one_line(e.summary);
-  else if (rewritten || rec.summary.empty())
-    rec.summary = fallback_summary(path, *next);
+    summary = one_line(e.summary);
+  else if (rewritten || summary.empty())
+    summary = fallback_summary(path, *next);
+  auto v = st.store->put_file(st.run_id, path, *next, store::from_task(e.task_id, summary));
+  if (!v)
+    return from_store(v.err());
+  if (auto res = ws::write_file(st.root, path, *next); !res)
+    return from_ws(res.err());
+  rec.deleted = false;
+  rec.changed_in_run = true;
+  take_version(rec, *v);
+  rec.bytes = static_cast<std::int64_t>(next->size());
+  rec.modified_ms = now_ms();
+  rec.summary = std::move(summary);
   if (rewritten && st.summarizer && st.settings->summarize_with_model)
     summarize(self, path, rec.version, *next);
   spdlog::info("run={} task={} tracker: wrote {} v{} ({} bytes, {})", e.run_id, e.task_id, path,
@@ -146,10 +170,95 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   return rec;
 }
 
+std::int64_t modified_ms_of(const std::filesystem::path& file) {
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(file, ec);
+  if (ec)
+    return 0;
+  // g++ 12 lacks clock_cast: shift by the two clocks' current offset.
+  auto sys = std::chrono::system_clock::now()
+             + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+               t - std::filesystem::file_time_type::clock::now());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+}
+
+/// Makes the folder match the store: every stored file whose content on disk
+/// differs (or is missing) is rewritten from its stored version, every stored
+/// deletion is carried out. The tracker's records come from the store.
+void restore_folder(file_tracker_state& st) {
+  auto files = st.store->list_files(st.run_id, true);
+  if (!files) {
+    spdlog::error("run={} tracker: cannot list the stored files: {}", st.run_id,
+                  files.err().describe());
+    return;
+  }
+  for (const auto& f : *files) {
+    msg::applied_file rec;
+    rec.path = f.path;
+    rec.changed_in_run = !f.task_id.empty();
+    rec.version = !rec.changed_in_run && f.version == 1 ? 0 : static_cast<std::int64_t>(f.version);
+    rec.summary = f.summary;
+    rec.hash = f.hash;
+    rec.bytes = static_cast<std::int64_t>(f.size);
+    rec.modified_ms = f.at_ms;
+    rec.deleted = f.deleted;
+    st.files[f.path] = rec;
+    auto on_disk = ws::read_file_if_exists(st.root, f.path);
+    bool present = on_disk && on_disk->has_value();
+    if (f.deleted) {
+      if (present && ws::delete_file(st.root, f.path))
+        spdlog::info("run={} tracker: deleted {} again (the store says it is deleted)", st.run_id,
+                     f.path);
+      continue;
+    }
+    if (present && store::sha256_hex(**on_disk) == f.hash)
+      continue;
+    auto stored = st.store->get_file(st.run_id, f.path);
+    if (!stored) {
+      spdlog::error("run={} tracker: cannot read {} from the store: {}", st.run_id, f.path,
+                    stored.err().describe());
+      continue;
+    }
+    if (auto w = ws::write_file(st.root, f.path, stored->content); !w)
+      spdlog::error("run={} tracker: cannot restore {}: {}", st.run_id, f.path,
+                    w.err().describe());
+    else
+      spdlog::info("run={} tracker: restored {} v{} from the store ({})", st.run_id, f.path,
+                   f.version, present ? "it differed on disk" : "it was missing");
+  }
+}
+
+/// Files in the folder that the store does not know (the project being
+/// updated, or files a user added): recorded as found, so the store holds the
+/// whole project and `codehive export` can rebuild it.
+void record_unknown_files(file_tracker_state& st) {
+  for (const auto& path : ws::list_files(st.root)) {
+    if (path.rfind(std::string{exports_dir} + "/", 0) == 0 || st.files.count(path) > 0)
+      continue;
+    auto content = ws::read_file(st.root, path);
+    if (!content)
+      continue;
+    msg::applied_file rec;
+    rec.path = path;
+    rec.summary = fallback_summary(path, *content);
+    rec.bytes = static_cast<std::int64_t>(content->size());
+    rec.modified_ms = modified_ms_of(st.root / path);
+    auto v = st.store->put_file(st.run_id, path, *content, store::from_task({}, rec.summary));
+    if (!v) {
+      spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
+                    v.err().describe());
+      continue;
+    }
+    rec.hash = v->hash;
+    st.files[path] = rec;
+  }
+}
+
 file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem::path root,
                                                client_ptr summarizer, settings_ptr settings,
-                                               std::string run_id) {
+                                               std::string run_id, store_ptr store) {
   auto& st = self->state;
+  st.store = std::move(store);
   st.root = std::move(root);
   st.summarizer = std::move(summarizer);
   st.settings = std::move(settings);
@@ -157,30 +266,8 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
   st.use.role = "summarizer";
   std::error_code err;
   std::filesystem::create_directories(st.root, err);
-  // Files already in the folder: the planner sees them with a summary.
-  for (const auto& path : ws::list_files(st.root)) {
-    if (path.rfind(std::string{exports_dir} + "/", 0) == 0)
-      continue;
-    msg::applied_file rec;
-    rec.path = path;
-    if (auto content = ws::read_file(st.root, path); content) {
-      rec.summary = fallback_summary(path, *content);
-      rec.bytes = static_cast<std::int64_t>(content->size());
-      rec.hash = ws::content_hash_hex(*content);
-    }
-    std::error_code ec2;
-    auto t = std::filesystem::last_write_time(st.root / path, ec2);
-    if (!ec2) {
-      // g++ 12 lacks clock_cast: shift by the two clocks' current offset.
-      auto sys = std::chrono::system_clock::now()
-                 + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                   t - std::filesystem::file_time_type::clock::now());
-      rec.modified_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          sys.time_since_epoch())
-                          .count();
-    }
-    st.files[path] = rec;
-  }
+  restore_folder(st);
+  record_unknown_files(st);
   spdlog::info("run={} tracker: {} existing files in {}", st.run_id, st.files.size(),
                st.root.string());
   return {
@@ -237,9 +324,12 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
       st.use.role = "summarizer";
       auto rec = st.files.find(job.path);
       if (r.ok && rec != st.files.end() && rec->second.version == job.version) {
-        if (auto s = parse_summary(r.content); s)
+        if (auto s = parse_summary(r.content); s) {
           rec->second.summary = *s.value;
-        else
+          if (auto w = st.store->set_summary(st.run_id, job.path, *s.value); !w)
+            spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id,
+                         job.path, w.err().describe());
+        } else
           spdlog::info("run={} tracker: summary of {} unusable ({}), keeping fallback", st.run_id,
                        job.path, s.error);
       } else if (!r.ok) {
@@ -255,9 +345,9 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
 
 file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::path root,
                                       client_ptr summarizer, settings_ptr settings,
-                                      std::string run_id) {
+                                      std::string run_id, store_ptr store) {
   return sys.spawn<caf::detached>(file_tracker, std::move(root), std::move(summarizer),
-                                  std::move(settings), std::move(run_id));
+                                  std::move(settings), std::move(run_id), std::move(store));
 }
 
 }  // namespace codehive

@@ -4,6 +4,12 @@
 // another coder and escalates to the large model, then runs validate -> review
 // -> fix rounds until clean, the round limit, or a stuck issue. Stops on the
 // token/cost/time budget. All run state lives in state.run (run_state.hpp).
+//
+// Durability: every state change (plan, task assigned/done/failed, review
+// round, fix tasks, the run's end) is written to the run store, synced, BEFORE
+// any actor is told or any log line says so. That is why the planner is
+// detached: it waits for those writes on its own thread. A run_request for a
+// run the store already holds continues it (start_or_continue).
 #include <chrono>
 #include <deque>
 #include <map>
@@ -19,11 +25,13 @@
 #include "actors/answers.hpp"
 #include "actors/exports.hpp"
 #include "actors/prompts.hpp"
+#include "actors/run_restore.hpp"
 #include "actors/run_state.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
 #include "messages/error.hpp"
+#include "storage/run_store.hpp"
 #include "workspace/path_rules.hpp"
 
 namespace codehive {
@@ -55,7 +63,7 @@ struct planner_state {
   std::map<std::string, std::deque<fix_item>> fix_queue;  // per file: one fix at a time
   std::set<std::string> fixing_files;
   int fixes_in_flight = 0;
-  int fix_counter = 0;
+  bool deadline_hit = false;  // the budget stop came from --max-time
 };
 
 using self_ptr = planner_actor::stateful_pointer<planner_state>;
@@ -146,6 +154,30 @@ std::string why(const caf::error& err) {
   return r.empty() ? describe(err) : r;
 }
 
+/// A stable code for the store ("bad_answer", "edit_refused", ...).
+std::string code_of(const caf::error& err) {
+  if (err.category() == error_category)
+    return to_string(static_cast<ec>(err.code()));
+  return "error";
+}
+
+/// True when the store write worked; otherwise the run stops (exit 5):
+/// going on without the store would lose exactly what it is there for.
+template <class Result>
+bool persisted(self_ptr self, const Result& r, const char* what) {
+  if (r)
+    return true;
+  finish(self, "failed", 5, std::string{"run store: cannot record the "} + what + ": "
+                              + r.err().describe());
+  return false;
+}
+
+bool move_task(self_ptr self, const std::string& id, store::task_state to,
+               const store::transition_info& info = {}) {
+  auto& st = self->state;
+  return persisted(self, st.team.store->transition(st.run.run_id, id, to, info), "task state");
+}
+
 /// Related files: content first (in the order given) while it fits in the
 /// settings' budget, then one-line summaries of every other file we know of,
 /// planned files included, so the model names things consistently.
@@ -212,8 +244,13 @@ void dispatch(self_ptr self);
 
 void accept_plan(self_ptr self, std::vector<msg::file_task> tasks, task_graph graph) {
   auto& st = self->state;
-  for (std::size_t i = 0; i < tasks.size(); ++i)
+  std::vector<store::task_spec> specs;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
     tasks[i].path = graph.at(i).spec.path;  // normalized
+    specs.push_back(to_store(tasks[i]));
+  }
+  if (!persisted(self, st.team.store->put_plan(st.run.run_id, specs), "plan"))
+    return;
   st.run.tasks = std::move(tasks);
   st.run.graph = std::move(graph);
   st.run.task_records.assign(st.run.tasks.size(), {});
@@ -245,10 +282,15 @@ void on_plan_reply(self_ptr self, msg::llm_reply& r) {
     reason = plan.error;
   } else {
     std::vector<task_spec> specs;
-    for (const auto& t : *plan.value)
-      specs.push_back({t.id, t.path, t.depends_on});
     std::string err;
-    if (auto graph = task_graph::build(specs, err); graph) {
+    for (const auto& t : *plan.value) {
+      specs.push_back({t.id, t.path, t.depends_on});
+      if (is_fix_task(t.id))
+        err = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
+    }
+    if (!err.empty()) {
+      reason = err;
+    } else if (auto graph = task_graph::build(specs, err); graph) {
       accept_plan(self, std::move(*plan.value), std::move(*graph));
       return;
     }
@@ -292,9 +334,15 @@ void task_failed(self_ptr self, std::size_t idx, int worker, const caf::error& e
            "model server failed on task " + task.id + " (" + task.path + "): " + rec.last_error);
     return;
   }
+  if (!move_task(self, task.id, store::task_state::failed,
+                 store::because(rec.last_error, code_of(err))))
+    return;
   // A deletion involves no model: asking again elsewhere cannot help.
   auto decision = task.action == "delete" ? (st.run.graph->fail(idx), retry_decision::give_up)
                                           : st.run.graph->record_failure(idx, st.settings->retry);
+  if (decision != retry_decision::give_up
+      && !move_task(self, task.id, store::task_state::pending, store::because(to_string(decision))))
+    return;
   spdlog::warn("run={} task={} {} failed on {}: {} -> {}", st.run.run_id, task.id, task.path,
                rec.worker, rec.last_error, to_string(decision));
   progress(self, decision == retry_decision::give_up ? "task_failed" : "task_retry", task.id,
@@ -309,6 +357,8 @@ void task_done(self_ptr self, std::size_t idx, int worker, const msg::applied_fi
   auto& st = self->state;
   free_worker(st, worker);
   if (st.stopping)
+    return;
+  if (!move_task(self, st.run.tasks[idx].id, store::task_state::done, store::producing(f.hash)))
     return;
   st.run.graph->mark_done(idx);
   auto& rec = st.run.task_records[idx];
@@ -333,6 +383,9 @@ void apply_edit(self_ptr self, std::size_t idx, int worker, msg::file_edit e) {
 void start_task(self_ptr self, std::size_t idx, int worker) {
   auto& st = self->state;
   auto& graph = *st.run.graph;
+  if (!move_task(self, st.run.tasks[idx].id, store::task_state::assigned,
+                 store::by_worker(worker_label(st, worker))))
+    return;
   graph.mark_running(idx, worker);
   auto& rec = st.run.task_records[idx];
   rec.attempts += 1;
@@ -411,9 +464,14 @@ void dispatch(self_ptr self) {
   while (again) {
     again = false;
     for (auto idx : graph.ready()) {
+      if (st.stopping)
+        return;  // a store write failed
       const auto& task = st.run.tasks[idx];
       if (task.type == "folder") {
         // Folders appear with their files; nothing to ask a model.
+        if (!move_task(self, task.id, store::task_state::assigned, store::by_worker("folder"))
+            || !move_task(self, task.id, store::task_state::done))
+          return;
         graph.mark_done(idx);
         st.run.task_records[idx].finished_ms = now_ms();
         again = true;
@@ -477,6 +535,9 @@ void fix_finished(self_ptr self, int fixer, const std::string& file) {
 
 void start_fix(self_ptr self, fix_item item, int fixer) {
   auto& st = self->state;
+  if (!move_task(self, item.fix_id, store::task_state::assigned,
+                 store::by_worker("fixer-" + std::to_string(fixer + 1))))
+    return;
   st.fixer_busy[fixer] = true;
   st.fixing_files.insert(item.issue.file);
   st.fixes_in_flight += 1;
@@ -535,7 +596,9 @@ void start_fix(self_ptr self, fix_item item, int fixer) {
                   [self, item, fixer](msg::applied_file& f) {
                     auto& st = self->state;
                     fix_finished(self, fixer, item.issue.file);
-                    if (st.stopping)
+                    if (st.stopping
+                        || !move_task(self, item.fix_id, store::task_state::done,
+                                      store::producing(f.hash)))
                       return;
                     remember(st.run, f);
                     st.run.changed_paths.insert(f.path);
@@ -548,7 +611,9 @@ void start_fix(self_ptr self, fix_item item, int fixer) {
                   [self, item, fixer](caf::error& err) {
                     auto& st = self->state;
                     fix_finished(self, fixer, item.issue.file);
-                    if (st.stopping)
+                    if (st.stopping
+                        || !move_task(self, item.fix_id, store::task_state::failed,
+                                      store::because(why(err), code_of(err))))
                       return;
                     st.run.rounds.back().fixes_failed += 1;
                     spdlog::warn("run={} task={} fix refused by the tracker: {}", st.run.run_id,
@@ -565,6 +630,9 @@ void start_fix(self_ptr self, fix_item item, int fixer) {
                 finish(self, "model_failure", 3, "fixer model failed: " + why(err));
                 return;
               }
+              if (!move_task(self, item.fix_id, store::task_state::failed,
+                             store::because(why(err), code_of(err))))
+                return;
               st.run.rounds.back().fixes_failed += 1;
               spdlog::warn("run={} task={} fix failed: {}", st.run.run_id, item.fix_id, why(err));
               progress(self, "fix_failed", item.fix_id, item.issue.file, why(err));
@@ -613,6 +681,8 @@ std::string issue_key(const msg::review_issue& i) {
   return i.file + "|" + i.problem;
 }
 
+void decide(self_ptr self, std::vector<msg::review_issue> issues);
+
 void on_reviewed(self_ptr self, msg::review_result& result) {
   auto& st = self->state;
   if (!account(self, "reviewer", result.use))
@@ -645,6 +715,13 @@ void on_reviewed(self_ptr self, msg::review_result& result) {
       issues.push_back(std::move(i));
     }
   }
+  store::review_round stored;
+  stored.round = static_cast<std::uint32_t>(st.run.round);
+  for (const auto& i : issues)
+    stored.issues.push_back({i.file, i.problem, i.instructions});
+  stored.findings_json = findings_to_json(round.validation.findings);
+  if (!persisted(self, st.team.store->put_review_round(st.run.run_id, stored), "review round"))
+    return;
   round.issues = static_cast<int>(issues.size());
   for (const auto& i : issues)
     st.run.issues.push_back(i);
@@ -652,6 +729,15 @@ void on_reviewed(self_ptr self, msg::review_result& result) {
                st.run.round, round.validation.findings.size(), issues.size());
   progress(self, "review", {}, {}, std::to_string(issues.size()) + " issues");
   write_exports(self);
+  decide(self, std::move(issues));
+}
+
+/// What the last round's issues mean: finished (clean, or unresolved at the
+/// round limit / with an issue that keeps coming back), or fix tasks, which
+/// are stored before any fixer hears of them.
+void decide(self_ptr self, std::vector<msg::review_issue> issues) {
+  auto& st = self->state;
+  auto& round = st.run.rounds.back();
   if (issues.empty() && round.validation.findings.empty()) {
     auto failed = st.run.graph->count(task_state::failed) + st.run.graph->count(task_state::skipped);
     if (failed > 0)
@@ -683,10 +769,17 @@ void on_reviewed(self_ptr self, msg::review_result& result) {
     }
   }
   st.run.phase = "fixing";
+  std::vector<fix_item> items;
+  std::vector<store::task_spec> specs;
   for (auto& i : issues) {
-    auto id = "fix:" + std::to_string(st.run.round) + ":" + std::to_string(++st.fix_counter);
-    st.fix_queue[i.file].push_back({std::move(i), std::move(id)});
+    auto id = fix_task_id(st.run.round, static_cast<int>(items.size()) + 1);
+    specs.push_back(fix_task_spec(i, id));
+    items.push_back({std::move(i), std::move(id)});
   }
+  if (!persisted(self, st.team.store->put_plan(st.run.run_id, specs), "fix tasks"))
+    return;
+  for (auto& item : items)
+    st.fix_queue[item.issue.file].push_back(std::move(item));
   pump_fixes(self);
 }
 
@@ -777,6 +870,15 @@ void deliver(self_ptr self) {
   st.active = false;
 }
 
+store::run_state stored_state(const planner_state& st) {
+  const auto& s = st.run.state;
+  if (s == "done" || s == "unresolved")
+    return store::run_state::done;
+  if (s == "budget")
+    return st.deadline_hit ? store::run_state::deadline_stopped : store::run_state::budget_stopped;
+  return store::run_state::failed;  // model_failure, failed: resumable
+}
+
 void finish(self_ptr self, std::string state, int exit_code, std::string message) {
   auto& st = self->state;
   if (st.stopping)
@@ -787,6 +889,11 @@ void finish(self_ptr self, std::string state, int exit_code, std::string message
   st.run.message = std::move(message);
   st.run.phase = "finished";
   st.run.finished_ms = now_ms();
+  if (auto s = st.team.store->set_run_state(st.run.run_id, stored_state(st), st.run.message,
+                                            st.run.exit_code);
+      !s)
+    spdlog::error("run={} run store: cannot record the end of the run: {}", st.run.run_id,
+                  s.err().describe());
   if (exit_code == 0)
     spdlog::info("run={} finished: {} ({})", st.run.run_id, st.run.state, st.run.message);
   else
@@ -807,13 +914,139 @@ void finish(self_ptr self, std::string state, int exit_code, std::string message
         self->request(self->state.team.tracker, std::chrono::seconds(10), atom::usage_v)
           .then(
             [self, write_and_deliver](msg::usage& u) {
-              if (u.calls > 0)
-                self->state.run.usage_by_role["summarizer"] = u;
+              auto& st = self->state;
+              // The ledger has every call of every session of this run.
+              if (auto ledger = st.team.store->read_ledger(st.run.run_id); ledger)
+                st.run.usage_by_role = usage_from_ledger(*ledger);
+              else if (u.calls > 0)
+                st.run.usage_by_role["summarizer"] = u;
               write_and_deliver();
             },
             [write_and_deliver](caf::error&) { write_and_deliver(); });
       },
       [write_and_deliver](caf::error&) { write_and_deliver(); });
+}
+
+// -- continuing a stored run ------------------------------------------------------
+
+/// Current version of every path the store knows for this run, by path.
+std::map<std::string, store::file_version> stored_files(self_ptr self) {
+  auto& st = self->state;
+  std::map<std::string, store::file_version> out;
+  if (auto files = st.team.store->list_files(st.run.run_id, true); files)
+    for (auto& f : *files)
+      out[f.path] = std::move(f);
+  return out;
+}
+
+/// A task (or fix) the crash left `assigned`: done if its edit reached the
+/// store (the tracker writes the store before the disk), else back in the queue.
+bool settle_in_flight(self_ptr self, const std::string& id, const std::string& path,
+                      const std::map<std::string, store::file_version>& files, bool& landed) {
+  auto it = files.find(path);
+  landed = it != files.end() && it->second.task_id == id;
+  if (landed)
+    return move_task(self, id, store::task_state::done, store::producing(it->second.hash));
+  return move_task(self, id, store::task_state::pending,
+                   store::because("in flight when the run stopped; asked again"));
+}
+
+/// The last stored round: decide on its issues again if its fix tasks were
+/// never stored, else queue its unfinished fixes.
+void continue_rounds(self_ptr self, const fix_progress& fx,
+                     const std::map<std::string, store::file_version>& files) {
+  auto& st = self->state;
+  if (st.run.rounds.empty()) {
+    start_round(self);
+    return;
+  }
+  if (fx.fixes.empty()) {
+    std::vector<msg::review_issue> issues;
+    for (const auto& i : st.run.issues)
+      if (i.round == st.run.round)
+        issues.push_back(i);
+    decide(self, std::move(issues));
+    return;
+  }
+  st.run.phase = "fixing";
+  for (const auto& f : fx.fixes) {
+    if (f.state == store::task_state::done || f.state == store::task_state::failed)
+      continue;
+    if (f.state == store::task_state::assigned) {
+      bool landed = false;
+      if (!settle_in_flight(self, f.spec.id, f.spec.path, files, landed))
+        return;
+      if (landed) {
+        st.run.rounds.back().fixes_applied += 1;
+        continue;
+      }
+    }
+    msg::review_issue issue;
+    issue.file = f.spec.path;
+    issue.problem = f.spec.description;
+    issue.instructions = f.spec.instructions;
+    issue.edit_kind = f.spec.edit;
+    issue.round = st.run.round;
+    st.fix_queue[issue.file].push_back({std::move(issue), f.spec.id});
+  }
+  pump_fixes(self);
+}
+
+/// Plans a new run, or picks up a stored one where it stopped: done tasks stay
+/// done, tasks in flight at the stop are asked for again, the review rounds
+/// go on from the last one stored.
+void start_or_continue(self_ptr self) {
+  auto& st = self->state;
+  std::string err;
+  auto restored = restore_run(*st.team.store, st.run.run_id, st.settings->retry, err);
+  if (!restored) {
+    finish(self, "failed", 5, "cannot read the run from the store: " + err);
+    return;
+  }
+  st.run.usage_by_role = std::move(restored->run.usage_by_role);
+  if (!restored->planned) {
+    ask_plan(self, {});
+    return;
+  }
+  auto& r = restored->run;
+  st.run.plan_attempts = 1;
+  st.run.tasks = std::move(r.tasks);
+  st.run.graph = std::move(r.graph);
+  st.run.task_records = std::move(r.task_records);
+  st.run.round = r.round;
+  st.run.rounds = std::move(r.rounds);
+  st.run.issues = std::move(r.issues);
+  st.run.issue_seen = std::move(r.issue_seen);
+  st.run.open_findings = std::move(r.open_findings);
+  st.run.changed_paths = std::move(r.changed_paths);
+  auto files = stored_files(self);
+  auto& graph = *st.run.graph;
+  for (const auto& id : restored->in_flight) {
+    auto idx = graph.index_of(id);
+    if (!idx)
+      continue;
+    graph.requeue(*idx);
+    bool landed = false;
+    if (!settle_in_flight(self, id, st.run.tasks[*idx].path, files, landed))
+      return;
+    if (landed) {
+      graph.mark_done(*idx);
+      st.run.task_records[*idx].finished_ms = files[st.run.tasks[*idx].path].at_ms;
+    }
+  }
+  auto done = graph.count(task_state::done);
+  spdlog::info("run={} continuing: {} of {} tasks done, {} were in flight, {} review round(s) "
+               "stored",
+               st.run.run_id, done, graph.size(), restored->in_flight.size(), st.run.round);
+  progress(self, "plan", {}, {},
+           "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
+  if (!graph.finished()) {
+    st.run.phase = "coding";
+    write_exports(self);
+    dispatch(self);
+    return;
+  }
+  continue_rounds(self, restored->last_round_fixes, files);
 }
 
 planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_ptr settings,
@@ -851,7 +1084,7 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
         .then(
           [self](std::vector<msg::applied_file>& files) {
             self->state.run.files = std::move(files);
-            ask_plan(self, {});
+            start_or_continue(self);
           },
           [self](caf::error& err) {
             finish(self, "failed", 5, "file tracker unavailable: " + why(err));
@@ -868,6 +1101,7 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
       auto& st = self->state;
       if (!st.active || st.stopping)
         return;
+      st.deadline_hit = true;
       finish(self, "budget", 4,
              "time budget of " + std::to_string(st.run.limits.max_time_ms / 1000) + " s reached");
     },
@@ -878,7 +1112,7 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
 
 planner_actor spawn_planner(caf::actor_system& sys, client_ptr large, settings_ptr settings,
                             planner_team team) {
-  return sys.spawn(planner, std::move(large), std::move(settings), std::move(team));
+  return sys.spawn<caf::detached>(planner, std::move(large), std::move(settings), std::move(team));
 }
 
 }  // namespace codehive

@@ -18,6 +18,10 @@ namespace codehive {
 namespace llm {
 class client;
 }
+namespace store {
+class run_store;
+}
+using store_ptr = std::shared_ptr<store::run_store>;
 struct pipeline_settings;
 
 using settings_ptr = std::shared_ptr<const pipeline_settings>;
@@ -30,10 +34,13 @@ fixer_actor spawn_fixer(caf::actor_system& sys, client_ptr client, settings_ptr 
 reviewer_actor spawn_reviewer(caf::actor_system& sys, client_ptr client, settings_ptr settings);
 
 /// Detached (blocking disk I/O). `summarizer` may be null: summaries then
-/// come from the edit or the deterministic fallback only.
+/// come from the edit or the deterministic fallback only. At start it makes
+/// the folder match run `run_id` in `store` (files rewritten from their stored
+/// versions) and records files the store does not know yet; every edit goes
+/// to the store (synced) before the disk.
 file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::path root,
                                       client_ptr summarizer, settings_ptr settings,
-                                      std::string run_id);
+                                      std::string run_id, store_ptr store);
 
 /// Detached (runs subprocesses: node, chromium, the configured command).
 validator_actor spawn_validator(caf::actor_system& sys, std::filesystem::path root,
@@ -48,8 +55,11 @@ struct planner_team {
   std::vector<fixer_actor> fixers;
   coder_actor escalation;    ///< a coder bound to the large model
   progress_actor progress;   ///< may be invalid
+  store_ptr store;           ///< the run store: every state change is written here first
 };
 
+/// Detached: it waits for the store's synced writes before telling anyone.
+/// A run_request for a run the store already holds continues it.
 planner_actor spawn_planner(caf::actor_system& sys, client_ptr large, settings_ptr settings,
                             planner_team team);
 

@@ -174,6 +174,12 @@ void task_graph::mark_done(std::size_t i) {
   nodes_.at(i).state = task_state::done;
 }
 
+void task_graph::requeue(std::size_t i) {
+  auto& n = nodes_.at(i);
+  if (n.state == task_state::running)
+    n.state = task_state::pending;
+}
+
 retry_decision task_graph::record_failure(std::size_t i, const retry_policy& policy) {
   auto& n = nodes_.at(i);
   if (n.escalated)

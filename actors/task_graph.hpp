@@ -61,6 +61,9 @@ class task_graph {
 
   void mark_running(std::size_t i, int worker);
   void mark_done(std::size_t i);
+  /// A running task goes back to pending (its worker was lost, or the run
+  /// stopped with it in flight); its failure counts are kept.
+  void requeue(std::size_t i);
   /// Records a failed attempt and decides what happens next; on give_up the
   /// task is failed and everything depending on it (transitively) skipped.
   retry_decision record_failure(std::size_t i, const retry_policy& policy);

@@ -38,10 +38,35 @@ struct run_options {
   std::optional<long long> max_tokens;
   std::optional<double> max_cost;
   std::optional<double> max_time;
+  std::string store;          ///< --store DIR ("" = resolve_store_path's order)
+  bool fresh = false;         ///< --new: never continue an unfinished run of the same folder
   bool demo = false;
   bool verbose = false;
+  std::string resume_id;      ///< set by `resume RUN`: continue that run
 };
 
 int run_command(run_options opts);
+
+/// `codehive resume RUN`: the run options with resume_id set; model specs and
+/// budgets given here override the stored ones.
+int resume_command(run_options opts);
+
+/// Options shared by the commands that only read (or check) the store.
+struct store_query_options {
+  std::string store;   ///< --store DIR
+  std::string config;  ///< --config F (for store.path)
+  std::string run_id;  ///< RUN (status, export, fsck; fsck: "" = every run)
+  std::string out;     ///< export --out DIR
+  bool json = false;   ///< --json: machine-readable output (runs, status)
+};
+
+/// `codehive runs`: a table of every run (id, request, state, files, tokens, cost, age).
+int runs_command(const store_query_options& o);
+/// `codehive status RUN`: tasks, review rounds, usage per role and per model.
+int status_command(const store_query_options& o);
+/// `codehive export RUN --out DIR`: the project and the four exports, from the store alone.
+int export_command(const store_query_options& o);
+/// `codehive fsck [RUN]`: the store's consistency check (exit 0 clean, 1 problems found).
+int fsck_command(const store_query_options& o);
 
 }  // namespace codehive

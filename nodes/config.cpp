@@ -210,6 +210,10 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
           && get_ms(*v, "command_timeout_s", val.command_timeout, err)))
       return fail("validators: ");
   }
+  if (auto v = member(doc, "store")) {
+    if (!(get(*v, "path", cfg.store.path, err) && get(*v, "sync", cfg.store.sync, err)))
+      return fail("store: ");
+  }
   auto base = path.parent_path();
   std::string prompts_dir = "prompts";
   std::string schemas_dir = "schemas";

@@ -21,11 +21,18 @@ struct run_defaults {
   double max_time_s = 0;
 };
 
+/// Where runs are kept (issue 4: durable runs).
+struct store_settings {
+  std::string path;    ///< "" = $CODEHIVE_STORE, else the user's data directory
+  bool sync = true;    ///< fsync every write (false: survives a process crash, not a power cut)
+};
+
 struct codehive_config {
   llm::endpoint_config planner_model;  ///< large: planner, reviewer, escalations
   llm::endpoint_config coder_model;    ///< small: coders, fixers, summarizer
   run_defaults run;
   pipeline_settings pipeline;
+  store_settings store;
   std::filesystem::path source;        ///< the file loaded ("" = built-in defaults)
 };
 

@@ -1,5 +1,6 @@
-// codehive's command line: `ping` and `run` (single node). Options map 1:1
-// to run_options/ping_options; the work happens in commands.
+// codehive's command line: `ping`, `run` and `resume` (single node), and the
+// store's `runs`, `status`, `export`, `fsck`. Options map 1:1 to the option
+// structs of nodes/commands.hpp; the work happens in the command functions.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -54,6 +55,63 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--max-time", run.max_time, "time budget in seconds (exit 4 when hit)")
     ->check(CLI::PositiveNumber);
   run_cmd->add_flag("-v,--verbose", run.verbose, "log every event, also on a terminal");
+  run_cmd->add_option("--store", run.store,
+                      "run store folder (default: $CODEHIVE_STORE, the config's store.path, "
+                      "else ~/.local/share/codehive/store)");
+  run_cmd->add_flag("--new", run.fresh,
+                    "start a new run even if an unfinished run of the same request and --out "
+                    "folder is in the store (default: continue that run)");
+
+  run_options resume;
+  auto* resume_cmd = app.add_subcommand(
+    "resume", "Continue a run that was stopped (crash, kill, budget, model failure) where it "
+              "stopped; done work is not asked for again");
+  resume_cmd->add_option("RUN", resume.resume_id, "run id (see `codehive runs`)")->required();
+  resume_cmd->add_option("--store", resume.store, "run store folder (as for run)");
+  resume_cmd->add_option("--config", resume.config, "config file (as for run)");
+  resume_cmd->add_option("--coders", resume.coders, "number of coder actors (default: as the run had)")
+    ->check(CLI::Range(1, 256));
+  resume_cmd->add_option("--fixers", resume.fixers, "number of fixer actors (default: as the run had)")
+    ->check(CLI::Range(1, 256));
+  resume_cmd->add_option("--planner", resume.planner, "large model SPEC (default: as the run had)");
+  resume_cmd->add_option("--coder", resume.coder, "small model SPEC (default: as the run had)");
+  resume_cmd->add_option("--max-tokens", resume.max_tokens,
+                         "new token budget of the whole run, tokens already used included")
+    ->check(CLI::PositiveNumber);
+  resume_cmd->add_option("--max-cost", resume.max_cost,
+                         "new cost budget in USD of the whole run, cost so far included")
+    ->check(CLI::PositiveNumber);
+  resume_cmd->add_option("--max-time", resume.max_time,
+                         "time budget in seconds for this continuation")
+    ->check(CLI::PositiveNumber);
+  resume_cmd->add_flag("--demo", resume.demo,
+                       "the run was a demo: start the simulator again and point every model at it");
+  resume_cmd->add_flag("-v,--verbose", resume.verbose, "log every event, also on a terminal");
+
+  store_query_options query;
+  auto add_store_opts = [&query](CLI::App* cmd) {
+    cmd->add_option("--store", query.store, "run store folder (as for run)");
+    cmd->add_option("--config", query.config, "config file (for its store.path)");
+  };
+  auto* runs_cmd = app.add_subcommand(
+    "runs", "List the runs in the store: id, request, state, files, tokens, cost, age");
+  add_store_opts(runs_cmd);
+  runs_cmd->add_flag("--json", query.json, "print JSON instead of a table");
+  auto* status_cmd = app.add_subcommand(
+    "status", "Show one run: its tasks, review rounds, and usage per role and per model");
+  status_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
+  add_store_opts(status_cmd);
+  status_cmd->add_flag("--json", query.json, "print JSON instead of tables");
+  auto* export_cmd = app.add_subcommand(
+    "export", "Write a run's project and its four generated_files exports, from the store alone");
+  export_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
+  export_cmd->add_option("--out", query.out, "folder to write (created; must be empty)")->required();
+  add_store_opts(export_cmd);
+  auto* fsck_cmd = app.add_subcommand(
+    "fsck", "Check the store's consistency (every done task has its file version, no dangling "
+            "references, checksums); exit 0 clean, 1 problems found");
+  fsck_cmd->add_option("RUN", query.run_id, "run id (default: every run)");
+  add_store_opts(fsck_cmd);
   app.footer(
     "Exit codes: 0 done and validators clean; 1 done with unresolved findings; 2 bad usage or\n"
     "config; 3 model server unreachable or failing; 4 budget or deadline hit; 5 internal error.\n"
@@ -77,6 +135,16 @@ int main(int argc, char** argv) {
       return ping_command(ping);
     if (*run_cmd)
       return run_command(std::move(run));
+    if (*resume_cmd)
+      return resume_command(std::move(resume));
+    if (*runs_cmd)
+      return runs_command(query);
+    if (*status_cmd)
+      return status_command(query);
+    if (*export_cmd)
+      return export_command(query);
+    if (*fsck_cmd)
+      return fsck_command(query);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "codehive: internal error: %s\n", e.what());
     return exit_code::internal;

@@ -1,4 +1,6 @@
-// `codehive run`: one node, everything in one process. Builds the actor
+// `codehive run` and `codehive resume`: one node, everything in one process.
+// Opens the run store and creates the run there (or picks up the stored run to
+// continue), builds the actor
 // system, spawns the team (tracker, validator, reviewer, coders, fixers, an
 // escalation coder on the large model, the planner), sends the run request
 // and waits for the result on the main thread (scoped_actor: blocking here is
@@ -6,9 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <unistd.h>
 
@@ -25,6 +25,7 @@
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
+#include "llm/error.hpp"
 #include "llm/http_loop.hpp"
 #include "llm/model_spec.hpp"
 #include "messages/error.hpp"
@@ -33,6 +34,9 @@
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
 #include "nodes/progress_line.hpp"
+#include "nodes/run_settings.hpp"
+#include "nodes/store_location.hpp"
+#include "storage/run_store.hpp"
 
 namespace codehive {
 
@@ -55,21 +59,46 @@ progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<pro
   };
 }
 
-std::string make_run_id() {
-  auto t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  std::random_device rd;
-  char suffix[8];
-  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
-  return std::string{"run-"} + buf + "-" + suffix;
-}
+const char* command_name = "run";  // "resume" when continuing a run by id
 
 int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive run: %s\n", text.c_str());
+  std::fprintf(stderr, "codehive %s: %s\n", command_name, text.c_str());
   return exit_code::usage;
+}
+
+/// An unfinished run of the same request writing the same folder: `run`
+/// continues it rather than paying for its work again (--new says otherwise).
+std::string find_unfinished(const store::run_store& runs, const std::string& request,
+                            const std::string& out_dir) {
+  auto all = runs.list_runs();
+  if (!all)
+    return {};
+  for (auto it = all->rbegin(); it != all->rend(); ++it)
+    if (it->state != store::run_state::done && it->request == request
+        && run_settings_from_json(it->config_json).out_dir == out_dir)
+      return it->id;
+  return {};
+}
+
+/// Records every model call in the run's ledger (on the HTTP loop's thread).
+/// `large`: the planner's endpoint, whose coding calls are escalations
+/// (status.json and `codehive status` show them as role coder_escalated).
+llm::usage_observer ledger_writer(std::shared_ptr<store::run_store> runs, std::string run_id,
+                                  bool large) {
+  return [runs = std::move(runs), run_id = std::move(run_id), large](const llm::usage& u,
+                                                                     std::optional<llm::errc> e) {
+    store::ledger_entry entry;
+    entry.use = u;
+    if (large && u.role == "coder")
+      entry.use.role = "coder_escalated";
+    if (e) {
+      entry.outcome = "error";
+      entry.error_code = llm::to_string(*e);
+    }
+    if (auto r = runs->append_ledger(run_id, entry); !r)
+      spdlog::warn("run={} run store: cannot record a model call: {}", run_id,
+                   r.err().describe());
+  };
 }
 
 void setup_logging(bool quiet) {
@@ -100,6 +129,29 @@ int run_command(run_options o) {
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);
+
+  // -- the run store; `resume RUN` takes the run's settings from it ------------
+  auto store_dir = resolve_store_path(o.store, cfg, err);
+  if (!store_dir)
+    return usage_error(err);
+  std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
+  if (!runs)
+    return usage_error(err);
+  std::string run_id;
+  if (!o.resume_id.empty()) {
+    auto rec = runs->get_run(o.resume_id);
+    if (!rec)
+      return usage_error("no run " + o.resume_id + " in " + store_dir->string()
+                         + " (see `codehive runs`): " + rec.err().describe());
+    if (rec->state == store::run_state::done) {
+      int code = rec->exit_code >= 0 ? rec->exit_code : exit_code::ok;
+      std::printf("codehive %s: already finished (exit %d): %s\n", rec->id.c_str(), code,
+                  rec->state_reason.c_str());
+      return code;
+    }
+    apply_stored_settings(run_settings_from_json(rec->config_json), rec->request, o);
+    run_id = rec->id;
+  }
 
   // -- demo: our own simulator -------------------------------------------------
   std::optional<sim_child> sim;
@@ -195,9 +247,51 @@ int run_command(run_options o) {
   if (ec)
     return usage_error("cannot create the output folder " + out_dir.string() + ": " + ec.message());
 
-  auto run_id = make_run_id();
-  std::printf("codehive %s: %s\n  output: %s\n  planner: %s\n  coders: %d x %s, fixers: %d\n",
-              run_id.c_str(), o.request.substr(0, 200).c_str(), out_dir.string().c_str(),
+  // The tracker would take the store's files for project files.
+  auto store_abs = std::filesystem::absolute(*store_dir, ec).lexically_normal();
+  if (auto rel = store_abs.lexically_relative(out_dir); !rel.empty() && *rel.begin() != "..")
+    return usage_error("the run store " + store_abs.string() + " must not be inside the output "
+                       "folder " + out_dir.string());
+
+  run_settings settings_now;
+  settings_now.out_dir = out_dir.string();
+  settings_now.planner = llm::to_string(cfg.planner_model.spec);
+  settings_now.coder = llm::to_string(cfg.coder_model.spec);
+  settings_now.coders = coders;
+  settings_now.fixers = fixers;
+  settings_now.max_rounds = max_rounds;
+  settings_now.max_tokens = limits.max_tokens;
+  settings_now.max_cost_usd = limits.max_cost_usd;
+  settings_now.max_time_s = static_cast<double>(limits.max_time_ms) / 1000.0;
+  settings_now.demo = o.demo;
+  if (run_id.empty() && !o.fresh)
+    run_id = find_unfinished(*runs, o.request, settings_now.out_dir);
+  bool continuing = !run_id.empty();
+  if (continuing) {
+    auto rec = runs->get_run(run_id);
+    if (!rec)
+      return usage_error(rec.err().describe());
+    if (auto w = runs->set_run_config(run_id, to_json(settings_now)); !w)
+      return usage_error(w.err().describe());
+    if (rec->state != store::run_state::running) {
+      if (auto w = runs->set_run_state(run_id, store::run_state::running,
+                                       std::string{"resumed after: "} + store::to_string(rec->state));
+          !w)
+        return usage_error(w.err().describe());
+    }
+  } else {
+    auto created = runs->create_run(o.request, to_json(settings_now));
+    if (!created)
+      return usage_error(created.err().describe());
+    run_id = *created;
+  }
+  cfg.planner_model.on_usage = ledger_writer(runs, run_id, true);
+  cfg.coder_model.on_usage = ledger_writer(runs, run_id, false);
+  std::printf("codehive %s: %s\n  %s\n  output: %s\n  store: %s\n  planner: %s\n"
+              "  coders: %d x %s, fixers: %d\n",
+              run_id.c_str(), o.request.substr(0, 200).c_str(),
+              continuing ? "continuing a stored run (done work is kept)" : "new run",
+              out_dir.string().c_str(), store_dir->string().c_str(),
               llm::to_string(cfg.planner_model.spec).c_str(), coders,
               llm::to_string(cfg.coder_model.spec).c_str(), fixers);
   std::fflush(stdout);
@@ -218,7 +312,8 @@ int run_command(run_options o) {
     auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
     auto line = std::make_shared<progress_line>(stdout, terminal);
     planner_team team;
-    team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id);
+    team.store = runs;
+    team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id, runs);
     team.validator = spawn_validator(sys, out_dir, settings, run_id);
     team.reviewer = spawn_reviewer(sys, large, settings);
     for (int i = 0; i < coders; ++i)
@@ -275,6 +370,11 @@ int run_command(run_options o) {
   if (sim)
     sim->stop();
   return result.exit_code;
+}
+
+int resume_command(run_options opts) {
+  command_name = "resume";
+  return run_command(std::move(opts));
 }
 
 }  // namespace codehive

@@ -39,6 +39,7 @@ struct run_record {
   std::string config_json;   ///< the run's configuration, JSON object text
   run_state state = run_state::running;
   std::string state_reason;  ///< why the last state change happened ("" if none given)
+  int exit_code = -1;        ///< the CLI exit code of the last stop (-1: none yet / running)
   std::int64_t created_ms = 0;  ///< ms since the Unix epoch (UTC)
   std::int64_t updated_ms = 0;
 };

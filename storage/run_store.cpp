@@ -595,7 +595,25 @@ result<std::vector<run_record>> run_store::list_runs() const {
   return out;
 }
 
-status run_store::set_run_state(std::string_view run, run_state to, std::string_view reason) {
+status run_store::set_run_config(std::string_view run, std::string_view config_json) {
+  auto& s = *impl_;
+  if (auto w = s.writable(); !w) return w;
+  std::lock_guard lock{s.mu};
+  auto r = s.read_run(run);
+  if (!r) return std::move(r).err();
+  std::string config = config_json.empty() ? std::string{"{}"} : std::string{config_json};
+  if (!codec::is_json_object(config))
+    return fail(errc::invalid_argument, "run config is not a JSON object");
+  r->config_json = std::move(config);
+  r->updated_ms = now_ms();
+  auto rec = codec::encode(*r);
+  rocksdb::WriteBatch b;
+  b.Put(s.runs, r->id, rec);
+  return s.commit(b, "set_run_config");
+}
+
+status run_store::set_run_state(std::string_view run, run_state to, std::string_view reason,
+                                int exit_code) {
   auto& s = *impl_;
   if (auto w = s.writable(); !w) return w;
   std::lock_guard lock{s.mu};
@@ -610,6 +628,7 @@ status run_store::set_run_state(std::string_view run, run_state to, std::string_
   if (!seq) return std::move(seq).err();
   r->state = to;
   r->state_reason = std::string{reason};
+  r->exit_code = exit_code;
   r->updated_ms = now_ms();
   rocksdb::WriteBatch b;
   b.Put(s.runs, r->id, codec::encode(*r));
@@ -771,6 +790,13 @@ status check_path(std::string_view path) {
 
 result<std::string> run_store::put_file_version(std::string_view run, std::string_view path,
                                                 std::string_view content, const file_meta& meta) {
+  auto f = put_file(run, path, content, meta);
+  if (!f) return std::move(f).err();
+  return std::move(f->hash);
+}
+
+result<file_version> run_store::put_file(std::string_view run, std::string_view path,
+                                         std::string_view content, const file_meta& meta) {
   auto& s = *impl_;
   if (auto w = s.writable(); !w) return std::move(w).err();
   if (auto p = check_path(path); !p) return std::move(p).err();
@@ -779,7 +805,7 @@ result<std::string> run_store::put_file_version(std::string_view run, std::strin
   if (auto r = s.require_run(run); !r) return std::move(r).err();
   auto cur = s.read_current(run, path);
   if (!cur) return std::move(cur).err();
-  if (*cur && !(*cur)->deleted && (*cur)->hash == hash) return hash;  // unchanged
+  if (*cur && !(*cur)->deleted && (*cur)->hash == hash) return std::move(**cur);  // unchanged
   auto hb = s.has_blob(hash);
   if (!hb) return std::move(hb).err();
   auto seq = s.next_seq(s.next_event, s.events, run);
@@ -804,7 +830,29 @@ result<std::string> run_store::put_file_version(std::string_view run, std::strin
               f.at_ms);
   if (auto c = s.commit(b, "put_file_version"); !c) return std::move(c).err();
   s.next_event[std::string{run}] = *seq + 1;
-  return hash;
+  return f;
+}
+
+status run_store::set_summary(std::string_view run, std::string_view path,
+                              std::string_view summary) {
+  auto& s = *impl_;
+  if (auto w = s.writable(); !w) return w;
+  if (auto p = check_path(path); !p) return std::move(p).err();
+  std::lock_guard lock{s.mu};
+  if (auto r = s.require_run(run); !r) return r;
+  auto cur = s.read_current(run, path);
+  if (!cur) return std::move(cur).err();
+  if (!*cur || (*cur)->deleted)
+    return fail(errc::not_found, "no file " + std::string{path} + " in run " + std::string{run});
+  auto f = std::move(**cur);
+  if (f.summary == summary) return ok();
+  f.summary = std::string{summary};
+  auto rec = codec::encode(f);
+  // Both keys hold the same record; no event: a summary is not a state change.
+  rocksdb::WriteBatch b;
+  b.Put(s.files, keys::version(run, path, f.version), rec);
+  b.Put(s.files, keys::current(run, path), rec);
+  return s.commit(b, "set_summary");
 }
 
 result<file_version> run_store::delete_file(std::string_view run, std::string_view path,

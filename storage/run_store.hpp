@@ -60,7 +60,11 @@ class run_store {
   result<run_record> get_run(std::string_view run) const;
   /// Every run, oldest first.
   result<std::vector<run_record>> list_runs() const;
-  status set_run_state(std::string_view run, run_state to, std::string_view reason = {});
+  /// Replaces the run's configuration (e.g. a resume with a higher budget).
+  status set_run_config(std::string_view run, std::string_view config_json);
+  /// `exit_code`: the CLI exit code that goes with a stop (-1: none).
+  status set_run_state(std::string_view run, run_state to, std::string_view reason = {},
+                       int exit_code = -1);
 
   // -- tasks -----------------------------------------------------------------
   /// Adds the tasks (all pending). Refuses duplicate or existing ids, unknown
@@ -76,6 +80,12 @@ class run_store {
   /// of `path`; returns the hash. Same content as the current version: no new version.
   result<std::string> put_file_version(std::string_view run, std::string_view path,
                                        std::string_view content, const file_meta& meta = {});
+  /// As put_file_version, returning the (new or unchanged current) version record.
+  result<file_version> put_file(std::string_view run, std::string_view path,
+                                std::string_view content, const file_meta& meta = {});
+  /// Replaces the summary of the current version of `path` (the summarizer's
+  /// line arrives after the write); errc::not_found when absent or deleted.
+  status set_summary(std::string_view run, std::string_view path, std::string_view summary);
   /// Writes a delete marker as the new current version of `path`.
   result<file_version> delete_file(std::string_view run, std::string_view path,
                                    const file_meta& meta = {});

@@ -20,6 +20,7 @@
 #include "llm/model_spec.hpp"
 #include "messages/error.hpp"
 #include "messages/setup.hpp"
+#include "storage/run_store.hpp"
 #include "tests/support/sim_process.hpp"
 
 using namespace codehive;
@@ -44,6 +45,14 @@ struct system_fixture : ::testing::Test {
   caf::actor_system sys{config()};
   caf::scoped_actor self{sys};
   temp_dir dir{"codehive-actors"};
+  temp_dir store_dir{"codehive-actors-store"};
+  store_ptr runs = [this] {
+    auto st = store::run_store::open(store_dir.path() / "store");
+    if (!st)
+      throw std::runtime_error(st.err().describe());
+    return store_ptr{std::move(*st)};
+  }();
+  std::string run_id = *runs->create_run("test request", "{}");
   std::shared_ptr<pipeline_settings> settings = [] {
     auto s = std::make_shared<pipeline_settings>();
     s->prompts = builtin_prompts();
@@ -93,7 +102,7 @@ using FileTracker = system_fixture;
 
 TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
   dir.write("old.txt", "# Notes\nkeep\n");
-  auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, "run-test");
+  auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
 
   ask(tracker, atom::list_v).receive(
     [](std::vector<msg::applied_file>& files) {
@@ -123,6 +132,17 @@ TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
   ask(tracker, sr).receive([](msg::applied_file& f) { EXPECT_EQ(f.version, 2); },
                            [](caf::error& e) { FAIL() << describe(e); });
   EXPECT_EQ(slurp(dir / "web/index.html"), "<html><body><p>hello</p></body></html>\n");
+  // The store holds what the disk holds, with its task and version.
+  auto stored = runs->get_file(run_id, "web/index.html");
+  ASSERT_TRUE(stored) << stored.err().describe();
+  EXPECT_EQ(stored->content, "<html><body><p>hello</p></body></html>\n");
+  EXPECT_EQ(stored->meta.version, 2u);
+  EXPECT_EQ(stored->meta.task_id, "t1");
+  // The file found at start is in the store too, as found (no task).
+  auto found = runs->get_file(run_id, "old.txt");
+  ASSERT_TRUE(found) << found.err().describe();
+  EXPECT_EQ(found->content, "# Notes\nkeep\n");
+  EXPECT_EQ(found->meta.task_id, "");
 
   // A refused edit leaves the file as it was.
   sr.blocks = {{"<p>nope</p>", "x"}};
@@ -164,6 +184,35 @@ TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
   ask(tracker, del).receive([](msg::applied_file& f) { EXPECT_TRUE(f.deleted); },
                             [](caf::error& e) { FAIL() << describe(e); });
   EXPECT_FALSE(std::filesystem::exists(dir / "old.txt"));
+  EXPECT_FALSE(runs->get_file(run_id, "old.txt"));  // a delete marker in the store
+  caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(FileTracker, MakesTheFolderMatchTheStoreAtStart) {
+  // What a crash can leave: a file cut short, a file gone, a file the store
+  // says was deleted, and a file nobody recorded yet.
+  ASSERT_TRUE(runs->put_file_version(run_id, "js/app.js", "let app = 1;\n", store::from_task("t1")));
+  ASSERT_TRUE(runs->put_file_version(run_id, "css/style.css", "body {}\n", store::from_task("t2")));
+  ASSERT_TRUE(runs->put_file_version(run_id, "old.txt", "old\n", store::from_task("")));
+  ASSERT_TRUE(runs->delete_file(run_id, "old.txt", store::from_task("t3")));
+  dir.write("js/app.js", "let ap");
+  dir.write("old.txt", "old\n");
+  dir.write("notes.md", "# Mine\n");
+  auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
+  ask(tracker, atom::list_v).receive(
+    [](std::vector<msg::applied_file>& files) {
+      ASSERT_EQ(files.size(), 4u);  // app.js, style.css, notes.md, old.txt (deleted)
+      for (const auto& f : files)
+        EXPECT_EQ(f.deleted, f.path == "old.txt") << f.path;
+    },
+    [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_EQ(slurp(dir / "js/app.js"), "let app = 1;\n");
+  EXPECT_EQ(slurp(dir / "css/style.css"), "body {}\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "old.txt"));
+  EXPECT_EQ(slurp(dir / "notes.md"), "# Mine\n");
+  auto mine = runs->get_file(run_id, "notes.md");
+  ASSERT_TRUE(mine) << mine.err().describe();
+  EXPECT_EQ(mine->content, "# Mine\n");
   caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
 }
 
@@ -171,7 +220,7 @@ TEST_F(FileTracker, AsksTheSummarizerWhenTheEditHasNoSummary) {
   auto sim = sim_process::start(R"({"rules":[
     {"name":"sum","match":{"role":"summarizer","path":"js/app.js"},
      "response":{"json":{"summary":"starts the board app"}}}]})");
-  auto tracker = spawn_file_tracker(sys, dir.path(), client_for(sim, "m"), settings, "run-test");
+  auto tracker = spawn_file_tracker(sys, dir.path(), client_for(sim, "m"), settings, run_id, runs);
   ask(tracker, whole("js/app.js", "let x = 1;\n"))
     .receive([](msg::applied_file& f) { EXPECT_EQ(f.summary, "js file, 1 lines"); },
              [](caf::error& e) { FAIL() << describe(e); });
@@ -185,6 +234,9 @@ TEST_F(FileTracker, AsksTheSummarizerWhenTheEditHasNoSummary) {
   ask(tracker, atom::usage_v).receive([](msg::usage& u) { EXPECT_EQ(u.calls, 1); },
                                       [](caf::error& e) { FAIL() << describe(e); });
   EXPECT_EQ(sim.count_role_path("summarizer", "js/app.js"), 1);
+  auto stored = runs->get_file(run_id, "js/app.js");
+  ASSERT_TRUE(stored) << stored.err().describe();
+  EXPECT_EQ(stored->meta.summary, "starts the board app");
   caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
 }
 

@@ -5,13 +5,13 @@
 
 using codehive::test::run_codehive;
 
-TEST(Help, ListsPingAndRunOnly) {
+TEST(Help, ListsTheCommandsThatExist) {
   auto r = run_codehive({"--help"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("ping"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("run"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("Exit codes"), std::string::npos) << r.output;
-  for (const char* later : {"coordinator", "worker", "resume", "export", "status RUN", "runs"})
+  for (const char* cmd : {"ping", "run", "resume", "runs", "status", "export", "fsck", "Exit codes"})
+    EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << " missing:\n" << r.output;
+  // Not built yet (issue 5): --help must not promise them.
+  for (const char* later : {"coordinator", "worker"})
     EXPECT_EQ(r.output.find(later), std::string::npos) << later << " listed:\n" << r.output;
 }
 

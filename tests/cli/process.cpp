@@ -1,6 +1,9 @@
 #include "tests/cli/process.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +15,16 @@ namespace codehive::test {
 process_result run_codehive(const std::vector<std::string>& args, int timeout_ms,
                             const std::vector<std::pair<std::string, std::string>>& env) {
   process_result res;
+  // Each call gets its own run store unless the test names one (--store wins
+  // over CODEHIVE_STORE): tests run in parallel and never touch ~/.local.
+  bool own_store = std::none_of(env.begin(), env.end(),
+                                [](const auto& kv) { return kv.first == "CODEHIVE_STORE"; });
+  std::string store_dir;
+  if (own_store) {
+    char tmpl[] = "/tmp/codehive-cli-store-XXXXXX";
+    if (mkdtemp(tmpl) != nullptr)
+      store_dir = tmpl;
+  }
   int fds[2];
   if (pipe(fds) != 0)
     return res;
@@ -22,6 +35,8 @@ process_result run_codehive(const std::vector<std::string>& args, int timeout_ms
     dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
+    if (!store_dir.empty())
+      setenv("CODEHIVE_STORE", (store_dir + "/store").c_str(), 1);
     for (const auto& [k, v] : env)
       setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> all{CODEHIVE_BIN};
@@ -57,6 +72,10 @@ process_result run_codehive(const std::vector<std::string>& args, int timeout_ms
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
+  if (!store_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(store_dir, ec);
+  }
   if (!res.timed_out && WIFEXITED(status))
     res.exit_code = WEXITSTATUS(status);
   return res;

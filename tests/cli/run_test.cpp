@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 #include <rapidjson/document.h>
 
@@ -167,7 +168,10 @@ TEST_F(RunCommand, BuildsTheProjectReviewsFixesAndExports) {
   EXPECT_STREQ(status["state"].GetString(), "done");
   EXPECT_EQ(status["exit_code"].GetInt(), 0);
   EXPECT_EQ(status["rounds"].GetInt(), 2);
-  EXPECT_TRUE(std::string{status["run_id"].GetString()}.rfind("run-", 0) == 0);
+  // Run ids are the store's: UTC creation time plus 4 hex digits.
+  EXPECT_TRUE(std::regex_match(std::string{status["run_id"].GetString()},
+                               std::regex{"[0-9]{8}-[0-9]{6}-[0-9a-f]{4}"}))
+    << status["run_id"].GetString();
   for (const char* role : {"planner", "coder", "reviewer", "fixer", "summarizer"})
     EXPECT_TRUE(status["usage"].HasMember(role)) << role;
   EXPECT_GT(status["total_tokens"].GetInt64(), 0);

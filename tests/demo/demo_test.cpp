@@ -186,9 +186,10 @@ TEST(Demo, EndToEndAgainstScriptedScenario) {
   ASSERT_FALSE(request.empty()) << "configs/demo/request.txt is empty";
   auto sim = sim_process::start((demo_dir / "scenario.json").string());
   temp_dir out("codehive-demo-e2e");
+  temp_dir store("codehive-demo-store");  // each test its own run store (they run in parallel)
   const std::string port = std::to_string(sim.port());
   const auto r = run_process(
-      {CODEHIVE_BIN, "run", request, "--out", out.path().string(),
+      {CODEHIVE_BIN, "run", request, "--out", out.path().string(), "--store", store.path().string(),
        "--planner", "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini",
        "--coder", "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b", "--coders", "4"},
       run_timeout_ms);
@@ -212,7 +213,9 @@ TEST(Demo, EndToEndAgainstScriptedScenario) {
 // (b) `codehive run --demo` starts its own simulator and says plainly that it is a demo.
 TEST(Demo, DemoFlagRunsOfflineWithDisclaimer) {
   temp_dir out("codehive-demo-flag");
-  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string()},
+  temp_dir store("codehive-demo-store");
+  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
+                              "--store", store.path().string()},
                              run_timeout_ms, source_dir);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.output.find("DEMO MODE"), std::string::npos)
@@ -230,7 +233,9 @@ TEST(Demo, GeneratedPageWorksInChromium) {
     GTEST_SKIP() << "Chromium is not installed (apt-get install chromium)";
   }
   temp_dir out("codehive-demo-browser");
-  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string()},
+  temp_dir store("codehive-demo-store");
+  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
+                              "--store", store.path().string()},
                              run_timeout_ms, source_dir);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   ASSERT_TRUE(fs::is_regular_file(out / "index.html"));

@@ -1,0 +1,357 @@
+#include "actors/run_restore.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "storage/run_store.hpp"
+
+namespace codehive {
+
+bool is_fix_task(const std::string& id) {
+  return id.rfind(fix_task_prefix, 0) == 0;
+}
+
+std::string fix_task_id(int round, int n) {
+  return std::string{fix_task_prefix} + std::to_string(round) + ":" + std::to_string(n);
+}
+
+store::task_spec to_store(const msg::file_task& t) {
+  store::task_spec s;
+  s.id = t.id;
+  s.action = t.action.empty() ? "create" : t.action;
+  s.type = t.type.empty() ? "file" : t.type;
+  s.path = t.path;
+  s.description = t.description;
+  s.instructions = t.instructions;
+  s.depends_on = t.depends_on;
+  s.context_paths = t.context_paths;
+  s.edit = t.edit_kind;
+  return s;
+}
+
+msg::file_task from_store(const store::task_spec& s) {
+  msg::file_task t;
+  t.id = s.id;
+  t.action = s.action;
+  t.type = s.type;
+  t.path = s.path;
+  t.description = s.description;
+  t.instructions = s.instructions;
+  t.depends_on = s.depends_on;
+  t.context_paths = s.context_paths;
+  t.edit_kind = s.edit;
+  return t;
+}
+
+store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string& id) {
+  store::task_spec s;
+  s.id = id;
+  s.action = "update";
+  s.type = "file";
+  s.path = issue.file;
+  s.description = issue.problem;
+  s.instructions = issue.instructions;
+  if (issue.edit_kind == "whole" || issue.edit_kind == "html_section"
+      || issue.edit_kind == "search_replace")
+    s.edit = issue.edit_kind;
+  return s;
+}
+
+std::string findings_to_json(const std::vector<msg::finding>& findings) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  auto str = [&w](const std::string& x) {
+    w.String(x.c_str(), static_cast<rapidjson::SizeType>(x.size()));
+  };
+  w.StartArray();
+  for (const auto& f : findings) {
+    w.StartObject();
+    w.Key("check");
+    str(f.check);
+    w.Key("file");
+    str(f.file);
+    w.Key("line");
+    w.Int(f.line);
+    w.Key("message");
+    str(f.message);
+    w.EndObject();
+  }
+  w.EndArray();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::vector<msg::finding> findings_from_json(const std::string& json) {
+  std::vector<msg::finding> out;
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  if (d.HasParseError() || !d.IsArray())
+    return out;
+  auto str = [](const rapidjson::Value& o, const char* k) {
+    auto it = o.FindMember(k);
+    return it != o.MemberEnd() && it->value.IsString()
+             ? std::string{it->value.GetString(), it->value.GetStringLength()}
+             : std::string{};
+  };
+  for (const auto& v : d.GetArray()) {
+    if (!v.IsObject())
+      continue;
+    msg::finding f;
+    f.check = str(v, "check");
+    f.file = str(v, "file");
+    f.message = str(v, "message");
+    if (auto it = v.FindMember("line"); it != v.MemberEnd() && it->value.IsInt())
+      f.line = it->value.GetInt();
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+int worker_index(const std::string& label) {
+  if (label == "large-model")
+    return -2;
+  if (label.rfind("coder-", 0) == 0) {
+    auto n = std::atoi(label.c_str() + 6);
+    return n > 0 ? n - 1 : -1;
+  }
+  return -1;
+}
+
+std::map<std::string, msg::usage> usage_from_ledger(const std::vector<store::ledger_entry>& ledger) {
+  std::map<std::string, msg::usage> out;
+  for (const auto& e : ledger) {
+    auto& u = out[e.use.role];
+    u.role = e.use.role;
+    u.prompt_tokens += e.use.prompt_tokens;
+    u.completion_tokens += e.use.completion_tokens;
+    u.latency_ms += e.use.latency.count();
+    u.cost_usd += e.use.cost_usd;
+    u.calls += 1;
+  }
+  return out;
+}
+
+namespace {
+
+/// The run's settings as run_command stored them (config_json).
+void apply_config(const std::string& json, run_state& run) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  if (d.HasParseError() || !d.IsObject())
+    return;
+  if (auto it = d.FindMember("out_dir"); it != d.MemberEnd() && it->value.IsString())
+    run.out_dir = it->value.GetString();
+  auto num = [&d](const char* k, double fallback) {
+    auto it = d.FindMember(k);
+    return it != d.MemberEnd() && it->value.IsNumber() ? it->value.GetDouble() : fallback;
+  };
+  run.max_rounds = static_cast<int>(num("max_rounds", run.max_rounds));
+  run.limits.max_tokens = static_cast<std::int64_t>(num("max_tokens", 0));
+  run.limits.max_cost_usd = num("max_cost_usd", 0);
+  run.limits.max_time_ms = static_cast<std::int64_t>(num("max_time_s", 0) * 1000);
+}
+
+const char* planner_state_of(store::run_state s) {
+  switch (s) {
+    case store::run_state::running:
+      return "running";
+    case store::run_state::done:
+      return "done";
+    case store::run_state::budget_stopped:
+    case store::run_state::deadline_stopped:
+      return "budget";
+    case store::run_state::cancelled:
+      return "cancelled";
+    case store::run_state::failed:
+      break;
+  }
+  return "failed";
+}
+
+/// Replays one plan task's stored history on the graph, so retry counts,
+/// escalation and the last worker come back as they were.
+void replay(task_graph& g, std::size_t i, const store::task_record& t, const retry_policy& policy) {
+  for (const auto& h : t.history) {
+    switch (h.to) {
+      case store::task_state::assigned:
+        g.mark_running(i, worker_index(h.worker));
+        break;
+      case store::task_state::done:
+        g.mark_done(i);
+        break;
+      case store::task_state::failed:
+        if (t.spec.action == "delete")
+          g.fail(i);
+        else
+          g.record_failure(i, policy);
+        break;
+      case store::task_state::pending:
+        g.requeue(i);  // assigned -> pending; after failed -> pending the graph already is
+        break;
+    }
+  }
+}
+
+task_record timings_of(const store::task_record& t) {
+  task_record r;
+  for (const auto& h : t.history) {
+    if (h.to == store::task_state::assigned) {
+      r.started_ms = h.at_ms;
+      break;
+    }
+  }
+  r.attempts = t.attempts;
+  r.worker = t.worker;
+  r.last_error = t.last_reason.empty() ? t.last_error_code : t.last_reason;
+  if (t.state == store::task_state::done || t.state == store::task_state::failed)
+    r.finished_ms = t.finished_ms;
+  return r;
+}
+
+msg::applied_file applied_of(const store::file_version& f) {
+  msg::applied_file a;
+  a.path = f.path;
+  a.changed_in_run = !f.task_id.empty();
+  // Found in the folder when the run started and never touched: version 0.
+  a.version = !a.changed_in_run && f.version == 1 ? 0 : static_cast<std::int64_t>(f.version);
+  a.summary = f.summary;
+  a.hash = f.hash;
+  a.bytes = static_cast<std::int64_t>(f.size);
+  a.modified_ms = f.at_ms;
+  a.deleted = f.deleted;
+  return a;
+}
+
+int fix_number(const std::string& id) {
+  auto colon = id.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(id.c_str() + colon + 1);
+}
+
+int fix_round(const std::string& id) {
+  return std::atoi(id.c_str() + std::string{fix_task_prefix}.size());
+}
+
+bool restore_plan(const store::run_snapshot& snap, const retry_policy& policy, restored_run& out,
+                  std::string& error) {
+  auto& run = out.run;
+  std::vector<const store::task_record*> plan;
+  for (const auto& t : snap.tasks)
+    if (!is_fix_task(t.spec.id))
+      plan.push_back(&t);
+  if (plan.empty())
+    return true;
+  out.planned = true;
+  std::vector<task_spec> specs;
+  for (const auto* t : plan) {
+    run.tasks.push_back(from_store(t->spec));
+    specs.push_back({t->spec.id, t->spec.path, t->spec.depends_on});
+  }
+  auto graph = task_graph::build(specs, error);
+  if (!graph) {
+    error = "the stored plan of run " + run.run_id + " does not build a task graph: " + error;
+    return false;
+  }
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    replay(*graph, i, *plan[i], policy);
+    run.task_records.push_back(timings_of(*plan[i]));
+    if (plan[i]->state == store::task_state::assigned)
+      out.in_flight.push_back(plan[i]->spec.id);
+  }
+  run.graph = std::move(graph);
+  return true;
+}
+
+void restore_rounds(const store::run_snapshot& snap, restored_run& out) {
+  auto& run = out.run;
+  std::map<int, std::vector<const store::task_record*>> fixes;  // by round
+  for (const auto& t : snap.tasks)
+    if (is_fix_task(t.spec.id))
+      fixes[fix_round(t.spec.id)].push_back(&t);
+  for (const auto& r : snap.rounds) {
+    round_record rec;
+    rec.round = static_cast<int>(r.round);
+    rec.validation.findings = findings_from_json(r.findings_json);
+    rec.issues = static_cast<int>(r.issues.size());
+    for (const auto* f : fixes[rec.round]) {
+      rec.fixes_applied += f->state == store::task_state::done ? 1 : 0;
+      rec.fixes_failed += f->state == store::task_state::failed ? 1 : 0;
+    }
+    for (const auto& i : r.issues) {
+      msg::review_issue issue;
+      issue.file = i.file;
+      issue.problem = i.problem;
+      issue.instructions = i.instructions;
+      issue.round = rec.round;
+      run.issues.push_back(issue);
+      // The decision on a round's issues was taken once its fix tasks exist;
+      // the last round without them is decided again by the planner.
+      bool decided = rec.round < static_cast<int>(snap.rounds.back().round)
+                     || !fixes[rec.round].empty();
+      if (decided)
+        run.issue_seen[i.file + "|" + i.problem] += 1;
+    }
+    run.round = rec.round;
+    run.open_findings = rec.validation.findings;
+    run.rounds.push_back(std::move(rec));
+  }
+  if (!snap.rounds.empty()) {
+    auto last = static_cast<int>(snap.rounds.back().round);
+    out.last_round_fixes.round = last;
+    for (const auto* f : fixes[last])
+      out.last_round_fixes.fixes.push_back(*f);
+    std::sort(out.last_round_fixes.fixes.begin(), out.last_round_fixes.fixes.end(),
+              [](const auto& a, const auto& b) {
+                return fix_number(a.spec.id) < fix_number(b.spec.id);
+              });
+  }
+}
+
+}  // namespace
+
+std::optional<restored_run> restore_run(const store::run_store& s, const std::string& run_id,
+                                        const retry_policy& policy, std::string& error) {
+  auto snap = s.load_run(run_id);
+  if (!snap) {
+    error = snap.err().describe();
+    return std::nullopt;
+  }
+  restored_run out;
+  auto& run = out.run;
+  run.run_id = run_id;
+  run.request = snap->run.request;
+  run.started_ms = snap->run.created_ms;
+  apply_config(snap->run.config_json, run);
+  if (snap->run.state != store::run_state::running) {
+    run.state = planner_state_of(snap->run.state);
+    run.phase = "finished";
+    run.exit_code = snap->run.exit_code;
+    run.message = snap->run.state_reason;
+    run.finished_ms = snap->run.updated_ms;
+    out.stored_exit_code = snap->run.exit_code;
+  }
+  if (!restore_plan(*snap, policy, out, error))
+    return std::nullopt;
+  restore_rounds(*snap, out);
+  for (const auto& f : snap->files) {
+    auto a = applied_of(f);
+    if (a.changed_in_run)
+      run.changed_paths.insert(a.path);
+    run.files.push_back(std::move(a));
+  }
+  for (const auto& [role, t] : snap->ledger_by_role) {
+    msg::usage u;
+    u.role = role;
+    u.prompt_tokens = t.prompt_tokens;
+    u.completion_tokens = t.completion_tokens;
+    u.latency_ms = t.latency_ms;
+    u.cost_usd = t.cost_usd;
+    u.calls = static_cast<std::int32_t>(t.calls);
+    run.usage_by_role[role] = u;
+  }
+  return out;
+}
+
+}  // namespace codehive
