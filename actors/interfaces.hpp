@@ -75,6 +75,19 @@ using planner_actor = caf::typed_actor<
   // Internal: a model answer (planning calls).
   caf::reacts_to<msg::llm_reply>,
   // Internal: the run's time budget is over.
-  caf::reacts_to<atom::deadline>>;
+  caf::reacts_to<atom::deadline>,
+  // A worker node's coders and fixers join the pool (at start or mid-run:
+  // they get work at once). The planner monitors them; when their node is
+  // lost, their tasks in flight go back to the queue.
+  caf::reacts_to<msg::worker_offer>>;
+
+/// The coordinator's published actor: workers join here, clients submit runs.
+using registry_actor = caf::typed_actor<
+  // A worker introduces itself; refused (accepted=false, with the reason) on
+  // a wrong token or protocol. Accepted offers go to every active planner.
+  caf::replies_to<msg::join_request>::with<msg::join_reply>,
+  // Run a request on this coordinator (or continue a stored run); progress
+  // events go to submit_run.progress; replies when the run ends.
+  caf::replies_to<msg::submit_run>::with<msg::run_result>>;
 
 }  // namespace codehive

@@ -29,6 +29,7 @@
 #include "actors/run_state.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
+#include "actors/worker_pool.hpp"
 #include "llm/client.hpp"
 #include "messages/error.hpp"
 #include "storage/run_store.hpp"
@@ -56,8 +57,10 @@ struct planner_state {
   bool stopping = false;
   std::uint64_t next_call = 1;
   std::uint64_t plan_call = 0;
-  std::vector<bool> coder_busy;
-  std::vector<bool> fixer_busy;
+  worker_pool pool;                                 // coders and fixers of every node
+  std::uint64_t next_ticket = 0;
+  std::map<std::uint64_t, std::size_t> open_tasks;   // ticket -> task waiting for its coder
+  std::map<std::uint64_t, fix_item> open_fixes;      // ticket -> fix waiting for its fixer
   int tasks_in_flight = 0;
   int escalations_in_flight = 0;
   std::map<std::string, std::deque<fix_item>> fix_queue;  // per file: one fix at a time
@@ -91,9 +94,7 @@ void progress(self_ptr self, std::string kind, std::string task_id = {}, std::st
     ev.tasks_done = st.run.graph->count(task_state::done);
     ev.tasks_total = static_cast<std::int32_t>(st.run.graph->size());
   }
-  for (bool b : st.coder_busy)
-    ev.coders_busy += b ? 1 : 0;
-  ev.coders_busy += st.escalations_in_flight;
+  ev.coders_busy = st.pool.busy_coders() + st.escalations_in_flight;
   ev.round = st.run.round;
   ev.tokens = st.run.total_tokens();
   ev.cost_usd = st.run.total_cost();
@@ -307,23 +308,41 @@ void on_plan_reply(self_ptr self, msg::llm_reply& r) {
 }
 
 // -- coding -------------------------------------------------------------------
+//
+// A task in flight holds a ticket from assignment until its coder replies;
+// the coder's slot is busy for exactly that long. When a worker node is lost
+// (lose_node) its tickets are withdrawn and the tasks go back to the queue; a
+// reply that comes later anyway finds no ticket and is dropped. Once the coder
+// has replied, the task no longer depends on the worker.
 
 std::string worker_label(const planner_state& st, int worker) {
-  (void) st;
-  return worker == escalation_worker ? "large-model" : "coder-" + std::to_string(worker + 1);
-}
-
-void free_worker(planner_state& st, int worker) {
   if (worker == escalation_worker)
-    st.escalations_in_flight -= 1;
-  else if (worker >= 0 && static_cast<std::size_t>(worker) < st.coder_busy.size())
-    st.coder_busy[worker] = false;
-  st.tasks_in_flight -= 1;
+    return "large-model";
+  return st.pool.coders.at(static_cast<std::size_t>(worker)).label;
 }
 
-void task_failed(self_ptr self, std::size_t idx, int worker, const caf::error& err) {
+/// True (and the ticket withdrawn, the slot freed) when this reply is the one
+/// the task waits for; false for a reply from a slot given up since.
+bool take_reply(planner_state& st, int worker, std::uint64_t ticket) {
+  auto it = st.open_tasks.find(ticket);
+  if (it == st.open_tasks.end())
+    return false;
+  st.open_tasks.erase(it);
+  if (worker == escalation_worker) {
+    st.escalations_in_flight -= 1;
+  } else {
+    auto& slot = st.pool.coders.at(static_cast<std::size_t>(worker));
+    if (slot.ticket == ticket) {
+      slot.busy = false;
+      slot.ticket = 0;
+    }
+  }
+  return true;
+}
+
+void task_failed(self_ptr self, std::size_t idx, const caf::error& err) {
   auto& st = self->state;
-  free_worker(st, worker);
+  st.tasks_in_flight -= 1;
   if (st.stopping)
     return;
   auto& rec = st.run.task_records[idx];
@@ -353,9 +372,9 @@ void task_failed(self_ptr self, std::size_t idx, int worker, const caf::error& e
   dispatch(self);
 }
 
-void task_done(self_ptr self, std::size_t idx, int worker, const msg::applied_file& f) {
+void task_done(self_ptr self, std::size_t idx, const msg::applied_file& f) {
   auto& st = self->state;
-  free_worker(st, worker);
+  st.tasks_in_flight -= 1;
   if (st.stopping)
     return;
   if (!move_task(self, st.run.tasks[idx].id, store::task_state::done, store::producing(f.hash)))
@@ -373,41 +392,85 @@ void task_done(self_ptr self, std::size_t idx, int worker, const msg::applied_fi
   dispatch(self);
 }
 
-void apply_edit(self_ptr self, std::size_t idx, int worker, msg::file_edit e) {
+void apply_edit(self_ptr self, std::size_t idx, msg::file_edit e) {
   auto& st = self->state;
   self->request(st.team.tracker, caf::infinite, std::move(e))
-    .then([self, idx, worker](msg::applied_file& f) { task_done(self, idx, worker, f); },
-          [self, idx, worker](caf::error& err) { task_failed(self, idx, worker, err); });
+    .then([self, idx](msg::applied_file& f) { task_done(self, idx, f); },
+          [self, idx](caf::error& err) { task_failed(self, idx, err); });
+}
+
+/// Sends the task to its coder once the related files are read.
+void ask_coder(self_ptr self, std::size_t idx, int worker, std::uint64_t ticket,
+               std::vector<msg::context_file> files) {
+  auto& st = self->state;
+  msg::code_request req;
+  req.run_id = st.run.run_id;
+  req.request = st.run.request;
+  req.task = st.run.tasks[idx];
+  req.target = files.front();
+  files.erase(files.begin());
+  req.context = build_context(st, std::move(files), req.target);
+  req.previous_error = st.run.task_records[idx].last_error;
+  auto coder = worker == escalation_worker
+                 ? st.team.escalation
+                 : st.pool.coders.at(static_cast<std::size_t>(worker)).handle;
+  auto role = worker == escalation_worker ? "coder_escalated" : "coder";
+  self->request(coder, caf::infinite, std::move(req))
+    .then(
+      [self, idx, worker, ticket, role](msg::file_edit& e) {
+        if (!take_reply(self->state, worker, ticket))
+          return;
+        if (!account(self, role, e.use)) {
+          self->state.tasks_in_flight -= 1;
+          return;
+        }
+        apply_edit(self, idx, std::move(e));
+      },
+      [self, idx, worker, ticket, role](caf::error& err) {
+        if (!take_reply(self->state, worker, ticket))
+          return;
+        if (!account(self, role, usage_of(err))) {
+          self->state.tasks_in_flight -= 1;
+          return;
+        }
+        task_failed(self, idx, err);
+      });
 }
 
 void start_task(self_ptr self, std::size_t idx, int worker) {
   auto& st = self->state;
   auto& graph = *st.run.graph;
-  if (!move_task(self, st.run.tasks[idx].id, store::task_state::assigned,
-                 store::by_worker(worker_label(st, worker))))
+  auto label = worker_label(st, worker);
+  if (!move_task(self, st.run.tasks[idx].id, store::task_state::assigned, store::by_worker(label)))
     return;
   graph.mark_running(idx, worker);
   auto& rec = st.run.task_records[idx];
   rec.attempts += 1;
   if (rec.started_ms == 0)
     rec.started_ms = now_ms();
-  rec.worker = worker_label(st, worker);
-  if (worker == escalation_worker)
+  rec.worker = label;
+  auto ticket = ++st.next_ticket;
+  st.open_tasks[ticket] = idx;
+  if (worker == escalation_worker) {
     st.escalations_in_flight += 1;
-  else
-    st.coder_busy[worker] = true;
+  } else {
+    auto& slot = st.pool.coders.at(static_cast<std::size_t>(worker));
+    slot.busy = true;
+    slot.ticket = ticket;
+  }
   st.tasks_in_flight += 1;
   const auto& task = st.run.tasks[idx];
   spdlog::info("run={} task={} start: {} {} on {} (attempt {})", st.run.run_id, task.id,
                task.action, task.path, rec.worker, rec.attempts);
   progress(self, "task_start", task.id, task.path, rec.worker);
   if (task.action == "delete") {
+    take_reply(st, worker, ticket);  // no model involved
     msg::file_edit e;
     e.run_id = st.run.run_id;
     e.task_id = task.id;
     e.path = task.path;
     e.action = "delete";
-    apply_edit(self, idx, worker, std::move(e));
+    apply_edit(self, idx, std::move(e));
     return;
   }
   std::vector<std::string> paths{task.path};
@@ -417,40 +480,22 @@ void start_task(self_ptr self, std::size_t idx, int worker) {
     add_unique(paths, p);
   self->request(st.team.tracker, caf::infinite, atom::read_v, paths)
     .then(
-      [self, idx, worker](std::vector<msg::context_file>& files) {
+      [self, idx, worker, ticket](std::vector<msg::context_file>& files) {
         auto& st = self->state;
+        if (st.open_tasks.count(ticket) == 0)
+          return;  // its worker was lost meanwhile; the task is queued again
         if (st.stopping) {
-          free_worker(st, worker);
+          take_reply(st, worker, ticket);
+          st.tasks_in_flight -= 1;
           return;
         }
-        msg::code_request req;
-        req.run_id = st.run.run_id;
-        req.request = st.run.request;
-        req.task = st.run.tasks[idx];
-        req.target = files.front();
-        files.erase(files.begin());
-        req.context = build_context(st, std::move(files), req.target);
-        req.previous_error = st.run.task_records[idx].last_error;
-        auto coder = worker == escalation_worker ? st.team.escalation : st.team.coders[worker];
-        auto role = worker == escalation_worker ? "coder_escalated" : "coder";
-        self->request(coder, caf::infinite, std::move(req))
-          .then(
-            [self, idx, worker, role](msg::file_edit& e) {
-              if (!account(self, role, e.use)) {
-                free_worker(self->state, worker);
-                return;
-              }
-              apply_edit(self, idx, worker, std::move(e));
-            },
-            [self, idx, worker, role](caf::error& err) {
-              if (!account(self, role, usage_of(err))) {
-                free_worker(self->state, worker);
-                return;
-              }
-              task_failed(self, idx, worker, err);
-            });
+        ask_coder(self, idx, worker, ticket, std::move(files));
       },
-      [self, idx, worker](caf::error& err) { task_failed(self, idx, worker, err); });
+      [self, idx, worker, ticket](caf::error& err) {
+        if (!take_reply(self->state, worker, ticket))
+          return;
+        task_failed(self, idx, err);
+      });
 }
 
 void start_round(self_ptr self);
@@ -482,17 +527,9 @@ void dispatch(self_ptr self) {
         start_task(self, idx, escalation_worker);
         continue;
       }
-      int pick = -1;
-      for (std::size_t c = 0; c < st.coder_busy.size(); ++c) {
-        if (st.coder_busy[c])
-          continue;
-        if (pick < 0 || static_cast<int>(pick) == node.last_worker)
-          pick = static_cast<int>(c);
-        if (static_cast<int>(c) != node.last_worker)
-          break;
-      }
+      int pick = st.pool.free_coder(node.last_worker);
       if (pick < 0)
-        continue;  // all coders busy; escalated tasks further down may still go
+        continue;  // all coders busy (or none joined yet); escalated tasks may still go
       start_task(self, idx, pick);
     }
   }
@@ -526,24 +563,30 @@ int unresolved_count(const run_state& run) {
 
 void pump_fixes(self_ptr self);
 
-void fix_finished(self_ptr self, int fixer, const std::string& file) {
+/// The fix no longer occupies its file (one fix per file at a time).
+void fix_finished(self_ptr self, const std::string& file) {
   auto& st = self->state;
-  st.fixer_busy[fixer] = false;
   st.fixing_files.erase(file);
   st.fixes_in_flight -= 1;
 }
 
-void start_fix(self_ptr self, fix_item item, int fixer) {
-  auto& st = self->state;
-  if (!move_task(self, item.fix_id, store::task_state::assigned,
-                 store::by_worker("fixer-" + std::to_string(fixer + 1))))
-    return;
-  st.fixer_busy[fixer] = true;
-  st.fixing_files.insert(item.issue.file);
-  st.fixes_in_flight += 1;
-  const auto& file = item.issue.file;
-  // Related files: the file's plan neighbours (dependencies, context, and the
-  // tasks depending on it); without a plan entry, the other changed files.
+/// As take_reply, for fixers.
+bool take_fix_reply(planner_state& st, int fixer, std::uint64_t ticket) {
+  auto it = st.open_fixes.find(ticket);
+  if (it == st.open_fixes.end())
+    return false;
+  st.open_fixes.erase(it);
+  auto& slot = st.pool.fixers.at(static_cast<std::size_t>(fixer));
+  if (slot.ticket == ticket) {
+    slot.busy = false;
+    slot.ticket = 0;
+  }
+  return true;
+}
+
+/// Related files of a fix: the file's plan neighbours (dependencies, context,
+/// and the tasks depending on it); without a plan entry, the other changed files.
+std::vector<std::string> fix_context_paths(const planner_state& st, const std::string& file) {
   std::vector<std::string> paths{file};
   bool planned = false;
   if (st.run.graph) {
@@ -565,85 +608,115 @@ void start_fix(self_ptr self, fix_item item, int fixer) {
   if (!planned)
     for (const auto& p : live_changed_paths(st.run))
       add_unique(paths, p);
-  spdlog::info("run={} task={} fix: {} on fixer-{}: {}", st.run.run_id, item.fix_id, file,
-               fixer + 1, item.issue.problem);
-  progress(self, "fix_start", item.fix_id, file, item.issue.problem);
-  self->request(st.team.tracker, caf::infinite, atom::read_v, paths)
+  return paths;
+}
+
+/// A fix the tracker could not apply, or a fixer that gave no usable edit.
+void fix_failed(self_ptr self, const fix_item& item, const std::string& reason,
+                const std::string& code) {
+  auto& st = self->state;
+  if (!move_task(self, item.fix_id, store::task_state::failed, store::because(reason, code)))
+    return;
+  st.run.rounds.back().fixes_failed += 1;
+  spdlog::warn("run={} task={} fix failed: {}", st.run.run_id, item.fix_id, reason);
+  progress(self, "fix_failed", item.fix_id, item.issue.file, reason);
+  pump_fixes(self);
+}
+
+void apply_fix(self_ptr self, const fix_item& item, msg::file_edit e) {
+  self->request(self->state.team.tracker, caf::infinite, std::move(e))
     .then(
-      [self, item, fixer](std::vector<msg::context_file>& files) {
+      [self, item](msg::applied_file& f) {
         auto& st = self->state;
-        if (st.stopping) {
-          fix_finished(self, fixer, item.issue.file);
+        fix_finished(self, item.issue.file);
+        if (st.stopping
+            || !move_task(self, item.fix_id, store::task_state::done, store::producing(f.hash)))
+          return;
+        remember(st.run, f);
+        st.run.changed_paths.insert(f.path);
+        st.run.rounds.back().fixes_applied += 1;
+        spdlog::info("run={} task={} fix applied: {} v{}", st.run.run_id, item.fix_id, f.path,
+                     f.version);
+        progress(self, "fix_done", item.fix_id, f.path, f.summary);
+        pump_fixes(self);
+      },
+      [self, item](caf::error& err) {
+        fix_finished(self, item.issue.file);
+        if (!self->state.stopping)
+          fix_failed(self, item, "the tracker refused the edit: " + why(err), code_of(err));
+      });
+}
+
+void ask_fixer(self_ptr self, const fix_item& item, int fixer, std::uint64_t ticket,
+               std::vector<msg::context_file> files) {
+  auto& st = self->state;
+  msg::fix_request req;
+  req.run_id = st.run.run_id;
+  req.fix_id = item.fix_id;
+  req.request = st.run.request;
+  req.issue = item.issue;
+  req.target = files.front();
+  files.erase(files.begin());
+  req.related = build_context(st, std::move(files), req.target);
+  self->request(st.pool.fixers.at(static_cast<std::size_t>(fixer)).handle, caf::infinite,
+                std::move(req))
+    .then(
+      [self, item, fixer, ticket](msg::file_edit& e) {
+        if (!take_fix_reply(self->state, fixer, ticket))
+          return;
+        if (!account(self, "fixer", e.use)) {
+          fix_finished(self, item.issue.file);
           return;
         }
-        msg::fix_request req;
-        req.run_id = st.run.run_id;
-        req.fix_id = item.fix_id;
-        req.request = st.run.request;
-        req.issue = item.issue;
-        req.target = files.front();
-        files.erase(files.begin());
-        req.related = build_context(st, std::move(files), req.target);
-        self->request(st.team.fixers[fixer], caf::infinite, std::move(req))
-          .then(
-            [self, item, fixer](msg::file_edit& e) {
-              if (!account(self, "fixer", e.use)) {
-                fix_finished(self, fixer, item.issue.file);
-                return;
-              }
-              self->request(self->state.team.tracker, caf::infinite, std::move(e))
-                .then(
-                  [self, item, fixer](msg::applied_file& f) {
-                    auto& st = self->state;
-                    fix_finished(self, fixer, item.issue.file);
-                    if (st.stopping
-                        || !move_task(self, item.fix_id, store::task_state::done,
-                                      store::producing(f.hash)))
-                      return;
-                    remember(st.run, f);
-                    st.run.changed_paths.insert(f.path);
-                    st.run.rounds.back().fixes_applied += 1;
-                    spdlog::info("run={} task={} fix applied: {} v{}", st.run.run_id, item.fix_id,
-                                 f.path, f.version);
-                    progress(self, "fix_done", item.fix_id, f.path, f.summary);
-                    pump_fixes(self);
-                  },
-                  [self, item, fixer](caf::error& err) {
-                    auto& st = self->state;
-                    fix_finished(self, fixer, item.issue.file);
-                    if (st.stopping
-                        || !move_task(self, item.fix_id, store::task_state::failed,
-                                      store::because(why(err), code_of(err))))
-                      return;
-                    st.run.rounds.back().fixes_failed += 1;
-                    spdlog::warn("run={} task={} fix refused by the tracker: {}", st.run.run_id,
-                                 item.fix_id, why(err));
-                    pump_fixes(self);
-                  });
-            },
-            [self, item, fixer](caf::error& err) {
-              auto& st = self->state;
-              fix_finished(self, fixer, item.issue.file);
-              if (!account(self, "fixer", usage_of(err)))
-                return;
-              if (transport_failure(err)) {
-                finish(self, "model_failure", 3, "fixer model failed: " + why(err));
-                return;
-              }
-              if (!move_task(self, item.fix_id, store::task_state::failed,
-                             store::because(why(err), code_of(err))))
-                return;
-              st.run.rounds.back().fixes_failed += 1;
-              spdlog::warn("run={} task={} fix failed: {}", st.run.run_id, item.fix_id, why(err));
-              progress(self, "fix_failed", item.fix_id, item.issue.file, why(err));
-              pump_fixes(self);
-            });
+        apply_fix(self, item, std::move(e));
       },
-      [self, item, fixer](caf::error& err) {
-        fix_finished(self, fixer, item.issue.file);
-        spdlog::warn("run={} task={} cannot read files for the fix: {}", self->state.run.run_id,
-                     item.fix_id, why(err));
-        pump_fixes(self);
+      [self, item, fixer, ticket](caf::error& err) {
+        if (!take_fix_reply(self->state, fixer, ticket))
+          return;
+        fix_finished(self, item.issue.file);
+        if (!account(self, "fixer", usage_of(err)))
+          return;
+        if (transport_failure(err)) {
+          finish(self, "model_failure", 3, "fixer model failed: " + why(err));
+          return;
+        }
+        fix_failed(self, item, why(err), code_of(err));
+      });
+}
+
+void start_fix(self_ptr self, fix_item item, int fixer) {
+  auto& st = self->state;
+  auto& slot = st.pool.fixers.at(static_cast<std::size_t>(fixer));
+  if (!move_task(self, item.fix_id, store::task_state::assigned, store::by_worker(slot.label)))
+    return;
+  auto ticket = ++st.next_ticket;
+  st.open_fixes[ticket] = item;
+  slot.busy = true;
+  slot.ticket = ticket;
+  st.fixing_files.insert(item.issue.file);
+  st.fixes_in_flight += 1;
+  const auto& file = item.issue.file;
+  spdlog::info("run={} task={} fix: {} on {}: {}", st.run.run_id, item.fix_id, file, slot.label,
+               item.issue.problem);
+  progress(self, "fix_start", item.fix_id, file, item.issue.problem);
+  self->request(st.team.tracker, caf::infinite, atom::read_v, fix_context_paths(st, file))
+    .then(
+      [self, item, fixer, ticket](std::vector<msg::context_file>& files) {
+        auto& st = self->state;
+        if (st.open_fixes.count(ticket) == 0)
+          return;  // its worker was lost meanwhile; the fix is queued again
+        if (st.stopping) {
+          take_fix_reply(st, fixer, ticket);
+          fix_finished(self, item.issue.file);
+          return;
+        }
+        ask_fixer(self, item, fixer, ticket, std::move(files));
+      },
+      [self, item, fixer, ticket](caf::error& err) {
+        if (!take_fix_reply(self->state, fixer, ticket))
+          return;
+        fix_finished(self, item.issue.file);
+        fix_failed(self, item, "cannot read the files for the fix: " + why(err), code_of(err));
       });
 }
 
@@ -654,15 +727,9 @@ void pump_fixes(self_ptr self) {
   for (auto& [file, queue] : st.fix_queue) {
     if (queue.empty() || st.fixing_files.count(file) > 0)
       continue;
-    int free = -1;
-    for (std::size_t f = 0; f < st.fixer_busy.size(); ++f) {
-      if (!st.fixer_busy[f]) {
-        free = static_cast<int>(f);
-        break;
-      }
-    }
+    int free = st.pool.free_fixer();
     if (free < 0)
-      break;
+      break;  // all busy, or none joined yet: a free or joining fixer pumps again
     auto item = std::move(queue.front());
     queue.pop_front();
     start_fix(self, std::move(item), free);
@@ -927,6 +994,87 @@ void finish(self_ptr self, std::string state, int exit_code, std::string message
       [write_and_deliver](caf::error&) { write_and_deliver(); });
 }
 
+// -- worker nodes ------------------------------------------------------------------
+
+/// New or freed capacity: hand out whatever waits in the current phase.
+void put_to_work(self_ptr self) {
+  auto& st = self->state;
+  if (!st.active || st.stopping)
+    return;
+  if (st.run.phase == "coding")
+    dispatch(self);
+  else if (st.run.phase == "fixing")
+    pump_fixes(self);
+}
+
+/// Everything `node` was doing goes back to the queue (stored first); its
+/// slots take no more work. A node that rejoins comes back as new slots.
+void lose_node(self_ptr self, const std::string& node, const std::string& why_lost) {
+  auto& st = self->state;
+  auto tickets = st.pool.lose_node(node);
+  spdlog::warn("run={} worker {} lost: {}; {} request(s) in flight go back to the queue",
+               st.run.run_id, node, why_lost, tickets.size());
+  progress(self, "worker_lost", {}, {}, node);
+  for (auto ticket : tickets) {
+    if (auto t = st.open_tasks.find(ticket); t != st.open_tasks.end()) {
+      auto idx = t->second;
+      st.open_tasks.erase(t);
+      st.tasks_in_flight -= 1;
+      const auto& task = st.run.tasks[idx];
+      if (!move_task(self, task.id, store::task_state::pending,
+                     store::because("worker " + node + " lost")))
+        return;
+      st.run.graph->requeue(idx);
+      spdlog::info("run={} task={} {} queued again (worker {} lost)", st.run.run_id, task.id,
+                   task.path, node);
+    } else if (auto f = st.open_fixes.find(ticket); f != st.open_fixes.end()) {
+      auto item = std::move(f->second);
+      st.open_fixes.erase(f);
+      fix_finished(self, item.issue.file);
+      if (!move_task(self, item.fix_id, store::task_state::pending,
+                     store::because("worker " + node + " lost")))
+        return;
+      spdlog::info("run={} task={} fix queued again (worker {} lost)", st.run.run_id,
+                   item.fix_id, node);
+      st.fix_queue[item.issue.file].push_front(std::move(item));
+    }
+  }
+  put_to_work(self);
+}
+
+/// New or freed capacity: hand out whatever waits.
+
+
+void on_offer(self_ptr self, msg::worker_offer& offer) {
+  auto& st = self->state;
+  // A node that rejoins (its old connection gone) replaces its old slots.
+  bool known = false;
+  for (const auto& s : st.pool.coders)
+    known = known || (s.node == offer.node && s.alive);
+  for (const auto& s : st.pool.fixers)
+    known = known || (s.node == offer.node && s.alive);
+  if (known)
+    lose_node(self, offer.node, "it joined again");
+  std::vector<coder_actor> coders;
+  for (auto& p : offer.coders)
+    if (auto h = caf::actor_cast<coder_actor>(p))
+      coders.push_back(h);
+  std::vector<fixer_actor> fixers;
+  for (auto& p : offer.fixers)
+    if (auto h = caf::actor_cast<fixer_actor>(p))
+      fixers.push_back(h);
+  for (const auto& h : coders)
+    self->monitor(h);
+  for (const auto& h : fixers)
+    self->monitor(h);
+  st.pool.add(offer.node, coders, fixers);
+  spdlog::info("run={} worker {} offers {} coders and {} fixers ({}); {} coders, {} fixers in all",
+               st.run.run_id, offer.node, coders.size(), fixers.size(), offer.model,
+               st.pool.live_coders(), st.pool.live_fixers());
+  progress(self, "worker_joined", {}, {}, offer.node);
+  put_to_work(self);
+}
+
 // -- continuing a stored run ------------------------------------------------------
 
 /// Current version of every path the store knows for this run, by path.
@@ -1055,8 +1203,12 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
   st.large = std::move(large);
   st.settings = std::move(settings);
   st.team = std::move(team);
-  st.coder_busy.assign(st.team.coders.size(), false);
-  st.fixer_busy.assign(st.team.fixers.size(), false);
+  st.pool.add("local", st.team.coders, st.team.fixers);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto node = self->state.pool.node_of(dm.source);
+    if (!node.empty() && node != "local")
+      lose_node(self, node, "its connection was lost (" + to_string(dm.reason) + ")");
+  });
   return {
     [self](msg::run_request& req) -> caf::typed_response_promise<msg::run_result> {
       auto& st = self->state;
@@ -1097,6 +1249,7 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
         return;
       on_plan_reply(self, r);
     },
+    [self](msg::worker_offer& offer) { on_offer(self, offer); },
     [self](atom::deadline) {
       auto& st = self->state;
       if (!st.active || st.stopping)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/meta/type_name.hpp>
 
 namespace codehive::msg {
@@ -337,6 +338,66 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_result& x) {
   return f(caf::meta::type_name("run_result"), x.run_id, x.state, x.exit_code, x.message,
            x.rounds, x.unresolved);
+}
+
+// -- several nodes ------------------------------------------------------------------
+
+/// The protocol a worker and a coordinator must share; also CAF's
+/// middleman.app-identifiers, so a mismatched node fails the handshake itself.
+inline constexpr const char* protocol_version = "codehive/1";
+
+/// What a worker node offers: its coder and fixer actors, bound to its own
+/// model server. Handles travel as actor pointers (proxies on the receiver).
+struct worker_offer {
+  std::string node;    ///< unique per worker process, e.g. "gpu-box-1/gpu0"
+  std::string model;   ///< the coder SPEC it serves, for logs and status
+  std::vector<caf::strong_actor_ptr> coders;
+  std::vector<caf::strong_actor_ptr> fixers;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_offer& x) {
+  return f(caf::meta::type_name("worker_offer"), x.node, x.model, x.coders, x.fixers);
+}
+
+/// Worker -> coordinator: the first message of a worker (and of a rejoin).
+struct join_request {
+  std::string protocol;  ///< protocol_version of the worker
+  std::string token;     ///< the shared join secret; compared in constant time
+  worker_offer offer;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("join_request"), x.protocol, x.token, x.offer);
+}
+
+/// Coordinator -> worker.
+struct join_reply {
+  bool accepted = false;
+  std::string reason;       ///< why not (wrong token, protocol, duplicate name)
+  std::string coordinator;  ///< the coordinator's node name
+  bool operator==(const join_reply&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
+  return f(caf::meta::type_name("join_reply"), x.accepted, x.reason, x.coordinator);
+}
+
+/// Client -> coordinator: run this (run.run_id "" = a new run; out_dir is a
+/// folder on the coordinator's machine) and send progress events to
+/// `progress` (may be null). Replied to with the run_result.
+struct submit_run {
+  std::string token;   ///< the shared join secret (clients authenticate like workers)
+  run_request run;
+  caf::strong_actor_ptr progress;
+  bool fresh = false;  ///< never continue an unfinished run of the same request and folder
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit_run& x) {
+  return f(caf::meta::type_name("submit_run"), x.token, x.run, x.progress, x.fresh);
 }
 
 }  // namespace codehive::msg

@@ -50,4 +50,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_ATOM(codehive, codehive::atom, deadline, "deadline")
   CAF_ADD_ATOM(codehive, codehive::atom, usage, "usage")
 
+  // Several nodes (appended: IDs are positional).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::worker_offer))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::join_request))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::join_reply))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::submit_run))
+
 CAF_END_TYPE_ID_BLOCK(codehive)

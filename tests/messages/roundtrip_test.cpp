@@ -214,6 +214,13 @@ TEST(MessageRoundtrip, TopLevelVectors) {
   EXPECT_EQ(roundtrip(d), d);
 }
 
+// worker_offer, join_request and submit_run carry actor handles, which only
+// serialize with a middleman: tests/nodes round-trips them between two nodes.
+TEST(MessageRoundtrip, JoinReply) {
+  msg::join_reply x{false, "wrong token", "coordinator-1"};
+  EXPECT_EQ(roundtrip(x), x);
+}
+
 TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   using caf::type_id;
   std::vector<caf::type_id_t> ids{
@@ -231,6 +238,8 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<std::vector<msg::applied_file>>::value,
     type_id<std::vector<msg::context_file>>::value,
     type_id<std::vector<msg::export_file>>::value,
+    type_id<msg::worker_offer>::value,   type_id<msg::join_request>::value,
+    type_id<msg::join_reply>::value,     type_id<msg::submit_run>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";

@@ -1,0 +1,106 @@
+#include "actors/worker_pool.hpp"
+
+#include <caf/actor_cast.hpp>
+
+namespace codehive {
+
+namespace {
+
+std::string label_of(const std::string& node, const char* role, std::size_t k) {
+  auto base = std::string{role} + "-" + std::to_string(k);
+  return node == "local" ? base : node + "/" + base;
+}
+
+template <class Slots>
+std::vector<std::uint64_t> lose(Slots& slots, const std::string& node) {
+  std::vector<std::uint64_t> tickets;
+  for (auto& s : slots) {
+    if (s.node != node || !s.alive)
+      continue;
+    s.alive = false;
+    if (s.busy && s.ticket != 0)
+      tickets.push_back(s.ticket);
+    s.busy = false;
+    s.ticket = 0;
+  }
+  return tickets;
+}
+
+template <class Slots>
+std::string find_node(const Slots& slots, const caf::actor_addr& addr) {
+  for (const auto& s : slots)
+    if (caf::actor_cast<caf::actor_addr>(s.handle) == addr)
+      return s.node;
+  return {};
+}
+
+}  // namespace
+
+void worker_pool::add(const std::string& node, const std::vector<coder_actor>& cs,
+                      const std::vector<fixer_actor>& fs) {
+  // Numbering continues per node, so a rejoined node's labels stay unique.
+  std::size_t kc = 0;
+  for (const auto& s : coders)
+    kc += s.node == node ? 1 : 0;
+  for (const auto& h : cs)
+    coders.push_back({h, label_of(node, "coder", ++kc), node});
+  std::size_t kf = 0;
+  for (const auto& s : fixers)
+    kf += s.node == node ? 1 : 0;
+  for (const auto& h : fs)
+    fixers.push_back({h, label_of(node, "fixer", ++kf), node});
+}
+
+int worker_pool::free_coder(int avoid) const {
+  int pick = -1;
+  for (std::size_t c = 0; c < coders.size(); ++c) {
+    if (!coders[c].alive || coders[c].busy)
+      continue;
+    if (static_cast<int>(c) != avoid)
+      return static_cast<int>(c);
+    pick = static_cast<int>(c);
+  }
+  return pick;
+}
+
+int worker_pool::free_fixer() const {
+  for (std::size_t f = 0; f < fixers.size(); ++f)
+    if (fixers[f].alive && !fixers[f].busy)
+      return static_cast<int>(f);
+  return -1;
+}
+
+int worker_pool::busy_coders() const {
+  int n = 0;
+  for (const auto& s : coders)
+    n += s.busy ? 1 : 0;
+  return n;
+}
+
+int worker_pool::live_coders() const {
+  int n = 0;
+  for (const auto& s : coders)
+    n += s.alive ? 1 : 0;
+  return n;
+}
+
+int worker_pool::live_fixers() const {
+  int n = 0;
+  for (const auto& s : fixers)
+    n += s.alive ? 1 : 0;
+  return n;
+}
+
+std::vector<std::uint64_t> worker_pool::lose_node(const std::string& node) {
+  auto tickets = lose(coders, node);
+  auto more = lose(fixers, node);
+  tickets.insert(tickets.end(), more.begin(), more.end());
+  return tickets;
+}
+
+std::string worker_pool::node_of(const caf::actor_addr& addr) const {
+  auto n = find_node(coders, addr);
+  return n.empty() ? find_node(fixers, addr) : n;
+}
+
+}  // namespace codehive

@@ -1,0 +1,53 @@
+// The planner's view of who can work: the coder and fixer slots of this node
+// and of every worker node that joined. A slot is one actor, busy with at most
+// one request; the request carries a ticket so a reply from a slot that was
+// given up (its node lost) is recognised and dropped. Slots are only ever
+// appended (indexes stay valid for the task graph's last_worker); a lost
+// node's slots are marked dead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_addr.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace codehive {
+
+template <class Handle>
+struct worker_slot {
+  Handle handle;
+  std::string label;         ///< "coder-2" (this node) or "gpu-box/coder-2"
+  std::string node;          ///< "local" or the worker's name
+  bool alive = true;
+  bool busy = false;
+  std::uint64_t ticket = 0;  ///< of the request in flight (0: none)
+};
+
+class worker_pool {
+ public:
+  std::vector<worker_slot<coder_actor>> coders;
+  std::vector<worker_slot<fixer_actor>> fixers;
+
+  /// Appends the slots; labels are "<node>/coder-<k>" ("coder-<k>" for local).
+  void add(const std::string& node, const std::vector<coder_actor>& cs,
+           const std::vector<fixer_actor>& fs);
+
+  /// A free live coder, one other than `avoid` if there is one; -1 when none.
+  int free_coder(int avoid) const;
+  /// A free live fixer; -1 when none.
+  int free_fixer() const;
+  int busy_coders() const;
+  int live_coders() const;
+  int live_fixers() const;
+
+  /// Marks every slot of `node` dead and free; returns the tickets of the
+  /// requests they had in flight (the caller requeues that work).
+  std::vector<std::uint64_t> lose_node(const std::string& node);
+  /// The node whose slot has this actor ("" if none).
+  std::string node_of(const caf::actor_addr& addr) const;
+};
+
+}  // namespace codehive

@@ -1,0 +1,64 @@
+// worker_pool: the planner's slots of local and joined coders/fixers. Handles
+// are left empty here: the pool only compares and stores them.
+#include <gtest/gtest.h>
+
+#include "actors/worker_pool.hpp"
+
+using namespace codehive;
+
+namespace {
+
+std::vector<coder_actor> coders(std::size_t n) {
+  return std::vector<coder_actor>(n);
+}
+std::vector<fixer_actor> fixers(std::size_t n) {
+  return std::vector<fixer_actor>(n);
+}
+
+TEST(WorkerPool, LabelsNameTheNodeAndNumberPerNode) {
+  worker_pool p;
+  p.add("local", coders(2), fixers(1));
+  p.add("gpu0", coders(2), fixers(1));
+  ASSERT_EQ(p.coders.size(), 4u);
+  EXPECT_EQ(p.coders[0].label, "coder-1");
+  EXPECT_EQ(p.coders[1].label, "coder-2");
+  EXPECT_EQ(p.coders[2].label, "gpu0/coder-1");
+  EXPECT_EQ(p.fixers[1].label, "gpu0/fixer-1");
+  // A node that rejoins gets new, distinct labels.
+  p.add("gpu0", coders(1), {});
+  EXPECT_EQ(p.coders[4].label, "gpu0/coder-3");
+}
+
+TEST(WorkerPool, FreeCoderAvoidsTheLastWorkerWhenItCan) {
+  worker_pool p;
+  p.add("local", coders(2), {});
+  EXPECT_EQ(p.free_coder(-1), 0);
+  EXPECT_EQ(p.free_coder(0), 1);
+  p.coders[1].busy = true;
+  EXPECT_EQ(p.free_coder(0), 0);  // the only one left, even if it failed last time
+  p.coders[0].busy = true;
+  EXPECT_EQ(p.free_coder(-1), -1);
+  EXPECT_EQ(p.busy_coders(), 2);
+}
+
+TEST(WorkerPool, LosingANodeFreesItsSlotsAndReturnsTheirTickets) {
+  worker_pool p;
+  p.add("local", coders(1), fixers(1));
+  p.add("w1", coders(2), fixers(1));
+  p.coders[1].busy = true;
+  p.coders[1].ticket = 7;
+  p.fixers[1].busy = true;
+  p.fixers[1].ticket = 9;
+  p.coders[0].busy = true;
+  p.coders[0].ticket = 3;
+  auto tickets = p.lose_node("w1");
+  EXPECT_EQ(tickets, (std::vector<std::uint64_t>{7, 9}));
+  EXPECT_EQ(p.live_coders(), 1);
+  EXPECT_EQ(p.live_fixers(), 1);
+  EXPECT_FALSE(p.coders[1].busy);
+  EXPECT_EQ(p.free_coder(-1), -1);  // dead slots never come back; local one is busy
+  EXPECT_TRUE(p.lose_node("w1").empty());  // twice is harmless
+  EXPECT_EQ(p.free_fixer(), 0);
+}
+
+}  // namespace
