@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -79,6 +80,15 @@ std::int64_t now_ms() {
 
 void finish(self_ptr self, std::string state, int exit_code, std::string message);
 
+/// Tokens and cost of the whole run so far: the store's ledger has every
+/// call of every session and role (the summarizer's included); the planner's
+/// own sums stand in only if the store cannot answer.
+std::pair<std::int64_t, double> spent(const planner_state& st) {
+  if (auto t = st.team.store->ledger_total(st.run.run_id); t)
+    return {t->prompt_tokens + t->completion_tokens, t->cost_usd};
+  return {st.run.total_tokens(), st.run.total_cost()};
+}
+
 void progress(self_ptr self, std::string kind, std::string task_id = {}, std::string path = {},
               std::string detail = {}) {
   auto& st = self->state;
@@ -96,8 +106,7 @@ void progress(self_ptr self, std::string kind, std::string task_id = {}, std::st
   }
   ev.coders_busy = st.pool.busy_coders() + st.escalations_in_flight;
   ev.round = st.run.round;
-  ev.tokens = st.run.total_tokens();
-  ev.cost_usd = st.run.total_cost();
+  std::tie(ev.tokens, ev.cost_usd) = spent(st);
   ev.elapsed_ms = now_ms() - st.run.started_ms;
   self->send(st.team.progress, std::move(ev));
 }
@@ -119,14 +128,15 @@ bool account(self_ptr self, const std::string& role, const msg::usage& u) {
   if (st.stopping)
     return false;
   const auto& b = st.run.limits;
-  auto tokens = st.run.total_tokens();
+  if (b.max_tokens <= 0 && b.max_cost_usd <= 0)
+    return true;
+  auto [tokens, cost] = spent(st);
   if (b.max_tokens > 0 && tokens > b.max_tokens) {
     finish(self, "budget", 4,
            "token budget exceeded: " + std::to_string(tokens) + " tokens used, limit "
              + std::to_string(b.max_tokens));
     return false;
   }
-  auto cost = st.run.total_cost();
   if (b.max_cost_usd > 0 && cost > b.max_cost_usd) {
     finish(self, "budget", 4,
            "cost budget exceeded: $" + std::to_string(cost) + " spent, limit $"
@@ -375,8 +385,8 @@ void task_failed(self_ptr self, std::size_t idx, const caf::error& err) {
 void task_done(self_ptr self, std::size_t idx, const msg::applied_file& f) {
   auto& st = self->state;
   st.tasks_in_flight -= 1;
-  if (st.stopping)
-    return;
+  // Recorded even when the run is stopping (a budget hit by this very answer):
+  // the edit was paid for and is on disk, a resume must not ask for it again.
   if (!move_task(self, st.run.tasks[idx].id, store::task_state::done, store::producing(f.hash)))
     return;
   st.run.graph->mark_done(idx);
@@ -384,6 +394,8 @@ void task_done(self_ptr self, std::size_t idx, const msg::applied_file& f) {
   rec.finished_ms = now_ms();
   remember(st.run, f);
   st.run.changed_paths.insert(f.path);
+  if (st.stopping)
+    return;
   const auto& task = st.run.tasks[idx];
   spdlog::info("run={} task={} done: {} v{} by {} in {} ms", st.run.run_id, task.id, f.path,
                f.version, rec.worker, rec.finished_ms - rec.started_ms);
@@ -420,10 +432,8 @@ void ask_coder(self_ptr self, std::size_t idx, int worker, std::uint64_t ticket,
       [self, idx, worker, ticket, role](msg::file_edit& e) {
         if (!take_reply(self->state, worker, ticket))
           return;
-        if (!account(self, role, e.use)) {
-          self->state.tasks_in_flight -= 1;
-          return;
-        }
+        // Applied even past the budget: it is paid for (task_done keeps it).
+        account(self, role, e.use);
         apply_edit(self, idx, std::move(e));
       },
       [self, idx, worker, ticket, role](caf::error& err) {
@@ -629,12 +639,14 @@ void apply_fix(self_ptr self, const fix_item& item, msg::file_edit e) {
       [self, item](msg::applied_file& f) {
         auto& st = self->state;
         fix_finished(self, item.issue.file);
-        if (st.stopping
-            || !move_task(self, item.fix_id, store::task_state::done, store::producing(f.hash)))
+        // Recorded even when stopping: the fix was paid for (as task_done).
+        if (!move_task(self, item.fix_id, store::task_state::done, store::producing(f.hash)))
           return;
         remember(st.run, f);
         st.run.changed_paths.insert(f.path);
         st.run.rounds.back().fixes_applied += 1;
+        if (st.stopping)
+          return;
         spdlog::info("run={} task={} fix applied: {} v{}", st.run.run_id, item.fix_id, f.path,
                      f.version);
         progress(self, "fix_done", item.fix_id, f.path, f.summary);
@@ -664,10 +676,7 @@ void ask_fixer(self_ptr self, const fix_item& item, int fixer, std::uint64_t tic
       [self, item, fixer, ticket](msg::file_edit& e) {
         if (!take_fix_reply(self->state, fixer, ticket))
           return;
-        if (!account(self, "fixer", e.use)) {
-          fix_finished(self, item.issue.file);
-          return;
-        }
+        account(self, "fixer", e.use);  // applied even past the budget: it is paid for
         apply_fix(self, item, std::move(e));
       },
       [self, item, fixer, ticket](caf::error& err) {

@@ -198,6 +198,7 @@ struct run_store::impl {
   mutable std::mutex mu;  // serialises every write (read-modify-write of records, sequences)
   std::map<std::string, std::uint64_t, std::less<>> next_event;   // guarded by mu
   std::map<std::string, std::uint64_t, std::less<>> next_ledger;  // guarded by mu
+  std::map<std::string, ledger_totals, std::less<>> ledger_sums;  // guarded by mu; runs asked for
   std::set<std::string, std::less<>> known_runs;                  // guarded by mu
   std::mt19937_64 rng{std::random_device{}()};                    // guarded by mu
 
@@ -978,6 +979,33 @@ status run_store::put_review_round(std::string_view run, const review_round& rou
   return ok();
 }
 
+namespace {
+void add(ledger_totals& t, const ledger_entry& e) {
+  ++t.calls;
+  if (e.outcome != "ok") ++t.failed_calls;
+  t.prompt_tokens += e.use.prompt_tokens;
+  t.completion_tokens += e.use.completion_tokens;
+  t.latency_ms += e.use.latency.count();
+  t.cost_usd += e.use.cost_usd;
+}
+}  // namespace
+
+result<ledger_totals> run_store::ledger_total(std::string_view run) const {
+  auto& s = *impl_;
+  std::lock_guard lock{s.mu};  // no append can slip between the scan and the cache
+  if (auto it = s.ledger_sums.find(run); it != s.ledger_sums.end()) return it->second;
+  if (auto r = s.read_run(run); !r) return std::move(r).err();
+  ledger_totals t;
+  auto sc = s.scan_records(s.ledger, keys::run_prefix(run), codec::decode_ledger,
+                           [&](ledger_entry e) {
+                             add(t, e);
+                             return true;
+                           });
+  if (!sc) return std::move(sc).err();
+  if (!s.opts.read_only) s.ledger_sums.emplace(std::string{run}, t);  // a read-only store sees no appends
+  return t;
+}
+
 result<std::uint64_t> run_store::append_ledger(std::string_view run, const ledger_entry& entry) {
   auto& s = *impl_;
   if (auto w = s.writable(); !w) return std::move(w).err();
@@ -994,6 +1022,7 @@ result<std::uint64_t> run_store::append_ledger(std::string_view run, const ledge
   b.Put(s.ledger, keys::seq_key(run, e.seq), codec::encode(e));
   if (auto c = s.commit(b, "append_ledger"); !c) return std::move(c).err();
   s.next_ledger[std::string{run}] = *seq + 1;
+  if (auto it = s.ledger_sums.find(run); it != s.ledger_sums.end()) add(it->second, e);
   return e.seq;
 }
 
@@ -1050,17 +1079,6 @@ result<std::vector<event>> run_store::read_events(std::string_view run, std::uin
 }
 
 // -- whole run ---------------------------------------------------------------------
-
-namespace {
-void add(ledger_totals& t, const ledger_entry& e) {
-  ++t.calls;
-  if (e.outcome != "ok") ++t.failed_calls;
-  t.prompt_tokens += e.use.prompt_tokens;
-  t.completion_tokens += e.use.completion_tokens;
-  t.latency_ms += e.use.latency.count();
-  t.cost_usd += e.use.cost_usd;
-}
-}  // namespace
 
 result<run_snapshot> run_store::load_run(std::string_view run) const {
   auto& s = *impl_;

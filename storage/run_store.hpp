@@ -106,6 +106,9 @@ class run_store {
   /// Appends one model call; returns its sequence number.
   result<std::uint64_t> append_ledger(std::string_view run, const ledger_entry& e);
   result<std::vector<ledger_entry>> read_ledger(std::string_view run) const;
+  /// Sums of the run's ledger (cheap after the first call: kept up to date by
+  /// append_ledger). What budgets are checked against.
+  result<ledger_totals> ledger_total(std::string_view run) const;
   /// Appends a caller's event (`data_json` any JSON value, "" = null); returns its sequence.
   result<std::uint64_t> append_event(std::string_view run, std::string_view type,
                                      std::string_view data_json);

@@ -37,6 +37,12 @@ function clearDone() {
 '''
 # The text right after the block: the anchor of the fixer's SEARCH.
 FIX_ANCHOR = '/** "Reset" button: forgets the saved board and reloads the seed. */\n'
+# The validator's HTML check reports the defect as (workspace/html_check.cpp)
+#   [html_handler] index.html:N: onclick="clearDone()" calls clearDone(), which no script
+#   of this page defines ...
+# The reviewer rule matches that finding in its prompt (index.html's own text has
+# `onclick="clearDone()"` but never "calls clearDone(), which no script").
+REVIEW_FINDING_REGEX = r"calls clearDone\(\), which no script of this page defines"
 # The coder also left clearDone out of the header comment.
 COMMENT_FIXED = "   (handleAddSubmit, clearDone, resetBoard).\n"
 COMMENT_DEFECT = "   (handleAddSubmit, resetBoard).\n"
@@ -317,11 +323,21 @@ def build():
     for (_, path, *_rest) in TASKS:
         rules.append({"name": "code " + path, "match": {"role": "coder", "path": path},
                       "responses": [{"file": "answers/coder/%s.json" % path}]})
+    # The reviewer's answer depends on what it is shown, not on how often it was asked:
+    # while the validator's finding about the missing clearDone() handler is in the prompt
+    # it reports the defect, otherwise it answers "no issues". A review asked again (a run
+    # killed with the reviewer call in flight and resumed) therefore gets the same answer.
     rules.append({
-        "name": "review",
+        "name": "review: clearDone finding",
+        "match": {"role": "reviewer", "prompt_regex": REVIEW_FINDING_REGEX},
+        "latency": {"ttft_ms": 500, "tokens_per_s": 150},
+        "responses": [{"file": "answers/review_1.json"}],
+    })
+    rules.append({
+        "name": "review: clean",
         "match": {"role": "reviewer"},
         "latency": {"ttft_ms": 500, "tokens_per_s": 150},
-        "responses": [{"file": "answers/review_1.json"}, {"json": {"issues": []}}],
+        "responses": [{"json": {"issues": []}}],
     })
     rules.append({"name": "fix " + DEFECT_PATH, "match": {"role": "fixer", "path": DEFECT_PATH},
                   "responses": [{"file": "answers/fix_js_app.js.json"}]})

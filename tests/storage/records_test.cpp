@@ -437,6 +437,19 @@ TEST_F(StoreTest, LedgerRoundTripAndTotalsPerRoleAndModel) {
   EXPECT_EQ(snap->ledger_by_model["big"].prompt_tokens, 4000);
   EXPECT_DOUBLE_EQ(snap->ledger_by_model["big"].cost_usd, 0.75);
   EXPECT_EQ(snap->ledger_by_model["small"].failed_calls, 1u);
+
+  // ledger_total (what budgets check) agrees, and stays right as calls come in.
+  auto total = store->ledger_total(run);
+  ASSERT_TRUE(total) << total.err().describe();
+  EXPECT_EQ(total->calls, 4u);
+  EXPECT_EQ(total->prompt_tokens + total->completion_tokens, 6000);
+  ASSERT_TRUE(store->append_ledger(run, a));
+  total = store->ledger_total(run);
+  ASSERT_TRUE(total);
+  EXPECT_EQ(total->calls, 5u);
+  EXPECT_EQ(total->prompt_tokens, 5900);
+  EXPECT_DOUBLE_EQ(total->cost_usd, 1.0);
+  EXPECT_FALSE(store->ledger_total("no-such-run"));
 }
 
 TEST_F(StoreTest, EventsAppendInOrderWithoutGaps) {
