@@ -10,6 +10,7 @@
 // any actor is told or any log line says so. That is why the planner is
 // detached: it waits for those writes on its own thread. A run_request for a
 // run the store already holds continues it (start_or_continue).
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -92,8 +93,8 @@ std::pair<std::int64_t, double> spent(const planner_state& st) {
 void progress(self_ptr self, std::string kind, std::string task_id = {}, std::string path = {},
               std::string detail = {}) {
   auto& st = self->state;
-  if (!st.team.progress)
-    return;
+  if (!st.team.progress || !st.active)
+    return;  // e.g. a worker offered before the run started
   msg::progress_event ev;
   ev.run_id = st.run.run_id;
   ev.kind = std::move(kind);
@@ -331,6 +332,34 @@ std::string worker_label(const planner_state& st, int worker) {
   return st.pool.coders.at(static_cast<std::size_t>(worker)).label;
 }
 
+/// A worker node's model calls happen on its own model server, out of reach
+/// of this process's ledger writer: the planner records them from the usage
+/// the reply carries (all attempts of the request in one entry).
+void record_remote_usage(self_ptr self, const std::string& node, const msg::usage& u,
+                         const std::string& task_id, bool ok) {
+  auto& st = self->state;
+  if (node == "local" || (u.calls == 0 && u.prompt_tokens == 0 && u.completion_tokens == 0))
+    return;
+  store::ledger_entry e;
+  e.use.role = u.role;
+  e.use.model = u.model.empty() ? node : u.model;
+  e.use.prompt_tokens = u.prompt_tokens;
+  e.use.completion_tokens = u.completion_tokens;
+  e.use.latency = std::chrono::milliseconds{u.latency_ms};
+  e.use.cost_usd = u.cost_usd;
+  e.use.attempts = std::max(1, static_cast<int>(u.calls));
+  e.outcome = ok ? "ok" : "error";
+  e.task_id = task_id;
+  if (auto r = st.team.store->append_ledger(st.run.run_id, e); !r)
+    spdlog::warn("run={} task={} run store: cannot record {}'s model usage: {}", st.run.run_id,
+                 task_id, node, r.err().describe());
+}
+
+std::string node_of_coder(const planner_state& st, int worker) {
+  return worker == escalation_worker ? "local"
+                                     : st.pool.coders.at(static_cast<std::size_t>(worker)).node;
+}
+
 /// True (and the ticket withdrawn, the slot freed) when this reply is the one
 /// the task waits for; false for a reply from a slot given up since.
 bool take_reply(planner_state& st, int worker, std::uint64_t ticket) {
@@ -432,6 +461,8 @@ void ask_coder(self_ptr self, std::size_t idx, int worker, std::uint64_t ticket,
       [self, idx, worker, ticket, role](msg::file_edit& e) {
         if (!take_reply(self->state, worker, ticket))
           return;
+        record_remote_usage(self, node_of_coder(self->state, worker), e.use,
+                            self->state.run.tasks[idx].id, true);
         // Applied even past the budget: it is paid for (task_done keeps it).
         account(self, role, e.use);
         apply_edit(self, idx, std::move(e));
@@ -439,6 +470,8 @@ void ask_coder(self_ptr self, std::size_t idx, int worker, std::uint64_t ticket,
       [self, idx, worker, ticket, role](caf::error& err) {
         if (!take_reply(self->state, worker, ticket))
           return;
+        record_remote_usage(self, node_of_coder(self->state, worker), usage_of(err),
+                            self->state.run.tasks[idx].id, false);
         if (!account(self, role, usage_of(err))) {
           self->state.tasks_in_flight -= 1;
           return;
@@ -676,12 +709,16 @@ void ask_fixer(self_ptr self, const fix_item& item, int fixer, std::uint64_t tic
       [self, item, fixer, ticket](msg::file_edit& e) {
         if (!take_fix_reply(self->state, fixer, ticket))
           return;
+        record_remote_usage(self, self->state.pool.fixers.at(static_cast<std::size_t>(fixer)).node,
+                            e.use, item.fix_id, true);
         account(self, "fixer", e.use);  // applied even past the budget: it is paid for
         apply_fix(self, item, std::move(e));
       },
       [self, item, fixer, ticket](caf::error& err) {
         if (!take_fix_reply(self->state, fixer, ticket))
           return;
+        record_remote_usage(self, self->state.pool.fixers.at(static_cast<std::size_t>(fixer)).node,
+                            usage_of(err), item.fix_id, false);
         fix_finished(self, item.issue.file);
         if (!account(self, "fixer", usage_of(err)))
           return;

@@ -52,15 +52,34 @@ void worker_pool::add(const std::string& node, const std::vector<coder_actor>& c
 }
 
 int worker_pool::free_coder(int avoid) const {
-  int pick = -1;
+  // Least-loaded node first (so work spreads over every worker's model
+  // server; a fast node frees its slots sooner and so takes more), then
+  // anyone but `avoid` (the coder that failed this task last), in order.
+  int best = -1;
+  int best_load = 0;
+  bool best_avoided = true;
   for (std::size_t c = 0; c < coders.size(); ++c) {
-    if (!coders[c].alive || coders[c].busy)
+    const auto& s = coders[c];
+    if (!s.alive || s.busy)
       continue;
-    if (static_cast<int>(c) != avoid)
-      return static_cast<int>(c);
-    pick = static_cast<int>(c);
+    int load = busy_on(s.node);
+    bool avoided = static_cast<int>(c) == avoid;
+    bool better = best < 0 || (best_avoided && !avoided)
+                  || (best_avoided == avoided && load < best_load);
+    if (better) {
+      best = static_cast<int>(c);
+      best_load = load;
+      best_avoided = avoided;
+    }
   }
-  return pick;
+  return best;
+}
+
+int worker_pool::busy_on(const std::string& node) const {
+  int n = 0;
+  for (const auto& s : coders)
+    n += s.node == node && s.busy ? 1 : 0;
+  return n;
 }
 
 int worker_pool::free_fixer() const {

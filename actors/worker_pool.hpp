@@ -35,8 +35,11 @@ class worker_pool {
   void add(const std::string& node, const std::vector<coder_actor>& cs,
            const std::vector<fixer_actor>& fs);
 
-  /// A free live coder, one other than `avoid` if there is one; -1 when none.
+  /// A free live coder, one other than `avoid` if there is one, on the node
+  /// with the fewest busy coders; -1 when none.
   int free_coder(int avoid) const;
+  /// Busy coders of one node.
+  int busy_on(const std::string& node) const;
   /// A free live fixer; -1 when none.
   int free_fixer() const;
   int busy_coders() const;

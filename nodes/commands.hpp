@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "nodes/cluster.hpp"
+
 namespace codehive {
 
 namespace exit_code {
@@ -43,6 +45,8 @@ struct run_options {
   bool demo = false;
   bool verbose = false;
   std::string resume_id;      ///< set by `resume RUN`: continue that run
+  std::string coordinator;    ///< --coordinator H:P: submit the run there and follow it
+  cluster_flags cluster;      ///< --token-file, --tls-* (with --coordinator)
 };
 
 int run_command(run_options opts);
@@ -50,6 +54,41 @@ int run_command(run_options opts);
 /// `codehive resume RUN`: the run options with resume_id set; model specs and
 /// budgets given here override the stored ones.
 int resume_command(run_options opts);
+
+/// `codehive coordinator --listen H:P`: hosts the store, planners, reviewer,
+/// tracker and validator of every run; workers join, clients submit runs.
+struct coordinator_options {
+  std::string listen = "127.0.0.1:0";
+  std::string config;
+  std::string store;
+  std::optional<std::string> planner;
+  std::optional<std::string> coder;
+  int coders = 0;             ///< local coders (default none: workers do the coding)
+  int fixers = 0;             ///< local fixers
+  cluster_flags cluster;
+  std::string port_file;      ///< write the bound port here ("PORT\n", atomically)
+  bool verbose = false;
+};
+
+int coordinator_command(const coordinator_options& o);
+
+/// `codehive worker --join H:P --coders N --coder SPEC`: coder and fixer
+/// actors bound to this machine's model server, offered to a coordinator.
+struct worker_options {
+  std::string join;
+  int coders = 1;
+  int fixers = 1;
+  std::string coder;
+  std::string name;           ///< "" = hostname-pid
+  std::string config;
+  cluster_flags cluster;
+  bool verbose = false;
+};
+
+int worker_command(const worker_options& o);
+
+/// `codehive run --coordinator H:P`: submits the run and follows it.
+int remote_run_command(run_options o);
 
 /// Options shared by the commands that only read (or check) the store.
 struct store_query_options {

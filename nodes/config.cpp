@@ -215,6 +215,27 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
       return fail("store: ");
   }
   auto base = path.parent_path();
+  if (auto v = member(doc, "cluster")) {
+    auto& c = cfg.cluster;
+    if (!(get(*v, "token_file", c.token_file, err)
+          && get_num(*v, "heartbeat_interval_ms", c.heartbeat_interval_ms, err)
+          && get_num(*v, "connection_timeout_ms", c.connection_timeout_ms, err)))
+      return fail("cluster: ");
+    if (auto t = member(*v, "tls")) {
+      if (!(get(*t, "certificate", c.tls_certificate, err) && get(*t, "key", c.tls_key, err)
+            && get(*t, "ca_file", c.tls_ca_file, err)))
+        return fail("cluster.tls: ");
+    }
+    // Files named in the config are relative to the config's folder.
+    for (auto* f : {&c.token_file, &c.tls_certificate, &c.tls_key, &c.tls_ca_file})
+      if (!f->empty() && std::filesystem::path{*f}.is_relative())
+        *f = (base / *f).string();
+    if (c.heartbeat_interval_ms < 0 || c.connection_timeout_ms < 0) {
+      error = path.string() + ": cluster: heartbeat_interval_ms and connection_timeout_ms must "
+                              "not be negative";
+      return std::nullopt;
+    }
+  }
   std::string prompts_dir = "prompts";
   std::string schemas_dir = "schemas";
   if (!get(doc, "prompts_dir", prompts_dir, err) || !get(doc, "schemas_dir", schemas_dir, err))

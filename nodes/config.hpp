@@ -9,6 +9,7 @@
 
 #include "actors/settings.hpp"
 #include "llm/types.hpp"
+#include "nodes/cluster.hpp"
 
 namespace codehive {
 
@@ -33,6 +34,7 @@ struct codehive_config {
   run_defaults run;
   pipeline_settings pipeline;
   store_settings store;
+  cluster_settings cluster;            ///< coordinator/worker: token, heartbeats, TLS
   std::filesystem::path source;        ///< the file loaded ("" = built-in defaults)
 };
 

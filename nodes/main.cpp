@@ -27,6 +27,26 @@ int main(int argc, char** argv) {
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
 
+  // Flags shared by the node commands (coordinator, worker, run --coordinator).
+  auto add_cluster_opts = [](CLI::App* cmd, cluster_flags& f, bool heartbeats) {
+    cmd->add_option("--token-file", f.token_file,
+                    "file holding the join token (shared secret; default: $CODEHIVE_JOIN_TOKEN, "
+                    "else the config's cluster.token_file)");
+    cmd->add_option("--tls-cert", f.tls_cert, "PEM certificate of this node (TLS between nodes)");
+    cmd->add_option("--tls-key", f.tls_key, "PEM private key of this node");
+    cmd->add_option("--tls-ca", f.tls_ca, "PEM file of the CA certificates to trust");
+    if (heartbeats) {
+      cmd->add_option("--heartbeat-ms", f.heartbeat_ms,
+                      "heartbeat interval in ms (default: the config's "
+                      "cluster.heartbeat_interval_ms, shipped as 1000; 0: off)")
+        ->check(CLI::Range(0, 3600000));
+      cmd->add_option("--timeout-ms", f.timeout_ms,
+                      "drop a node silent this long, in ms (default: the config's "
+                      "cluster.connection_timeout_ms, shipped as 5000)")
+        ->check(CLI::Range(0, 3600000));
+    }
+  };
+
   run_options run;
   auto* run_cmd = app.add_subcommand(
     "run", "Build a project from a request, on this machine (all actors in one process)");
@@ -58,6 +78,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--store", run.store,
                       "run store folder (default: $CODEHIVE_STORE, the config's store.path, "
                       "else ~/.local/share/codehive/store)");
+  run_cmd->add_option("--coordinator", run.coordinator,
+                      "HOST:PORT of a `codehive coordinator`: submit the run there and follow its "
+                      "progress (--out is then a folder on the coordinator's machine; the "
+                      "coordinator's models, coders and store are used)");
+  add_cluster_opts(run_cmd, run.cluster, false);
   run_cmd->add_flag("--new", run.fresh,
                     "start a new run even if an unfinished run of the same request and --out "
                     "folder is in the store (default: continue that run)");
@@ -87,6 +112,53 @@ int main(int argc, char** argv) {
   resume_cmd->add_flag("--demo", resume.demo,
                        "the run was a demo: start the simulator again and point every model at it");
   resume_cmd->add_flag("-v,--verbose", resume.verbose, "log every event, also on a terminal");
+
+  coordinator_options coord;
+  auto* coord_cmd = app.add_subcommand(
+    "coordinator",
+    "Run a coordinator node: the run store, planners, reviewer, file tracker and validator of "
+    "every run; workers join it with their coders and fixers, `codehive run --coordinator` "
+    "submits runs. Continues the store's running runs at start. SIGTERM/SIGINT stop it");
+  coord_cmd->add_option("--listen", coord.listen,
+                        "HOST:PORT to listen on (HOST defaults to 127.0.0.1, e.g. --listen :7300; "
+                        "PORT 0: the OS picks)")
+    ->required();
+  coord_cmd->add_option("--config", coord.config, "config file (as for run)");
+  coord_cmd->add_option("--store", coord.store, "run store folder (as for run)");
+  coord_cmd->add_option("--planner", coord.planner,
+                        "large model SPEC for planner, reviewer and escalations");
+  coord_cmd->add_option("--coder", coord.coder,
+                        "small model SPEC for the summarizer and local coders/fixers");
+  coord_cmd->add_option("--coders", coord.coders,
+                        "local coder actors per run (default 0: workers do the coding)")
+    ->check(CLI::Range(0, 256));
+  coord_cmd->add_option("--fixers", coord.fixers, "local fixer actors per run (default 0)")
+    ->check(CLI::Range(0, 256));
+  add_cluster_opts(coord_cmd, coord.cluster, true);
+  coord_cmd->add_option("--port-file", coord.port_file,
+                        "write the bound port to this file (\"PORT\\n\", atomically)");
+  coord_cmd->add_flag("-v,--verbose", coord.verbose, "debug logging");
+
+  worker_options worker;
+  auto* worker_cmd = app.add_subcommand(
+    "worker",
+    "Run a worker node: coder and fixer actors bound to this machine's model server, offered "
+    "to a coordinator (joins with the token; reconnects and rejoins when the coordinator is "
+    "lost). SIGTERM/SIGINT stop it");
+  worker_cmd->add_option("--join", worker.join, "HOST:PORT of the coordinator")->required();
+  worker_cmd->add_option("--coders", worker.coders, "coder actors on this node")
+    ->required()
+    ->check(CLI::Range(0, 256));
+  worker_cmd->add_option("--coder", worker.coder,
+                         "model SPEC of this node's model server, e.g. "
+                         "ollama://127.0.0.1:11434/qwen2.5-coder:7b")
+    ->required();
+  worker_cmd->add_option("--fixers", worker.fixers, "fixer actors on this node (default 1)")
+    ->check(CLI::Range(0, 256));
+  worker_cmd->add_option("--name", worker.name, "node name in logs (default: hostname-pid)");
+  worker_cmd->add_option("--config", worker.config, "config file (as for run)");
+  add_cluster_opts(worker_cmd, worker.cluster, true);
+  worker_cmd->add_flag("-v,--verbose", worker.verbose, "debug logging");
 
   store_query_options query;
   auto add_store_opts = [&query](CLI::App* cmd) {
@@ -134,7 +206,12 @@ int main(int argc, char** argv) {
     if (*ping_cmd)
       return ping_command(ping);
     if (*run_cmd)
-      return run_command(std::move(run));
+      return run.coordinator.empty() ? run_command(std::move(run))
+                                     : remote_run_command(std::move(run));
+    if (*coord_cmd)
+      return coordinator_command(coord);
+    if (*worker_cmd)
+      return worker_command(worker);
     if (*resume_cmd)
       return resume_command(std::move(resume));
     if (*runs_cmd)

@@ -34,6 +34,8 @@
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
 #include "nodes/progress_line.hpp"
+#include "nodes/progress_sink.hpp"
+#include "nodes/run_session.hpp"
 #include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
@@ -42,63 +44,11 @@ namespace codehive {
 
 namespace {
 
-struct progress_state {
-  static inline const char* name = "progress";
-};
-
-progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<progress_state> self,
-                                            std::shared_ptr<progress_line> line) {
-  if (line->terminal())
-    self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
-  return {
-    [line](msg::progress_event& ev) { line->on_event(ev); },
-    [self, line](caf::tick_atom) {
-      line->refresh();
-      self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
-    },
-  };
-}
-
 const char* command_name = "run";  // "resume" when continuing a run by id
 
 int usage_error(const std::string& text) {
   std::fprintf(stderr, "codehive %s: %s\n", command_name, text.c_str());
   return exit_code::usage;
-}
-
-/// An unfinished run of the same request writing the same folder: `run`
-/// continues it rather than paying for its work again (--new says otherwise).
-std::string find_unfinished(const store::run_store& runs, const std::string& request,
-                            const std::string& out_dir) {
-  auto all = runs.list_runs();
-  if (!all)
-    return {};
-  for (auto it = all->rbegin(); it != all->rend(); ++it)
-    if (it->state != store::run_state::done && it->request == request
-        && run_settings_from_json(it->config_json).out_dir == out_dir)
-      return it->id;
-  return {};
-}
-
-/// Records every model call in the run's ledger (on the HTTP loop's thread).
-/// `large`: the planner's endpoint, whose coding calls are escalations
-/// (status.json and `codehive status` show them as role coder_escalated).
-llm::usage_observer ledger_writer(std::shared_ptr<store::run_store> runs, std::string run_id,
-                                  bool large) {
-  return [runs = std::move(runs), run_id = std::move(run_id), large](const llm::usage& u,
-                                                                     std::optional<llm::errc> e) {
-    store::ledger_entry entry;
-    entry.use = u;
-    if (large && u.role == "coder")
-      entry.use.role = "coder_escalated";
-    if (e) {
-      entry.outcome = "error";
-      entry.error_code = llm::to_string(*e);
-    }
-    if (auto r = runs->append_ledger(run_id, entry); !r)
-      spdlog::warn("run={} run store: cannot record a model call: {}", run_id,
-                   r.err().describe());
-  };
 }
 
 void setup_logging(bool quiet) {
@@ -224,20 +174,7 @@ int run_command(run_options o) {
   limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
   if (limits.max_tokens < 0 || limits.max_cost_usd < 0 || limits.max_time_ms < 0)
     return usage_error("budgets must not be negative");
-  // N coders should really run N calls at once; endpoints sharing a server
-  // share one in-flight limit in the HTTP loop, so give both the larger one.
-  cfg.coder_model.max_in_flight = std::max(cfg.coder_model.max_in_flight, coders + fixers);
-  if (llm::http_loop::endpoint_of(cfg.coder_model.spec.base_url)
-      == llm::http_loop::endpoint_of(cfg.planner_model.spec.base_url)) {
-    auto n = std::max(cfg.coder_model.max_in_flight, cfg.planner_model.max_in_flight);
-    cfg.coder_model.max_in_flight = cfg.planner_model.max_in_flight = n;
-  }
-
-  // File content in one request must fit the small model's window (~3 chars
-  // a token, half the window for content).
-  cfg.pipeline.context_chars = std::min<std::size_t>(
-    cfg.pipeline.context_chars, static_cast<std::size_t>(cfg.coder_model.context_tokens) * 3 / 2);
-  cfg.pipeline.review_chars = static_cast<std::size_t>(cfg.planner_model.context_tokens) * 3 / 2;
+  tune_config(cfg, coders, fixers);
 
   std::error_code ec;
   auto out_dir = std::filesystem::absolute(o.out, ec).lexically_normal();
@@ -264,29 +201,11 @@ int run_command(run_options o) {
   settings_now.max_cost_usd = limits.max_cost_usd;
   settings_now.max_time_s = static_cast<double>(limits.max_time_ms) / 1000.0;
   settings_now.demo = o.demo;
-  if (run_id.empty() && !o.fresh)
-    run_id = find_unfinished(*runs, o.request, settings_now.out_dir);
-  bool continuing = !run_id.empty();
-  if (continuing) {
-    auto rec = runs->get_run(run_id);
-    if (!rec)
-      return usage_error(rec.err().describe());
-    if (auto w = runs->set_run_config(run_id, to_json(settings_now)); !w)
-      return usage_error(w.err().describe());
-    if (rec->state != store::run_state::running) {
-      if (auto w = runs->set_run_state(run_id, store::run_state::running,
-                                       std::string{"resumed after: "} + store::to_string(rec->state));
-          !w)
-        return usage_error(w.err().describe());
-    }
-  } else {
-    auto created = runs->create_run(o.request, to_json(settings_now));
-    if (!created)
-      return usage_error(created.err().describe());
-    run_id = *created;
-  }
-  cfg.planner_model.on_usage = ledger_writer(runs, run_id, true);
-  cfg.coder_model.on_usage = ledger_writer(runs, run_id, false);
+  auto opened = open_run(*runs, run_id, o.request, settings_now, o.fresh, err);
+  if (!opened)
+    return usage_error(err);
+  run_id = opened->run_id;
+  bool continuing = opened->continuing;
   std::printf("codehive %s: %s\n  %s\n  output: %s\n  store: %s\n  planner: %s\n"
               "  coders: %d x %s, fixers: %d\n",
               run_id.c_str(), o.request.substr(0, 200).c_str(),
@@ -307,32 +226,22 @@ int run_command(run_options o) {
     caf::actor_system_config sys_cfg;
     register_messages(sys_cfg);
     caf::actor_system sys{sys_cfg};
-    auto large = llm::make_client(loop, cfg.planner_model);
-    auto small = llm::make_client(loop, cfg.coder_model);
-    auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
     auto line = std::make_shared<progress_line>(stdout, terminal);
-    planner_team team;
-    team.store = runs;
-    team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id, runs);
-    team.validator = spawn_validator(sys, out_dir, settings, run_id);
-    team.reviewer = spawn_reviewer(sys, large, settings);
-    for (int i = 0; i < coders; ++i)
-      team.coders.push_back(spawn_coder(sys, small, settings, "coder-" + std::to_string(i + 1)));
-    for (int i = 0; i < fixers; ++i)
-      team.fixers.push_back(spawn_fixer(sys, small, settings, "fixer-" + std::to_string(i + 1)));
-    team.escalation = spawn_coder(sys, large, settings, "large-coder");
-    team.progress = sys.spawn(progress_sink, line);
-    auto planner = spawn_planner(sys, large, settings, team);
-
+    auto progress = spawn_progress_sink(sys, line);
     msg::run_request req;
     req.run_id = run_id;
     req.request = o.request;
     req.out_dir = out_dir.string();
     req.max_rounds = max_rounds;
     req.limits = limits;
+    session_params params;
+    params.request = std::move(req);
+    params.coders = coders;
+    params.fixers = fixers;
+    run_session session{sys, loop, cfg, runs, std::move(params), progress};
     {
       caf::scoped_actor self{sys};
-      self->request(planner, caf::infinite, std::move(req))
+      self->request(session.planner(), caf::infinite, session.request())
         .receive([&](msg::run_result& r) { result = std::move(r); },
                  [&](caf::error& e) {
                    result.exit_code = exit_code::internal;
@@ -351,20 +260,8 @@ int run_command(run_options o) {
     if (o.demo)
       std::printf("%s\n", demo_notice);
     std::fflush(stdout);
-    auto stop = [](const auto& h) {
-      if (h)
-        caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    };
-    stop(planner);
-    stop(team.tracker);
-    stop(team.validator);
-    stop(team.reviewer);
-    for (auto& c : team.coders)
-      stop(c);
-    for (auto& f : team.fixers)
-      stop(f);
-    stop(team.escalation);
-    stop(team.progress);
+    session.stop();
+    caf::anon_send_exit(progress, caf::exit_reason::user_shutdown);
     loop.shutdown();
   }
   if (sim)

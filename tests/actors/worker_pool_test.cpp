@@ -61,4 +61,25 @@ TEST(WorkerPool, LosingANodeFreesItsSlotsAndReturnsTheirTickets) {
   EXPECT_EQ(p.free_fixer(), 0);
 }
 
+TEST(WorkerPool, WorkGoesToTheLeastLoadedNode) {
+  worker_pool p;
+  p.add("w1", coders(4), {});
+  p.add("w2", coders(4), {});
+  p.add("w3", coders(4), {});
+  std::vector<int> picks;
+  for (int i = 0; i < 6; ++i) {
+    int c = p.free_coder(-1);
+    ASSERT_GE(c, 0);
+    p.coders[static_cast<std::size_t>(c)].busy = true;
+    picks.push_back(c);
+  }
+  // Two tasks on each node, not six on the first.
+  EXPECT_EQ(p.busy_on("w1"), 2);
+  EXPECT_EQ(p.busy_on("w2"), 2);
+  EXPECT_EQ(p.busy_on("w3"), 2);
+  EXPECT_EQ(picks[0], 0);
+  EXPECT_EQ(picks[1], 4);
+  EXPECT_EQ(picks[2], 8);
+}
+
 }  // namespace

@@ -1,4 +1,5 @@
 // The help tells the truth: the commands that exist, none of the later ones.
+#include <cstdlib>
 #include <gtest/gtest.h>
 
 #include "tests/cli/process.hpp"
@@ -8,11 +9,40 @@ using codehive::test::run_codehive;
 TEST(Help, ListsTheCommandsThatExist) {
   auto r = run_codehive({"--help"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  for (const char* cmd : {"ping", "run", "resume", "runs", "status", "export", "fsck", "Exit codes"})
+  for (const char* cmd : {"ping", "run", "resume", "runs", "status", "export", "fsck",
+                          "coordinator", "worker", "Exit codes"})
     EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << " missing:\n" << r.output;
-  // Not built yet (issue 5): --help must not promise them.
-  for (const char* later : {"coordinator", "worker"})
-    EXPECT_EQ(r.output.find(later), std::string::npos) << later << " listed:\n" << r.output;
+}
+
+TEST(Help, NodeCommandsListTheirOptions) {
+  auto c = run_codehive({"coordinator", "--help"});
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  for (const char* opt : {"--listen", "--store", "--planner", "--coder", "--coders", "--fixers",
+                          "--token-file", "--tls-cert", "--tls-key", "--tls-ca", "--heartbeat-ms",
+                          "--timeout-ms", "--port-file"})
+    EXPECT_NE(c.output.find(opt), std::string::npos) << opt << " missing:\n" << c.output;
+  auto w = run_codehive({"worker", "--help"});
+  EXPECT_EQ(w.exit_code, 0) << w.output;
+  for (const char* opt : {"--join", "--coders", "--coder", "--fixers", "--name", "--token-file",
+                          "--heartbeat-ms", "--timeout-ms"})
+    EXPECT_NE(w.output.find(opt), std::string::npos) << opt << " missing:\n" << w.output;
+  auto r = run_codehive({"run", "--help"});
+  for (const char* opt : {"--coordinator", "--token-file", "--tls-ca"})
+    EXPECT_NE(r.output.find(opt), std::string::npos) << opt << " missing:\n" << r.output;
+}
+
+TEST(Usage, NodeCommandsNeedAJoinToken) {
+  if (std::getenv("CODEHIVE_JOIN_TOKEN") != nullptr)
+    GTEST_SKIP() << "CODEHIVE_JOIN_TOKEN is set in this environment";
+  auto c = run_codehive({"coordinator", "--listen", ":0", "--store", "/tmp/codehive-no-token"});
+  EXPECT_EQ(c.exit_code, 2) << c.output;
+  EXPECT_NE(c.output.find("a join token is required"), std::string::npos) << c.output;
+  auto w = run_codehive({"worker", "--join", ":7300", "--coders", "1", "--coder",
+                         "ollama://127.0.0.1:11434/m"});
+  EXPECT_EQ(w.exit_code, 2) << w.output;
+  auto r = run_codehive({"run", "--coordinator", ":7300", "x", "--out", "/tmp/codehive-x"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("a join token is required"), std::string::npos) << r.output;
 }
 
 TEST(Help, RunHelpListsItsOptions) {

@@ -1,0 +1,198 @@
+#include "nodes/cluster.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/timespan.hpp>
+
+#include "messages/messages.hpp"
+#include "messages/setup.hpp"
+
+namespace codehive {
+
+void apply_cluster_flags(const cluster_flags& f, cluster_settings& s) {
+  if (!f.token_file.empty())
+    s.token_file = f.token_file;
+  if (!f.tls_cert.empty())
+    s.tls_certificate = f.tls_cert;
+  if (!f.tls_key.empty())
+    s.tls_key = f.tls_key;
+  if (!f.tls_ca.empty())
+    s.tls_ca_file = f.tls_ca;
+  if (f.heartbeat_ms)
+    s.heartbeat_interval_ms = *f.heartbeat_ms;
+  if (f.timeout_ms)
+    s.connection_timeout_ms = *f.timeout_ms;
+}
+
+bool tokens_equal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size())
+    return false;
+  // Every byte is looked at whatever the earlier ones were; volatile keeps
+  // the compiler from turning the loop into an early-exit memcmp.
+  volatile unsigned char acc = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    acc = acc | static_cast<unsigned char>(a[i] ^ b[i]);
+  return acc == 0;
+}
+
+namespace {
+
+void strip_trailing_space(std::string& s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '
+                        || s.back() == '\t'))
+    s.pop_back();
+}
+
+std::optional<std::string> read_token_file(const std::string& file, std::string& error) {
+  std::ifstream in{file, std::ios::binary};
+  if (!in) {
+    error = "cannot read the join token file " + file;
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto tok = ss.str();
+  strip_trailing_space(tok);
+  if (tok.empty()) {
+    error = "the join token file " + file + " is empty";
+    return std::nullopt;
+  }
+  return tok;
+}
+
+}  // namespace
+
+std::optional<std::string> load_token(const std::string& flag_file, const cluster_settings& s,
+                                      std::string& error) {
+  if (!flag_file.empty())
+    return read_token_file(flag_file, error);
+  if (const char* env = std::getenv("CODEHIVE_JOIN_TOKEN"); env != nullptr) {
+    std::string tok = env;
+    strip_trailing_space(tok);
+    if (!tok.empty())
+      return tok;
+  }
+  if (!s.token_file.empty())
+    return read_token_file(s.token_file, error);
+  error = token_required;
+  return std::nullopt;
+}
+
+std::optional<host_port> parse_host_port(const std::string& text, const std::string& default_host,
+                                         bool allow_zero, std::string& error) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    error = "expected HOST:PORT, got \"" + text + "\"";
+    return std::nullopt;
+  }
+  host_port hp;
+  hp.host = text.substr(0, colon);
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  if (hp.host.empty())
+    hp.host = default_host;
+  auto port_text = text.substr(colon + 1);
+  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos
+      || port_text.size() > 5) {
+    error = "bad port in \"" + text + "\"";
+    return std::nullopt;
+  }
+  auto port = std::stoul(port_text);
+  if (port > 65535 || (port == 0 && !allow_zero)) {
+    error = "bad port in \"" + text + "\"";
+    return std::nullopt;
+  }
+  hp.port = static_cast<std::uint16_t>(port);
+  return hp;
+}
+
+bool tls_configured(const cluster_settings& s, std::string& error) {
+  int given = !s.tls_certificate.empty() + !s.tls_key.empty() + !s.tls_ca_file.empty();
+  if (given == 0)
+    return false;
+  if (given != 3) {
+    error = "TLS needs all three of --tls-cert, --tls-key and --tls-ca (cluster.tls.certificate, "
+            "key, ca_file)";
+    return false;
+  }
+  for (const auto* f : {&s.tls_certificate, &s.tls_key, &s.tls_ca_file}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*f, ec)) {
+      error = "TLS file not found: " + *f;
+      return false;
+    }
+  }
+  return true;
+}
+
+void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
+  register_messages(cfg);
+  cfg.load<caf::io::middleman>();
+  std::string ignored;
+  if (tls_configured(s, ignored)) {
+    cfg.load<caf::openssl::manager>();
+    cfg.set("openssl.certificate", s.tls_certificate);
+    cfg.set("openssl.key", s.tls_key);
+    cfg.set("openssl.cafile", s.tls_ca_file);
+  }
+  cfg.set("middleman.app-identifiers", std::vector<std::string>{msg::protocol_version});
+  if (s.heartbeat_interval_ms > 0) {
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::milliseconds{s.heartbeat_interval_ms}});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::milliseconds{s.connection_timeout_ms}});
+  }
+}
+
+std::string default_node_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0)
+    std::snprintf(host, sizeof(host), "node");
+  return std::string{host} + "-" + std::to_string(getpid());
+}
+
+}  // namespace codehive
+
+#include <csignal>
+#include <pthread.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace codehive {
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+void setup_node_logging(bool verbose) {
+  auto logger = spdlog::stderr_color_mt("codehive");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+}
+
+}  // namespace codehive

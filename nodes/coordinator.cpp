@@ -1,0 +1,297 @@
+// `codehive coordinator`: the node that owns the run store and runs the
+// planner, reviewer, file tracker and validator of every run. Workers join
+// its published registry with their coders and fixers; `codehive run
+// --coordinator` submits runs to it. On start it continues every run the
+// store holds as running (a coordinator restarted after a crash resumes its
+// runs; workers that rejoin are offered to them).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "llm/http_loop.hpp"
+#include "llm/model_spec.hpp"
+#include "nodes/commands.hpp"
+#include "nodes/config.hpp"
+#include "nodes/registry.hpp"
+#include "nodes/run_session.hpp"
+#include "nodes/run_settings.hpp"
+#include "nodes/store_location.hpp"
+#include "storage/run_store.hpp"
+
+namespace codehive {
+
+namespace {
+
+int usage_error(const std::string& text) {
+  std::fprintf(stderr, "codehive coordinator: %s\n", text.c_str());
+  return exit_code::usage;
+}
+
+bool write_port_file(const std::string& file, std::uint16_t port, std::string& err) {
+  auto tmp = file + ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    out << port << "\n";
+    out.flush();
+    if (!out) {
+      err = "cannot write " + tmp;
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    err = "cannot rename " + tmp + " to " + file + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+msg::run_result failure(const std::string& run_id, int code, std::string text) {
+  msg::run_result r;
+  r.run_id = run_id;
+  r.state = "failed";
+  r.exit_code = code;
+  r.message = std::move(text);
+  return r;
+}
+
+/// Starts (or continues) runs for the registry: the store decides which run,
+/// then a run_session spawns its actors.
+struct starter {
+  caf::actor_system* sys;
+  llm::http_loop* loop;
+  codehive_config cfg;
+  std::shared_ptr<store::run_store> runs;
+  std::filesystem::path store_dir;
+  int coders;
+  int fixers;
+
+  start_outcome operator()(const msg::submit_run& sub, progress_actor progress,
+                           const std::set<std::string>& active) {
+    start_outcome out;
+    out.kind = start_outcome::failed;
+    std::string request = sub.run.request;
+    std::string run_id = sub.run.run_id;
+    run_settings settings;
+    settings.planner = llm::to_string(cfg.planner_model.spec);
+    settings.coder = llm::to_string(cfg.coder_model.spec);
+    settings.coders = coders;
+    settings.fixers = fixers;
+    msg::run_request req = sub.run;
+    if (!run_id.empty()) {
+      // A stored run by id (the coordinator's own resumption at start).
+      auto rec = runs->get_run(run_id);
+      if (!rec) {
+        out.result = failure(run_id, exit_code::usage, "no run " + run_id + " in the store");
+        return out;
+      }
+      if (rec->state == store::run_state::done) {
+        out.kind = start_outcome::finished;
+        out.run_id = run_id;
+        out.result.run_id = run_id;
+        out.result.state = "done";
+        out.result.exit_code = rec->exit_code >= 0 ? rec->exit_code : exit_code::ok;
+        out.result.message = "already finished: " + rec->state_reason;
+        return out;
+      }
+      auto stored = run_settings_from_json(rec->config_json);
+      request = rec->request;
+      req.request = rec->request;
+      req.out_dir = stored.out_dir;
+      req.max_rounds = stored.max_rounds;
+      req.limits.max_tokens = stored.max_tokens;
+      req.limits.max_cost_usd = stored.max_cost_usd;
+      req.limits.max_time_ms = static_cast<std::int64_t>(stored.max_time_s * 1000);
+    }
+    if (request.empty() || req.out_dir.empty()) {
+      out.result = failure(run_id, exit_code::usage, "a run needs a request and an output folder");
+      return out;
+    }
+    std::filesystem::path out_dir{req.out_dir};
+    if (!out_dir.is_absolute()) {
+      out.result = failure(run_id, exit_code::usage,
+                           "the output folder must be an absolute path: " + req.out_dir);
+      return out;
+    }
+    out_dir = out_dir.lexically_normal();
+    req.out_dir = out_dir.string();
+    settings.out_dir = req.out_dir;
+    settings.max_rounds = req.max_rounds;
+    settings.max_tokens = req.limits.max_tokens;
+    settings.max_cost_usd = req.limits.max_cost_usd;
+    settings.max_time_s = static_cast<double>(req.limits.max_time_ms) / 1000.0;
+    if (run_id.empty() && !sub.fresh)
+      run_id = find_unfinished(*runs, request, settings.out_dir);
+    if (!run_id.empty() && active.count(run_id) != 0) {
+      out.kind = start_outcome::attach;
+      out.run_id = run_id;
+      return out;
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec)) {
+      out.result = failure(run_id, exit_code::usage, req.out_dir + " exists and is not a folder");
+      return out;
+    }
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      out.result = failure(run_id, exit_code::usage, "cannot create the output folder "
+                                                       + req.out_dir + ": " + ec.message());
+      return out;
+    }
+    auto store_abs = std::filesystem::absolute(store_dir, ec).lexically_normal();
+    if (auto rel = store_abs.lexically_relative(out_dir); !rel.empty() && *rel.begin() != "..") {
+      out.result = failure(run_id, exit_code::usage,
+                           "the run store " + store_abs.string()
+                             + " must not be inside the output folder " + req.out_dir);
+      return out;
+    }
+    std::string err;
+    auto opened = open_run(*runs, run_id, request, settings, sub.fresh, err);
+    if (!opened) {
+      out.result = failure(run_id, exit_code::internal, "run store: " + err);
+      return out;
+    }
+    req.run_id = opened->run_id;
+    req.request = request;
+    session_params params;
+    params.request = req;
+    params.coders = coders;
+    params.fixers = fixers;
+    auto session = std::make_shared<run_session>(*sys, *loop, cfg, runs, std::move(params),
+                                                 std::move(progress));
+    out.kind = start_outcome::started;
+    out.run_id = opened->run_id;
+    out.continuing = opened->continuing;
+    out.planner = session->planner();
+    out.request = session->request();
+    out.stop = [session] { session->stop(); };
+    return out;
+  }
+};
+
+}  // namespace
+
+int coordinator_command(const coordinator_options& o) {
+  block_stop_signals();
+  setup_node_logging(o.verbose);
+
+  std::filesystem::path config_path;
+  if (!o.config.empty()) {
+    config_path = o.config;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_path, ec))
+      return usage_error("config file not found: " + o.config);
+  } else if (auto p = default_config_path()) {
+    config_path = *p;
+  }
+  std::string err;
+  auto loaded = load_config(config_path, err);
+  if (!loaded)
+    return usage_error(err);
+  auto cfg = std::move(*loaded);
+  apply_cluster_flags(o.cluster, cfg.cluster);
+  auto token = load_token(o.cluster.token_file, cfg.cluster, err);
+  if (!token)
+    return usage_error(err);
+  std::string tls_err;
+  bool tls = tls_configured(cfg.cluster, tls_err);
+  if (!tls_err.empty())
+    return usage_error(tls_err);
+  auto listen = parse_host_port(o.listen, "127.0.0.1", true, err);
+  if (!listen)
+    return usage_error("--listen: " + err);
+  if (o.coders < 0 || o.fixers < 0)
+    return usage_error("--coders and --fixers must not be negative");
+  if (o.planner) {
+    auto s = llm::parse_model_spec(*o.planner);
+    if (!s)
+      return usage_error("--planner: " + s.err().message);
+    cfg.planner_model.spec = *s;
+  }
+  if (o.coder) {
+    auto s = llm::parse_model_spec(*o.coder);
+    if (!s)
+      return usage_error("--coder: " + s.err().message);
+    cfg.coder_model.spec = *s;
+  }
+  for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
+    if (ep->spec.kind == llm::api::openai && ep->api_key_env.empty()
+        && std::getenv("OPENAI_API_KEY") != nullptr)
+      ep->api_key_env = "OPENAI_API_KEY";
+  tune_config(cfg, o.coders, o.fixers);
+
+  auto store_dir = resolve_store_path(o.store, cfg, err);
+  if (!store_dir)
+    return usage_error(err);
+  std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
+  if (!runs)
+    return usage_error(err);
+
+  int rc = exit_code::ok;
+  {
+    llm::http_loop loop;  // outlives the actor system (declared first)
+    caf::actor_system_config sys_cfg;
+    configure_node(sys_cfg, cfg.cluster);
+    caf::actor_system sys{sys_cfg};
+    auto name = default_node_name();
+    registry_settings rs;
+    rs.token = *token;
+    rs.name = name;
+    rs.start_run = starter{&sys, &loop, cfg, runs, *store_dir, o.coders, o.fixers};
+    auto registry = spawn_registry(sys, std::move(rs));
+    auto port = publish_registry(sys, registry, *listen, tls);
+    if (!port) {
+      std::fprintf(stderr, "codehive coordinator: cannot listen on %s: %s\n",
+                   listen->str().c_str(), sys.render(port.error()).c_str());
+      caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+      rc = exit_code::usage;
+    } else {
+      host_port bound{listen->host, *port};
+      if (!o.port_file.empty() && !write_port_file(o.port_file, *port, err))
+        spdlog::error("{}", err);
+      spdlog::info("coordinator: store {}, planner {}, coder {}, local coders {}, fixers {}, "
+                   "heartbeat {} ms, timeout {} ms{}",
+                   store_dir->string(), llm::to_string(cfg.planner_model.spec),
+                   llm::to_string(cfg.coder_model.spec), o.coders, o.fixers,
+                   cfg.cluster.heartbeat_interval_ms, cfg.cluster.connection_timeout_ms,
+                   tls ? ", TLS" : "");
+      std::printf("codehive coordinator listening on %s\n", bound.str().c_str());
+      std::fflush(stdout);
+      // Runs a crash (or a stop) left running go on now.
+      if (auto all = runs->list_runs()) {
+        for (const auto& rec : *all) {
+          if (rec.state != store::run_state::running)
+            continue;
+          spdlog::info("run={} resuming (it was running when the coordinator stopped)", rec.id);
+          msg::submit_run sub;
+          sub.token = *token;
+          sub.run.run_id = rec.id;
+          caf::anon_send(registry, std::move(sub));
+        }
+      }
+      int sig = wait_stop_signal();
+      spdlog::info("coordinator: signal {}, stopping (running runs continue on restart)", sig);
+      // Shutting down may wait on a validator subprocess; do not hang forever.
+      std::thread([] {
+        std::this_thread::sleep_for(std::chrono::seconds(20));
+        std::fflush(nullptr);
+        std::_Exit(0);
+      }).detach();
+      caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    }
+    loop.shutdown();
+  }
+  return rc;
+}
+
+}  // namespace codehive

@@ -1,0 +1,25 @@
+// The CLI's progress actor: hands each progress event to a progress_line
+// and redraws it every second on a terminal.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "actors/interfaces.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace codehive {
+
+class progress_line;
+
+/// Called for each event before the line sees it (on the actor's thread);
+/// returns false to keep the event from the line.
+using progress_filter = std::function<bool(const msg::progress_event&)>;
+
+progress_actor spawn_progress_sink(caf::actor_system& sys, std::shared_ptr<progress_line> line,
+                                   progress_filter filter = {});
+
+}  // namespace codehive

@@ -1,0 +1,220 @@
+// `codehive worker`: coder and fixer actors bound to this machine's model
+// server, offered to a coordinator. Connects (retrying with backoff while
+// the coordinator is not up), joins with the shared token, then watches the
+// coordinator: when it is lost (crash, cut link, heartbeat timeout) the
+// worker reconnects and rejoins with the same actors.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/settings.hpp"
+#include "actors/spawn.hpp"
+#include "llm/client.hpp"
+#include "llm/http_loop.hpp"
+#include "llm/model_spec.hpp"
+#include "messages/error.hpp"
+#include "nodes/commands.hpp"
+#include "nodes/config.hpp"
+#include "nodes/registry.hpp"
+#include "nodes/run_session.hpp"
+
+namespace codehive {
+
+namespace {
+
+int usage_error(const std::string& text) {
+  std::fprintf(stderr, "codehive worker: %s\n", text.c_str());
+  return exit_code::usage;
+}
+
+/// Set by the signal thread; wakes the backoff waits.
+struct stop_flag {
+  std::atomic<bool> set{false};
+  std::mutex mtx;
+  std::condition_variable cv;
+  /// Sleeps up to `d`; true if stopping.
+  bool wait(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, d, [this] { return set.load(); });
+  }
+  void raise() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      set = true;
+    }
+    cv.notify_all();
+  }
+};
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", d.count() / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+int worker_command(const worker_options& o) {
+  block_stop_signals();
+  setup_node_logging(o.verbose);
+
+  std::filesystem::path config_path;
+  if (!o.config.empty()) {
+    config_path = o.config;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_path, ec))
+      return usage_error("config file not found: " + o.config);
+  } else if (auto p = default_config_path()) {
+    config_path = *p;
+  }
+  std::string err;
+  auto loaded = load_config(config_path, err);
+  if (!loaded)
+    return usage_error(err);
+  auto cfg = std::move(*loaded);
+  apply_cluster_flags(o.cluster, cfg.cluster);
+  auto token = load_token(o.cluster.token_file, cfg.cluster, err);
+  if (!token)
+    return usage_error(err);
+  std::string tls_err;
+  bool tls = tls_configured(cfg.cluster, tls_err);
+  if (!tls_err.empty())
+    return usage_error(tls_err);
+  auto target = parse_host_port(o.join, "127.0.0.1", false, err);
+  if (!target)
+    return usage_error("--join: " + err);
+  if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
+    return usage_error("--coders and --fixers must not be negative, and together at least 1");
+  auto spec = llm::parse_model_spec(o.coder);
+  if (!spec)
+    return usage_error("--coder: " + spec.err().message);
+  cfg.coder_model.spec = *spec;
+  if (spec->kind == llm::api::openai && cfg.coder_model.api_key_env.empty()
+      && std::getenv("OPENAI_API_KEY") != nullptr)
+    cfg.coder_model.api_key_env = "OPENAI_API_KEY";
+  tune_config(cfg, o.coders, o.fixers);
+  auto name = o.name.empty() ? default_node_name() : o.name;
+
+  stop_flag stopping;
+  std::thread signals{[&stopping] {
+    int sig = wait_stop_signal();
+    spdlog::info("worker: signal {}, stopping", sig);
+    stopping.raise();
+    // remote_actor may be stuck in a connect; do not wait forever.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }};
+  signals.detach();
+
+  int rc = exit_code::ok;
+  {
+    llm::http_loop loop;  // outlives the actor system (declared first)
+    caf::actor_system_config sys_cfg;
+    configure_node(sys_cfg, cfg.cluster);
+    caf::actor_system sys{sys_cfg};
+    auto client = llm::make_client(loop, cfg.coder_model);
+    auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
+    std::vector<coder_actor> coders;
+    std::vector<fixer_actor> fixers;
+    msg::join_request join;
+    join.protocol = msg::protocol_version;
+    join.token = *token;
+    join.offer.node = name;
+    join.offer.model = llm::to_string(cfg.coder_model.spec);
+    for (int i = 0; i < o.coders; ++i) {
+      coders.push_back(spawn_coder(sys, client, settings, name + "/coder-" + std::to_string(i + 1)));
+      join.offer.coders.push_back(caf::actor_cast<caf::strong_actor_ptr>(coders.back()));
+    }
+    for (int i = 0; i < o.fixers; ++i) {
+      fixers.push_back(spawn_fixer(sys, client, settings, name + "/fixer-" + std::to_string(i + 1)));
+      join.offer.fixers.push_back(caf::actor_cast<caf::strong_actor_ptr>(fixers.back()));
+    }
+    spdlog::info("worker {}: {} coders, {} fixers on {}; coordinator {}{}", name, o.coders,
+                 o.fixers, join.offer.model, target->str(), tls ? " (TLS)" : "");
+    const std::chrono::milliseconds backoff_first{500};
+    const std::chrono::milliseconds backoff_cap{5000};
+    auto backoff = backoff_first;
+    while (!stopping.set) {
+      // remote_actor blocks (no timeout): this is the main thread, no actor waits.
+      spdlog::debug("connecting to the coordinator {}", target->str());
+      auto reg = connect_registry(sys, *target, tls);
+      if (!reg) {
+        auto why = sys.render(reg.error());
+        if (why.find("handshake") != std::string::npos)
+          why += ": TLS on one side only, or another protocol than " + std::string{msg::protocol_version};
+        spdlog::info("coordinator {} not reachable ({}); retrying in {}", target->str(), why,
+                     seconds_text(backoff));
+        if (stopping.wait(backoff))
+          break;
+        backoff = std::min(backoff * 2, backoff_cap);
+        continue;
+      }
+      caf::scoped_actor self{sys};
+      bool joined = false;
+      bool refused = false;
+      std::string why;
+      std::string coordinator;
+      spdlog::debug("connected; joining");
+      self->request(*reg, std::chrono::seconds(10), join)
+        .receive(
+          [&](msg::join_reply& r) {
+            joined = r.accepted;
+            refused = !r.accepted;
+            why = r.reason;
+            coordinator = r.coordinator;
+          },
+          [&](caf::error& e) { why = describe(e); });
+      if (refused) {
+        spdlog::error("refused by the coordinator: {}", why);
+        rc = exit_code::usage;
+        break;
+      }
+      if (!joined) {
+        spdlog::info("coordinator {} not reachable ({}); retrying in {}", target->str(), why,
+                     seconds_text(backoff));
+        if (stopping.wait(backoff))
+          break;
+        backoff = std::min(backoff * 2, backoff_cap);
+        continue;
+      }
+      backoff = backoff_first;
+      spdlog::info("joined coordinator {} as {}: {} coders, {} fixers", coordinator, name,
+                   o.coders, o.fixers);
+      self->monitor(*reg);
+      bool lost = false;
+      while (!lost && !stopping.set)
+        self->receive([&](caf::down_msg&) { lost = true; },
+                      caf::after(std::chrono::milliseconds(200)) >> [] {});
+      if (lost) {
+        spdlog::warn("lost the coordinator; reconnecting");
+        // Let the middleman forget the dead connection (it caches the
+        // coordinator's handle by address until it sees it go down).
+        if (stopping.wait(backoff_first))
+          break;
+      }
+    }
+    for (auto& c : coders)
+      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    for (auto& f : fixers)
+      caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
+    loop.shutdown();
+  }
+  std::fflush(nullptr);
+  return rc;
+}
+
+}  // namespace codehive

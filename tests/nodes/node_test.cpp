@@ -1,0 +1,250 @@
+// The node layer without models: token handling, address parsing, and the
+// registry over a real loopback connection between two actor systems in this
+// process (the wire serialization of join_request / join_reply / worker_offer
+// / submit_run, strong_actor_ptr fields included).
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <gtest/gtest.h>
+
+#include "nodes/cluster.hpp"
+#include "nodes/registry.hpp"
+
+using namespace codehive;
+
+namespace {
+
+std::filesystem::path temp_file(const std::string& name, const std::string& content) {
+  auto p = std::filesystem::temp_directory_path()
+           / ("codehive-node-test-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream{p} << content;
+  return p;
+}
+
+}  // namespace
+
+TEST(NodeToken, EqualOnlyWhenSameBytesAndLength) {
+  EXPECT_TRUE(tokens_equal("s3cret", "s3cret"));
+  EXPECT_TRUE(tokens_equal("", ""));
+  EXPECT_FALSE(tokens_equal("s3cret", "s3creT"));
+  EXPECT_FALSE(tokens_equal("s3cret", "X3cret"));
+  EXPECT_FALSE(tokens_equal("s3cret", "s3cret "));
+  EXPECT_FALSE(tokens_equal("s3cret", ""));
+  std::string a(64, 'a'), b(64, 'a');
+  b[63] = 'b';
+  EXPECT_FALSE(tokens_equal(a, b));
+  b[63] = 'a';
+  EXPECT_TRUE(tokens_equal(a, b));
+}
+
+TEST(NodeToken, LoadsFlagFileThenEnvThenConfig) {
+  ::unsetenv("CODEHIVE_JOIN_TOKEN");
+  cluster_settings s;
+  std::string err;
+  EXPECT_FALSE(load_token("", s, err));
+  EXPECT_EQ(err, token_required);
+  auto flag = temp_file("flag", "from-flag \n\n");
+  auto conf = temp_file("conf", "from-config\n");
+  s.token_file = conf.string();
+  EXPECT_EQ(load_token("", s, err).value_or(""), "from-config");
+  ::setenv("CODEHIVE_JOIN_TOKEN", "from-env\n", 1);
+  EXPECT_EQ(load_token("", s, err).value_or(""), "from-env");
+  EXPECT_EQ(load_token(flag.string(), s, err).value_or(""), "from-flag");
+  ::unsetenv("CODEHIVE_JOIN_TOKEN");
+  auto empty = temp_file("empty", " \n");
+  EXPECT_FALSE(load_token(empty.string(), s, err));
+  EXPECT_NE(err.find("empty"), std::string::npos);
+  EXPECT_FALSE(load_token("/nonexistent/token", s, err));
+  EXPECT_NE(err.find("cannot read"), std::string::npos);
+  for (auto& p : {flag, conf, empty})
+    std::filesystem::remove(p);
+}
+
+TEST(NodeAddress, ParsesHostPort) {
+  std::string err;
+  auto a = parse_host_port(":7300", "127.0.0.1", false, err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 7300);
+  auto b = parse_host_port("10.0.0.2:0", "127.0.0.1", true, err);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "10.0.0.2");
+  EXPECT_EQ(b->port, 0);
+  EXPECT_FALSE(parse_host_port("10.0.0.2:0", "127.0.0.1", false, err));
+  EXPECT_FALSE(parse_host_port("nohost", "127.0.0.1", true, err));
+  EXPECT_FALSE(parse_host_port("h:70000", "127.0.0.1", true, err));
+  EXPECT_FALSE(parse_host_port("h:7x", "127.0.0.1", true, err));
+  auto c = parse_host_port("[::1]:80", "127.0.0.1", false, err);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->host, "::1");
+}
+
+namespace {
+
+struct fake_planner_state {
+  static inline const char* name = "fake-planner";
+};
+
+/// Records the offers it gets; answers a run_request once an offer is in.
+planner_actor::behavior_type fake_planner(planner_actor::stateful_pointer<fake_planner_state>,
+                                          std::shared_ptr<std::promise<msg::worker_offer>> got) {
+  auto first = std::make_shared<bool>(true);
+  return {
+    [](msg::run_request& r) {
+      msg::run_result res;
+      res.run_id = r.run_id;
+      res.state = "done";
+      res.exit_code = 0;
+      res.message = "fake";
+      return res;
+    },
+    [](msg::llm_reply&) {},
+    [](atom::deadline) {},
+    [got, first](msg::worker_offer& o) {
+      if (*first) {
+        *first = false;
+        got->set_value(o);
+      }
+    },
+  };
+}
+
+struct node {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  explicit node(const char* app_id = nullptr) {
+    cluster_settings s;
+    s.heartbeat_interval_ms = 200;
+    s.connection_timeout_ms = 2000;
+    configure_node(cfg, s);
+    if (app_id != nullptr)
+      cfg.set("middleman.app-identifiers", std::vector<std::string>{app_id});
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+/// The stand-in coders of the tests; stopped at the end (a system waits for
+/// its actors before it shuts down).
+std::vector<caf::actor> dummies;
+
+void stop_dummies() {
+  for (auto& d : dummies)
+    caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+  dummies.clear();
+}
+
+msg::join_request make_join(caf::actor_system& sys, const std::string& token) {
+  msg::join_request j;
+  j.protocol = msg::protocol_version;
+  j.token = token;
+  j.offer.node = "w1";
+  j.offer.model = "ollama://127.0.0.1:1/m";
+  auto dummy = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+  j.offer.coders.push_back(caf::actor_cast<caf::strong_actor_ptr>(dummy));
+  dummies.push_back(dummy);
+  return j;
+}
+
+msg::join_reply ask(caf::actor_system& sys, const registry_actor& reg, msg::join_request j) {
+  msg::join_reply out;
+  caf::scoped_actor self{sys};
+  self->request(reg, std::chrono::seconds(10), std::move(j))
+    .receive([&](msg::join_reply& r) { out = r; },
+             [&](caf::error& e) { out.reason = "error: " + sys.render(e); });
+  return out;
+}
+
+}  // namespace
+
+TEST(NodeRegistry, JoinOverLoopbackChecksTokenAndProtocol) {
+  auto offer_seen = std::make_shared<std::promise<msg::worker_offer>>();
+  auto offer_future = offer_seen->get_future();
+  node coord;
+  registry_settings rs;
+  rs.token = "s3cret";
+  rs.name = "test-coordinator";
+  rs.start_run = [&](const msg::submit_run& sub, progress_actor,
+                     const std::set<std::string>&) {
+    start_outcome out;
+    out.kind = start_outcome::started;
+    out.run_id = "run-1";
+    out.planner = coord.sys->spawn(fake_planner, offer_seen);
+    out.request = sub.run;
+    out.request.run_id = "run-1";
+    out.stop = [p = out.planner] { caf::anon_send_exit(p, caf::exit_reason::user_shutdown); };
+    return out;
+  };
+  auto reg = spawn_registry(*coord.sys, rs);
+  auto port = publish_registry(*coord.sys, reg, host_port{"127.0.0.1", 0}, false);
+  ASSERT_TRUE(port) << coord.sys->render(port.error());
+
+  node worker;
+  auto remote = connect_registry(*worker.sys, host_port{"127.0.0.1", *port}, false);
+  ASSERT_TRUE(remote) << worker.sys->render(remote.error());
+
+  auto wrong = ask(*worker.sys, *remote, make_join(*worker.sys, "s3creX"));
+  EXPECT_FALSE(wrong.accepted);
+  EXPECT_EQ(wrong.reason, "wrong token");
+
+  auto old = make_join(*worker.sys, "s3cret");
+  old.protocol = "codehive/0";
+  auto mismatch = ask(*worker.sys, *remote, old);
+  EXPECT_FALSE(mismatch.accepted);
+  EXPECT_NE(mismatch.reason.find("protocol mismatch"), std::string::npos) << mismatch.reason;
+
+  auto ok = ask(*worker.sys, *remote, make_join(*worker.sys, "s3cret"));
+  EXPECT_TRUE(ok.accepted) << ok.reason;
+  EXPECT_EQ(ok.coordinator, "test-coordinator");
+
+  // A client run: wrong token refused; right token runs, and the planner of
+  // the run gets the worker's offer (its coder a proxy of the worker's actor).
+  caf::scoped_actor client{*worker.sys};
+  msg::submit_run sub;
+  sub.token = "nope";
+  sub.run.request = "x";
+  sub.run.out_dir = "/tmp/x";
+  msg::run_result res;
+  client->request(*remote, std::chrono::seconds(10), sub)
+    .receive([&](msg::run_result& r) { res = r; }, [&](caf::error&) {});
+  EXPECT_EQ(res.exit_code, 2);
+  EXPECT_EQ(res.state, "refused");
+  sub.token = "s3cret";
+  client->request(*remote, std::chrono::seconds(10), sub)
+    .receive([&](msg::run_result& r) { res = r; }, [&](caf::error&) {});
+  EXPECT_EQ(res.state, "done");
+  EXPECT_EQ(res.run_id, "run-1");
+  ASSERT_EQ(offer_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto offer = offer_future.get();
+  EXPECT_EQ(offer.node, "w1");
+  ASSERT_EQ(offer.coders.size(), 1u);
+  EXPECT_TRUE(offer.coders[0]);
+  EXPECT_EQ(offer.coders[0]->node(), worker.sys->node());
+  remote = caf::error{};
+  offer = {};
+  stop_dummies();
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+TEST(NodeRegistry, MismatchedAppIdentifierFailsTheHandshake) {
+  node coord;
+  registry_settings rs;
+  rs.token = "s3cret";
+  auto reg = spawn_registry(*coord.sys, rs);
+  auto port = publish_registry(*coord.sys, reg, host_port{"127.0.0.1", 0}, false);
+  ASSERT_TRUE(port);
+  node old_worker{"codehive/0"};
+  auto remote = connect_registry(*old_worker.sys, host_port{"127.0.0.1", *port}, false);
+  EXPECT_FALSE(remote);
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
