@@ -326,6 +326,11 @@ std::optional<restored_run> restore_run(const store::run_store& s, const std::st
   apply_config(snap->run.config_json, run);
   if (snap->run.state != store::run_state::running) {
     run.state = planner_state_of(snap->run.state);
+    // The planner's finer states, as its exit codes tell them apart.
+    if (run.state == "done" && snap->run.exit_code == 1)
+      run.state = "unresolved";
+    else if (run.state == "failed" && snap->run.exit_code == 3)
+      run.state = "model_failure";
     run.phase = "finished";
     run.exit_code = snap->run.exit_code;
     run.message = snap->run.state_reason;

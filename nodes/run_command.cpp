@@ -22,6 +22,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/exports.hpp"
+#include "actors/run_restore.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
@@ -39,12 +41,32 @@
 #include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
+#include "workspace/file_ops.hpp"
 
 namespace codehive {
 
 namespace {
 
 const char* command_name = "run";  // "resume" when continuing a run by id
+
+/// A run killed between storing its end and writing its exports left stale
+/// ones: rewrite generated_files/ from the store (as `codehive export` does).
+void refresh_exports(const store::run_store& runs, const std::string& run_id,
+                     const std::string& out_dir, const retry_policy& policy) {
+  std::string err;
+  auto restored = restore_run(runs, run_id, policy, err);
+  if (!restored || out_dir.empty()) {
+    spdlog::warn("run={} cannot rewrite the exports: {}", run_id, err);
+    return;
+  }
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  for (const auto& e : render_exports(restored->run, now))
+    if (auto w = ws::write_file(out_dir, "generated_files/" + e.name, e.content); !w)
+      spdlog::warn("run={} cannot rewrite generated_files/{}: {}", run_id, e.name,
+                   w.err().describe());
+}
 
 int usage_error(const std::string& text) {
   std::fprintf(stderr, "codehive %s: %s\n", command_name, text.c_str());
@@ -97,6 +119,8 @@ int run_command(run_options o) {
       int code = rec->exit_code >= 0 ? rec->exit_code : exit_code::ok;
       std::printf("codehive %s: already finished (exit %d): %s\n", rec->id.c_str(), code,
                   rec->state_reason.c_str());
+      refresh_exports(*runs, rec->id, run_settings_from_json(rec->config_json).out_dir,
+                      cfg.pipeline.retry);
       return code;
     }
     apply_stored_settings(run_settings_from_json(rec->config_json), rec->request, o);

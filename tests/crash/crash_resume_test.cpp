@@ -482,6 +482,15 @@ void expect_finished_resume_is_noop(crash_env& env, const std::string& run_id, i
   std::printf("[ crash    ] resume of the finished run: exit %d, model calls %d -> %d; says: %s\n", rc,
               before, read_counts(env.sim).total,
               again.lines().empty() ? "(nothing)" : again.lines().front().c_str());
+  // A kill between storing the end and writing the exports left stale ones;
+  // the resume rewrites them from the store.
+  const std::string status = slurp(env.out / "generated_files" / "status.json");
+  rapidjson::Document d;
+  d.Parse(status.c_str(), status.size());
+  ASSERT_TRUE(!d.HasParseError() && d.IsObject() && d.HasMember("state") && d["state"].IsString())
+      << "generated_files/status.json unreadable after resuming the finished run:\n" << status;
+  EXPECT_STREQ(d["state"].GetString(), stored_exit == 0 ? "done" : "unresolved");
+  EXPECT_EQ(d["run_id"].GetString(), run_id);
 }
 
 /// `codehive fsck RUN --store STORE` (the CLI beside the library call) exits 0.
