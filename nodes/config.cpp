@@ -210,6 +210,23 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
           && get_ms(*v, "command_timeout_s", val.command_timeout, err)))
       return fail("validators: ");
   }
+  if (auto v = member(doc, "prices")) {
+    if (!v->IsObject()) {
+      error = path.string() + ": prices: must be an object {\"MODEL\": {\"prompt_per_mtok\": N, "
+                              "\"completion_per_mtok\": N}}";
+      return std::nullopt;
+    }
+    for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+      model_price price;
+      std::string model = it->name.GetString();
+      if (!it->value.IsObject()
+          || !(get_num(it->value, "prompt_per_mtok", price.prompt_per_mtok, err)
+               && get_num(it->value, "completion_per_mtok", price.completion_per_mtok, err))
+          || price.prompt_per_mtok < 0 || price.completion_per_mtok < 0)
+        return fail("prices: " + model + ": ");
+      cfg.prices[model] = price;
+    }
+  }
   if (auto v = member(doc, "store")) {
     if (!(get(*v, "path", cfg.store.path, err) && get(*v, "sync", cfg.store.sync, err)))
       return fail("store: ");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -28,12 +29,21 @@ struct store_settings {
   bool sync = true;    ///< fsync every write (false: survives a process crash, not a power cut)
 };
 
+/// USD per million tokens of one model (the config's "prices" table).
+struct model_price {
+  double prompt_per_mtok = 0;
+  double completion_per_mtok = 0;
+};
+
 struct codehive_config {
   llm::endpoint_config planner_model;  ///< large: planner, reviewer, escalations
   llm::endpoint_config coder_model;    ///< small: coders, fixers, summarizer
   run_defaults run;
   pipeline_settings pipeline;
   store_settings store;
+  /// Prices by model name; an endpoint whose own price_* fields are 0 takes
+  /// its model's entry (applied once the SPECs are final: tune_config).
+  std::map<std::string, model_price> prices;
   cluster_settings cluster;            ///< coordinator/worker: token, heartbeats, TLS
   std::filesystem::path source;        ///< the file loaded ("" = built-in defaults)
 };

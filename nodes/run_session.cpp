@@ -66,6 +66,15 @@ std::optional<opened_run> open_run(store::run_store& runs, std::string run_id,
 }
 
 void tune_config(codehive_config& cfg, int coders, int fixers) {
+  // The price table fills in endpoints that name no price of their own.
+  for (auto* ep : {&cfg.planner_model, &cfg.coder_model}) {
+    auto it = cfg.prices.find(ep->spec.model);
+    if (it != cfg.prices.end() && ep->price_prompt_per_mtok == 0
+        && ep->price_completion_per_mtok == 0) {
+      ep->price_prompt_per_mtok = it->second.prompt_per_mtok;
+      ep->price_completion_per_mtok = it->second.completion_per_mtok;
+    }
+  }
   // N coders should really run N calls at once; endpoints sharing a server
   // share one in-flight limit in the HTTP loop, so give both the larger one.
   cfg.coder_model.max_in_flight = std::max(cfg.coder_model.max_in_flight, coders + fixers);

@@ -226,6 +226,28 @@ TEST_F(RunCommand, TokenBudgetIsExit4) {
   EXPECT_STREQ(status["state"].GetString(), "budget");
 }
 
+TEST_F(RunCommand, CostBudgetFromThePriceTableIsExit4) {
+  auto sim = sim_process::start(scenario("{\"json\":" + util_good + "}"));
+  // The config's price table prices the planner's model "big" (its endpoint
+  // names no price): the plan alone costs more than the budget.
+  std::string src = CODEHIVE_SOURCE_DIR;
+  dir.write("priced.json",
+            "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
+              + "/configs/prompts\",\"schemas_dir\":\"" + src + "/configs/schemas\","
+              + "\"prices\":{\"big\":{\"prompt_per_mtok\":100000,\"completion_per_mtok\":100000}}}");
+  auto a = args(sim, {"--max-cost", "0.01"});
+  for (std::size_t i = 0; i + 1 < a.size(); ++i)
+    if (a[i] == "--config")
+      a[i + 1] = (dir / "priced.json").string();
+  auto r = run_codehive(a);
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("cost budget exceeded"), std::string::npos) << r.output;
+  EXPECT_EQ(sim.count_role("coder"), 0);  // stopped after the plan
+  auto status = json_file(out / "generated_files/status.json");
+  EXPECT_STREQ(status["state"].GetString(), "budget");
+  EXPECT_GT(status["total_cost_usd"].GetDouble(), 0.01);
+}
+
 TEST_F(RunCommand, TimeBudgetIsExit4) {
   auto s = scenario("{\"json\":" + util_good + "}");
   // The planner takes 20 s to answer; the run may take 1 s.
