@@ -69,6 +69,7 @@ struct planner_state {
   std::set<std::string> fixing_files;
   int fixes_in_flight = 0;
   bool deadline_hit = false;  // the budget stop came from --max-time
+  bool said_waiting = false;  // "no coder available" was logged (until a worker joins)
 };
 
 using self_ptr = planner_actor::stateful_pointer<planner_state>;
@@ -576,8 +577,14 @@ void dispatch(self_ptr self) {
       start_task(self, idx, pick);
     }
   }
-  if (graph.finished() && st.tasks_in_flight == 0)
+  if (graph.finished() && st.tasks_in_flight == 0) {
     start_round(self);
+  } else if (st.tasks_in_flight == 0 && st.pool.live_coders() == 0 && !st.said_waiting) {
+    // A coordinator without local coders, or every worker lost: say so once.
+    st.said_waiting = true;
+    spdlog::warn("run={} no coder available: waiting for a worker to join", st.run.run_id);
+    progress(self, "waiting", {}, {}, "no coder available: waiting for a worker to join");
+  }
 }
 
 // -- review rounds --------------------------------------------------------------
@@ -1059,7 +1066,7 @@ void lose_node(self_ptr self, const std::string& node, const std::string& why_lo
   auto& st = self->state;
   auto tickets = st.pool.lose_node(node);
   spdlog::warn("run={} worker {} lost: {}; {} request(s) in flight go back to the queue",
-               st.run.run_id, node, why_lost, tickets.size());
+               st.run.run_id.empty() ? "-" : st.run.run_id, node, why_lost, tickets.size());
   progress(self, "worker_lost", {}, {}, node);
   for (auto ticket : tickets) {
     if (auto t = st.open_tasks.find(ticket); t != st.open_tasks.end()) {
@@ -1114,8 +1121,9 @@ void on_offer(self_ptr self, msg::worker_offer& offer) {
   for (const auto& h : fixers)
     self->monitor(h);
   st.pool.add(offer.node, coders, fixers);
+  st.said_waiting = false;
   spdlog::info("run={} worker {} offers {} coders and {} fixers ({}); {} coders, {} fixers in all",
-               st.run.run_id, offer.node, coders.size(), fixers.size(), offer.model,
+               st.run.run_id.empty() ? "-" : st.run.run_id, offer.node, coders.size(), fixers.size(), offer.model,
                st.pool.live_coders(), st.pool.live_fixers());
   progress(self, "worker_joined", {}, {}, offer.node);
   put_to_work(self);

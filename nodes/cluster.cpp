@@ -11,6 +11,10 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/timespan.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
 #include "messages/messages.hpp"
 #include "messages/setup.hpp"
 
@@ -132,11 +136,50 @@ bool tls_configured(const cluster_settings& s, std::string& error) {
   return true;
 }
 
+namespace {
+
+// CAF 0.17.6's TLS sessions (libcaf_openssl/src/openssl/session.cpp, do_some and
+// handle_ssl_result) call SSL_accept/SSL_read/SSL_write and then SSL_get_error without
+// ever clearing OpenSSL's per-thread error queue first, and drain it only inside
+// CAF_LOG_INFO(... get_ssl_error()), which Debian's build compiles out (CAF_LOG_LEVEL
+// QUIET). So one failed TLS operation on the multiplexer thread (a plain-TCP client or a
+// bad certificate at the handshake, a peer that disconnects without close_notify) leaves
+// its error queued, and the next healthy connection whose SSL_read ends in "want read"
+// gets SSL_ERROR_SSL from SSL_get_error and is closed: every joined TLS worker is dropped.
+// CAF fixed this later (2815cf255, "Fix error handling in OpenSSL wrapper": ERR_clear_error
+// before each SSL_* call). Here: every socket BIO (what SSL_set_fd creates for CAF's
+// sessions) gets a callback that clears the calling thread's error queue right before
+// each read or write on the socket, so the errors SSL_get_error sees are those of the
+// call in progress. Registered through OpenSSL's ex_data "new" hook, which runs for every
+// BIO created afterwards; BIOs of other types (libcurl's, PEM/memory BIOs) are untouched.
+long clear_errors_before_socket_io(BIO*, int oper, const char*, size_t, int, long, int ret,
+                                   size_t*) {
+  if (oper == BIO_CB_READ || oper == BIO_CB_WRITE)  // before the I/O (no BIO_CB_RETURN)
+    ERR_clear_error();
+  return ret;  // 1 before an operation (go on), the operation's result after it
+}
+
+void hook_new_bio(void* parent, void*, CRYPTO_EX_DATA*, int, long, void*) {
+  auto* bio = static_cast<BIO*>(parent);
+  if (bio != nullptr && BIO_method_type(bio) == BIO_TYPE_SOCKET
+      && BIO_get_callback_ex(bio) == nullptr)
+    BIO_set_callback_ex(bio, clear_errors_before_socket_io);
+}
+
+void install_tls_error_queue_guard() {
+  static const int index =
+    CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_BIO, 0, nullptr, hook_new_bio, nullptr, nullptr);
+  (void)index;
+}
+
+}  // namespace
+
 void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
   register_messages(cfg);
   cfg.load<caf::io::middleman>();
   std::string ignored;
   if (tls_configured(s, ignored)) {
+    install_tls_error_queue_guard();
     cfg.load<caf::openssl::manager>();
     cfg.set("openssl.certificate", s.tls_certificate);
     cfg.set("openssl.key", s.tls_key);

@@ -6,8 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcaf-dev libcurl4-openssl-dev rapidjson-dev librocksdb-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libssl-dev
   nodejs
+  openssl iproute2   # the cluster tests: certificates for TLS, network namespaces (as root)
 )
 # Optional extras: clang for the fuzzer, chromium for the browser check.
 if [[ "${CODEHIVE_WITH_FUZZ:-0}" == 1 ]]; then PACKAGES+=(clang libclang-rt-14-dev python3); fi
