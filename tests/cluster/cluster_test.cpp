@@ -775,6 +775,18 @@ TEST(ClusterTls, PlainWorkerCannotJoinTlsCoordinator) {
   EXPECT_FALSE(c.coordinator().has_line(coordinator_line("tlsworker", "lost")))
       << "the TLS worker was dropped while a plain-TCP worker tried to connect\n"
       << c.coordinator().tail() << c.workers()[0].proc->tail();
+  // Nor may another TLS worker leaving (CAF closes without a TLS close_notify, which
+  // OpenSSL records as an error on the coordinator's multiplexer thread).
+  auto& leaving = c.start_worker("tlsleaving", 1, 1, {},
+                                 {"--tls-cert", pki->worker_cert.string(), "--tls-key",
+                                  pki->worker_key.string(), "--tls-ca", pki->ca.string()});
+  ASSERT_TRUE(c.wait_joined(leaving));
+  ASSERT_TRUE(leaving.proc->signal(SIGTERM));
+  EXPECT_TRUE(c.coordinator().wait_line(coordinator_line("tlsleaving", "lost"), 10000))
+      << c.coordinator().tail();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // time for a wrongly dropped link to show
+  EXPECT_FALSE(c.coordinator().has_line(coordinator_line("tlsworker", "lost")))
+      << "the TLS worker was dropped when another TLS worker left\n" << c.coordinator().tail();
 }
 
 namespace {
