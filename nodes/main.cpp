@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
 
   run_options run;
   auto* run_cmd = app.add_subcommand(
-    "run", "Build a project from a request, on this machine (all actors in one process)");
+    "run", "Build a project from a request: on this machine (all actors in one process), or on a coordinator (--coordinator H:P)");
   run_cmd->add_option("REQUEST", run.request,
                       "what to build, e.g. \"a kanban board in HTML/CSS/JS\" (optional with --demo)");
   run_cmd->add_option("--out", run.out, "output folder (created if missing; default with --demo: ./demo-out)");
