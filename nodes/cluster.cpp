@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 
 #include "messages/messages.hpp"
+#include "nodes/config.hpp"
 #include "messages/setup.hpp"
 
 namespace codehive {
@@ -173,6 +174,23 @@ void install_tls_error_queue_guard() {
 }
 
 }  // namespace
+
+std::optional<cluster_setup> load_cluster_setup(const cluster_flags& flags, codehive_config& cfg,
+                                                std::string& error) {
+  apply_cluster_flags(flags, cfg.cluster);
+  auto token = load_token(flags.token_file, cfg.cluster, error);
+  if (!token)
+    return std::nullopt;
+  cluster_setup out;
+  out.token = std::move(*token);
+  std::string tls_error;
+  out.tls = tls_configured(cfg.cluster, tls_error);
+  if (!tls_error.empty()) {
+    error = tls_error;
+    return std::nullopt;
+  }
+  return out;
+}
 
 void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
   register_messages(cfg);

@@ -69,6 +69,20 @@ std::optional<host_port> parse_host_port(const std::string& text,
 /// some are (or a file is missing).
 bool tls_configured(const cluster_settings& s, std::string& error);
 
+struct codehive_config;
+
+/// What every node command needs before it connects: the token and whether
+/// TLS is on, after the flags are applied over the config's cluster section.
+struct cluster_setup {
+  std::string token;
+  bool tls = false;
+};
+
+/// Applies `flags` to cfg.cluster, loads the token, checks the TLS files;
+/// nullopt with `error` (a usage error) otherwise.
+std::optional<cluster_setup> load_cluster_setup(const cluster_flags& flags, codehive_config& cfg,
+                                                std::string& error);
+
 /// Loads the middleman (and OpenSSL's manager when TLS is configured), turns
 /// heartbeats on, sets middleman.app-identifiers to msg::protocol_version and
 /// the openssl.* files; registers codehive's messages.

@@ -279,4 +279,19 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   return cfg;
 }
 
+std::optional<codehive_config> load_config_for(const std::string& flag, std::string& error) {
+  std::filesystem::path path;
+  if (!flag.empty()) {
+    path = flag;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      error = "config file not found: " + flag;
+      return std::nullopt;
+    }
+  } else if (auto p = default_config_path()) {
+    path = *p;
+  }
+  return load_config(path, error);
+}
+
 }  // namespace codehive

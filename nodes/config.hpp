@@ -59,4 +59,8 @@ std::optional<std::filesystem::path> default_config_path();
 /// back to the built-in copies). `path` empty: built-in defaults only.
 std::optional<codehive_config> load_config(const std::filesystem::path& path, std::string& error);
 
+/// The config a command uses: its --config flag (which must name a file), else
+/// default_config_path(), else the built-in defaults.
+std::optional<codehive_config> load_config_for(const std::string& flag, std::string& error);
+
 }  // namespace codehive

@@ -185,28 +185,16 @@ int coordinator_command(const coordinator_options& o) {
   block_stop_signals();
   setup_node_logging(o.verbose);
 
-  std::filesystem::path config_path;
-  if (!o.config.empty()) {
-    config_path = o.config;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(config_path, ec))
-      return usage_error("config file not found: " + o.config);
-  } else if (auto p = default_config_path()) {
-    config_path = *p;
-  }
   std::string err;
-  auto loaded = load_config(config_path, err);
+  auto loaded = load_config_for(o.config, err);
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);
-  apply_cluster_flags(o.cluster, cfg.cluster);
-  auto token = load_token(o.cluster.token_file, cfg.cluster, err);
-  if (!token)
+  auto setup = load_cluster_setup(o.cluster, cfg, err);
+  if (!setup)
     return usage_error(err);
-  std::string tls_err;
-  bool tls = tls_configured(cfg.cluster, tls_err);
-  if (!tls_err.empty())
-    return usage_error(tls_err);
+  const auto& token = setup->token;
+  bool tls = setup->tls;
   auto listen = parse_host_port(o.listen, "127.0.0.1", true, err);
   if (!listen)
     return usage_error("--listen: " + err);
@@ -245,7 +233,7 @@ int coordinator_command(const coordinator_options& o) {
     caf::actor_system sys{sys_cfg};
     auto name = default_node_name();
     registry_settings rs;
-    rs.token = *token;
+    rs.token = token;
     rs.name = name;
     rs.start_run = starter{&sys, &loop, cfg, runs, *store_dir, o.coders, o.fixers};
     auto registry = spawn_registry(sys, std::move(rs));
@@ -274,7 +262,7 @@ int coordinator_command(const coordinator_options& o) {
             continue;
           spdlog::info("run={} resuming (it was running when the coordinator stopped)", rec.id);
           msg::submit_run sub;
-          sub.token = *token;
+          sub.token = token;
           sub.run.run_id = rec.id;
           caf::anon_send(registry, std::move(sub));
         }

@@ -51,19 +51,8 @@ std::int64_t now_ms() {
 /// The config as `run` loads it (--config, else the default file), so that
 /// its store.path and pipeline.retry apply here too.
 std::optional<codehive_config> load_query_config(const char* cmd, const std::string& flag) {
-  fs::path path;
-  if (!flag.empty()) {
-    path = flag;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-      usage_error(cmd, "config file not found: " + flag);
-      return std::nullopt;
-    }
-  } else if (auto p = default_config_path()) {
-    path = *p;
-  }
   std::string err;
-  auto cfg = load_config(path, err);
+  auto cfg = load_config_for(flag, err);
   if (!cfg) usage_error(cmd, err);
   return cfg;
 }

@@ -85,28 +85,16 @@ int remote_run_command(run_options o) {
   if (o.out.empty())
     return usage_error("--out DIR is required (the output folder, on the coordinator's machine)");
 
-  std::filesystem::path config_path;
-  if (!o.config.empty()) {
-    config_path = o.config;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(config_path, ec))
-      return usage_error("config file not found: " + o.config);
-  } else if (auto p = default_config_path()) {
-    config_path = *p;
-  }
   std::string err;
-  auto loaded = load_config(config_path, err);
+  auto loaded = load_config_for(o.config, err);
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);
-  apply_cluster_flags(o.cluster, cfg.cluster);
-  auto token = load_token(o.cluster.token_file, cfg.cluster, err);
-  if (!token)
+  auto setup = load_cluster_setup(o.cluster, cfg, err);
+  if (!setup)
     return usage_error(err);
-  std::string tls_err;
-  bool tls = tls_configured(cfg.cluster, tls_err);
-  if (!tls_err.empty())
-    return usage_error(tls_err);
+  const auto& token = setup->token;
+  bool tls = setup->tls;
   auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
   if (!target)
     return usage_error("--coordinator: " + err);
@@ -177,7 +165,7 @@ int remote_run_command(run_options o) {
       return ev.kind != "accepted";
     });
   msg::submit_run sub;
-  sub.token = *token;
+  sub.token = token;
   sub.run = req;
   sub.progress = caf::actor_cast<caf::strong_actor_ptr>(sink);
   sub.fresh = o.fresh;

@@ -87,17 +87,8 @@ int run_command(run_options o) {
   setup_logging(terminal && !o.verbose);
 
   // -- configuration ---------------------------------------------------------
-  std::filesystem::path config_path;
-  if (!o.config.empty()) {
-    config_path = o.config;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(config_path, ec))
-      return usage_error("config file not found: " + o.config);
-  } else if (auto p = default_config_path()) {
-    config_path = *p;
-  }
   std::string err;
-  auto loaded = load_config(config_path, err);
+  auto loaded = load_config_for(o.config, err);
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);

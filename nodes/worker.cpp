@@ -71,28 +71,16 @@ int worker_command(const worker_options& o) {
   block_stop_signals();
   setup_node_logging(o.verbose);
 
-  std::filesystem::path config_path;
-  if (!o.config.empty()) {
-    config_path = o.config;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(config_path, ec))
-      return usage_error("config file not found: " + o.config);
-  } else if (auto p = default_config_path()) {
-    config_path = *p;
-  }
   std::string err;
-  auto loaded = load_config(config_path, err);
+  auto loaded = load_config_for(o.config, err);
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);
-  apply_cluster_flags(o.cluster, cfg.cluster);
-  auto token = load_token(o.cluster.token_file, cfg.cluster, err);
-  if (!token)
+  auto setup = load_cluster_setup(o.cluster, cfg, err);
+  if (!setup)
     return usage_error(err);
-  std::string tls_err;
-  bool tls = tls_configured(cfg.cluster, tls_err);
-  if (!tls_err.empty())
-    return usage_error(tls_err);
+  const auto& token = setup->token;
+  bool tls = setup->tls;
   auto target = parse_host_port(o.join, "127.0.0.1", false, err);
   if (!target)
     return usage_error("--join: " + err);
@@ -132,7 +120,7 @@ int worker_command(const worker_options& o) {
     std::vector<fixer_actor> fixers;
     msg::join_request join;
     join.protocol = msg::protocol_version;
-    join.token = *token;
+    join.token = token;
     join.offer.node = name;
     join.offer.model = llm::to_string(cfg.coder_model.spec);
     for (int i = 0; i < o.coders; ++i) {
