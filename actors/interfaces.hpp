@@ -76,6 +76,9 @@ using planner_actor = caf::typed_actor<
   caf::reacts_to<msg::llm_reply>,
   // Internal: the run's time budget is over.
   caf::reacts_to<atom::deadline>,
+  // The user stopped the run (Ctrl-C, SIGTERM): finish as cancelled; the
+  // store keeps everything and `codehive resume RUN` continues it.
+  caf::reacts_to<atom::cancel>,
   // A worker node's coders and fixers join the pool (at start or mid-run:
   // they get work at once). The planner monitors them; when their node is
   // lost, their tasks in flight go back to the queue.

@@ -996,6 +996,8 @@ store::run_state stored_state(const planner_state& st) {
     return store::run_state::done;
   if (s == "budget")
     return st.deadline_hit ? store::run_state::deadline_stopped : store::run_state::budget_stopped;
+  if (s == "cancelled")
+    return store::run_state::cancelled;
   return store::run_state::failed;  // model_failure, failed: resumable
 }
 
@@ -1304,6 +1306,13 @@ planner_actor::behavior_type planner(self_ptr self, client_ptr large, settings_p
       on_plan_reply(self, r);
     },
     [self](msg::worker_offer& offer) { on_offer(self, offer); },
+    [self](atom::cancel) {
+      auto& st = self->state;
+      if (!st.active || st.stopping)
+        return;
+      finish(self, "cancelled", 130,
+             "stopped by the user; `codehive resume " + st.run.run_id + "` continues it");
+    },
     [self](atom::deadline) {
       auto& st = self->state;
       if (!st.active || st.stopping)

@@ -55,5 +55,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::join_request))
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::join_reply))
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::submit_run))
+  CAF_ADD_ATOM(codehive, codehive::atom, cancel, "cancel")
 
 CAF_END_TYPE_ID_BLOCK(codehive)

@@ -1,6 +1,7 @@
 // The CLI's subcommands, as functions returning the process exit code
 // (0 ok, 1 unresolved findings, 2 bad usage/config, 3 model server
-// unreachable or failing, 4 budget or deadline, 5 internal error).
+// unreachable or failing, 4 budget or deadline, 5 internal error; 130
+// stopped by Ctrl-C or SIGTERM).
 #pragma once
 
 #include <optional>
@@ -17,6 +18,7 @@ inline constexpr int usage = 2;
 inline constexpr int model = 3;
 inline constexpr int budget = 4;
 inline constexpr int internal = 5;
+inline constexpr int interrupted = 130;  ///< Ctrl-C / SIGTERM (the shell's 128 + SIGINT); resumable
 }  // namespace exit_code
 
 struct ping_options {

@@ -72,6 +72,12 @@ std::optional<sim_child> sim_child::start(const std::filesystem::path& binary,
   if (pid == 0) {
     // The simulator must not outlive codehive, even if codehive is killed.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // Its own process group: a Ctrl-C at the terminal goes to codehive, which
+    // stops the run cleanly (and then the simulator); no signal stays blocked.
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     if (getppid() != parent)
       _exit(127);
     int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

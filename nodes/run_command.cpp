@@ -5,6 +5,9 @@
 // escalation coder on the large model, the planner), sends the run request
 // and waits for the result on the main thread (scoped_actor: blocking here is
 // fine, no scheduler thread waits).
+#include <atomic>
+#include <csignal>
+#include <thread>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +35,7 @@
 #include "llm/model_spec.hpp"
 #include "messages/error.hpp"
 #include "messages/setup.hpp"
+#include "nodes/cluster.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
@@ -48,6 +52,47 @@ namespace codehive {
 namespace {
 
 const char* command_name = "run";  // "resume" when continuing a run by id
+
+/// Turns the first Ctrl-C or SIGTERM into a clean stop of the run (the planner
+/// finishes as cancelled: state stored, exports written, exit 130); a second
+/// one ends the process at once (the store is consistent at any instant).
+class stop_signal_watcher {
+ public:
+  explicit stop_signal_watcher(planner_actor planner)
+      : thread_{[this, planner = std::move(planner)] { watch(planner); }} {}
+  ~stop_signal_watcher() {
+    done_ = true;
+    thread_.join();
+  }
+  stop_signal_watcher(const stop_signal_watcher&) = delete;
+  stop_signal_watcher& operator=(const stop_signal_watcher&) = delete;
+
+ private:
+  void watch(const planner_actor& planner) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec tick{0, 200 * 1000 * 1000};  // to notice done_
+    bool asked = false;
+    while (!done_) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig < 0)
+        continue;
+      if (asked) {
+        std::fprintf(stderr, "codehive: stopped at once; `codehive resume` continues the run\n");
+        std::_Exit(exit_code::interrupted);
+      }
+      asked = true;
+      std::fprintf(stderr, "codehive: stopping (%s); press Ctrl-C again to stop at once\n",
+                   sig == SIGINT ? "Ctrl-C" : "SIGTERM");
+      caf::anon_send(planner, atom::cancel_v);
+    }
+  }
+
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 /// A run killed between storing its end and writing its exports left stale
 /// ones: rewrite generated_files/ from the store (as `codehive export` does).
@@ -83,6 +128,10 @@ void setup_logging(bool quiet) {
 }  // namespace
 
 int run_command(run_options o) {
+  // Ctrl-C and SIGTERM go to the watcher thread only (stop_signal_watcher):
+  // blocked first thing, so every thread started later (RocksDB's, CAF's, the
+  // HTTP loop's) inherits the mask and none of them takes the default action.
+  block_stop_signals();
   bool terminal = isatty(STDOUT_FILENO) == 1;
   setup_logging(terminal && !o.verbose);
 
@@ -254,6 +303,7 @@ int run_command(run_options o) {
     params.coders = coders;
     params.fixers = fixers;
     run_session session{sys, loop, cfg, runs, std::move(params), progress};
+    stop_signal_watcher watcher{session.planner()};
     {
       caf::scoped_actor self{sys};
       self->request(session.planner(), caf::infinite, session.request())

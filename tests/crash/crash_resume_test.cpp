@@ -6,6 +6,8 @@
 // kill), the store passes fsck, and resuming a finished run calls no model.
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -862,6 +864,45 @@ TEST(CrashResume, RepairsOutputFolder) {
   const auto v = read_store(env.store_dir, run_id);
   EXPECT_EQ(v.run_state, "done") << v.describe();
   expect_fsck_clean(v, "at the end");
+}
+
+// Ctrl-C (SIGINT) while coders are at work: the run stops cleanly (exit 130, run state
+// cancelled, exports saying so, every finished task kept); resume finishes it.
+TEST(CrashResume, CtrlCStopsCleanlyAndResumes) {
+  crash_env env("codehive-crash-sigint");
+  killable_process p(env.run_argv());
+  int done_lines = 0;
+  auto line = p.wait_line(
+      [&](stream s, const std::string& l) {
+        return s == stream::err && classify(l).k == kind::task_done && ++done_lines >= 3;
+      },
+      line_timeout_ms);
+  ASSERT_TRUE(line.has_value()) << "no 3rd task completion:\n" << p.tail(60);
+  ASSERT_EQ(::kill(p.pid(), SIGINT), 0);
+  const int rc = p.wait_exit(finish_timeout_ms);
+  EXPECT_EQ(rc, 130) << p.tail(60);
+  const std::string run_id = find_run_id(p, env.store_dir);
+  ASSERT_FALSE(run_id.empty());
+  const auto at_stop = read_store(env.store_dir, run_id);
+  EXPECT_EQ(at_stop.run_state, "cancelled") << at_stop.describe();
+  expect_fsck_clean(at_stop, "after Ctrl-C");
+  EXPECT_GE(at_stop.done().size(), 3u) << at_stop.describe();
+  const std::string status = slurp(env.out / "generated_files" / "status.json");
+  rapidjson::Document d;
+  d.Parse(status.c_str(), status.size());
+  ASSERT_TRUE(!d.HasParseError() && d.IsObject() && d.HasMember("state")) << status;
+  EXPECT_STREQ(d["state"].GetString(), "cancelled");
+  kill_record k;
+  k.index = 1;
+  k.phase = "Ctrl-C after the 3rd task completion";
+  k.store = at_stop;
+  k.counts = read_counts(env.sim);
+
+  killable_process r(env.resume_argv(run_id));
+  ASSERT_EQ(r.wait_exit(finish_timeout_ms), 0) << "resume:\n" << r.tail(80);
+  expect_output_equals_app(env.out);
+  expect_no_done_task_asked_twice({k}, read_counts(env.sim));
+  EXPECT_EQ(read_store(env.store_dir, run_id).run_state, "done");
 }
 
 // A token budget stops the run midway (exit 4, run state budget_stopped); a resume with
