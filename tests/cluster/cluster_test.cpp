@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/run_store.hpp"
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/sim_process.hpp"
 
@@ -586,6 +587,87 @@ TEST(ClusterFailure, KilledWorkerTasksCompleteElsewhere) {
   const auto doomed_counts = counts_of(*s.doomed->sim);  // final: its worker is dead
   ASSERT_GE(doomed_counts.coder_total(), 1) << doomed_counts.raw;
   s.check_completed(doomed_counts);
+}
+
+namespace {
+
+/// How many lines of the process's output match `re`.
+int count_lines(const node_process& p, const std::regex& re) {
+  std::istringstream in{p.text()};
+  int n = 0;
+  for (std::string line; std::getline(in, line);)
+    n += std::regex_search(line, re) ? 1 : 0;
+  return n;
+}
+
+/// Waits until `re` has matched `n` lines; false on timeout.
+bool wait_lines(const node_process& p, const std::regex& re, int n, int timeout_ms) {
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
+  while (clock_type::now() < deadline) {
+    if (count_lines(p, re) >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace
+
+// (b2) The coordinator SIGKILLed mid-run and restarted on the same store and port: it
+// continues the run by itself, the workers rejoin by themselves, the output is the same
+// and no file that was done at the kill is coded again.
+TEST(ClusterFailure, RestartedCoordinatorResumesItsRun) {
+  cluster c("restart");
+  std::string why;
+  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  c.start_worker("w1", 2, 1);
+  c.start_worker("w2", 2, 1);
+  ASSERT_TRUE(c.wait_joined(c.workers()[0]));
+  ASSERT_TRUE(c.wait_joined(c.workers()[1]));
+  temp_dir out("codehive-cluster-restart-out");
+  auto run = c.submit(out.path());
+  const std::regex task_done{"task=[^ ]+ done: "};
+  ASSERT_TRUE(wait_lines(c.coordinator(), task_done, 4, run_timeout_ms))
+      << "no 4th task completion\n" << run->tail() << c.all_tails();
+  c.coordinator().signal(SIGKILL);
+  c.coordinator().wait_exit(5000);
+  const auto code = finish_run(*run, 30000);
+  ASSERT_TRUE(code.has_value()) << "the client did not notice the lost coordinator\n" << run->tail();
+  EXPECT_EQ(*code, 3) << run->tail();
+
+  // What was done at the kill, from the store (nobody holds it now).
+  const auto store_dir = c.dir() / "store";
+  std::string run_id;
+  std::map<std::string, int> coded_at_kill;
+  std::set<std::string> done_at_kill;
+  {
+    codehive::store::store_options ro;
+    ro.read_only = true;
+    auto st = codehive::store::run_store::open(store_dir, ro);
+    ASSERT_TRUE(st) << st.err().describe();
+    auto runs = (*st)->list_runs();
+    ASSERT_TRUE(runs && runs->size() == 1u);
+    run_id = runs->front().id;
+    auto snap = (*st)->load_run(run_id);
+    ASSERT_TRUE(snap) << snap.err().describe();
+    for (const auto& t : snap->tasks)
+      if (t.state == codehive::store::task_state::done) done_at_kill.insert(t.spec.path);
+  }
+  ASSERT_GE(done_at_kill.size(), 4u);
+  coded_at_kill = coder_sum({counts_of(*c.workers()[0].sim), counts_of(*c.workers()[1].sim)});
+
+  // Same store, same address: the run goes on and the workers come back.
+  ASSERT_TRUE(c.start_coordinator(why, c.address())) << why;
+  for (auto& w : c.workers())
+    EXPECT_TRUE(wait_lines(*w.proc, worker_joined_re, 2, join_timeout_ms))
+        << w.name << " did not rejoin\n" << w.proc->tail();
+  ASSERT_TRUE(c.coordinator().wait_line(std::regex{"run=" + run_id + " finished: done"}, run_timeout_ms))
+      << c.all_tails();
+  expect_output_matches_app(out.path());
+  const auto coded_end = coder_sum({counts_of(*c.workers()[0].sim), counts_of(*c.workers()[1].sim)});
+  for (const auto& path : done_at_kill)
+    EXPECT_EQ(coded_end.at(path), coded_at_kill.at(path)) << path << " was done at the kill and coded again";
+  std::printf("[ cluster  ] coordinator killed with %zu of 11 files done; the restarted one finished the run\n",
+              done_at_kill.size());
 }
 
 // (c) SIGSTOP of a worker (frozen, its socket still open) with a task in flight: the
