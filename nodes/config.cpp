@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
 #include <rapidjson/document.h>
@@ -292,6 +293,28 @@ std::optional<codehive_config> load_config_for(const std::string& flag, std::str
     path = *p;
   }
   return load_config(path, error);
+}
+
+bool apply_model_flags(codehive_config& cfg, const std::optional<std::string>& planner,
+                       const std::optional<std::string>& coder, bool key_from_env,
+                       std::string& error) {
+  for (auto [flag, value, ep] : {std::tuple{"--planner", &planner, &cfg.planner_model},
+                                 std::tuple{"--coder", &coder, &cfg.coder_model}}) {
+    if (!*value)
+      continue;
+    auto spec = llm::parse_model_spec(**value);
+    if (!spec) {
+      error = std::string{flag} + ": " + spec.err().message;
+      return false;
+    }
+    ep->spec = *spec;
+  }
+  if (key_from_env)
+    for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
+      if (ep->spec.kind == llm::api::openai && ep->api_key_env.empty()
+          && std::getenv("OPENAI_API_KEY") != nullptr)
+        ep->api_key_env = "OPENAI_API_KEY";
+  return true;
 }
 
 }  // namespace codehive

@@ -59,6 +59,14 @@ std::optional<std::filesystem::path> default_config_path();
 /// back to the built-in copies). `path` empty: built-in defaults only.
 std::optional<codehive_config> load_config(const std::filesystem::path& path, std::string& error);
 
+/// --planner / --coder SPECs over the config's (absent: kept). With
+/// `key_from_env`, an OpenAI-compatible endpoint whose config names no key
+/// variable uses OPENAI_API_KEY when that is set (never logged). false with
+/// `error` ("--coder: ...") on a bad SPEC.
+bool apply_model_flags(codehive_config& cfg, const std::optional<std::string>& planner,
+                       const std::optional<std::string>& coder, bool key_from_env,
+                       std::string& error);
+
 /// The config a command uses: its --config flag (which must name a file), else
 /// default_config_path(), else the built-in defaults.
 std::optional<codehive_config> load_config_for(const std::string& flag, std::string& error);

@@ -200,22 +200,8 @@ int coordinator_command(const coordinator_options& o) {
     return usage_error("--listen: " + err);
   if (o.coders < 0 || o.fixers < 0)
     return usage_error("--coders and --fixers must not be negative");
-  if (o.planner) {
-    auto s = llm::parse_model_spec(*o.planner);
-    if (!s)
-      return usage_error("--planner: " + s.err().message);
-    cfg.planner_model.spec = *s;
-  }
-  if (o.coder) {
-    auto s = llm::parse_model_spec(*o.coder);
-    if (!s)
-      return usage_error("--coder: " + s.err().message);
-    cfg.coder_model.spec = *s;
-  }
-  for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
-    if (ep->spec.kind == llm::api::openai && ep->api_key_env.empty()
-        && std::getenv("OPENAI_API_KEY") != nullptr)
-      ep->api_key_env = "OPENAI_API_KEY";
+  if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
+    return usage_error(err);
   tune_config(cfg, o.coders, o.fixers);
 
   auto store_dir = resolve_store_path(o.store, cfg, err);

@@ -209,24 +209,9 @@ int run_command(run_options o) {
     return usage_error("the REQUEST argument is required (what to build)");
   if (o.out.empty())
     return usage_error("--out DIR is required (the output folder)");
-  if (o.planner) {
-    auto s = llm::parse_model_spec(*o.planner);
-    if (!s)
-      return usage_error("--planner: " + s.err().message);
-    cfg.planner_model.spec = *s;
-  }
-  if (o.coder) {
-    auto s = llm::parse_model_spec(*o.coder);
-    if (!s)
-      return usage_error("--coder: " + s.err().message);
-    cfg.coder_model.spec = *s;
-  }
-  // OpenAI-compatible servers usually want a key: use OPENAI_API_KEY when the
-  // config names no variable and it is set (never logged).
-  for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
-    if (!o.demo && ep->spec.kind == llm::api::openai && ep->api_key_env.empty()
-        && std::getenv("OPENAI_API_KEY") != nullptr)
-      ep->api_key_env = "OPENAI_API_KEY";
+  // The demo's simulator needs no key.
+  if (!apply_model_flags(cfg, o.planner, o.coder, !o.demo, err))
+    return usage_error(err);
   int coders = o.coders.value_or(cfg.run.coders);
   int fixers = o.fixers.value_or(cfg.run.fixers);
   int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);

@@ -86,13 +86,8 @@ int worker_command(const worker_options& o) {
     return usage_error("--join: " + err);
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
     return usage_error("--coders and --fixers must not be negative, and together at least 1");
-  auto spec = llm::parse_model_spec(o.coder);
-  if (!spec)
-    return usage_error("--coder: " + spec.err().message);
-  cfg.coder_model.spec = *spec;
-  if (spec->kind == llm::api::openai && cfg.coder_model.api_key_env.empty()
-      && std::getenv("OPENAI_API_KEY") != nullptr)
-    cfg.coder_model.api_key_env = "OPENAI_API_KEY";
+  if (!apply_model_flags(cfg, std::nullopt, o.coder, true, err))
+    return usage_error(err);
   tune_config(cfg, o.coders, o.fixers);
   auto name = o.name.empty() ? default_node_name() : o.name;
 
