@@ -21,6 +21,7 @@
 
 #include "actors/answers.hpp"
 #include "actors/prompts.hpp"
+#include "actors/run_restore.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
@@ -193,16 +194,7 @@ void restore_folder(file_tracker_state& st) {
     return;
   }
   for (const auto& f : *files) {
-    msg::applied_file rec;
-    rec.path = f.path;
-    rec.changed_in_run = !f.task_id.empty();
-    rec.version = !rec.changed_in_run && f.version == 1 ? 0 : static_cast<std::int64_t>(f.version);
-    rec.summary = f.summary;
-    rec.hash = f.hash;
-    rec.bytes = static_cast<std::int64_t>(f.size);
-    rec.modified_ms = f.at_ms;
-    rec.deleted = f.deleted;
-    st.files[f.path] = rec;
+    st.files[f.path] = applied_of(f);
     auto on_disk = ws::read_file_if_exists(st.root, f.path);
     bool present = on_disk && on_disk->has_value();
     if (f.deleted) {

@@ -134,6 +134,20 @@ std::map<std::string, msg::usage> usage_from_ledger(const std::vector<store::led
   return out;
 }
 
+msg::applied_file applied_of(const store::file_version& f) {
+  msg::applied_file a;
+  a.path = f.path;
+  a.changed_in_run = !f.task_id.empty();
+  // Found in the folder when the run started and never touched: version 0.
+  a.version = !a.changed_in_run && f.version == 1 ? 0 : static_cast<std::int64_t>(f.version);
+  a.summary = f.summary;
+  a.hash = f.hash;
+  a.bytes = static_cast<std::int64_t>(f.size);
+  a.modified_ms = f.at_ms;
+  a.deleted = f.deleted;
+  return a;
+}
+
 namespace {
 
 /// The run's settings as run_command stored them (config_json).
@@ -211,19 +225,6 @@ task_record timings_of(const store::task_record& t) {
   return r;
 }
 
-msg::applied_file applied_of(const store::file_version& f) {
-  msg::applied_file a;
-  a.path = f.path;
-  a.changed_in_run = !f.task_id.empty();
-  // Found in the folder when the run started and never touched: version 0.
-  a.version = !a.changed_in_run && f.version == 1 ? 0 : static_cast<std::int64_t>(f.version);
-  a.summary = f.summary;
-  a.hash = f.hash;
-  a.bytes = static_cast<std::int64_t>(f.size);
-  a.modified_ms = f.at_ms;
-  a.deleted = f.deleted;
-  return a;
-}
 
 int fix_number(const std::string& id) {
   auto colon = id.rfind(':');

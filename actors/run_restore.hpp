@@ -32,6 +32,10 @@ store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string
 std::string findings_to_json(const std::vector<msg::finding>& findings);
 std::vector<msg::finding> findings_from_json(const std::string& json);
 
+/// A stored file version as the tracker reports it (a file found in the
+/// folder at the run's start and never touched since: version 0).
+msg::applied_file applied_of(const store::file_version& f);
+
 /// Worker labels as the planner writes them ("coder-3", "large-model") -> the
 /// planner's worker index (2, -2); -1 for anything else.
 int worker_index(const std::string& label);
