@@ -25,6 +25,7 @@
 #include "actors/run_restore.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
+#include "nodes/generated_files.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 #include "workspace/file_ops.hpp"
@@ -514,17 +515,6 @@ std::optional<std::size_t> export_project_files(const store::run_store& st, cons
   return written;
 }
 
-bool export_generated(const restored_run& restored, const fs::path& out) {
-  for (const auto& e : render_exports(restored.run, now_ms())) {
-    auto rel = "generated_files/" + e.name;
-    if (auto w = ws::write_file(out, rel, e.content, export_write_options()); !w) {
-      std::fprintf(stderr, "codehive export: %s: %s\n", rel.c_str(), w.err().describe().c_str());
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 int runs_command(const store_query_options& o) {
@@ -611,7 +601,11 @@ int export_command(const store_query_options& o) {
     return usage_error("export", "cannot rebuild run " + o.run_id + " from the store: " + err
                                      + " (try `codehive fsck " + o.run_id + "`)");
   auto n = export_project_files(*s->st, o.run_id, out);
-  if (!n || !export_generated(*restored, out)) return exit_code::internal;
+  if (!n) return exit_code::internal;
+  if (!write_generated_files(restored->run, out, err)) {
+    std::fprintf(stderr, "codehive export: %s\n", err.c_str());
+    return exit_code::internal;
+  }
   std::printf("exported %zu files to %s (and generated_files/: tasks.json, code_review.json, "
               "file_tracker.json, status.json)\n",
               *n, out.string().c_str());

@@ -25,7 +25,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/exports.hpp"
 #include "actors/run_restore.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
@@ -39,13 +38,13 @@
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
+#include "nodes/generated_files.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
 #include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
-#include "workspace/file_ops.hpp"
 
 namespace codehive {
 
@@ -104,13 +103,8 @@ void refresh_exports(const store::run_store& runs, const std::string& run_id,
     spdlog::warn("run={} cannot rewrite the exports: {}", run_id, err);
     return;
   }
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
-  for (const auto& e : render_exports(restored->run, now))
-    if (auto w = ws::write_file(out_dir, "generated_files/" + e.name, e.content); !w)
-      spdlog::warn("run={} cannot rewrite generated_files/{}: {}", run_id, e.name,
-                   w.err().describe());
+  if (!write_generated_files(restored->run, out_dir, err))
+    spdlog::warn("run={} cannot rewrite {}", run_id, err);
 }
 
 int usage_error(const std::string& text) {
