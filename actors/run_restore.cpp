@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "actors/run_config.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -150,22 +151,14 @@ msg::applied_file applied_of(const store::file_version& f) {
 
 namespace {
 
-/// The run's settings as run_command stored them (config_json).
+/// The run's settings as `codehive run` stored them (config_json).
 void apply_config(const std::string& json, run_state& run) {
-  rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject())
-    return;
-  if (auto it = d.FindMember("out_dir"); it != d.MemberEnd() && it->value.IsString())
-    run.out_dir = it->value.GetString();
-  auto num = [&d](const char* k, double fallback) {
-    auto it = d.FindMember(k);
-    return it != d.MemberEnd() && it->value.IsNumber() ? it->value.GetDouble() : fallback;
-  };
-  run.max_rounds = static_cast<int>(num("max_rounds", run.max_rounds));
-  run.limits.max_tokens = static_cast<std::int64_t>(num("max_tokens", 0));
-  run.limits.max_cost_usd = num("max_cost_usd", 0);
-  run.limits.max_time_ms = static_cast<std::int64_t>(num("max_time_s", 0) * 1000);
+  auto stored = run_settings_from_json(json);
+  run.out_dir = stored.out_dir;
+  run.max_rounds = stored.max_rounds;
+  run.limits.max_tokens = stored.max_tokens;
+  run.limits.max_cost_usd = stored.max_cost_usd;
+  run.limits.max_time_ms = static_cast<std::int64_t>(stored.max_time_s * 1000);
 }
 
 const char* planner_state_of(store::run_state s) {

@@ -22,6 +22,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "actors/exports.hpp"
+#include "actors/run_config.hpp"
 #include "actors/run_restore.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
@@ -207,14 +208,6 @@ std::size_t live_files(const store::run_snapshot& snap) {
 std::int64_t tokens(const store::ledger_totals& t) { return t.prompt_tokens + t.completion_tokens; }
 
 /// A string member of the run's config_json ("" when absent or not a string).
-std::string config_string(const std::string& config_json, const char* key) {
-  rapidjson::Document d;
-  d.Parse(config_json.c_str(), config_json.size());
-  if (d.HasParseError() || !d.IsObject()) return {};
-  auto m = d.FindMember(key);
-  return (m != d.MemberEnd() && m->value.IsString()) ? m->value.GetString() : std::string{};
-}
-
 std::size_t findings_count(const std::string& findings_json) {
   rapidjson::Document d;
   d.Parse(findings_json.c_str(), findings_json.size());
@@ -353,7 +346,7 @@ void print_status_text(const store::run_snapshot& s, std::optional<int> exit, st
               format_age(r.created_ms, now).c_str());
   std::printf("updated  %s (%s ago)\n", iso8601_utc(r.updated_ms).c_str(),
               format_age(r.updated_ms, now).c_str());
-  if (auto out = config_string(r.config_json, "out_dir"); !out.empty())
+  if (auto out = run_settings_from_json(r.config_json).out_dir; !out.empty())
     std::printf("out      %s\n", out.c_str());
 
   std::vector<const store::task_record*> plan, fixes;
@@ -421,7 +414,7 @@ void print_status_json(const store::run_snapshot& s, std::optional<int> exit) {
   key_exit(w, exit);
   w.Key("created_ms"); w.Int64(r.created_ms);
   w.Key("updated_ms"); w.Int64(r.updated_ms);
-  key_string(w, "out_dir", config_string(r.config_json, "out_dir"));
+  key_string(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
   for (bool fix_tasks : {false, true}) {
     w.Key(fix_tasks ? "fixes" : "tasks");
     w.StartArray();

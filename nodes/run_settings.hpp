@@ -1,32 +1,14 @@
-// A run's settings as its store record keeps them (run_record::config_json),
-// so `codehive resume RUN` can continue with what the run had: the output
-// folder, the model SPECs, coders, fixers, rounds, budgets, demo or not.
-// Options given on the resume command line win over the stored ones.
+// `codehive resume RUN` continues with the settings the run had
+// (actors/run_config.hpp); options given on the resume command line win
+// over the stored ones.
 #pragma once
 
 #include <string>
 
+#include "actors/run_config.hpp"
 #include "nodes/commands.hpp"
 
 namespace codehive {
-
-struct run_settings {
-  std::string out_dir;       ///< absolute
-  std::string planner;       ///< model SPEC
-  std::string coder;         ///< model SPEC
-  int coders = 4;
-  int fixers = 2;
-  int max_rounds = 3;
-  long long max_tokens = 0;  ///< 0 = unlimited
-  double max_cost_usd = 0;
-  double max_time_s = 0;
-  bool demo = false;
-};
-
-/// JSON object text for run_store::create_run / set_run_config.
-std::string to_json(const run_settings& s);
-/// Reads what to_json wrote; fields that are absent keep their defaults.
-run_settings run_settings_from_json(const std::string& json);
 
 /// Fills the options the user did not give from the stored settings
 /// (request and folder always come from the store).
