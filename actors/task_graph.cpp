@@ -1,9 +1,6 @@
 #include "actors/task_graph.hpp"
 
 #include <algorithm>
-#include <functional>
-#include <map>
-#include <set>
 
 #include "workspace/path_rules.hpp"
 
@@ -29,15 +26,34 @@ const char* to_string(retry_decision d) noexcept {
   return "unknown";
 }
 
+namespace {
+
+/// The plan's ids, for a reason a model can act on: the first few, then how
+/// many more.
+std::string some_ids(const std::vector<task_graph::node>& nodes) {
+  constexpr std::size_t shown = 20;
+  std::string out;
+  for (std::size_t i = 0; i < nodes.size() && i < shown; ++i)
+    out += (i == 0 ? "'" : ", '") + nodes[i].spec.id + "'";
+  if (nodes.size() > shown)
+    out += " and " + std::to_string(nodes.size() - shown) + " more";
+  return out;
+}
+
+}  // namespace
+
 std::optional<task_graph> task_graph::build(const std::vector<task_spec>& specs, std::string& error,
                                             const std::string& reserved_prefix) {
   task_graph g;
-  std::map<std::string, std::size_t> by_id;
-  std::map<std::string, std::size_t> by_path;
+  auto& by_id = g.by_id_;
+  std::unordered_map<std::string, std::size_t> by_path;
   if (specs.empty()) {
     error = "the plan has no tasks";
     return std::nullopt;
   }
+  g.nodes_.reserve(specs.size());
+  by_id.reserve(specs.size());
+  by_path.reserve(specs.size());
   for (std::size_t i = 0; i < specs.size(); ++i) {
     node n;
     n.spec = specs[i];
@@ -62,122 +78,160 @@ std::optional<task_graph> task_graph::build(const std::vector<task_spec>& specs,
       error = "duplicate task id '" + n.spec.id + "'; every task needs a unique id";
       return std::nullopt;
     }
-    if (!by_path.emplace(n.spec.path, i).second) {
-      error = "duplicate path '" + n.spec.path + "' (tasks '" + g.nodes_[by_path[n.spec.path]].spec.id
+    if (auto [it, fresh] = by_path.emplace(n.spec.path, i); !fresh) {
+      error = "duplicate path '" + n.spec.path + "' (tasks '" + g.nodes_[it->second].spec.id
               + "' and '" + n.spec.id + "'); plan exactly one task per file";
       return std::nullopt;
     }
     g.nodes_.push_back(std::move(n));
   }
-  // Resolve dependencies: ids first, a task's path as a courtesy.
+  // Resolve dependencies by id only: the store records depends_on as ids, so
+  // a path accepted here would be refused there ("cannot record the plan").
+  // Refusing it here sends the reason back to the planner model instead.
+  // seen_by[j] == i + 1: task i lists j already (a repeated entry counts once).
+  std::vector<std::size_t> seen_by(g.nodes_.size(), 0);
   for (std::size_t i = 0; i < g.nodes_.size(); ++i) {
     auto& n = g.nodes_[i];
-    std::set<std::size_t> seen;
     for (const auto& dep : n.spec.depends_on) {
-      std::optional<std::size_t> j;
-      if (auto it = by_id.find(dep); it != by_id.end())
-        j = it->second;
-      else if (auto norm = ws::normalize_relative(dep); norm) {
-        if (auto jt = by_path.find(*norm); jt != by_path.end())
-          j = jt->second;
-      }
-      if (!j) {
-        error = "task '" + n.spec.id + "' depends on unknown task '" + dep
-                + "'; depends_on must list ids of tasks in this plan";
+      auto it = by_id.find(dep);
+      if (it == by_id.end()) {
+        error = "task '" + n.spec.id + "' depends on unknown task '" + dep + "'";
+        std::optional<std::size_t> named;
+        if (auto norm = ws::normalize_relative(dep); norm)
+          if (auto pt = by_path.find(*norm); pt != by_path.end())
+            named = pt->second;
+        if (named)
+          error += ", which is the path of task '" + g.nodes_[*named].spec.id
+                   + "': depends_on names a path; use the task id '" + g.nodes_[*named].spec.id + "'";
+        else
+          error += "; depends_on must list ids of tasks in this plan (" + some_ids(g.nodes_) + ")";
         return std::nullopt;
       }
-      if (*j == i) {
+      auto j = it->second;
+      if (j == i) {
         error = "dependency cycle: task '" + n.spec.id + "' depends on itself";
         return std::nullopt;
       }
-      if (seen.insert(*j).second) {
-        n.deps.push_back(*j);
-        g.nodes_[*j].dependents.push_back(i);
+      if (seen_by[j] != i + 1) {
+        seen_by[j] = i + 1;
+        n.deps.push_back(j);
+        g.nodes_[j].dependents.push_back(i);
       }
     }
   }
-  // Cycle detection (DFS with colors), reporting the cycle's ids.
-  std::vector<int> color(g.nodes_.size(), 0);
-  std::vector<std::size_t> stack;
-  std::string cycle;
-  std::function<bool(std::size_t)> visit = [&](std::size_t i) {
-    color[i] = 1;
-    stack.push_back(i);
-    for (auto d : g.nodes_[i].deps) {
-      if (color[d] == 1) {
-        auto it = std::find(stack.begin(), stack.end(), d);
-        for (; it != stack.end(); ++it)
-          cycle += g.nodes_[*it].spec.id + " -> ";
-        cycle += g.nodes_[d].spec.id;
-        return false;
-      }
-      if (color[d] == 0 && !visit(d))
-        return false;
-    }
-    stack.pop_back();
-    color[i] = 2;
-    return true;
-  };
-  for (std::size_t i = 0; i < g.nodes_.size(); ++i) {
-    if (color[i] == 0 && !visit(i)) {
-      error = "dependency cycle: " + cycle + "; remove one of these dependencies";
-      return std::nullopt;
-    }
+  // Topological order (Kahn, dependencies first), iteratively: a plan may be
+  // one chain of any length.
+  const auto count = g.nodes_.size();
+  std::vector<std::size_t> waiting(count);
+  std::vector<std::size_t> order;
+  order.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    waiting[i] = g.nodes_[i].deps.size();
+    if (waiting[i] == 0)
+      order.push_back(i);
   }
-  // Longest chain from each task to a sink, over dependents (memoized DFS; the
-  // graph is acyclic now).
-  std::vector<int> memo(g.nodes_.size(), 0);
-  std::function<int(std::size_t)> length = [&](std::size_t i) -> int {
-    if (memo[i] > 0)
-      return memo[i];
+  for (std::size_t k = 0; k < order.size(); ++k)
+    for (auto d : g.nodes_[order[k]].dependents)
+      if (--waiting[d] == 0)
+        order.push_back(d);
+  if (order.size() < count) {
+    // Every task left over waits on another left-over task: following those
+    // from any of them must come back to a task already seen, a cycle.
+    std::size_t start = 0;
+    while (waiting[start] == 0)
+      ++start;
+    std::vector<std::size_t> pos(count, count);
+    std::vector<std::size_t> path;
+    auto cur = start;
+    while (pos[cur] == count) {
+      pos[cur] = path.size();
+      path.push_back(cur);
+      for (auto d : g.nodes_[cur].deps)
+        if (waiting[d] > 0) {
+          cur = d;
+          break;
+        }
+    }
+    std::string cycle;
+    for (auto k = pos[cur]; k < path.size(); ++k)
+      cycle += g.nodes_[path[k]].spec.id + " -> ";
+    cycle += g.nodes_[cur].spec.id;
+    error = "dependency cycle: " + cycle + "; remove one of these dependencies";
+    return std::nullopt;
+  }
+  // Longest chain from each task to a sink: dependents come later in the
+  // order, so walking it backwards finds theirs computed already.
+  for (auto k = count; k-- > 0;) {
+    auto& n = g.nodes_[order[k]];
     int best = 0;
-    for (auto d : g.nodes_[i].dependents)
-      best = std::max(best, length(d));
-    return memo[i] = best + 1;
-  };
-  for (std::size_t i = 0; i < g.nodes_.size(); ++i)
-    g.nodes_[i].critical_length = length(i);
+    for (auto d : n.dependents)
+      best = std::max(best, g.nodes_[d].critical_length);
+    n.critical_length = best + 1;
+  }
+  g.unfinished_deps_.resize(count);
+  g.counts_[static_cast<std::size_t>(task_state::pending)] = static_cast<int>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    g.unfinished_deps_[i] = g.nodes_[i].deps.size();
+    g.refresh_ready(i);
+  }
   return g;
 }
 
 std::optional<std::size_t> task_graph::index_of(const std::string& id) const {
-  for (std::size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].spec.id == id)
-      return i;
+  if (auto it = by_id_.find(id); it != by_id_.end())
+    return it->second;
   return std::nullopt;
 }
 
 std::vector<std::size_t> task_graph::ready() const {
   std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    const auto& n = nodes_[i];
-    if (n.state != task_state::pending)
-      continue;
-    bool ok = std::all_of(n.deps.begin(), n.deps.end(),
-                          [&](auto d) { return nodes_[d].state == task_state::done; });
-    if (ok)
-      out.push_back(i);
-  }
-  std::stable_sort(out.begin(), out.end(), [&](auto a, auto b) {
-    return nodes_[a].critical_length > nodes_[b].critical_length;
-  });
+  out.reserve(ready_.size());
+  for (const auto& [key, i] : ready_)
+    out.push_back(i);
   return out;
 }
 
-void task_graph::mark_running(std::size_t i, int worker) {
+void task_graph::refresh_ready(std::size_t i) {
+  const auto& n = nodes_[i];
+  std::pair key{-n.critical_length, i};
+  if (n.state == task_state::pending && unfinished_deps_[i] == 0)
+    ready_.insert(key);
+  else
+    ready_.erase(key);
+}
+
+void task_graph::set_state(std::size_t i, task_state s) {
   auto& n = nodes_.at(i);
-  n.state = task_state::running;
-  n.last_worker = worker;
+  auto old = n.state;
+  if (old == s)
+    return;
+  n.state = s;
+  --counts_[static_cast<std::size_t>(old)];
+  ++counts_[static_cast<std::size_t>(s)];
+  if (old == task_state::done || s == task_state::done) {
+    for (auto d : n.dependents) {
+      if (s == task_state::done)
+        --unfinished_deps_[d];
+      else
+        ++unfinished_deps_[d];
+      refresh_ready(d);
+    }
+  }
+  refresh_ready(i);
+}
+
+void task_graph::mark_running(std::size_t i, int worker) {
+  set_state(i, task_state::running);
+  nodes_[i].last_worker = worker;
 }
 
 void task_graph::mark_done(std::size_t i) {
-  nodes_.at(i).state = task_state::done;
+  set_state(i, task_state::done);
 }
 
 void task_graph::requeue(std::size_t i) {
-  auto& n = nodes_.at(i);
-  if (n.state == task_state::running)
-    n.state = task_state::pending;
+  if (nodes_.at(i).state == task_state::running)
+    set_state(i, task_state::pending);
 }
 
 retry_decision task_graph::record_failure(std::size_t i, const retry_policy& policy) {
@@ -187,12 +241,12 @@ retry_decision task_graph::record_failure(std::size_t i, const retry_policy& pol
   else
     ++n.small_failures;
   if (n.small_failures < policy.small_attempts && !n.escalated) {
-    n.state = task_state::pending;
+    set_state(i, task_state::pending);
     return retry_decision::retry_small;
   }
   if (n.large_failures < policy.large_attempts) {
     n.escalated = true;
-    n.state = task_state::pending;
+    set_state(i, task_state::pending);
     return retry_decision::escalate;
   }
   fail(i);
@@ -200,15 +254,21 @@ retry_decision task_graph::record_failure(std::size_t i, const retry_policy& pol
 }
 
 void task_graph::fail(std::size_t i) {
-  nodes_.at(i).state = task_state::failed;
+  set_state(i, task_state::failed);
   skip_dependents(i);
 }
 
 void task_graph::skip_dependents(std::size_t i) {
-  for (auto d : nodes_[i].dependents) {
-    if (nodes_[d].state == task_state::pending) {
-      nodes_[d].state = task_state::skipped;
-      skip_dependents(d);
+  // Iterative: the dependents of a task early in a long chain are the chain.
+  std::vector<std::size_t> todo{i};
+  while (!todo.empty()) {
+    auto k = todo.back();
+    todo.pop_back();
+    for (auto d : nodes_[k].dependents) {
+      if (nodes_[d].state == task_state::pending) {
+        set_state(d, task_state::skipped);
+        todo.push_back(d);
+      }
     }
   }
 }
@@ -221,14 +281,11 @@ std::vector<std::string> task_graph::dependency_paths(std::size_t i) const {
 }
 
 bool task_graph::finished() const noexcept {
-  return std::none_of(nodes_.begin(), nodes_.end(), [](const node& n) {
-    return n.state == task_state::pending || n.state == task_state::running;
-  });
+  return count(task_state::pending) == 0 && count(task_state::running) == 0;
 }
 
 int task_graph::count(task_state s) const noexcept {
-  return static_cast<int>(
-    std::count_if(nodes_.begin(), nodes_.end(), [s](const node& n) { return n.state == s; }));
+  return counts_[static_cast<std::size_t>(s)];
 }
 
 }  // namespace codehive

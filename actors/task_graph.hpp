@@ -3,11 +3,20 @@
 // critical-path order in which ready tasks go to free coders, and the
 // retry/escalation policy. Pure logic, no CAF, no I/O: unit-tested on its own
 // and easy to persist later (it is plain data).
+//
+// Plans can be large (a model may plan hundreds of thousands of tasks, in one
+// chain): no walk over the graph recurses (a chain that deep overflows the
+// stack), and the per-event operations (ready, mark_done, count, index_of)
+// cost what they touch, not the size of the plan.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace codehive {
@@ -16,7 +25,7 @@ namespace codehive {
 struct task_spec {
   std::string id;
   std::string path;
-  std::vector<std::string> depends_on;  ///< task ids (a task's path is accepted too)
+  std::vector<std::string> depends_on;  ///< task ids (a path is refused: the store keys by id)
 };
 
 enum class task_state { pending, running, done, failed, skipped };
@@ -47,6 +56,8 @@ class task_graph {
 
   /// Validates and builds. On error returns a reason a model can act on, e.g.
   /// "dependency cycle: a -> b -> a" or "task 'x': path escapes the output folder".
+  /// A depends_on entry that is not a task id of this plan is refused, naming
+  /// the entry; one that is a task's path says which id to use instead.
   /// `reserved_prefix` names a folder tasks may not write (our exports).
   static std::optional<task_graph> build(const std::vector<task_spec>& specs, std::string& error,
                                          const std::string& reserved_prefix = "generated_files/");
@@ -56,7 +67,8 @@ class task_graph {
   std::optional<std::size_t> index_of(const std::string& id) const;
 
   /// Pending tasks whose dependencies are all done, longest remaining path
-  /// first, then plan order.
+  /// first, then plan order. Kept up to date by the mutators below, so this
+  /// costs the number of ready tasks, not the size of the plan.
   std::vector<std::size_t> ready() const;
 
   void mark_running(std::size_t i, int worker);
@@ -78,7 +90,18 @@ class task_graph {
 
  private:
   void skip_dependents(std::size_t i);
+  /// The one place a node's state changes: keeps counts_, unfinished_deps_
+  /// and ready_ consistent with the nodes' states.
+  void set_state(std::size_t i, task_state s);
+  /// Puts node i into ready_ or takes it out, as its state says.
+  void refresh_ready(std::size_t i);
+
   std::vector<node> nodes_;
+  std::unordered_map<std::string, std::size_t> by_id_;
+  std::vector<std::size_t> unfinished_deps_;  ///< per node: dependencies not done
+  /// Pending nodes with no unfinished dependency, as (-critical_length, index).
+  std::set<std::pair<int, std::size_t>> ready_;
+  std::array<int, 5> counts_{};  ///< nodes per task_state
 };
 
 }  // namespace codehive

@@ -47,11 +47,25 @@ TEST(TaskGraph, RejectsAnUnknownDependency) {
   EXPECT_NE(err.find("unknown task 'nope'"), std::string::npos) << err;
 }
 
-TEST(TaskGraph, AcceptsAPathAsDependency) {
+// The store records depends_on as task ids and refuses anything else; a path
+// accepted here used to end the run with "cannot record the plan" (exit 5)
+// instead of asking the planner again. The reason names the id to use.
+TEST(TaskGraph, RefusesAPathAsDependencyAndNamesTheTaskId) {
   std::string err;
-  auto g = build({{"a", "a.js", {"js/b.js"}}, {"b", "js/b.js", {}}}, err);
-  ASSERT_TRUE(g) << err;
-  EXPECT_EQ(g->at(0).deps, (std::vector<std::size_t>{1}));
+  EXPECT_FALSE(build({{"a", "a.js", {"js/b.js"}}, {"b", "js/b.js", {}}}, err));
+  EXPECT_NE(err.find("task 'a' depends on unknown task 'js/b.js'"), std::string::npos) << err;
+  EXPECT_NE(err.find("depends_on names a path; use the task id 'b'"), std::string::npos) << err;
+  // Any spelling of the path that normalizes to it is recognized as one.
+  EXPECT_FALSE(build({{"a", "a.js", {"./js//b.js"}}, {"b", "js/b.js", {}}}, err));
+  EXPECT_NE(err.find("use the task id 'b'"), std::string::npos) << err;
+}
+
+TEST(TaskGraph, AnUnknownDependencyReasonListsThePlansIds) {
+  std::string err;
+  EXPECT_FALSE(build({{"a", "a.js", {}}, {"b", "b.js", {"c"}}}, err));
+  EXPECT_NE(err.find("task 'b' depends on unknown task 'c'"), std::string::npos) << err;
+  EXPECT_NE(err.find("('a', 'b')"), std::string::npos) << err;
+  EXPECT_EQ(err.find("names a path"), std::string::npos) << err;
 }
 
 TEST(TaskGraph, RejectsDuplicatePathsAndIds) {
@@ -132,4 +146,85 @@ TEST(TaskGraph, EscalatedSuccessCompletes) {
   g->mark_done(0);
   EXPECT_TRUE(g->finished());
   EXPECT_EQ(g->count(task_state::done), 1);
+}
+
+// A model may plan one dependency chain of any length; no walk over the graph
+// may recurse per task (200,000 deep overflowed the stack: SIGSEGV, and a
+// crash loop on every resume), and walking the chain through ready() and
+// mark_done() must not cost the plan's size per step.
+TEST(TaskGraph, AChainOf200000TasksBuildsAndRunsInOrder) {
+  constexpr std::size_t n = 200'000;
+  std::vector<task_spec> specs;
+  specs.reserve(n);
+  // Listed last task first, so plan order and chain order disagree.
+  for (std::size_t k = n; k-- > 0;) {
+    task_spec s{"t" + std::to_string(k), "src/f" + std::to_string(k) + ".js", {}};
+    if (k > 0)
+      s.depends_on.push_back("t" + std::to_string(k - 1));
+    specs.push_back(std::move(s));
+  }
+  std::string err;
+  auto g = task_graph::build(specs, err);
+  ASSERT_TRUE(g) << err;
+  auto first = *g->index_of("t0");
+  EXPECT_EQ(g->at(first).critical_length, static_cast<int>(n));
+  EXPECT_EQ(g->at(*g->index_of("t" + std::to_string(n - 1))).critical_length, 1);
+  for (std::size_t k = 0; k < n; ++k) {
+    auto ready = g->ready();
+    ASSERT_EQ(ready.size(), 1u) << "at step " << k;
+    ASSERT_EQ(g->at(ready[0]).spec.id, "t" + std::to_string(k));
+    g->mark_running(ready[0], 0);
+    g->mark_done(ready[0]);
+  }
+  EXPECT_TRUE(g->finished());
+  EXPECT_EQ(g->count(task_state::done), static_cast<int>(n));
+}
+
+// Failing the head of a long chain skips the rest without recursing.
+TEST(TaskGraph, FailingTheHeadOf200000TasksSkipsTheChain) {
+  constexpr std::size_t n = 200'000;
+  std::vector<task_spec> specs;
+  for (std::size_t k = 0; k < n; ++k)
+    specs.push_back({"t" + std::to_string(k), "f" + std::to_string(k) + ".js",
+                     k ? std::vector<std::string>{"t" + std::to_string(k - 1)} : std::vector<std::string>{}});
+  std::string err;
+  auto g = task_graph::build(specs, err);
+  ASSERT_TRUE(g) << err;
+  g->mark_running(0, 0);
+  g->fail(0);
+  EXPECT_TRUE(g->finished());
+  EXPECT_EQ(g->count(task_state::skipped), static_cast<int>(n - 1));
+  EXPECT_TRUE(g->ready().empty());
+}
+
+// A long cycle is found without recursion and named.
+TEST(TaskGraph, ACycleThroughALongChainIsNamed) {
+  constexpr std::size_t n = 200'000;
+  std::vector<task_spec> specs;
+  for (std::size_t k = 0; k < n; ++k)
+    specs.push_back({"t" + std::to_string(k), "f" + std::to_string(k) + ".js",
+                     {"t" + std::to_string((k + n - 1) % n)}});
+  std::string err;
+  EXPECT_FALSE(task_graph::build(specs, err));
+  EXPECT_EQ(err.rfind("dependency cycle: ", 0), 0u) << err.substr(0, 200);
+}
+
+// The incremental ready set follows a done task that is failed afterwards
+// (its dependents wait again) and a requeued one.
+TEST(TaskGraph, ReadyFollowsEveryStateChange) {
+  std::string err;
+  auto g = build({{"a", "a.js", {}}, {"b", "b.js", {"a"}}, {"c", "c.js", {}}}, err);
+  ASSERT_TRUE(g) << err;
+  EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"a", "c"}));
+  g->mark_running(0, 0);
+  g->requeue(0);
+  EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"a", "c"}));
+  g->mark_running(0, 0);
+  g->mark_done(0);
+  EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"b", "c"}));
+  g->fail(0);
+  EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(g->at(1).state, task_state::skipped);
+  EXPECT_EQ(g->count(task_state::pending), 1);
+  EXPECT_EQ(g->count(task_state::failed), 1);
 }
