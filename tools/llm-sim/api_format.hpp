@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,12 @@ struct reply_info {
   std::int64_t created = 0;    ///< unix seconds
   std::chrono::steady_clock::time_point started;  ///< request arrival
   std::chrono::nanoseconds prompt_eval{0};        ///< time to first token
+  // Set by personalities only (the default shapes stay as they were):
+  std::optional<std::string> thinking;  ///< Ollama message.thinking / OpenAI-compat message.reasoning
+  bool refusal = false;  ///< `content` is an OpenAI refusal: content null, message.refusal
+  bool rich = false;     ///< OpenAI's full shape: refusal, annotations, usage details, usage:null
+  std::chrono::nanoseconds load{0};  ///< Ollama load_duration (time spent loading the model)
+  int reasoning_tokens = 0;          ///< thinking's share of completion_tokens
 };
 
 class api_format {
@@ -62,8 +69,9 @@ class api_format {
   virtual const char* stream_content_type() const = 0;
   /// Sent before the first content piece ("" when the API has no preamble).
   virtual std::string stream_begin(const reply_info& r) const = 0;
-  /// One chunk carrying `piece` of the content.
-  virtual std::string stream_piece(const reply_info& r, std::string_view piece) const = 0;
+  /// One chunk carrying `piece` of the content (or, `thinking`, of the thinking).
+  virtual std::string stream_piece(const reply_info& r, std::string_view piece,
+                                   bool thinking = false) const = 0;
   /// The final chunk(s), with finish reason and counts (and [DONE]).
   virtual std::string stream_end(const reply_info& r) const = 0;
 };

@@ -2,6 +2,7 @@
 // rendering need, for both APIs.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,20 @@ struct chat_request {
   bool stream = false;
   bool wants_json_schema = false;  ///< OpenAI response_format.type == "json_schema"
   bool include_usage = false;      ///< OpenAI stream_options.include_usage
+
+  // What the personalities (personality.hpp) look at; no personality ignores them.
+  std::string response_format;  ///< OpenAI response_format.type, "" when absent
+  bool has_format = false;      ///< Ollama `format` present (schema or "json")
+  std::optional<bool> think;    ///< Ollama `think` (a level string counts as true)
+  std::optional<std::string> reasoning_effort;  ///< OpenAI-compatible `reasoning_effort`
+  bool has_max_tokens = false;
+  std::optional<long> max_tokens;             ///< max_tokens, else max_completion_tokens
+  std::optional<std::string> keep_alive;      ///< Ollama keep_alive, as text
+  /// Sampling values sent that a reasoning model refuses: name -> the value as sent
+  /// (temperature, top_p, presence_penalty, frequency_penalty).
+  std::map<std::string, std::pair<double, std::string>> sampling;
+  /// Ollama runner options (a change reloads the model): name -> compact JSON value.
+  std::map<std::string, std::string> runner_options;
 };
 
 /// Parses the JSON body of /api/chat or /v1/chat/completions into `out`

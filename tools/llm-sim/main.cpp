@@ -9,12 +9,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "personality.hpp"
 #include "scenario.hpp"
 #include "server.hpp"
 
@@ -49,6 +52,8 @@ int main(int argc, char** argv) {
   int threads = 128;
   std::string log_level = "info";
   bool exit_with_parent = false;
+  std::string personality_name;
+  std::vector<std::string> personality_options;
   app.add_option("--scenario", scenario_path, "scenario file (JSON), see tools/llm-sim/README.md")
       ->required();
   app.add_option("--host", host, "address to listen on")->capture_default_str();
@@ -63,6 +68,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
+  app.add_option("--personality", personality_name,
+                 "behave as a real server: " + llm_sim::personality_names() +
+                     " (overrides the scenario's \"personality\")");
+  app.add_option("--personality-option", personality_options,
+                 "KEY=VALUE option of the personality (repeatable), e.g. num_parallel=2");
   app.add_flag("--exit-with-parent", exit_with_parent,
                "stop when the process that started llm-sim exits (for test harnesses)");
   try {
@@ -87,6 +97,28 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
 
+  // The personality: the scenario's, unless the command line names one (then
+  // the scenario's options apply only when it names the same one).
+  llm_sim::personality persona;
+  try {
+    std::string name = sc.personality;
+    std::map<std::string, std::string> options = sc.personality_options;
+    if (!personality_name.empty() && personality_name != name) {
+      name = personality_name;
+      options.clear();
+    }
+    for (const auto& kv : personality_options) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw llm_sim::personality_error("--personality-option \"" + kv + "\" is not KEY=VALUE");
+      options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    persona = llm_sim::make_personality(name, options);
+  } catch (const llm_sim::personality_error& e) {
+    std::cerr << "llm-sim: " << e.what() << std::endl;
+    return exit_usage;
+  }
+
   // Signals go to one thread that stops the server; block them everywhere
   // else before any thread starts.
   sigset_t signals;
@@ -97,7 +129,8 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   const std::size_t rules = sc.rules.size();
-  llm_sim::server srv(std::move(sc), seed, threads);
+  const std::string persona_name = persona.name.empty() ? "none" : persona.name;
+  llm_sim::server srv(std::move(sc), seed, threads, std::move(persona));
   const int bound = srv.bind(host, port);
   if (bound <= 0) {
     std::cerr << "llm-sim: cannot listen on " << host << ":" << port << std::endl;
@@ -108,8 +141,8 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   std::cout << "llm-sim listening on http://" << host << ":" << bound << std::endl;
-  spdlog::info("scenario {} ({} rules), seed {}, {} threads", scenario_path, rules, seed,
-               threads);
+  spdlog::info("scenario {} ({} rules), seed {}, {} threads, personality {}", scenario_path, rules,
+               seed, threads, persona_name);
 
   std::thread waiter([&srv, signals] {
     int sig = 0;

@@ -24,7 +24,7 @@ class ollama_format final : public api_format {
     rapidjson::StringBuffer buf;
     writer w(buf);
     w.StartObject();
-    head(w, r, r.content);
+    head(w, r, r.content, r.thinking ? std::optional<std::string_view>(*r.thinking) : std::nullopt);
     tail(w, r);
     w.EndObject();
     return done(buf);
@@ -34,11 +34,15 @@ class ollama_format final : public api_format {
 
   std::string stream_begin(const reply_info&) const override { return {}; }
 
-  std::string stream_piece(const reply_info& r, std::string_view piece) const override {
+  std::string stream_piece(const reply_info& r, std::string_view piece,
+                           bool thinking) const override {
     rapidjson::StringBuffer buf;
     writer w(buf);
     w.StartObject();
-    head(w, r, piece);
+    if (thinking)
+      head(w, r, "", piece);  // Ollama streams the thinking first, content empty
+    else
+      head(w, r, piece);
     w.Key("done");
     w.Bool(false);
     w.EndObject();
@@ -56,13 +60,15 @@ class ollama_format final : public api_format {
   }
 
  private:
-  static void head(writer& w, const reply_info& r, std::string_view content) {
+  static void head(writer& w, const reply_info& r, std::string_view content,
+                   std::optional<std::string_view> thinking = std::nullopt) {
     str(w, "model", r.model);
     str(w, "created_at", rfc3339_now());
     w.Key("message");
     w.StartObject();
     str(w, "role", "assistant");
     str(w, "content", content);
+    if (thinking) str(w, "thinking", *thinking);  // omitted when empty, as Ollama's omitempty
     w.EndObject();
   }
 
@@ -70,7 +76,8 @@ class ollama_format final : public api_format {
     const auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now() - r.started)
                            .count();
-    const std::int64_t load = 1000;  // the model is always "loaded"
+    // Without a personality the model is always "loaded".
+    const std::int64_t load = r.load.count() > 0 ? r.load.count() : 1000;
     const std::int64_t prompt = r.prompt_eval.count();
     std::int64_t eval = total - prompt - load;
     if (eval < 0) eval = 0;

@@ -41,7 +41,23 @@ class openai_format final : public api_format {
     w.Key("message");
     w.StartObject();
     str(w, "role", "assistant");
-    str(w, "content", r.content);
+    if (r.refusal) {
+      w.Key("content");
+      w.Null();
+    } else {
+      str(w, "content", r.content);
+    }
+    if (r.thinking) str(w, "reasoning", *r.thinking);  // Ollama's OpenAI layer
+    if (r.rich || r.refusal) {
+      w.Key("refusal");
+      if (r.refusal) str_value(w, r.content);
+      else w.Null();
+    }
+    if (r.rich) {
+      w.Key("annotations");
+      w.StartArray();
+      w.EndArray();
+    }
     w.EndObject();
     w.Key("logprobs");
     w.Null();
@@ -49,6 +65,7 @@ class openai_format final : public api_format {
     w.EndObject();
     w.EndArray();
     usage(w, r);
+    if (r.rich) str(w, "service_tier", "default");
     w.EndObject();
     return done(buf);
   }
@@ -59,8 +76,9 @@ class openai_format final : public api_format {
     return chunk(r, "assistant", "", false);
   }
 
-  std::string stream_piece(const reply_info& r, std::string_view piece) const override {
-    return chunk(r, nullptr, piece, false);
+  std::string stream_piece(const reply_info& r, std::string_view piece,
+                           bool thinking) const override {
+    return chunk(r, nullptr, piece, false, thinking);
   }
 
   std::string stream_end(const reply_info& r) const override {
@@ -89,19 +107,37 @@ class openai_format final : public api_format {
     str(w, "system_fingerprint", "llm-sim");
   }
 
+  static void str_value(writer& w, std::string_view v) {
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+
   static void usage(writer& w, const reply_info& r) {
     w.Key("usage");
     w.StartObject();
     num(w, "prompt_tokens", r.prompt_tokens);
     num(w, "completion_tokens", r.completion_tokens);
     num(w, "total_tokens", r.prompt_tokens + r.completion_tokens);
+    if (r.rich) {
+      w.Key("prompt_tokens_details");
+      w.StartObject();
+      num(w, "cached_tokens", 0);
+      num(w, "audio_tokens", 0);
+      w.EndObject();
+      w.Key("completion_tokens_details");
+      w.StartObject();
+      num(w, "reasoning_tokens", r.reasoning_tokens);
+      num(w, "audio_tokens", 0);
+      num(w, "accepted_prediction_tokens", 0);
+      num(w, "rejected_prediction_tokens", 0);
+      w.EndObject();
+    }
     w.EndObject();
   }
 
   /// One SSE event; `role` only in the first, `final` carries finish_reason
   /// "stop" and an empty delta.
   static std::string chunk(const reply_info& r, const char* role, std::string_view content,
-                           bool final) {
+                           bool final, bool thinking = false) {
     rapidjson::StringBuffer buf;
     writer w(buf);
     w.StartObject();
@@ -114,7 +150,13 @@ class openai_format final : public api_format {
     w.StartObject();
     if (!final) {
       if (role != nullptr) str(w, "role", role);
-      str(w, "content", content);
+      if (thinking) str(w, "reasoning", content);
+      else if (r.refusal && role == nullptr) str(w, "refusal", content);
+      else str(w, "content", content);
+      if (r.rich && role != nullptr) {  // OpenAI's first chunk: content "", refusal null
+        w.Key("refusal");
+        w.Null();
+      }
     }
     w.EndObject();
     w.Key("logprobs");
@@ -126,6 +168,10 @@ class openai_format final : public api_format {
       w.Null();
     w.EndObject();
     w.EndArray();
+    if (r.rich && r.include_usage) {  // usage comes only in the last chunk; null before it
+      w.Key("usage");
+      w.Null();
+    }
     w.EndObject();
     return "data: " + done(buf) + "\n\n";
   }

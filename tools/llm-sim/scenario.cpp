@@ -108,8 +108,8 @@ struct loader {
 
   response_entry entry(const json& v, const std::string& where) const {
     expect_object(v, where);
-    check_keys(v, where, {"content", "json", "file", "fault", "retry_after_s", "hang_ms",
-                          "prompt_tokens", "completion_tokens"});
+    check_keys(v, where, {"content", "json", "file", "fault", "refusal", "retry_after_s",
+                          "hang_ms", "prompt_tokens", "completion_tokens"});
     response_entry e;
     int kinds = 0;
     if (auto it = v.FindMember("content"); it != v.MemberEnd()) {
@@ -126,14 +126,19 @@ struct loader {
       e.text = read_file(p, where + ".file");
       ++kinds;
     }
+    if (auto it = v.FindMember("refusal"); it != v.MemberEnd()) {
+      e.text = get_string(it->value, where + ".refusal");
+      e.is_refusal = true;
+      ++kinds;
+    }
     if (auto it = v.FindMember("fault"); it != v.MemberEnd()) {
       e.is_fault = true;
       e.fault = get_fault_kind(it->value, where + ".fault");
       ++kinds;
     }
     if (kinds != 1)
-      fail(where, kinds == 0 ? "an entry needs one of content, json, file or fault"
-                             : "an entry takes only one of content, json, file or fault");
+      fail(where, kinds == 0 ? "an entry needs one of content, json, file, refusal or fault"
+                             : "an entry takes only one of content, json, file, refusal or fault");
     if (auto it = v.FindMember("retry_after_s"); it != v.MemberEnd()) {
       if (e.fault != "429") fail(where + ".retry_after_s", "only allowed with \"fault\": \"429\"");
       e.retry_after_s = get_nonneg_int(it->value, where + ".retry_after_s");
@@ -219,7 +224,7 @@ struct loader {
   scenario top(const json& doc) const {
     if (!doc.IsObject()) fail("", "the scenario must be a JSON object, got " + type_name(doc));
     check_keys(doc, "", {"models", "latency", "random_faults", "openai_json_schema", "hang_ms",
-                         "rules", "default"});
+                         "rules", "default", "personality"});
     scenario s;
     if (auto it = doc.FindMember("models"); it != doc.MemberEnd()) {
       if (!it->value.IsArray()) fail("models", "expected an array of model names");
@@ -259,6 +264,25 @@ struct loader {
     }
     if (auto it = doc.FindMember("default"); it != doc.MemberEnd())
       s.default_entry = entry(it->value, "default");
+    if (auto it = doc.FindMember("personality"); it != doc.MemberEnd()) {
+      if (it->value.IsString()) {
+        s.personality = it->value.GetString();
+      } else if (it->value.IsObject()) {
+        for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+          const std::string key = m->name.GetString();
+          const std::string where = "personality." + key;
+          if (is_comment_key(key)) continue;
+          if (key == "name") s.personality = get_string(m->value, where);
+          else if (m->value.IsString()) s.personality_options[key] = m->value.GetString();
+          else if (m->value.IsBool()) s.personality_options[key] = m->value.GetBool() ? "true" : "false";
+          else if (m->value.IsInt64()) s.personality_options[key] = std::to_string(m->value.GetInt64());
+          else fail(where, "expected a string, a boolean or an integer, got " + type_name(m->value));
+        }
+        if (s.personality.empty()) fail("personality", "an object needs a \"name\"");
+      } else {
+        fail("personality", "expected a name or an object, got " + type_name(it->value));
+      }
+    }
     return s;
   }
 };

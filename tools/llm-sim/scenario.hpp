@@ -2,6 +2,7 @@
 // Format: tools/llm-sim/README.md.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -35,7 +36,8 @@ struct latency_override {
 /// One scripted answer: message text, or a fault instead of an answer.
 struct response_entry {
   bool is_fault = false;
-  std::string text;        ///< message text (content, json or file)
+  bool is_refusal = false; ///< `text` is an OpenAI refusal (content null, message.refusal)
+  std::string text;        ///< message text (content, json, file or refusal)
   std::string fault;       ///< "429", "500", "503", "404", "400", "hang", "malformed", "truncated", "empty"
   int retry_after_s = 1;   ///< 429 only
   std::optional<int> hang_ms;  ///< hang only; default: scenario hang_ms
@@ -69,6 +71,10 @@ struct scenario {
   int hang_ms = 60000;
   std::vector<rule> rules;
   std::optional<response_entry> default_entry;
+  /// "personality": a name, or {"name": …, option: value…} (options as text);
+  /// checked by make_personality (personality.hpp). "" = none.
+  std::string personality;
+  std::map<std::string, std::string> personality_options;
 };
 
 /// Every fault kind a response entry or random_faults may name.

@@ -42,8 +42,9 @@ const char* fault_code(int status) {
 
 }  // namespace
 
-server::server(scenario s, std::uint64_t seed, int threads)
+server::server(scenario s, std::uint64_t seed, int threads, personality p)
     : scenario_(std::move(s)),
+      persona_(std::move(p)),
       selector_(scenario_, seed),
       ollama_(make_ollama_format()),
       openai_(make_openai_format()),
@@ -62,7 +63,17 @@ server::server(scenario s, std::uint64_t seed, int threads)
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     listen_socket_ = sock;
   });
+  if (persona_.gates_slots()) {
+    model_runtime::settings rs;
+    rs.slots = persona_.num_parallel;
+    rs.max_queue = persona_.max_queue;
+    rs.reloads = persona_.ollama_like();
+    rs.reload_ms = persona_.ollama_like() ? persona_.reload_ms : 0;
+    rs.default_num_ctx = persona_.default_num_ctx;
+    runtime_ = std::make_unique<model_runtime>(rs, stop_);
+  }
   install_routes();
+  if (persona_.active()) install_personality_routes();
 }
 
 server::~server() = default;
@@ -104,10 +115,18 @@ void server::install_routes() {
   h.Get("/api/version", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"version":"0.0.0-llm-sim"})", "application/json");
   });
-  h.Get("/api/tags", [this](const httplib::Request&, httplib::Response& res) {
+  h.Get("/api/tags", [this](const httplib::Request& req, httplib::Response& res) {
+    if (persona_.active() && !persona_.ollama_like()) {
+      refuse(res, not_found_endpoint(persona_, req.method, req.path));
+      return;
+    }
     res.set_content(model_list_ollama(), "application/json");
   });
-  h.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+  h.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto a = check_auth(persona_, carries_bearer(req))) {
+      refuse(res, *a);
+      return;
+    }
     res.set_content(model_list_openai(), "application/json");
   });
   h.Post("/api/chat", [this](const httplib::Request& req, httplib::Response& res) {
@@ -117,10 +136,13 @@ void server::install_routes() {
     handle_chat(api_kind::openai, req, res);
   });
   h.Get("/sim/stats", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(stats_.to_json(), "application/json");
+    std::string body = stats_.to_json();
+    if (runtime_) body.insert(body.size() - 1, "," + runtime_->stats_members());
+    res.set_content(body, "application/json");
   });
   h.Post("/sim/reset", [this](const httplib::Request&, httplib::Response& res) {
     stats_.reset();
+    if (runtime_) runtime_->reset_counts();
     selector_.reset();
     spdlog::info("reset: counts zeroed, sequences rewound");
     res.set_content(R"({"reset":true})", "application/json");
@@ -167,7 +189,24 @@ std::string server::model_list_openai() const {
   w.String("list");
   w.Key("data");
   w.StartArray();
-  for (const auto& m : scenario_.models) {
+  std::vector<std::string> models = scenario_.models;
+  // llama-server serves one model (its alias or file) whatever a request names.
+  if (persona_.kind == persona::llamacpp) {
+    models.resize(1);
+    if (models[0].empty()) models[0] = "llm-sim-model";
+  }
+  const char* owner = "llm-sim";
+  switch (persona_.kind) {
+    case persona::ollama:
+    case persona::ollama_thinking: owner = "library"; break;
+    case persona::openai:
+    case persona::openai_reasoning: owner = "system"; break;
+    case persona::vllm: owner = "vllm"; break;
+    case persona::llamacpp: owner = "llamacpp"; break;
+    case persona::lmstudio: owner = "organization_owner"; break;
+    case persona::none: break;
+  }
+  for (const auto& m : models) {
     w.StartObject();
     w.Key("id");
     w.String(m.c_str());
@@ -176,7 +215,32 @@ std::string server::model_list_openai() const {
     w.Key("created");
     w.Int64(started_unix_);
     w.Key("owned_by");
-    w.String("llm-sim");
+    w.String(owner);
+    if (persona_.kind == persona::vllm) {  // vLLM's ModelCard
+      w.Key("root");
+      w.String(m.c_str());
+      w.Key("parent");
+      w.Null();
+      w.Key("max_model_len");
+      w.Int64(persona_.context_length);
+    }
+    if (persona_.kind == persona::llamacpp) {  // llama-server's /v1/models "meta"
+      w.Key("meta");
+      w.StartObject();
+      w.Key("vocab_type");
+      w.Int(2);
+      w.Key("n_vocab");
+      w.Int(151936);
+      w.Key("n_ctx_train");
+      w.Int64(persona_.context_length);
+      w.Key("n_embd");
+      w.Int(3584);
+      w.Key("n_params");
+      w.Int64(7615616512LL);
+      w.Key("size");
+      w.Int64(4683071488LL);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -186,7 +250,6 @@ std::string server::model_list_openai() const {
 
 void server::handle_chat(api_kind api, const httplib::Request& req, httplib::Response& res) {
   auto in_flight = stats_.enter();
-  const auto started = steady::now();
   const api_format& fmt = api == api_kind::ollama ? *ollama_ : *openai_;
 
   chat_request cr;
@@ -203,19 +266,35 @@ void server::handle_chat(api_kind api, const httplib::Request& req, httplib::Res
                  cr.stream, rule, outcome);
   };
 
+  // A personality refuses first what the real server refuses before reading the
+  // request: an endpoint it does not have, then a missing API key.
+  if (!persona_.serves(api)) {
+    log("-", refuse(res, not_found_endpoint(persona_, req.method, req.path)));
+    return;
+  }
+  if (auto a = check_auth(persona_, cr.has_bearer)) {
+    log("-", refuse(res, *a));
+    return;
+  }
   if (bad) {
     stats_.count_rejected("bad_request");
     send_error(res, fmt, 400, *bad, "invalid_request");
     log("-", "400 " + *bad);
     return;
   }
-  if (!scenario_.models.empty() &&
-      std::find(scenario_.models.begin(), scenario_.models.end(), cr.model) ==
-          scenario_.models.end()) {
+  if (!model_known(cr.model)) {
+    if (persona_.active()) {
+      log("-", refuse(res, unknown_model(persona_, api, cr.model)));
+      return;
+    }
     stats_.count_rejected("unknown_model");
     send_error(res, fmt, 404, "model \"" + cr.model + "\" not found, try pulling it first",
                "model_not_found");
     log("-", "404 unknown model");
+    return;
+  }
+  if (auto r = check_request(persona_, cr)) {
+    log("-", refuse(res, *r));
     return;
   }
   if (api == api_kind::openai && cr.wants_json_schema && !scenario_.openai_json_schema) {
@@ -227,6 +306,35 @@ void server::handle_chat(api_kind api, const httplib::Request& req, httplib::Res
     log("-", "400 json_schema unsupported");
     return;
   }
+
+  // Ollama / llama.cpp: wait for the model (loading or reloading it) and a slot.
+  // The wait comes before the first byte, as on the real servers.
+  std::chrono::nanoseconds load{0};
+  if (runtime_) {
+    const bool unload = cr.keep_alive && (*cr.keep_alive == "0" || *cr.keep_alive == "0s" ||
+                                          *cr.keep_alive == "0m");
+    const std::string model = persona_.kind == persona::llamacpp ? "default" : cr.model;
+    auto adm = runtime_->acquire(model, cr.runner_options, unload);
+    if (!adm.slot) {
+      if (adm.queue_full) {
+        refusal_reply busy;
+        busy.status = 503;
+        busy.body = fmt.error_body(503, "server busy, please try again.  maximum pending requests exceeded", "server_busy");
+        busy.why = "queue_full";
+        log("-", refuse(res, busy));
+      } else {
+        send_error(res, fmt, 503, "server stopping", "service_unavailable");
+        log("-", "stopped");
+      }
+      return;
+    }
+    load = adm.load;
+    // The slot is held as long as the reply is: with the in-flight mark.
+    in_flight = std::shared_ptr<void>(
+        new std::pair<std::shared_ptr<void>, std::shared_ptr<void>>(std::move(in_flight), std::move(adm.slot)),
+        [](void* p) { delete static_cast<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>*>(p); });
+  }
+  const auto started = steady::now();
 
   const decision d = selector_.choose(cr);
   const std::string rule_name = d.matched ? d.matched->name : "(none)";
@@ -242,14 +350,27 @@ void server::handle_chat(api_kind api, const httplib::Request& req, httplib::Res
   }
   if (e->is_fault) stats_.count_fault(e->fault);
   const std::string outcome =
-      serve_entry(*e, d, cr, fmt, started, std::move(in_flight), res);
+      serve_entry(*e, d, cr, fmt, started, std::move(in_flight), load, res);
   log(rule_name, (d.random_fault ? "random " : "") + outcome);
+}
+
+std::string server::refuse(httplib::Response& res, const refusal_reply& r) {
+  stats_.count_rejected(r.why);
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
+  return std::to_string(r.status) + " " + r.why;
+}
+
+bool server::model_known(const std::string& model) const {
+  if (scenario_.models.empty() || !checks_model_name(persona_)) return true;
+  return std::find(scenario_.models.begin(), scenario_.models.end(), model) !=
+         scenario_.models.end();
 }
 
 std::string server::serve_entry(const response_entry& e, const decision& d,
                                 const chat_request& cr, const api_format& fmt,
                                 steady::time_point started, std::shared_ptr<void> in_flight,
-                                httplib::Response& res) {
+                                std::chrono::nanoseconds load, httplib::Response& res) {
   const std::string kind = e.is_fault ? e.fault : "answer";
   if (const int status = e.is_fault ? fault_status(e.fault) : 0; status != 0) {
     if (status == 429) res.set_header("Retry-After", std::to_string(e.retry_after_s));
@@ -275,6 +396,23 @@ std::string server::serve_entry(const response_entry& e, const decision& d,
   info->id = "chatcmpl-sim-" + std::to_string(next_id_++);
   info->created = unix_now();
   info->started = started;
+  info->load = load;
+  info->rich = persona_.openai_like();
+  // OpenAI has a refusal field; on Ollama's API a refusal is just the text.
+  info->refusal = e.is_refusal && cr.api == api_kind::openai;
+  if (thinks(persona_, cr)) {
+    // A thinking model asked for structured output answers inside its thinking
+    // and leaves content empty (ollama/ollama#11545, HarperFast/harper#1805).
+    const bool structured = cr.api == api_kind::ollama ? cr.has_format : !cr.response_format.empty();
+    if (structured) {
+      info->thinking = info->content;
+      info->content.clear();
+    } else {
+      info->thinking = "Okay, let me think about what is asked here before I answer.";
+    }
+    info->reasoning_tokens = estimate_tokens(*info->thinking);
+    if (!e.completion_tokens) info->completion_tokens += info->reasoning_tokens;
+  }
 
   // Time to first token: nothing (not even headers) is sent before it.
   if (!stop_.wait_until(started + std::chrono::milliseconds(d.latency.ttft_ms))) {
@@ -315,14 +453,23 @@ std::string server::serve_entry(const response_entry& e, const decision& d,
       fmt.stream_content_type(),
       [this, info, lat, truncated, &fmt, in_flight](std::size_t, httplib::DataSink& sink) {
         const auto t0 = steady::now();
-        const auto pieces = pace(info->content, lat, info->completion_tokens);
+        // Thinking (personalities only) streams first, then the content.
+        std::vector<paced_piece> thought;
+        if (info->thinking) thought = pace(*info->thinking, lat, info->reasoning_tokens);
+        const auto offset = generation_time(lat, info->reasoning_tokens);
+        const auto pieces =
+            pace(info->content, lat, info->completion_tokens - info->reasoning_tokens);
         auto write = [&sink](const std::string& s) {
           return s.empty() || sink.write(s.data(), s.size());
         };
         if (!write(fmt.stream_begin(*info))) return false;
+        for (const auto& piece : thought) {
+          if (!stop_.wait_until(t0 + piece.due)) return false;
+          if (!write(fmt.stream_piece(*info, piece.text, true))) return false;
+        }
         const std::size_t limit = truncated ? pieces.size() / 2 : pieces.size();
         for (std::size_t i = 0; i < limit; ++i) {
-          if (!stop_.wait_until(t0 + pieces[i].due)) return false;
+          if (!stop_.wait_until(t0 + offset + pieces[i].due)) return false;
           if (!write(fmt.stream_piece(*info, pieces[i].text))) return false;
         }
         std::string end = fmt.stream_end(*info);
