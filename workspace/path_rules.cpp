@@ -1,6 +1,8 @@
 #include "workspace/path_rules.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -33,8 +35,8 @@ std::string shown(std::string_view p) {
 result<std::string> normalize_relative(std::string_view rel) {
   if (rel.empty()) return fail(errc::bad_path, "empty path");
   if (rel.size() > max_path_bytes)
-    return fail(errc::bad_path, "path is longer than " + std::to_string(max_path_bytes) +
-                                    " bytes (" + std::to_string(rel.size()) + ")");
+    return fail(errc::bad_path, "path is longer than " + std::to_string(max_path_bytes) + " bytes (" +
+                                    std::to_string(rel.size()) + "; limit max_path_bytes): " + shown(rel));
   for (unsigned char c : rel) {
     if (c == 0) return fail(errc::bad_path, "path contains a NUL byte: " + shown(rel));
     if (c < 0x20 || c == 0x7f)
@@ -46,6 +48,7 @@ result<std::string> normalize_relative(std::string_view rel) {
                                     shown(rel));
   std::string out;
   out.reserve(rel.size());
+  std::size_t depth = 0;
   std::size_t i = 0;
   while (i < rel.size()) {
     std::size_t j = rel.find('/', i);
@@ -57,12 +60,39 @@ result<std::string> normalize_relative(std::string_view rel) {
     if (comp.size() > max_component_bytes)
       return fail(errc::bad_path, "path component is longer than " + std::to_string(max_component_bytes) +
                                       " bytes: " + shown(comp.substr(0, 40)) + "...");
+    if (++depth > max_path_depth)
+      return fail(errc::bad_path, "path is nested more than " + std::to_string(max_path_depth) +
+                                      " levels deep (limit max_path_depth): " + shown(rel));
     if (!out.empty()) out += '/';
     out += comp;
   }
   if (out.empty()) return fail(errc::bad_path, "path names the output folder itself: " + shown(rel));
   return out;
 }
+
+namespace {
+
+/// Owns one file descriptor.
+struct fd_owner {
+  int fd = -1;
+  explicit fd_owner(int f) : fd(f) {}
+  fd_owner(const fd_owner&) = delete;
+  fd_owner& operator=(const fd_owner&) = delete;
+  ~fd_owner() {
+    if (fd >= 0) ::close(fd);
+  }
+  void reset(int f) {
+    if (fd >= 0) ::close(fd);
+    fd = f;
+  }
+};
+
+bool inside(const std::string& real, const std::string& root) {
+  return real == root || (real.size() > root.size() && real.compare(0, root.size(), root) == 0 &&
+                          (root.back() == '/' || real[root.size()] == '/'));
+}
+
+}  // namespace
 
 result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::string_view rel) {
   auto norm = normalize_relative(rel);
@@ -72,33 +102,50 @@ result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::st
   if (ec) return fail(errc::not_found, "output folder does not exist: " + root.string() + " (" + ec.message() + ")");
   if (!std::filesystem::is_directory(croot, ec))
     return fail(errc::not_regular_file, "output folder is not a directory: " + root.string());
+  // One openat() per component, relative to the folder opened before it, never
+  // following a symlink: linear in the path, and no absolute path is built
+  // (root + a long relative path may exceed PATH_MAX).
+  fd_owner dir(::open(croot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return fail(errc::io_error, "cannot open output folder " + croot.string() + ": " + std::strerror(errno));
+  bool descended = false;
   const std::string& r = *norm;
-  std::filesystem::path cur = croot;
   std::size_t i = 0;
   while (i < r.size()) {
     std::size_t j = r.find('/', i);
     bool last = j == std::string::npos;
     if (last) j = r.size();
-    cur /= r.substr(i, j - i);
-    std::string so_far = r.substr(0, j);
+    std::string comp = r.substr(i, j - i);
     i = j + 1;
     struct stat st{};
-    if (::lstat(cur.c_str(), &st) != 0) {
+    if (::fstatat(dir.fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) break;  // the rest does not exist yet
-      if (errno == ENOTDIR) return fail(errc::bad_path, "a parent of the path is not a directory: " + so_far);
-      return fail(errc::io_error, "cannot inspect " + so_far + ": " + std::strerror(errno));
+      if (errno == ENOTDIR) return fail(errc::bad_path, "a parent of the path is not a directory: " + r.substr(0, j));
+      return fail(errc::io_error, "cannot inspect " + r.substr(0, j) + ": " + std::strerror(errno));
     }
-    if (S_ISLNK(st.st_mode)) return fail(errc::symlink, "path goes through a symlink: " + so_far);
-    if (!last && !S_ISDIR(st.st_mode))
-      return fail(errc::bad_path, "a parent of the path is not a directory: " + so_far);
-    // Defense in depth (bind mounts, races): the real location must stay inside.
-    auto real = std::filesystem::canonical(cur, ec);
-    if (ec) return fail(errc::io_error, "cannot resolve " + so_far + ": " + ec.message());
-    auto rs = real.native();
-    auto rootS = croot.native();
-    if (!(rs == rootS || (rs.size() > rootS.size() && rs.compare(0, rootS.size(), rootS) == 0 &&
-                          (rootS.back() == '/' || rs[rootS.size()] == '/'))))
-      return fail(errc::outside_root, "path escapes the output folder: " + std::string(rel));
+    if (S_ISLNK(st.st_mode)) return fail(errc::symlink, "path goes through a symlink: " + r.substr(0, j));
+    if (last) break;
+    if (!S_ISDIR(st.st_mode)) return fail(errc::bad_path, "a parent of the path is not a directory: " + r.substr(0, j));
+    int next = ::openat(dir.fd, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      if (errno == ENOENT) break;  // removed meanwhile: as if it did not exist
+      if (errno == ELOOP || errno == ENOTDIR)
+        return fail(errc::symlink, "path goes through a symlink: " + r.substr(0, j));
+      return fail(errc::io_error, "cannot open " + r.substr(0, j) + ": " + std::strerror(errno));
+    }
+    dir.reset(next);
+    descended = true;
+  }
+  // Defense in depth (bind mounts, races): the deepest existing folder must
+  // really be inside the root. One readlink, where /proc is mounted.
+  if (descended) {
+    std::string link = "/proc/self/fd/" + std::to_string(dir.fd);
+    std::string real(4096 + 1, '\0');
+    auto n = ::readlink(link.c_str(), real.data(), real.size());
+    if (n > 0 && static_cast<std::size_t>(n) < real.size()) {
+      real.resize(static_cast<std::size_t>(n));
+      if (!inside(real, croot.native()))
+        return fail(errc::outside_root, "path escapes the output folder: " + shown(rel));
+    }
   }
   return resolved_path{croot / r, r};
 }

@@ -1,6 +1,11 @@
 // Path rules: every path a model names is relative to the output folder and
 // must stay inside it. Lexical rules first (no I/O), then filesystem rules
 // (no symlinked component, realpath inside the root).
+//
+// Both cost time linear in the path: resolution walks the components once
+// with openat() from the root (canonicalising every prefix was cubic: a path
+// 1,000 folders deep took 109 s). The limits below bound what a model may
+// plan; each error names the limit it hit.
 #pragma once
 
 #include <cstddef>
@@ -12,14 +17,22 @@
 
 namespace codehive::ws {
 
+/// One name (file or folder): the usual file-system limit.
 inline constexpr std::size_t max_component_bytes = 255;
-inline constexpr std::size_t max_path_bytes = 4096;
+/// A whole relative path. Well under PATH_MAX (4096), which must still hold
+/// the output folder's own absolute path in front of it (tools we run, such
+/// as node and the browser, take absolute paths).
+inline constexpr std::size_t max_path_bytes = 1024;
+/// Folders plus the file's name: generated projects nest a handful deep; a
+/// path deeper than this is a model's mistake, not a project layout.
+inline constexpr std::size_t max_path_depth = 64;
 
 /// Lexical check and normalization, no I/O. Returns "a/b/c.txt": `./`
 /// segments and duplicate/trailing slashes removed. Refuses (errc::bad_path,
 /// specific reason): empty, absolute, any `..` segment, NUL or control
-/// characters, backslash, a component over 255 bytes, a path over 4096 bytes,
-/// and a path naming the root itself ("." or "./").
+/// characters, backslash, a component over max_component_bytes, a path over
+/// max_path_bytes or with more than max_path_depth components, and a path
+/// naming the root itself ("." or "./").
 result<std::string> normalize_relative(std::string_view rel);
 
 struct resolved_path {

@@ -101,3 +101,52 @@ TEST_F(path_rules, missing_root_is_an_error_not_a_crash) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, errc::not_found);
 }
+
+namespace {
+
+std::string nested(std::size_t levels) {
+  std::string p;
+  for (std::size_t k = 0; k < levels; ++k) p += "d/";
+  return p + "f.txt";
+}
+
+}  // namespace
+
+// A path 2,040 folders deep (4 KB) did not resolve in 600 s (every prefix of
+// every path was canonicalised): the limits refuse it at once, naming the
+// limit, and resolution itself is a single walk.
+TEST(path_normalize, refuses_paths_too_long_or_too_deep_naming_the_limit) {
+  std::string deep_4k;
+  for (int k = 0; k < 2040; ++k) deep_4k += "a/";
+  deep_4k += "x";
+  auto r = ws::normalize_relative(deep_4k);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().reason.find("max_path_bytes"), std::string::npos) << r.err().reason;
+  EXPECT_NE(r.err().reason.find(std::to_string(ws::max_path_bytes)), std::string::npos) << r.err().reason;
+
+  auto too_deep = nested(ws::max_path_depth);  // max_path_depth folders + the file
+  ASSERT_LE(too_deep.size(), ws::max_path_bytes);
+  auto d = ws::normalize_relative(too_deep);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.err().code, errc::bad_path);
+  EXPECT_NE(d.err().reason.find("max_path_depth"), std::string::npos) << d.err().reason;
+  EXPECT_TRUE(ws::normalize_relative(nested(ws::max_path_depth - 1)).ok());
+}
+
+TEST_F(path_rules, the_deepest_allowed_path_resolves_through_existing_folders) {
+  auto rel = nested(ws::max_path_depth - 1);
+  std::filesystem::create_directories(root / std::filesystem::path(rel).parent_path());
+  auto r = ws::resolve_in_root(root, rel);
+  ASSERT_TRUE(r.ok()) << r.err().describe();
+  EXPECT_EQ(r->relative, rel);
+  EXPECT_EQ(r->absolute, std::filesystem::canonical(root) / rel);
+  // A symlink at the bottom of the deep chain is still found.
+  std::filesystem::create_directory_symlink(dir, root / std::filesystem::path(rel).parent_path() / "up");
+  auto s = ws::resolve_in_root(root, std::filesystem::path(rel).parent_path().string() + "/up");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().code, errc::symlink) << s.err().reason;
+  // And a file in the middle of the chain used as a folder.
+  EXPECT_TRUE(ws::resolve_in_root(root, "d/d/d/d").ok());  // a folder: fine
+  put(root / "d/d/file", "x");
+  EXPECT_EQ(ws::resolve_in_root(root, "d/d/file/g").err().code, errc::bad_path);
+}
