@@ -43,6 +43,36 @@ std::string snippet(std::string_view s, std::size_t n = 200) {
   return out;
 }
 
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+}
+
+// Moves a leading <think>...</think> block of `content` into `thinking` and
+// returns the rest (the answer).
+std::string split_inline_thinking(const std::string& content, std::string& thinking) {
+  std::string_view c(content);
+  auto lead = c.find_first_not_of(" \t\r\n");
+  if (lead == std::string_view::npos || c.substr(lead, 7) != "<think>") return content;
+  auto close = c.find("</think>", lead);
+  if (close == std::string_view::npos) {
+    // Thinking that never ended: no answer at all.
+    thinking += std::string(c.substr(lead + 7));
+    return {};
+  }
+  thinking += std::string(c.substr(lead + 7, close - lead - 7));
+  return std::string(c.substr(close + 8));
+}
+
+std::string empty_message(const parsed_reply& got) {
+  std::string m = "the model answered with empty content (finish_reason " +
+                  (got.finish_reason.empty() ? std::string("unknown") : got.finish_reason) + ")";
+  if (!got.thinking.empty())
+    m += " after " + std::to_string(got.thinking.size()) +
+         " characters of thinking, which are not taken as the answer; a thinking model may need thinking off "
+         "(Ollama think: false) or a larger reply cap";
+  return m;
+}
+
 }  // namespace
 
 // ---- stream_parser ---------------------------------------------------------
@@ -79,6 +109,99 @@ void stream_parser::fail(errc code, std::string message) {
 
 basic_client::basic_client(http_loop& loop, endpoint_config cfg) : loop_(loop), cfg_(std::move(cfg)) {
   while (!cfg_.spec.base_url.empty() && cfg_.spec.base_url.back() == '/') cfg_.spec.base_url.pop_back();
+  auto start = initial_profile(cfg_);
+  structured_ = static_cast<int>(start.structured);
+  temperature_ = start.temperature;
+  cap_name_ = start.max_completion_tokens ? 1 : 0;
+  think_ = start.think;
+  // Every secret this endpoint sends is scrubbed from any server text.
+  if (!cfg_.api_key_env.empty())
+    if (const char* key = std::getenv(cfg_.api_key_env.c_str())) register_secret(key);
+  for (const auto& [name, value] : cfg_.headers) {
+    bool secret = false;
+    auto v = expand_env(value, secret);
+    if (secret) register_secret(v);
+  }
+}
+
+profile_report basic_client::profile() const {
+  auto r = initial_profile(cfg_);
+  r.structured = structured_now();
+  r.temperature = temperature_now();
+  r.max_completion_tokens = cap_name_now() == 1;
+  r.max_tokens_dropped = cap_name_now() == 2;
+  r.think = think_now();
+  std::lock_guard lk{learned_mu_};
+  r.learned = learned_;
+  return r;
+}
+
+std::string basic_client::url(std::string_view path) const {
+  std::string out = cfg_.spec.base_url;
+  out += path;
+  if (!cfg_.spec.query.empty()) {
+    out += '?';
+    out += cfg_.spec.query;
+  }
+  return out;
+}
+
+void basic_client::note(std::string line) {
+  line = scrub_secrets(std::move(line));
+  spdlog::warn("llm: {}", line);
+  std::lock_guard lk{learned_mu_};
+  learned_.push_back(std::move(line));
+}
+
+bool basic_client::adapt(call_state& st, const http_response& resp, const std::string& server_text) {
+  if (st.adaptations >= 6) return false;  // each field changes once; this only bounds a confused server
+  auto field = refused_by(static_cast<int>(resp.status), server_text, server_error_param(resp), st.sent);
+  const auto& pin = cfg_.profile;
+  std::string action;
+  switch (field) {
+    case refused_field::none:
+      return false;
+    case refused_field::think:
+      if (pin.think) return false;
+      if (think_.exchange(false)) action = "not sending `think` from now on";
+      break;
+    case refused_field::temperature:
+      if (pin.temperature) return false;
+      if (temperature_.exchange(false)) action = "not sending temperature from now on (the server's default is used)";
+      break;
+    case refused_field::max_tokens: {
+      if (pin.max_completion_tokens) return false;
+      int expected = 0;
+      if (cap_name_.compare_exchange_strong(expected, 1)) action = "naming the reply cap max_completion_tokens from now on";
+      break;
+    }
+    case refused_field::max_completion_tokens: {
+      if (pin.max_completion_tokens) return false;
+      int expected = 1;
+      if (cap_name_.compare_exchange_strong(expected, 2)) action = "sending no reply cap from now on";
+      break;
+    }
+    case refused_field::response_format: {
+      if (pin.structured) return false;
+      int next = static_cast<int>(st.sent_structured) + 1;
+      if (next > static_cast<int>(structured_mode::prompt_only)) return false;
+      int cur = structured_.load();
+      while (cur < next && !structured_.compare_exchange_weak(cur, next)) {
+      }
+      if (cur < next)
+        action = next == static_cast<int>(structured_mode::prompt_only)
+                   ? std::string("asking for JSON in the prompt only (extracted and validated here) from now on")
+                   : std::string("asking for structured output with ") + to_string(static_cast<structured_mode>(next)) +
+                         " from now on";
+      break;
+    }
+  }
+  // Another call may have learned the same moments ago: then just send again.
+  if (!action.empty())
+    note(cfg_.spec.base_url + " (" + cfg_.spec.model + ") refused " + to_string(field) + " with HTTP " +
+         std::to_string(resp.status) + ": \"" + snippet(server_text, 300) + "\"; " + action);
+  ++st.adaptations;
+  return true;
 }
 
 const char* basic_client::api_name() const noexcept {
@@ -91,17 +214,30 @@ std::string basic_client::server_error_text(const http_response& r) {
   if (!d.HasParseError() && d.IsObject()) {
     auto it = d.FindMember("error");
     if (it != d.MemberEnd()) {
-      if (it->value.IsString()) return it->value.GetString();
+      if (it->value.IsString()) return snippet(it->value.GetString(), 1000);
       if (it->value.IsObject()) {
         auto m = it->value.FindMember("message");
-        if (m != it->value.MemberEnd() && m->value.IsString()) return m->value.GetString();
+        if (m != it->value.MemberEnd() && m->value.IsString()) return snippet(m->value.GetString(), 1000);
       }
     }
+    // vLLM: {"object":"error","message":"...","type":"BadRequestError",...}
     auto m = d.FindMember("message");
-    if (m != d.MemberEnd() && m->value.IsString()) return m->value.GetString();
+    if (m != d.MemberEnd() && m->value.IsString()) return snippet(m->value.GetString(), 1000);
   }
   if (r.body.empty()) return "(empty body)";
   return snippet(r.body);
+}
+
+std::string basic_client::server_error_param(const http_response& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.data(), r.body.size());
+  if (d.HasParseError() || !d.IsObject()) return {};
+  auto it = d.FindMember("error");
+  // OpenAI nests it in "error"; vLLM's older ErrorResponse has it at the top.
+  const rapidjson::Value& holder = it != d.MemberEnd() && it->value.IsObject() ? it->value : d;
+  auto p = holder.FindMember("param");
+  if (p == holder.MemberEnd() || !p->value.IsString()) return {};
+  return p->value.GetString();
 }
 
 int basic_client::retry_after_ms(const http_response& r) {
@@ -123,33 +259,66 @@ int basic_client::retry_after_ms(const http_response& r) {
 bool basic_client::model_matches(const std::string& listed) const {
   const auto& want = cfg_.spec.model;
   if (listed == want) return true;
+  // Gemini's OpenAI path lists "models/gemini-2.0-flash".
+  if (listed.starts_with("models/") && listed.substr(7) == want) return true;
   auto has_tag = [](const std::string& s) { return s.find(':') != std::string::npos; };
   if (!has_tag(want) && listed == want + ":latest") return true;
   if (!has_tag(listed) && want == listed + ":latest") return true;
   return false;
 }
 
+namespace {
+
+// Azure OpenAI takes a key in `api-key`, not as a Bearer token.
+bool azure_host(std::string_view base_url) {
+  auto host = base_url.substr(base_url.find("://") == std::string_view::npos ? 0 : base_url.find("://") + 3);
+  host = host.substr(0, host.find_first_of(":/?"));
+  return host.ends_with(".openai.azure.com") || host.ends_with(".cognitiveservices.azure.com");
+}
+
+}  // namespace
+
 void basic_client::decorate(http_request& h, const chat_request* req, std::chrono::milliseconds timeout) const {
   h.endpoint = cfg_.spec.base_url;
   h.max_in_flight = std::max(1, cfg_.max_in_flight);
   h.connect_timeout = cfg_.connect_timeout;
   h.timeout = timeout;
+  h.max_body_bytes = cfg_.max_reply_bytes;
   h.headers.emplace_back("Accept", "application/json");
   if (!h.body.empty()) h.headers.emplace_back("Content-Type", "application/json");
   if (req != nullptr) {
     if (!req->role.empty()) h.headers.emplace_back("X-Codehive-Role", header_safe(req->role));
     if (!req->path.empty()) h.headers.emplace_back("X-Codehive-Path", header_safe(req->path));
   }
+  bool may_send_secret = key_may_travel(cfg_);
+  auto withheld = [&](const std::string& what) {
+    if (!warned_key_insecure_.exchange(true))
+      spdlog::warn("llm: not sending {} to {}: plain HTTP to a host outside loopback; use https, or set "
+                   "allow_insecure_key: true for this model in the config",
+                   what, cfg_.spec.base_url);
+  };
   if (!cfg_.api_key_env.empty()) {
     const char* key = std::getenv(cfg_.api_key_env.c_str());
     if (key != nullptr && *key != '\0') {
-      h.headers.emplace_back("Authorization", "Bearer " + header_safe(key));
-    } else {
-      static std::atomic<bool> warned{false};
-      if (!warned.exchange(true))
-        spdlog::warn("llm: API key variable {} is not set; calling {} without a key", cfg_.api_key_env,
-                     cfg_.spec.base_url);
+      if (!may_send_secret)
+        withheld("the API key from " + cfg_.api_key_env);
+      else if (azure_host(cfg_.spec.base_url))
+        h.headers.emplace_back("api-key", header_safe(key));
+      else
+        h.headers.emplace_back("Authorization", "Bearer " + header_safe(key));
+    } else if (!warned_key_unset_.exchange(true)) {
+      spdlog::warn("llm: API key variable {} is not set; calling {} without a key", cfg_.api_key_env,
+                   cfg_.spec.base_url);
     }
+  }
+  for (const auto& [name, value] : cfg_.headers) {
+    bool secret = false;
+    auto v = expand_env(value, secret);
+    if (secret && !may_send_secret) {
+      withheld("header " + name);
+      continue;
+    }
+    h.headers.emplace_back(header_safe(name), header_safe(v));
   }
 }
 
@@ -209,14 +378,15 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
   auto& resp = r.value();
   st->last_status = static_cast<int>(resp.status);
   if (resp.status < 200 || resp.status > 299) {
-    error e = make_error(errc::http_status, "HTTP " + std::to_string(resp.status) + " from " + cfg_.spec.base_url +
-                                                ": " + server_error_text(resp));
-    e.http_status = static_cast<int>(resp.status);
-    e.retry_after_ms = retry_after_ms(resp);
-    if (adapt_after_error(*st, e)) {
+    auto text = server_error_text(resp);
+    if (adapt(*st, resp, text)) {
       attempt(std::move(st));
       return;
     }
+    error e = make_error(errc::http_status, "HTTP " + std::to_string(resp.status) + " from " + cfg_.spec.base_url +
+                                                ": " + text);
+    e.http_status = static_cast<int>(resp.status);
+    e.retry_after_ms = retry_after_ms(resp);
     retry_or_fail(std::move(st), std::move(e), std::nullopt);
     return;
   }
@@ -227,27 +397,50 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
     return;
   }
   auto& got = parsed.value();
-  on_success(*st);
-  if (got.content.empty()) {
-    complete(std::move(st),
-             make_error(errc::empty_answer, "the model answered with empty content (finish_reason " +
-                                                (got.finish_reason.empty() ? std::string("unknown") : got.finish_reason) +
-                                                ")"),
+  if (got.refusal && !got.refusal->empty()) {
+    // OpenAI's refusal: content is null and the reason is here. An answer
+    // the caller can ask again for (or report), with the model's words.
+    complete(std::move(st), make_error(errc::empty_answer, "the model refused to answer: " + snippet(*got.refusal, 500)),
              got, secs);
     return;
   }
+  // A reasoning block inline in the content (<think>...</think>, servers
+  // without a reasoning parser) is thinking, not answer.
+  auto answer = split_inline_thinking(got.content, got.thinking);
   chat_response out;
   out.finish_reason = got.finish_reason;
-  if (st->req.json_schema) {
-    auto checked = extract_and_validate(got.content, *st->req.json_schema);
-    if (!checked) {
-      complete(std::move(st), std::move(checked).err(), got, secs);
+  if (!st->req.json_schema) {
+    if (is_blank(answer)) {
+      complete(std::move(st), make_error(errc::empty_answer, empty_message(got)), got, secs);
       return;
     }
-    out.content = std::move(checked).value();
-  } else {
-    out.content = got.content;
+    out.content = std::move(answer);
+    complete(std::move(st), std::move(out), got, secs);
+    return;
   }
+  auto checked = is_blank(answer) ? result<std::string>(make_error(errc::empty_answer, empty_message(got)))
+                                  : extract_and_validate(answer, *st->req.json_schema);
+  // The answer is taken from the thinking only where no JSON can be found
+  // anywhere else: the content is empty or holds no JSON at all (Ollama with
+  // `format` on a thinking model can leave content empty and put the JSON in
+  // message.thinking), and the thinking's JSON validates against the schema.
+  // Content with JSON that fails the schema stays the answer (and its error
+  // goes back to the model): a draft in the thinking is not preferred over it.
+  if (!checked && (checked.err().code == errc::empty_answer || checked.err().code == errc::bad_json) &&
+      !got.thinking.empty()) {
+    if (auto alt = extract_and_validate(got.thinking, *st->req.json_schema); alt) {
+      if (!warned_thinking_.exchange(true))
+        spdlog::info("llm: {} ({}) put the structured answer in its thinking and left the content without JSON; "
+                     "using the thinking's JSON (validated against the schema)",
+                     cfg_.spec.base_url, cfg_.spec.model);
+      checked = std::move(alt);
+    }
+  }
+  if (!checked) {
+    complete(std::move(st), std::move(checked).err(), got, secs);
+    return;
+  }
+  out.content = std::move(checked).value();
   complete(std::move(st), std::move(out), got, secs);
 }
 
@@ -284,6 +477,9 @@ void basic_client::complete(std::shared_ptr<call_state> st, result<chat_response
   if (!r) {
     error e = std::move(r).err();
     e.attempts = st->attempts;
+    // Server text may echo a key (some gateways do): never let it reach the
+    // log, the store or status.json.
+    e.message = scrub_secrets(std::move(e.message));
     spdlog::debug("llm call api={} role={} path={} model={} outcome={} http={} prompt_tokens={} completion_tokens={} "
                   "attempts={} ms={} error=\"{}\"",
                   api_name(), u.role, st->req.path, u.model, to_string(e.code), st->last_status, u.prompt_tokens,
@@ -308,13 +504,15 @@ void basic_client::health(health_callback cb) {
   loop_.submit(std::move(h), [self, cb = std::move(cb)](http_result r) {
     if (!r) {
       error e = std::move(r).err();
+      e.message = scrub_secrets(std::move(e.message));
       cb(std::move(e));
       return;
     }
     auto& resp = r.value();
     if (resp.status < 200 || resp.status > 299) {
       error e = make_error(errc::http_status, "HTTP " + std::to_string(resp.status) + " from " +
-                                                  self->cfg_.spec.base_url + ": " + server_error_text(resp));
+                                                  self->cfg_.spec.base_url + ": " +
+                                                  scrub_secrets(server_error_text(resp)));
       e.http_status = static_cast<int>(resp.status);
       cb(std::move(e));
       return;

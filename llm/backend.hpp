@@ -7,18 +7,26 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llm/client.hpp"
 #include "llm/http_loop.hpp"
+#include "llm/profile.hpp"
 
 namespace codehive::llm::detail {
 
 /// What a backend read out of one 2xx reply.
 struct parsed_reply {
   std::string content;
+  /// Reasoning the server kept apart from the answer (Ollama message.thinking,
+  /// OpenAI-compatible reasoning_content / reasoning). Never the answer, except
+  /// where a structured answer can only be found there (see on_attempt).
+  std::string thinking;
+  std::optional<std::string> refusal;  ///< OpenAI message.refusal when not null
   std::string finish_reason;
   std::optional<std::int64_t> prompt_tokens;
   std::optional<std::int64_t> completion_tokens;
@@ -53,8 +61,11 @@ struct call_state {
   std::int64_t estimated_prompt_tokens = 0;
   int attempts = 0;      ///< attempts sent so far
   int retries = 0;       ///< transport retries used (counted against max_retries)
-  bool fallback = false; ///< backend-specific downgrade (OpenAI json_object)
+  int adaptations = 0;   ///< resends after a refused field (bounded: each field changes once)
   int last_status = 0;
+  /// What the current attempt sent (filled by build_chat), to match a refusal against.
+  sent_fields sent;
+  structured_mode sent_structured = structured_mode::json_schema;
 };
 
 class basic_client : public client, public std::enable_shared_from_this<basic_client> {
@@ -64,23 +75,23 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   void chat(chat_request req, chat_callback cb) override;
   void health(health_callback cb) override;
   const endpoint_config& config() const noexcept override { return cfg_; }
+  profile_report profile() const override;
   http_loop& loop() noexcept { return loop_; }
 
   /// The server's error text of a non-2xx reply: {"error":"..."},
   /// {"error":{"message":"..."}}, or the start of the raw body.
   static std::string server_error_text(const http_response& r);
+  /// OpenAI's {"error":{"param":"..."}} of a non-2xx reply, "" when absent.
+  static std::string server_error_param(const http_response& r);
   /// Retry-After (delta seconds or HTTP date) in ms, -1 when absent/unparsable.
   static int retry_after_ms(const http_response& r);
 
  protected:
-  /// URL and JSON body of a chat attempt (headers and timeouts are added here).
-  virtual result<http_request> build_chat(const call_state& st) = 0;
+  /// URL and JSON body of a chat attempt (headers and timeouts are added
+  /// here); records in `st.sent` what it put in. Uses the *_now() accessors.
+  virtual result<http_request> build_chat(call_state& st) = 0;
   virtual result<parsed_reply> parse_chat(const http_response& r) = 0;
   virtual std::unique_ptr<stream_parser> make_stream_parser() = 0;
-  /// A non-2xx reply: return true to send again at once (no retry counted).
-  virtual bool adapt_after_error(call_state&, const error&) { return false; }
-  /// A 2xx reply that parsed.
-  virtual void on_success(const call_state&) {}
 
   virtual http_request build_health() = 0;
   virtual result<std::vector<std::string>> parse_models(const http_response& r) = 0;
@@ -89,15 +100,40 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   /// Whether a listed name serves the configured model.
   virtual bool model_matches(const std::string& listed) const;
 
-  /// Common headers (content type, role/path, auth) and timeouts.
+  /// Common headers (content type, role/path, auth, the config's headers),
+  /// timeouts and the reply cap. A key goes only where key_may_travel allows.
   void decorate(http_request& h, const chat_request* req, std::chrono::milliseconds timeout) const;
+  /// base_url + path + the SPEC's query string.
+  std::string url(std::string_view path) const;
 
   const char* api_name() const noexcept;
+
+  // What to send now: the config's pins, else what was learned.
+  structured_mode structured_now() const noexcept { return static_cast<structured_mode>(structured_.load()); }
+  bool temperature_now() const noexcept { return temperature_.load(); }
+  /// 0: max_tokens, 1: max_completion_tokens, 2: no cap (both refused).
+  int cap_name_now() const noexcept { return cap_name_.load(); }
+  bool think_now() const noexcept { return think_.load(); }
 
   http_loop& loop_;
   endpoint_config cfg_;
 
  private:
+  /// A refusal of one field the attempt sent: learn it (once, logged once
+  /// with the server's words) and say whether to send again at once.
+  bool adapt(call_state& st, const http_response& resp, const std::string& server_text);
+  void note(std::string line);
+
+  std::atomic<int> structured_{0};
+  std::atomic<bool> temperature_{true};
+  std::atomic<int> cap_name_{0};
+  std::atomic<bool> think_{false};
+  mutable std::mutex learned_mu_;
+  std::vector<std::string> learned_;
+  mutable std::atomic<bool> warned_key_unset_{false};
+  mutable std::atomic<bool> warned_key_insecure_{false};
+  std::atomic<bool> warned_thinking_{false};
+
   void attempt(std::shared_ptr<call_state> st);
   void on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<stream_parser> parser,
                   http_result r);

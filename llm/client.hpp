@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "llm/error.hpp"
+#include "llm/profile.hpp"
 #include "llm/types.hpp"
 
 namespace codehive::llm {
@@ -35,6 +36,10 @@ class client {
   virtual void health(health_callback cb) = 0;
 
   virtual const endpoint_config& config() const noexcept = 0;
+
+  /// What this client sends now (config pins plus what it learned from the
+  /// server's refusals). Thread-safe.
+  virtual profile_report profile() const { return initial_profile(config()); }
 };
 
 /// Builds the backend for `cfg.spec.kind` on `loop`. The loop must outlive it.

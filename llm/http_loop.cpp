@@ -69,6 +69,7 @@ struct transfer {
   http_response resp;
   clock_type::time_point started;
   bool aborted = false;
+  bool too_large = false;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   ~transfer() {
@@ -124,6 +125,12 @@ struct http_loop::impl {
   static size_t on_write(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<transfer*>(user);
     auto len = size * n;
+    // The cap is checked before appending: a runaway or hostile reply is cut
+    // off here, with at most the cap held in memory.
+    if (t->req.max_body_bytes > 0 && t->resp.body.size() + len > t->req.max_body_bytes) {
+      t->too_large = true;
+      return 0;
+    }
     t->resp.body.append(data, len);
     if (t->req.on_chunk) {
       long code = 0;
@@ -225,6 +232,14 @@ struct http_loop::impl {
     }
     std::string detail = t.errbuf[0] != '\0' ? std::string(t.errbuf) : curl_easy_strerror(code);
     if (t.aborted) return make_error(errc::cancelled, "transfer aborted by the caller");
+    if (t.too_large) {
+      auto e = make_error(errc::truncated, "reply from " + t.endpoint + " is larger than the reply cap of " +
+                                               std::to_string(t.req.max_body_bytes) +
+                                               " bytes (max_reply_mib in the model's config); aborted while reading");
+      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.resp.status);
+      e.http_status = static_cast<int>(t.resp.status);
+      return e;
+    }
     switch (code) {
       case CURLE_OPERATION_TIMEDOUT: {
         long connect_us = 0;

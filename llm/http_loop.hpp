@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,9 @@ struct http_request {
   /// Key of the in-flight limit; empty: scheme://host:port of `url`.
   std::string endpoint;
   int max_in_flight = 4;  ///< limit for `endpoint` (latest submit wins), >= 1
+  /// A body larger than this is aborted while it arrives (errc::truncated,
+  /// "larger than the reply cap"), never read whole; 0 = no cap.
+  std::size_t max_body_bytes = 0;
   /// Streaming: called on the loop thread with each piece of a 2xx body as it
   /// arrives. Return false to abort the transfer (completes with errc::cancelled).
   std::function<bool(std::string_view)> on_chunk;

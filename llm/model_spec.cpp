@@ -10,8 +10,9 @@ namespace {
 
 constexpr const char* kExamples =
     "expected e.g. ollama://127.0.0.1:11434/qwen2.5-coder:7b, "
-    "openai://127.0.0.1:8000/v1/gpt-4o-mini or "
-    "openai+https://api.openai.com/v1/gpt-4o-mini";
+    "openai://127.0.0.1:8000/v1/gpt-4o-mini, "
+    "openai+https://api.openai.com/v1/gpt-4o-mini or "
+    "openai+https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT?api-version=2024-10-21";
 
 error bad(std::string_view spec, const std::string& why) {
   error e;
@@ -42,12 +43,21 @@ bool is_version_segment(std::string_view seg) {
 
 }  // namespace
 
-result<model_spec> parse_model_spec(std::string_view spec) {
+result<model_spec> parse_model_spec(std::string_view full) {
+  std::string_view spec = full;
   if (spec.empty()) return bad(spec, "empty spec");
   for (char c : spec) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return bad(spec, "contains whitespace or control characters");
-    if (c == '?' || c == '#') return bad(spec, "query strings and fragments are not allowed");
+    if (c == '#') return bad(spec, "fragments are not allowed");
+  }
+  // A query string (Azure's api-version) goes with every request URL.
+  std::string query;
+  if (auto q = spec.find('?'); q != std::string_view::npos) {
+    query = std::string(spec.substr(q + 1));
+    spec = spec.substr(0, q);
+    if (query.empty()) return bad(full, "empty query string after '?'");
+    if (query.find('?') != std::string::npos) return bad(full, "more than one '?'");
   }
   auto sep = spec.find("://");
   if (sep == std::string_view::npos) return bad(spec, "missing '<scheme>://'");
@@ -132,6 +142,7 @@ result<model_spec> parse_model_spec(std::string_view spec) {
       return bad(spec, "empty path segment in model name '" + std::string(path) + "'");
     out.base_url = std::move(base);
     out.model = std::string(path);
+    out.query = std::move(query);
     return out;
   }
 
@@ -146,6 +157,21 @@ result<model_spec> parse_model_spec(std::string_view spec) {
       pos = next + 1;
     }
   }
+  // Azure OpenAI: .../deployments/NAME is the whole base; the deployment
+  // names the model (requests go to .../deployments/NAME/chat/completions).
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (i + 2 != segs.size() || segs[i] != "deployments") continue;
+    for (auto seg : segs) {
+      if (seg.empty()) return bad(spec, "empty path segment in '" + std::string(path) + "'");
+      base += '/';
+      base += seg;
+    }
+    out.base_url = std::move(base);
+    out.model = std::string(segs.back());
+    out.model_in_path = true;
+    out.query = std::move(query);
+    return out;
+  }
   std::size_t ver = segs.size();
   for (std::size_t i = 0; i < segs.size(); ++i) {
     if (is_version_segment(segs[i])) {
@@ -154,7 +180,12 @@ result<model_spec> parse_model_spec(std::string_view spec) {
     }
   }
   if (ver == segs.size())
-    return bad(spec, "missing API version path segment (such as /v1) before the model name");
+    return bad(spec, "missing API version path segment (such as /v1) before the model name, "
+                     "or /deployments/NAME (Azure)");
+  // Gemini's OpenAI-compatible path is /v1beta/openai/: "openai" right after
+  // a version other than v1 is part of the base (after /v1 it is an
+  // organisation, as in vLLM's openai/gpt-oss-20b).
+  if (segs[ver] != "v1" && ver + 2 < segs.size() && segs[ver + 1] == "openai") ++ver;
   for (std::size_t i = 0; i <= ver; ++i) {
     if (segs[i].empty()) return bad(spec, "empty path segment in the base path");
     base += '/';
@@ -170,6 +201,7 @@ result<model_spec> parse_model_spec(std::string_view spec) {
   }
   out.base_url = std::move(base);
   out.model = std::move(model);
+  out.query = std::move(query);
   return out;
 }
 
@@ -187,8 +219,14 @@ std::string to_string(const model_spec& s) {
   if (tls) out += "+https";
   out += "://";
   out += base;
-  out += '/';
-  out += s.model;
+  if (!s.model_in_path) {
+    out += '/';
+    out += s.model;
+  }
+  if (!s.query.empty()) {
+    out += '?';
+    out += s.query;
+  }
   return out;
 }
 

@@ -20,10 +20,12 @@ void read_stats(const rapidjson::Value& d, parsed_reply& out) {
   if (out.finish_reason.empty()) out.finish_reason = "stop";
 }
 
-std::string message_content(const rapidjson::Value& d) {
+// message.content and message.thinking (thinking models, Ollama 0.9+), appended.
+void read_message(const rapidjson::Value& d, parsed_reply& out) {
   auto it = d.FindMember("message");
-  if (it == d.MemberEnd() || !it->value.IsObject()) return {};
-  return get_string(it->value, "content");
+  if (it == d.MemberEnd() || !it->value.IsObject()) return;
+  out.content += get_string(it->value, "content");
+  out.thinking += get_string(it->value, "thinking");
 }
 
 bool is_done(const rapidjson::Value& d) {
@@ -51,7 +53,7 @@ class ndjson_parser final : public stream_parser {
       fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
       return;
     }
-    out_.content += message_content(d);
+    read_message(d, out_);
     if (is_done(d)) {
       done_ = true;
       read_stats(d, out_);
@@ -80,12 +82,14 @@ class ollama_client final : public basic_client {
   using basic_client::basic_client;
 
  protected:
-  result<http_request> build_chat(const call_state& st) override {
+  result<http_request> build_chat(call_state& st) override {
     const auto& req = st.req;
     rapidjson::Document schema;
     if (req.json_schema) {
       if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
     }
+    st.sent = {};
+    st.sent_structured = structured_now();
     rapidjson::StringBuffer buf;
     json_writer w(buf);
     w.StartObject();
@@ -94,13 +98,32 @@ class ollama_client final : public basic_client {
     write_messages(w, req);
     w.Key("stream");
     w.Bool(req.stream);
-    if (req.json_schema) {
+    if (req.json_schema && st.sent_structured != structured_mode::prompt_only) {
+      st.sent.response_format = true;
       w.Key("format");
-      schema.Accept(w);
+      if (st.sent_structured == structured_mode::json_object)
+        w.String("json");
+      else
+        schema.Accept(w);
+    }
+    // Thinking models (qwen3, deepseek-r1...) think by default; with a format
+    // the answer can then land in message.thinking. Ollama refuses only a
+    // truthy `think` for models without the capability, so false is safe.
+    if (think_now()) {
+      st.sent.think = true;
+      w.Key("think");
+      w.Bool(false);
+    }
+    // Keeps the model loaded between the run's calls (default 5m would unload
+    // it while the planner waits for coders).
+    if (!cfg_.profile.keep_alive.empty()) {
+      w.Key("keep_alive");
+      write_string(w, cfg_.profile.keep_alive);
     }
     w.Key("options");
     w.StartObject();
-    if (req.temperature) {
+    if (req.temperature && temperature_now()) {
+      st.sent.temperature = true;
       w.Key("temperature");
       w.Double(*req.temperature);
     }
@@ -108,6 +131,8 @@ class ollama_client final : public basic_client {
       w.Key("num_predict");
       w.Int(*req.max_tokens);
     }
+    // One num_ctx per model for the whole run (share_model_settings): Ollama
+    // reloads the model whenever it changes.
     w.Key("num_ctx");
     w.Int(cfg_.context_tokens);
     if (req.seed) {
@@ -118,7 +143,7 @@ class ollama_client final : public basic_client {
     w.EndObject();
     http_request h;
     h.method = "POST";
-    h.url = cfg_.spec.base_url + "/api/chat";
+    h.url = url("/api/chat");
     h.body.assign(buf.GetString(), buf.GetSize());
     return h;
   }
@@ -140,7 +165,7 @@ class ollama_client final : public basic_client {
       e.message = "reply from " + cfg_.spec.base_url + " has no \"message\" object";
       return e;
     }
-    out.content = message_content(d);
+    read_message(d, out);
     read_stats(d, out);
     auto done = d.FindMember("done");
     if (done != d.MemberEnd() && done->value.IsBool() && !done->value.GetBool()) {
@@ -159,7 +184,7 @@ class ollama_client final : public basic_client {
   http_request build_health() override {
     http_request h;
     h.method = "GET";
-    h.url = cfg_.spec.base_url + "/api/tags";
+    h.url = url("/api/tags");
     return h;
   }
 

@@ -15,11 +15,6 @@ namespace {
 
 using namespace detail;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const rapidjson::Value* first_choice(const rapidjson::Value& d) {
   auto it = d.FindMember("choices");
   if (it == d.MemberEnd() || !it->value.IsArray() || it->value.Empty()) return nullptr;
@@ -32,6 +27,18 @@ void read_usage(const rapidjson::Value& d, parsed_reply& out) {
   if (it == d.MemberEnd() || !it->value.IsObject()) return;
   if (auto p = get_int(it->value, "prompt_tokens")) out.prompt_tokens = p;
   if (auto c = get_int(it->value, "completion_tokens")) out.completion_tokens = c;
+}
+
+// content, reasoning and refusal of a message (or of a streamed delta, whose
+// pieces are appended).
+void read_message(const rapidjson::Value& m, parsed_reply& out) {
+  out.content += get_string(m, "content");
+  // vLLM, llama.cpp and DeepSeek: reasoning_content; OpenRouter and newer
+  // vLLM/Ollama /v1: reasoning.
+  out.thinking += get_string(m, "reasoning_content");
+  out.thinking += get_string(m, "reasoning");
+  auto refusal = get_string(m, "refusal");
+  if (!refusal.empty()) out.refusal = out.refusal.value_or(std::string{}) + refusal;
 }
 
 std::string error_message(const rapidjson::Value& d) {
@@ -74,7 +81,7 @@ class sse_parser final : public stream_parser {
     }
     if (const auto* c = first_choice(d)) {
       auto delta = c->FindMember("delta");
-      if (delta != c->MemberEnd() && delta->value.IsObject()) out_.content += get_string(delta->value, "content");
+      if (delta != c->MemberEnd() && delta->value.IsObject()) read_message(delta->value, out_);
       auto fr = get_string(*c, "finish_reason");
       if (!fr.empty()) out_.finish_reason = std::move(fr);
     }
@@ -104,18 +111,14 @@ class openai_client final : public basic_client {
   using basic_client::basic_client;
 
  protected:
-  enum schema_support : int { unknown = 0, supported = 1, needs_json_object = 2 };
-
-  bool use_json_object(const call_state& st) const {
-    return st.fallback || schema_mode_.load() == needs_json_object;
-  }
-
-  result<http_request> build_chat(const call_state& st) override {
+  result<http_request> build_chat(call_state& st) override {
     const auto& req = st.req;
     rapidjson::Document schema;
     if (req.json_schema) {
       if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
     }
+    st.sent = {};
+    st.sent_structured = structured_now();
     rapidjson::StringBuffer buf;
     json_writer w(buf);
     w.StartObject();
@@ -131,22 +134,28 @@ class openai_client final : public basic_client {
       w.Bool(true);
       w.EndObject();
     }
-    if (req.temperature) {
+    if (req.temperature && temperature_now()) {
       w.Key("temperature");
       w.Double(*req.temperature);
+      st.sent.temperature = true;
     }
-    if (req.max_tokens) {
-      w.Key("max_tokens");
+    if (req.max_tokens && cap_name_now() != 2) {
+      // Reasoning models count their hidden reasoning against this cap too and
+      // refuse the old name (OpenAI: "Use 'max_completion_tokens' instead").
+      bool completion = cap_name_now() == 1;
+      w.Key(completion ? "max_completion_tokens" : "max_tokens");
       w.Int(*req.max_tokens);
+      (completion ? st.sent.max_completion_tokens : st.sent.max_tokens) = true;
     }
     if (req.seed) {
       w.Key("seed");
       w.Int(*req.seed);
     }
-    if (req.json_schema) {
+    if (req.json_schema && st.sent_structured != structured_mode::prompt_only) {
+      st.sent.response_format = true;
       w.Key("response_format");
       w.StartObject();
-      if (use_json_object(st)) {
+      if (st.sent_structured == structured_mode::json_object) {
         w.Key("type");
         w.String("json_object");
       } else {
@@ -167,28 +176,9 @@ class openai_client final : public basic_client {
     w.EndObject();
     http_request h;
     h.method = "POST";
-    h.url = cfg_.spec.base_url + "/chat/completions";
+    h.url = url("/chat/completions");
     h.body.assign(buf.GetString(), buf.GetSize());
     return h;
-  }
-
-  bool adapt_after_error(call_state& st, const error& e) override {
-    if (!st.req.json_schema || use_json_object(st) || e.http_status != 400) return false;
-    auto text = lower(e.message);
-    bool mentions = text.find("response_format") != std::string::npos || text.find("json_schema") != std::string::npos;
-    // A server seen accepting json_schema has a 400 for another reason.
-    if (!mentions && (schema_mode_.load() == supported || st.attempts > 1)) return false;
-    st.fallback = true;
-    schema_mode_.store(needs_json_object);
-    spdlog::info("llm: {} refused response_format json_schema; using json_object from now on", cfg_.spec.base_url);
-    return true;
-  }
-
-  void on_success(const call_state& st) override {
-    if (st.req.json_schema && !use_json_object(st)) {
-      int expected = unknown;
-      schema_mode_.compare_exchange_strong(expected, supported);
-    }
   }
 
   result<parsed_reply> parse_chat(const http_response& r) override {
@@ -209,7 +199,7 @@ class openai_client final : public basic_client {
     }
     parsed_reply out;
     auto msg = c->FindMember("message");
-    if (msg != c->MemberEnd() && msg->value.IsObject()) out.content = get_string(msg->value, "content");
+    if (msg != c->MemberEnd() && msg->value.IsObject()) read_message(msg->value, out);
     out.finish_reason = get_string(*c, "finish_reason");
     read_usage(d, out);
     return out;
@@ -222,8 +212,19 @@ class openai_client final : public basic_client {
   http_request build_health() override {
     http_request h;
     h.method = "GET";
-    h.url = cfg_.spec.base_url + "/models";
+    h.url = models_url();
     return h;
+  }
+
+  // {base}/models; for an Azure deployment SPEC (.../openai/deployments/D)
+  // the resource's .../openai/models, which lists models, not deployments.
+  std::string models_url() const {
+    std::string base = cfg_.spec.base_url;
+    if (cfg_.spec.model_in_path) {
+      auto pos = base.rfind("/deployments/");
+      if (pos != std::string::npos) base.erase(pos);
+    }
+    return base + "/models" + (cfg_.spec.query.empty() ? std::string{} : "?" + cfg_.spec.query);
   }
 
   result<std::vector<std::string>> parse_models(const http_response& r) override {
@@ -241,6 +242,9 @@ class openai_client final : public basic_client {
       auto id = get_string(m, "id");
       if (!id.empty()) names.push_back(std::move(id));
     }
+    // A deployment is not in the model list; the server answered, and the
+    // first chat call tells whether the deployment exists.
+    if (cfg_.spec.model_in_path) names.push_back(cfg_.spec.model);
     return names;
   }
 
@@ -251,8 +255,6 @@ class openai_client final : public basic_client {
            (list.empty() ? std::string("(none)") : list);
   }
 
- private:
-  std::atomic<int> schema_mode_{unknown};
 };
 
 }  // namespace

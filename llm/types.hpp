@@ -2,10 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace codehive::llm {
@@ -18,6 +20,36 @@ struct model_spec {
   api kind = api::ollama;
   std::string base_url;   ///< "http://host:port" (ollama) or "http://host:port/v1" (openai)
   std::string model;      ///< "qwen2.5-coder:7b", "gpt-4o-mini"
+  /// Query string (without '?') added to every request URL, e.g. Azure's
+  /// "api-version=2024-10-21"; "" for none.
+  std::string query;
+  /// The model is named by the base path itself (Azure: .../deployments/NAME),
+  /// so it is not repeated after the base in SPEC form.
+  bool model_in_path = false;
+};
+
+/// How structured output is asked for, strongest first. A server that refuses
+/// one (a 400/500 naming the response format) gets the next one.
+enum class structured_mode {
+  json_schema = 0,  ///< OpenAI response_format json_schema / Ollama format: <schema>
+  json_object = 1,  ///< OpenAI response_format json_object / Ollama format: "json"
+  prompt_only = 2,  ///< nothing on the wire: the prompt carries the schema, we extract and validate
+};
+const char* to_string(structured_mode m) noexcept;
+
+/// What an endpoint accepts. Each optional field is pinned by the config when
+/// set and learned from the server's answers when not (see backend.hpp).
+struct endpoint_profile {
+  std::optional<structured_mode> structured;  ///< nullopt: start at json_schema, downgrade on refusal
+  /// Send `temperature`? nullopt: yes, unless the model is a known reasoning
+  /// model (o1, o3, o4, gpt-5...) or the server refused it once.
+  std::optional<bool> temperature;
+  /// OpenAI: name the reply cap `max_completion_tokens` (not `max_tokens`)?
+  /// nullopt: for known reasoning models, or once a server refused max_tokens.
+  std::optional<bool> max_completion_tokens;
+  /// Ollama: send `think: false`? nullopt: yes, until a server refuses `think`.
+  std::optional<bool> think;
+  std::string keep_alive = "30m";  ///< Ollama keep_alive (keeps the model loaded); "" = not sent
 };
 
 struct chat_request;
@@ -35,6 +67,16 @@ using usage_observer = std::function<void(const usage&, std::optional<errc>)>;
 struct endpoint_config {
   model_spec spec;
   std::string api_key_env;          ///< name of the env var holding the key (openai); never logged
+  /// Send the key (and secret headers) over plain HTTP to a host outside
+  /// loopback. Off: such a key is withheld with a warning.
+  bool allow_insecure_key = false;
+  /// Extra request headers, e.g. {"api-key", "$AZURE_OPENAI_KEY"}: "$VAR" and
+  /// "${VAR}" are expanded from the environment when sent; values are secrets
+  /// (never logged, scrubbed from server text) when they name a variable.
+  std::vector<std::pair<std::string, std::string>> headers;
+  endpoint_profile profile;         ///< pinned capabilities (unset ones are learned)
+  /// A reply body larger than this is aborted while reading (errc::truncated).
+  std::size_t max_reply_bytes = std::size_t{16} << 20;
   int context_tokens = 8192;        ///< the model's configured context window (num_ctx)
   int max_in_flight = 4;            ///< requests in flight to this endpoint at once
   std::chrono::milliseconds connect_timeout{3000};

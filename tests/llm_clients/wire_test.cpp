@@ -10,56 +10,13 @@
 #include <thread>
 #include <vector>
 
+#include "tests/llm_clients/capture_server.hpp"
 #include "tests/llm_clients/fixture.hpp"
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
 
 namespace {
-
-struct captured {
-  std::string path;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
-
-// Answers every POST with `answer(body)` and records the requests.
-class capture_server {
- public:
-  using responder = std::function<void(const httplib::Request&, httplib::Response&)>;
-  explicit capture_server(responder r) : respond_(std::move(r)) {
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-      {
-        std::lock_guard lk{mu_};
-        captured c{req.path, req.body, {}};
-        for (const auto& [k, v] : req.headers) c.headers[k] = v;
-        seen_.push_back(std::move(c));
-      }
-      respond_(req, res);
-    };
-    svr_.Post(".*", handler);
-    svr_.Get(".*", handler);
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });
-  }
-  ~capture_server() {
-    svr_.stop();
-    thread_.join();
-  }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<captured> seen() {
-    std::lock_guard lk{mu_};
-    return seen_;
-  }
-
- private:
-  responder respond_;
-  httplib::Server svr_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<captured> seen_;
-};
 
 rapidjson::Document parse(const std::string& s) {
   rapidjson::Document d;
@@ -108,6 +65,10 @@ TEST(Wire, OllamaRequestCarriesFormatOptionsAndHeaders) {
   EXPECT_EQ(d["options"]["num_predict"].GetInt(), 300);
   EXPECT_EQ(d["options"]["seed"].GetInt(), 42);
   EXPECT_DOUBLE_EQ(d["options"]["temperature"].GetDouble(), 0.25);
+  // Thinking off where the model allows it; the model kept loaded for the run.
+  ASSERT_TRUE(d.HasMember("think"));
+  EXPECT_FALSE(d["think"].GetBool());
+  EXPECT_STREQ(d["keep_alive"].GetString(), "30m");
   ASSERT_EQ(d["messages"].Size(), 2u);
   EXPECT_STREQ(d["messages"][1]["content"].GetString(), "write");
 }
@@ -150,11 +111,15 @@ TEST(Wire, OpenAiRequestCarriesResponseFormatAndBearer) {
   ::unsetenv("CODEHIVE_WIRE_KEY");
 }
 
-TEST(Wire, OpenAiAny400OnFirstSchemaTryFallsBackToJsonObject) {
-  capture_server srv([](const httplib::Request& req, httplib::Response& res) {
-    if (req.body.find("json_schema") != std::string::npos) {
+// Issue 10: an unrelated 400 used to switch structured output to json_object
+// for good. Now it is reported as it is and the next call still asks for
+// json_schema.
+TEST(Wire, OpenAiUnrelated400IsReportedAndKeepsJsonSchema) {
+  std::atomic<int> calls{0};
+  capture_server srv([&](const httplib::Request&, httplib::Response& res) {
+    if (calls++ == 0) {
       res.status = 400;
-      res.set_content(R"({"error":{"message":"invalid request"}})", "application/json");
+      res.set_content(R"({"error":{"message":"invalid request: messages[0].role is wrong"}})", "application/json");
       return;
     }
     res.set_content(
@@ -166,13 +131,16 @@ TEST(Wire, OpenAiAny400OnFirstSchemaTryFallsBackToJsonObject) {
   auto req = request("planner", "", "plan");
   req.json_schema = kSchema;
   auto r = chat_sync(*cl, req);
-  ASSERT_TRUE(r.ok()) << r.err().describe();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::http_status);
+  EXPECT_EQ(r.err().http_status, 400);
+  EXPECT_EQ(r.err().attempts, 1);
+  EXPECT_NE(r.err().message.find("messages[0].role is wrong"), std::string::npos) << r.err().message;
+  EXPECT_EQ(cl->profile().structured, structured_mode::json_schema);
+  ASSERT_TRUE(chat_sync(*cl, req).ok());
   auto seen = srv.seen();
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_STREQ(parse(seen[1].body)["response_format"]["type"].GetString(), "json_object");
-  // Calls without a schema are unaffected.
-  auto plain = request("coder", "", "x");
-  ASSERT_TRUE(chat_sync(*cl, plain).ok());
+  EXPECT_STREQ(parse(seen[1].body)["response_format"]["type"].GetString(), "json_schema");
 }
 
 TEST(Wire, OpenAiStreamingNeedsDoneMarker) {

@@ -84,6 +84,44 @@ TEST(ModelSpec, ToStringRoundTrips) {
   EXPECT_EQ(again.model, d.model);
 }
 
+// Issue 10: endpoints that could not be written as a SPEC.
+TEST(ModelSpec, AzureDeploymentWithApiVersion) {
+  auto s = must_parse("openai+https://myres.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21");
+  EXPECT_EQ(s.kind, api::openai);
+  EXPECT_EQ(s.base_url, "https://myres.openai.azure.com/openai/deployments/gpt4o-prod");
+  EXPECT_EQ(s.model, "gpt4o-prod");
+  EXPECT_TRUE(s.model_in_path);
+  EXPECT_EQ(s.query, "api-version=2024-10-21");
+  EXPECT_EQ(to_string(s), "openai+https://myres.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21");
+}
+
+TEST(ModelSpec, GeminiOpenAiPath) {
+  auto s = must_parse("openai+https://generativelanguage.googleapis.com/v1beta/openai/gemini-2.0-flash");
+  EXPECT_EQ(s.base_url, "https://generativelanguage.googleapis.com/v1beta/openai");
+  EXPECT_EQ(s.model, "gemini-2.0-flash");
+  EXPECT_FALSE(s.model_in_path);
+  EXPECT_EQ(to_string(s), "openai+https://generativelanguage.googleapis.com/v1beta/openai/gemini-2.0-flash");
+  // After /v1, "openai" is an organisation (vLLM serving openai/gpt-oss-20b).
+  auto oss = must_parse("openai://vllm:8000/v1/openai/gpt-oss-20b");
+  EXPECT_EQ(oss.base_url, "http://vllm:8000/v1");
+  EXPECT_EQ(oss.model, "openai/gpt-oss-20b");
+}
+
+TEST(ModelSpec, AnyBasePathAndQuery) {
+  auto gw = must_parse("openai+https://gw.example.com/team/a/llm/v1/gpt-4o-mini?tenant=x&region=eu");
+  EXPECT_EQ(gw.base_url, "https://gw.example.com/team/a/llm/v1");
+  EXPECT_EQ(gw.model, "gpt-4o-mini");
+  EXPECT_EQ(gw.query, "tenant=x&region=eu");
+  EXPECT_EQ(to_string(gw), "openai+https://gw.example.com/team/a/llm/v1/gpt-4o-mini?tenant=x&region=eu");
+  auto ollama = must_parse("ollama://h:11434/qwen3:8b?x=1");
+  EXPECT_EQ(ollama.model, "qwen3:8b");
+  EXPECT_EQ(ollama.query, "x=1");
+  // Every earlier form parses as before (no query, model after the base).
+  auto plain = must_parse("openai://127.0.0.1:8000/v1/gpt-4o-mini");
+  EXPECT_TRUE(plain.query.empty());
+  EXPECT_FALSE(plain.model_in_path);
+}
+
 TEST(ModelSpec, RejectsBadSpecsWithBadConfigAndAnExample) {
   for (const char* spec : {
            "",
@@ -103,6 +141,10 @@ TEST(ModelSpec, RejectsBadSpecsWithBadConfigAndAnExample) {
            "openai://user:key@h/v1/m",          // credentials
            "ollama://h:1/m odel",               // whitespace
            "ollama://h:1/a//b",
+           "openai://h:8000/v1/m?",             // empty query
+           "openai://h:8000/v1/m?a=1?b=2",      // two queries
+           "openai://h:8000/v1/m#frag",         // fragment
+           "openai+https://r.openai.azure.com/openai/deployments//x?api-version=1",
        }) {
     auto r = parse_model_spec(spec);
     ASSERT_FALSE(r) << "accepted: '" << spec << "' as " << (r ? to_string(*r) : "");
