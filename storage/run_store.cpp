@@ -1,6 +1,7 @@
 #include "storage/run_store.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <set>
@@ -32,6 +34,7 @@ namespace codehive::store {
 namespace {
 
 constexpr const char* marker_name = "CODEHIVE_STORE";
+constexpr const char* marker_tmp_name = "CODEHIVE_STORE.tmp";  // write_file_durably's temp
 constexpr const char* pid_name = "codehive.pid";
 constexpr const char* created_by = "codehive 0.1.0";
 
@@ -412,6 +415,203 @@ status bind_handles(run_store::impl& s) {
   return ok();
 }
 
+/// Test hook: CODEHIVE_STORE_CREATE_KILL_AT=<step> SIGKILLs this process at that
+/// step of store creation (temp, marker, database, meta, built, cleared, renamed),
+/// so tests can prove a crash at each one leaves the store absent or whole.
+void creation_step(const char* step) {
+  const char* at = std::getenv("CODEHIVE_STORE_CREATE_KILL_AT");
+  if (at != nullptr && std::strcmp(at, step) == 0) ::kill(::getpid(), SIGKILL);
+}
+
+void fsync_dir(const fs::path& d) {
+  int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+/// What an interrupted creation leaves before RocksDB has written anything.
+bool creation_leftover(const std::string& n) {
+  return n == marker_name || n == marker_tmp_name || n == pid_name || n == "LOCK";
+}
+
+/// Files RocksDB makes while it creates a database and its column families,
+/// before any record is written: a folder holding only these (no SST, every
+/// WAL empty) holds no run, so nothing is lost by building it again.
+bool creation_file(const fs::directory_entry& e) {
+  auto n = e.path().filename().string();
+  if (creation_leftover(n) || n == "CURRENT" || n == "IDENTITY" || n == "LOG") return true;
+  if (n.starts_with("LOG.old.") || n.starts_with("MANIFEST-") || n.starts_with("OPTIONS-") ||
+      n.ends_with(".dbtmp"))
+    return true;
+  if (n.ends_with(".log")) {
+    std::error_code ec;
+    auto size = e.file_size(ec);
+    return !ec && size == 0;
+  }
+  return false;
+}
+
+/// What a folder holds, before anything is opened.
+struct dir_scan {
+  bool exists = false;
+  bool is_dir = false;
+  bool has_marker = false;
+  bool has_current = false;
+  bool other_files = false;  ///< anything besides creation_leftover() names
+  bool no_data = true;       ///< only creation_file()s
+};
+
+result<dir_scan> scan_dir(const fs::path& dir) {
+  dir_scan d;
+  std::error_code ec;
+  auto stat = fs::status(dir, ec);
+  d.exists = !ec && fs::exists(stat);
+  if (!d.exists) return d;
+  d.is_dir = fs::is_directory(stat);
+  if (!d.is_dir) return d;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name == marker_name) d.has_marker = true;
+    if (name == "CURRENT") d.has_current = true;
+    if (!creation_leftover(name)) d.other_files = true;
+    if (!creation_file(e)) d.no_data = false;
+  }
+  if (ec) return fail(errc::io_error, "cannot list " + dir.string() + ": " + ec.message());
+  return d;
+}
+
+/// The marker of a store about to be created.
+codec::meta_record new_marker(std::mt19937_64& rng) {
+  codec::meta_record m;
+  m.schema_version = schema_version;
+  m.store_id = hex(rng(), 16);
+  m.created_ms = now_ms();
+  m.created_by = created_by;
+  return m;
+}
+
+/// Writes a complete store into the folder `at`: the marker, the database with
+/// every column family, the meta record (synced).
+status build_store(const fs::path& at, const codec::meta_record& marker) {
+  if (auto s = write_file_durably(at / marker_name, codec::encode(marker)); !s) return s;
+  creation_step("marker");
+  auto options = db_options();
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.error_if_exists = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
+  for (const char* n : cf_names) cfs.emplace_back(n, options);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::Open(options, at.string(), cfs, &handles, &db);
+  if (!s.ok())
+    return fail(errc::io_error, "cannot create a store in " + at.string() + ": " + s.ToString());
+  creation_step("database");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  for (auto* h : handles)
+    if (h->GetName() == "meta") meta = h;
+  s = db->Put(wo, meta, std::string{keys::meta_schema}, codec::encode(marker));
+  if (s.ok()) creation_step("meta");
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  auto closed = db->Close();
+  delete db;
+  if (!s.ok())
+    return fail(errc::io_error, "cannot write the meta record of a new store in " + at.string() +
+                                    ": " + s.ToString());
+  if (!closed.ok())
+    return fail(errc::io_error, "cannot close a new store in " + at.string() + ": " + closed.ToString());
+  fsync_dir(at);
+  creation_step("built");
+  return ok();
+}
+
+/// Temporary folders of creations: ".<name>.creating-<pid>-<random>" beside the store.
+std::string temp_prefix(const fs::path& dir) { return "." + dir.filename().string() + ".creating-"; }
+
+/// Removes temporary creation folders left by processes that died (or that
+/// are over an hour old: a creation takes well under a second); a live
+/// process's folder is left alone, and is never taken for the store anyway.
+void remove_stale_temps(const fs::path& dir) {
+  auto prefix = temp_prefix(dir);
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(dir.parent_path(), ec)) {
+    auto name = e.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    auto rest = name.substr(prefix.size());
+    long pid = std::strtol(rest.c_str(), nullptr, 10);
+    bool dead = pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    std::error_code tec;
+    auto mtime = fs::last_write_time(e.path(), tec);
+    bool old = !tec && fs::file_time_type::clock::now() - mtime > std::chrono::hours{1};
+    if (dead || old) stale.push_back(e.path());
+  }
+  for (const auto& p : stale) fs::remove_all(p, ec);
+}
+
+/// Creates a complete store at `dir` atomically as seen by every later open:
+/// built in a temporary sibling folder, then renamed into place, so a crash
+/// at any point leaves `dir` absent (or with the leftovers it had) or whole.
+/// `dir` is absent or holds only creation_leftover()s, removed just before
+/// the rename. Where a sibling cannot be made or renamed (an unwritable
+/// parent, `dir` a mount point) the store is built in place, as before;
+/// an interruption there leaves an unfinished store, which open() finishes.
+/// Returns ok also when another process created the store first: the caller
+/// looks at `dir` again.
+status create_whole(const fs::path& dir, const codec::meta_record& marker, std::mt19937_64& rng) {
+  std::error_code ec;
+  auto parent = dir.parent_path();
+  fs::create_directories(parent, ec);
+  if (ec) return fail(errc::io_error, "cannot create " + parent.string() + ": " + ec.message());
+  remove_stale_temps(dir);
+  auto in_place = [&]() -> status {
+    std::error_code e2;
+    fs::create_directories(dir, e2);
+    if (e2) return fail(errc::io_error, "cannot create " + dir.string() + ": " + e2.message());
+    return build_store(dir, marker);
+  };
+  auto tmp = parent / (temp_prefix(dir) + std::to_string(::getpid()) + "-" + hex(rng(), 8));
+  if (::mkdir(tmp.c_str(), 0755) != 0) return in_place();
+  creation_step("temp");
+  if (auto b = build_store(tmp, marker); !b) {
+    fs::remove_all(tmp, ec);
+    return b;
+  }
+  for (int tries = 0;; ++tries) {
+    if (::rename(tmp.c_str(), dir.c_str()) == 0) break;
+    int e = errno;
+    if ((e == ENOTEMPTY || e == EEXIST) && tries == 0) {
+      // `dir` holds something: leftovers of an interrupted creation go (the
+      // marker last) and the rename is tried again; anything else is another
+      // process's store, made while we built ours.
+      auto sc = scan_dir(dir);
+      if (sc && sc->is_dir && !sc->other_files) {
+        for (const char* n : {pid_name, "LOCK", marker_tmp_name, marker_name}) fs::remove(dir / n, ec);
+        creation_step("cleared");
+        continue;
+      }
+    }
+    fs::remove_all(tmp, ec);
+    if (e == ENOTEMPTY || e == EEXIST) return ok();
+    return in_place();
+  }
+  fsync_dir(parent);
+  creation_step("renamed");
+  return ok();
+}
+
+/// Opens a store whose folder has CURRENT. `creation_cut` is set when the
+/// refusal is one an interrupted in-place creation causes (the manifest or a
+/// column family or the meta record missing), for open() to judge.
+result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store::impl> st,
+                                                       const codec::meta_record& marker,
+                                                       bool& creation_cut);
+
 }  // namespace
 
 run_store::run_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -420,89 +620,31 @@ run_store::~run_store() = default;
 const fs::path& run_store::dir() const noexcept { return impl_->dir; }
 const std::string& run_store::store_id() const noexcept { return impl_->store_id; }
 
-result<std::unique_ptr<run_store>> run_store::open(const fs::path& dir_in, store_options opts) {
-  if (dir_in.empty()) return fail(errc::invalid_argument, "empty store path");
-  std::error_code ec;
-  fs::path dir = fs::absolute(dir_in, ec);
-  if (ec) dir = dir_in;
-  auto st = std::make_unique<impl>();
-  st->dir = dir;
-  st->opts = opts;
-  st->wo.sync = opts.sync;
+namespace {
 
-  // 1. What is at the path?
-  auto stat = fs::status(dir, ec);
-  bool exists = !ec && fs::exists(stat);
-  if (exists && !fs::is_directory(stat))
-    return fail(errc::foreign_directory, dir.string() + " exists and is not a directory: not a codehive store");
-  bool has_marker = exists && fs::exists(dir / marker_name, ec);
-  bool has_current = exists && fs::exists(dir / "CURRENT", ec);
-  bool other_files = false;  // anything besides our marker, pid file and RocksDB's LOCK
-  if (exists) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      auto name = e.path().filename().string();
-      if (name != marker_name && name != pid_name && name != "LOCK" &&
-          name != std::string{marker_name} + ".tmp")
-        other_files = true;
-    }
-    if (ec) return fail(errc::io_error, "cannot list " + dir.string() + ": " + ec.message());
-  }
-  if (exists && !has_marker && (other_files || has_current))
-    return fail(errc::foreign_directory,
-                dir.string() + " is not empty and has no " + marker_name +
-                    " marker: not a codehive store, refusing to touch it (choose another store path)");
-  if (has_marker && !has_current && other_files)
-    return damaged(dir, "CURRENT is missing, RocksDB cannot find its manifest");
-
-  bool fresh = !has_current;
-  codec::meta_record marker;
-  if (has_marker) {
-    auto text = read_small_file(dir / marker_name);
-    if (!text) return std::move(text).err();
-    auto m = codec::decode_meta(*text, marker_name);
-    if (!m) {
-      if (m.err().code == errc::newer_schema)
-        return fail(errc::newer_schema, "store " + dir.string() + ": " + m.err().reason);
-      return damaged(dir, marker_name + std::string{" unreadable: "} + m.err().reason);
-    }
-    marker = *m;
-  }
-
+result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store::impl> st,
+                                                       const codec::meta_record& marker,
+                                                       bool& creation_cut) {
+  const auto& dir = st->dir;
+  const auto& opts = st->opts;
   auto options = db_options();
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  if (fresh) {
-    // 2a. Create (or finish creating) a store: marker first, then the database.
-    if (opts.read_only || !opts.create_if_missing)
-      return fail(errc::not_found, "no codehive store at " + dir.string());
-    fs::create_directories(dir, ec);
-    if (ec) return fail(errc::io_error, "cannot create " + dir.string() + ": " + ec.message());
-    if (!has_marker) {
-      marker.schema_version = schema_version;
-      marker.store_id = hex(st->rng(), 16);
-      marker.created_ms = now_ms();
-      marker.created_by = created_by;
-      if (auto s = write_file_durably(dir / marker_name, codec::encode(marker)); !s) return std::move(s).err();
-    }
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    options.error_if_exists = true;
-    cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
-    for (const char* n : cf_names) cfs.emplace_back(n, options);
-  } else {
-    // 2b. Open an existing store with every column family it has.
-    options.create_if_missing = false;
-    options.create_missing_column_families = false;
-    std::vector<std::string> names;
-    auto s = rocksdb::DB::ListColumnFamilies(options, dir.string(), &names);
-    if (!s.ok()) return map_open_status(dir, s);
-    for (const char* n : cf_names)
-      if (std::find(names.begin(), names.end(), n) == names.end())
-        return damaged(dir, std::string{"column family \""} + n +
-                                "\" is missing from the MANIFEST: truncated or rewritten metadata");
-    for (const auto& n : names) cfs.emplace_back(n, options);
+  options.create_if_missing = false;
+  options.create_missing_column_families = false;
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(options, dir.string(), &names);
+  if (!s.ok()) {
+    creation_cut = true;
+    return map_open_status(dir, s);
   }
+  for (const char* n : cf_names)
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      creation_cut = true;
+      return damaged(dir, std::string{"column family \""} + n +
+                              "\" is missing from the MANIFEST: truncated or rewritten metadata");
+    }
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, options);
 
-  rocksdb::Status s;
   if (opts.read_only)
     s = rocksdb::DB::OpenForReadOnly(options, dir.string(), cfs, &st->handles, &st->db);
   else
@@ -513,16 +655,13 @@ result<std::unique_ptr<run_store>> run_store::open(const fs::path& dir_in, store
   }
   if (auto b = bind_handles(*st); !b) return std::move(b).err();
 
-  // 3. The meta record: ours, and a schema we understand.
-  if (fresh) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    s = st->db->Put(wo, st->meta, std::string{keys::meta_schema}, codec::encode(marker));
-    if (!s.ok()) return st->from_status(s, "writing meta/schema");
-  }
+  // The meta record: ours, and a schema we understand.
   auto mv = st->get(st->meta, keys::meta_schema);
   if (!mv) return std::move(mv).err();
-  if (!*mv) return damaged(dir, "meta/schema record is missing");
+  if (!*mv) {
+    creation_cut = true;
+    return damaged(dir, "meta/schema record is missing");
+  }
   auto meta = codec::decode_meta(**mv, "meta/schema");
   if (!meta) {
     if (meta.err().code == errc::newer_schema)
@@ -540,12 +679,100 @@ result<std::unique_ptr<run_store>> run_store::open(const fs::path& dir_in, store
                             " but the database is store " + meta->store_id);
   st->store_id = meta->store_id;
 
-  // 4. Say who holds it (RocksDB's LOCK only says that someone does).
+  // Say who holds it (RocksDB's LOCK only says that someone does).
   if (!opts.read_only) {
     if (write_file_durably(dir / pid_name, std::to_string(::getpid()) + "\n"))
       st->wrote_pid = true;
   }
-  return std::unique_ptr<run_store>{new run_store(std::move(st))};
+  return st;
+}
+
+}  // namespace
+
+result<std::unique_ptr<run_store>> run_store::open(const fs::path& dir_in, store_options opts) {
+  if (dir_in.empty()) return fail(errc::invalid_argument, "empty store path");
+  std::error_code ec;
+  fs::path dir = fs::absolute(dir_in, ec);
+  if (ec) dir = dir_in;
+  dir = dir.lexically_normal();
+  if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // "store/"
+  std::mt19937_64 rng{std::random_device{}()};
+
+  // A few rounds at most: a creation (ours, or another process's that won the
+  // race) or the clearing of an unfinished one changes what the next look sees.
+  for (int round = 0; round < 4; ++round) {
+    auto sc = scan_dir(dir);
+    if (!sc) return std::move(sc).err();
+    if (sc->exists && !sc->is_dir)
+      return fail(errc::foreign_directory, dir.string() + " exists and is not a directory: not a codehive store");
+    if (sc->exists && !sc->has_marker && (sc->other_files || sc->has_current))
+      return fail(errc::foreign_directory,
+                  dir.string() + " is not empty and has no " + marker_name +
+                      " marker: not a codehive store, refusing to touch it (choose another store path)");
+
+    std::optional<codec::meta_record> marker;
+    if (sc->has_marker) {
+      auto text = read_small_file(dir / marker_name);
+      if (!text) return std::move(text).err();
+      auto m = codec::decode_meta(*text, marker_name);
+      if (!m) {
+        if (m.err().code == errc::newer_schema)
+          return fail(errc::newer_schema, "store " + dir.string() + ": " + m.err().reason);
+        return damaged(dir, marker_name + std::string{" unreadable: "} + m.err().reason);
+      }
+      if (m->schema_version > schema_version)
+        return fail(errc::newer_schema,
+                    "store " + dir.string() + " has schema version " + std::to_string(m->schema_version) +
+                        " (" + marker_name + "), newer than this codehive understands (" +
+                        std::to_string(schema_version) + "); upgrade codehive (" + m->created_by +
+                        " created it)");
+      if (m->schema_version < 1)
+        return damaged(dir, std::string{marker_name} + " has no valid schema version");
+      marker = *m;
+    }
+
+    // Absent, empty, or only what a creation leaves before RocksDB writes: create.
+    if (!sc->exists || (!sc->has_current && !sc->other_files)) {
+      if (opts.read_only || !opts.create_if_missing)
+        return fail(errc::not_found, "no codehive store at " + dir.string());
+      if (auto c = create_whole(dir, marker ? *marker : new_marker(rng), rng); !c)
+        return std::move(c).err();
+      continue;
+    }
+
+    if (!sc->has_current) {
+      if (!sc->no_data) return damaged(dir, "CURRENT is missing, RocksDB cannot find its manifest");
+    } else {
+      auto st = std::make_unique<impl>();
+      st->dir = dir;
+      st->opts = opts;
+      st->wo.sync = opts.sync;
+      bool creation_cut = false;
+      auto opened = open_existing(std::move(st), *marker, creation_cut);
+      if (opened) return std::unique_ptr<run_store>{new run_store(std::move(*opened))};
+      if (!creation_cut || !sc->no_data) return std::move(opened).err();
+    }
+
+    // A store created in place (as codehive did before it built stores in a
+    // temporary folder, and still does where it cannot) whose creation was cut
+    // short: only creation's own files, so no run. Finish it: clear them, the
+    // marker last so an interruption here is recognised again, and create it.
+    if (opts.read_only || !opts.create_if_missing)
+      return fail(errc::not_found, "no codehive store at " + dir.string() +
+                                       " yet: its creation was interrupted (the next `codehive run` "
+                                       "finishes it)");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().filename() != marker_name) files.push_back(e.path());
+    for (const auto& f : files) {
+      fs::remove(f, ec);
+      if (ec) return fail(errc::io_error, "cannot finish the interrupted creation of store " + dir.string() +
+                                              ": cannot remove " + f.string() + ": " + ec.message());
+    }
+    fsync_dir(dir);
+  }
+  return fail(errc::io_error, "store " + dir.string() +
+                                  " kept changing while it was being created (another process creating it?)");
 }
 
 // -- runs ----------------------------------------------------------------------------

@@ -174,6 +174,18 @@ int child_main(const std::string& mode, int fd) {
     report(fd, std::string{to_string(st.err().code)} + "\t" + st.err().reason);
     return 3;
   }
+  if (parts[0] == "create" && parts.size() == 3) {
+    // Create (open) a store, SIGKILLed by the store's own hook at creation step
+    // parts[2] (CODEHIVE_STORE_CREATE_KILL_AT); "ok" when it got through.
+    ::setenv("CODEHIVE_STORE_CREATE_KILL_AT", parts[2].c_str(), 1);
+    auto st = run_store::open(parts[1]);
+    if (!st) {
+      report(fd, "error " + st.err().describe());
+      return 4;
+    }
+    report(fd, "ok");
+    return 0;
+  }
   if (parts[0] == "crash" && parts.size() == 4) {
     // Run task lifecycles (assign, file version, done; synced), acknowledge
     // each transition through the pipe after transition() returned, and get
