@@ -433,6 +433,19 @@ TEST(PersonalityLmstudio, JsonObjectIsRefusedJsonSchemaAccepted) {
   EXPECT_EQ(d["data"][0]["max_context_length"].GetInt64(), 8192);
 }
 
+TEST(PersonalityLmstudio, AnUnknownPathIsAnErrorBodyWithStatus200) {
+  auto sim = start("lmstudio");
+  const auto chat = post(sim, "/api/chat", chat_body("gpt-4o-mini", "hi", false));
+  EXPECT_EQ(chat.status, 200);
+  EXPECT_EQ(chat.body, R"J({"error":"Unexpected endpoint or method. (POST /api/chat)"})J");
+  const auto get = http_get(sim.base_url(), "/api/tags");
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, R"J({"error":"Unexpected endpoint or method. (GET /api/tags)"})J");
+  const auto other = http_get(sim.base_url(), "/nowhere");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.body, R"J({"error":"Unexpected endpoint or method. (GET /nowhere)"})J");
+}
+
 // ------------------------------------------------------------ selection
 
 TEST(PersonalitySelection, ScenarioKeyWithOptions) {

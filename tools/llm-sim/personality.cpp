@@ -210,7 +210,9 @@ refusal_reply not_found_endpoint(const personality& p, const std::string& method
     case persona::llamacpp:
       return reply(404, llamacpp_error(404, "File Not Found", "not_found_error"), "unknown_endpoint");
     case persona::lmstudio:
-      return reply(404, flat_error("Unexpected endpoint or method. (" + what + ")"), "unknown_endpoint");
+      // LM Studio answers an unrouted path 200 ("Returning 200 anyway",
+      // lmstudio-bug-tracker#1323): only the body says it failed.
+      return reply(200, flat_error("Unexpected endpoint or method. (" + what + ")"), "unknown_endpoint");
     case persona::none: break;
   }
   return reply(404, flat_error("not found"), "unknown_endpoint");

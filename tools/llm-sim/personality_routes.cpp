@@ -62,6 +62,7 @@ void server::install_personality_routes() {
   h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       const auto r = not_found_endpoint(persona_, req.method, req.path);
+      res.status = r.status;  // LM Studio: 200
       res.set_content(r.body, r.content_type);
     }
   });

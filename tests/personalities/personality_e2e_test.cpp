@@ -1,0 +1,221 @@
+// The demo pipeline, end to end, against llm-sim behaving as each real model server
+// (tools/llm-sim/README.md, "Personalities"): `codehive run` must plan, code, review, fix
+// and export configs/demo/app/ byte for byte (exit 0) whatever the server refuses, the
+// way the README's examples would meet it. Also: one Ollama model serving every role is
+// loaded once.
+//
+// Tests named DISABLED_ are the specification of client behaviour not there yet (issue 10,
+// items 1-3); each says what is missing. Run them with --gtest_also_run_disabled_tests.
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/demo/run_process.hpp"
+#include "tests/support/sim_process.hpp"
+
+namespace fs = std::filesystem;
+using codehive::demo_test::process_result;
+using codehive::demo_test::run_process;
+using codehive::test::sim_process;
+using codehive::test::temp_dir;
+
+namespace {
+
+const fs::path source_dir = CODEHIVE_SOURCE_DIR;
+const fs::path demo_dir = source_dir / "configs" / "demo";
+const fs::path app_dir = demo_dir / "app";
+constexpr int run_timeout_ms = 240000;
+constexpr const char* k_ollama_model = "qwen2.5-coder:7b";
+constexpr const char* k_openai_model = "gpt-4o-mini";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string request_text() {
+  std::string s = slurp(demo_dir / "request.txt");
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string> app_files() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(app_dir))
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), app_dir).generic_string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// A run of the demo request against one simulator with a personality.
+struct pipeline {
+  sim_process sim;
+  temp_dir out{"codehive-personality-out"};
+  temp_dir store{"codehive-personality-store"};
+  process_result result;
+
+  static sim_process start_sim(const std::string& personality, const std::vector<std::string>& options) {
+    sim_process::options o;
+    o.extra_args = {"--personality", personality};
+    for (const auto& opt : options) {
+      o.extra_args.push_back("--personality-option");
+      o.extra_args.push_back(opt);
+    }
+    return sim_process::start((demo_dir / "scenario.json").string(), o);
+  }
+
+  pipeline(const std::string& personality, const std::vector<std::string>& options)
+      : sim(start_sim(personality, options)) {}
+
+  /// SPEC of `model` on this simulator: ollama://… or openai://…/v1/….
+  std::string spec(bool ollama_api, const std::string& model) const {
+    const std::string host = "127.0.0.1:" + std::to_string(sim.port());
+    return ollama_api ? "ollama://" + host + "/" + model : "openai://" + host + "/v1/" + model;
+  }
+
+  void run(const std::string& planner, const std::string& coder, int coders = 4) {
+    result = run_process({CODEHIVE_BIN, "run", request_text(), "--out", out.path().string(),
+                          "--store", store.path().string(), "--planner", planner, "--coder", coder,
+                          "--coders", std::to_string(coders)},
+                         run_timeout_ms);
+  }
+
+  std::string describe() {
+    std::ostringstream s;
+    s << "exit " << result.exit_code << (result.timed_out ? " (timed out)" : "") << " after "
+      << result.seconds << " s; codehive output:\n"
+      << result.output << "\nsim stats: " << sim.stats_json() << "\nsim log (tail):\n";
+    const std::string log = sim.output();
+    s << (log.size() > 6000 ? log.substr(log.size() - 6000) : log);
+    return s.str();
+  }
+
+  /// Exit 0 and configs/demo/app/ reproduced byte for byte.
+  void expect_demo_output() {
+    ASSERT_EQ(result.exit_code, 0) << describe();
+    for (const auto& rel : app_files()) {
+      const fs::path got = out.path() / rel;
+      ASSERT_TRUE(fs::is_regular_file(got)) << rel << " was not generated\n" << describe();
+      EXPECT_TRUE(slurp(got) == slurp(app_dir / rel)) << rel << " differs from configs/demo/app/";
+    }
+    EXPECT_TRUE(fs::is_regular_file(out.path() / "generated_files" / "status.json"));
+  }
+
+  long stat_in(const char* object, const std::string& key) {
+    rapidjson::Document d;
+    const std::string s = sim.stats_json();
+    d.Parse(s.c_str(), s.size());
+    if (!d.IsObject() || !d.HasMember(object) || !d[object].HasMember(key.c_str())) return 0;
+    return d[object][key.c_str()].GetInt64();
+  }
+  long stat(const char* key) {
+    rapidjson::Document d;
+    const std::string s = sim.stats_json();
+    d.Parse(s.c_str(), s.size());
+    return d.IsObject() && d.HasMember(key) ? d[key].GetInt64() : -1;
+  }
+};
+
+/// OPENAI_API_KEY for the codehive child while a test runs (OpenAI personalities
+/// want a key; each test runs in its own process under ctest).
+struct api_key_env {
+  api_key_env() { ::setenv("OPENAI_API_KEY", "sk-llm-sim-test", 1); }
+  ~api_key_env() { ::unsetenv("OPENAI_API_KEY"); }
+};
+
+}  // namespace
+
+// Ollama, one model for every role (the README's laptop example), one request at a time
+// (OLLAMA_NUM_PARALLEL=1) with 4 coders: extra requests queue; reloads are slow, not errors.
+TEST(PersonalityDemo, Ollama) {
+  pipeline p("ollama", {"reload_ms=100"});
+  const std::string m = p.spec(true, k_ollama_model);
+  p.run(m, m);
+  p.expect_demo_output();
+  EXPECT_EQ(p.stat_in("max_concurrent", k_ollama_model), 1) << p.sim.stats_json();
+}
+
+// Issue 10 item 2: one model, one context size. Missing client behaviour: codehive sends
+// options.num_ctx 32768 for planner/reviewer and 16384 for coder/fixer/summarizer to the same
+// model, so Ollama reloads it at every switch (here: model_loads > 1, reloads > 0).
+TEST(PersonalityDemo, DISABLED_OllamaOneModelEveryRoleIsLoadedOnce) {
+  pipeline p("ollama", {"reload_ms=100"});
+  const std::string m = p.spec(true, k_ollama_model);
+  p.run(m, m);
+  p.expect_demo_output();
+  EXPECT_EQ(p.stat_in("model_loads", k_ollama_model), 1) << p.sim.stats_json();
+  EXPECT_EQ(p.stat("reloads"), 0) << p.sim.stats_json();
+}
+
+// Issue 10 item 3. Missing client behaviour: codehive never sends `think: false` (the model's
+// /api/show lists "thinking") and reads only message.content, which a thinking model answering
+// with `format` leaves empty ("no usable plan after 3 attempts").
+TEST(PersonalityDemo, DISABLED_OllamaThinking) {
+  pipeline p("ollama-thinking", {"reload_ms=100"});
+  const std::string m = p.spec(true, k_ollama_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+// OpenAI: a key is required (sent from OPENAI_API_KEY), replies carry message.refusal null.
+TEST(PersonalityDemo, Openai) {
+  api_key_env key;
+  pipeline p("openai", {});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+// Issue 10 item 1. Missing client behaviour: a 400 naming `temperature` (unsupported_value)
+// or `max_tokens` (unsupported_parameter) must drop / rename exactly that parameter once;
+// codehive sends temperature 0.2 (summarizer 0.0 and max_tokens 200) and exits 3.
+TEST(PersonalityDemo, DISABLED_OpenaiReasoning) {
+  api_key_env key;
+  pipeline p("openai-reasoning", {});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+TEST(PersonalityDemo, Vllm) {
+  pipeline p("vllm", {});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+// llama-server with json_schema support; it serves one model whatever a request names.
+TEST(PersonalityDemo, Llamacpp) {
+  pipeline p("llamacpp", {"total_slots=2"});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+// Issue 10 item 1. Missing client behaviour: a 500 whose body names response_format /
+// json_schema must downgrade structured output to json_object once; codehive retries it
+// four times and exits 3.
+TEST(PersonalityDemo, DISABLED_LlamacppWithoutJsonSchema) {
+  pipeline p("llamacpp", {"json_schema=refuse"});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
+
+// LM Studio refuses json_object (400) but accepts json_schema, which codehive sends first.
+TEST(PersonalityDemo, Lmstudio) {
+  pipeline p("lmstudio", {});
+  const std::string m = p.spec(false, k_openai_model);
+  p.run(m, m);
+  p.expect_demo_output();
+}
