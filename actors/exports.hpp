@@ -4,12 +4,19 @@
 // writes them).
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "actors/run_state.hpp"
 
 namespace codehive {
+
+/// Size cap for writing an export: none. Exports are rendered by codehive,
+/// not written by a model, and must stay complete and current at any plan
+/// size (the project files' 1 MiB cap stopped status.json near 2,800 tasks).
+inline constexpr std::size_t max_export_bytes = std::numeric_limits<std::size_t>::max();
 
 std::string tasks_json(const run_state& run);
 std::string code_review_json(const run_state& run);

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/exports.hpp"
 #include "actors/prompts.hpp"
 #include "actors/run_restore.hpp"
 #include "actors/settings.hpp"
@@ -101,6 +102,25 @@ void take_version(msg::applied_file& rec, const store::file_version& v) {
   rec.hash = v.hash;
 }
 
+/// Everything that could refuse the edit's result on disk, checked before the
+/// store records it as a version: refused content must never become a stored
+/// version (`codehive export` would fail on it, a resume would write it).
+/// What remains after this is the disk itself (full, unwritable): then the
+/// store is ahead of the folder, and the next start rewrites the file from it.
+caf::error check_writable(const file_tracker_state& st, const std::string& path,
+                          const std::string& content) {
+  if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path)); !c)
+    return from_ws(c.err());
+  auto target = ws::resolve_in_root(st.root, path);
+  if (!target)
+    return from_ws(target.err());
+  std::error_code ec;
+  auto kind = std::filesystem::symlink_status(target->absolute, ec).type();
+  if (!ec && kind != std::filesystem::file_type::regular && kind != std::filesystem::file_type::not_found)
+    return make_error(ec::edit_refused, path + " exists and is not a regular file");
+  return {};
+}
+
 caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto& st = self->state;
   auto norm = ws::normalize_relative(e.path);
@@ -109,9 +129,18 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto path = *norm;
   if ((path + "/").rfind(std::string{exports_dir} + "/", 0) == 0)
     return make_error(ec::edit_refused, path + " is reserved for codehive's exports");
-  auto& rec = st.files[path];
+  // Work on a copy: a refused edit leaves no record behind (not even an empty one).
+  auto known = st.files.find(path);
+  msg::applied_file rec = known != st.files.end() ? known->second : msg::applied_file{};
   rec.path = path;
   if (e.action == "delete") {
+    // Only a file that is there can be deleted: check before the store says so.
+    auto there = ws::resolve_in_root(st.root, path);
+    if (!there)
+      return from_ws(there.err());
+    std::error_code ec;
+    if (std::filesystem::symlink_status(there->absolute, ec).type() != std::filesystem::file_type::regular)
+      return make_error(ec::edit_refused, "cannot delete " + path + ": no such file");
     auto v = st.store->delete_file(st.run_id, path, store::from_task(e.task_id));
     if (!v)
       return from_store(v.err());
@@ -122,6 +151,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
     take_version(rec, *v);
     rec.bytes = 0;
     rec.modified_ms = now_ms();
+    st.files[path] = rec;
     spdlog::info("run={} task={} tracker: deleted {}", e.run_id, e.task_id, path);
     return rec;
   }
@@ -144,6 +174,8 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto next = ws::apply_edit(*current, edit);
   if (!next)
     return from_ws(next.err());
+  if (auto refused = check_writable(st, path, *next))
+    return refused;
   // The edit's own summary (or the fallback) serves at once; the summarizer's
   // line replaces it when it arrives. Partial edits (fixes) keep the summary:
   // they rarely change what a file is for, and a call per fix burns tokens.
@@ -164,6 +196,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   rec.bytes = static_cast<std::int64_t>(next->size());
   rec.modified_ms = now_ms();
   rec.summary = std::move(summary);
+  st.files[path] = rec;
   if (rewritten && st.summarizer && st.settings->summarize_with_model)
     summarize(self, path, rec.version, *next);
   spdlog::info("run={} task={} tracker: wrote {} v{} ({} bytes, {})", e.run_id, e.task_id, path,
@@ -296,9 +329,14 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
     [self](atom::exports, std::vector<msg::export_file>& files) -> bool {
       auto& st = self->state;
       bool ok = true;
+      // Exports are ours, not a model's output: the project files' size cap
+      // does not apply (status.json passes 1 MiB near 2,800 tasks, and a
+      // capped export silently stopped updating).
+      ws::write_options wo;
+      wo.max_bytes = max_export_bytes;
       for (auto& f : files) {
         auto rel = std::string{exports_dir} + "/" + f.name;
-        if (auto res = ws::write_file(st.root, rel, f.content); !res) {
+        if (auto res = ws::write_file(st.root, rel, f.content, wo); !res) {
           spdlog::warn("run={} tracker: cannot write {}: {}", st.run_id, rel, res.err().describe());
           ok = false;
         }

@@ -230,6 +230,10 @@ result<std::string> apply_edit(const std::optional<std::string>& current, const 
   }
   if (!out) return out;
   if (out->empty()) return fail(errc::empty_content, "the edit leaves the file empty");
+  // Only whitespace is as empty as nothing: a model that answered "\n" has
+  // not written the file.
+  if (out->find_first_not_of(" \t\r\n\f\v") == std::string::npos)
+    return fail(errc::empty_content, "the edit leaves the file empty (only whitespace)");
   if (out->size() > max_bytes)
     return fail(errc::too_large, "the edited file would be " + std::to_string(out->size()) + " bytes, over the limit of " +
                                      std::to_string(max_bytes));

@@ -41,8 +41,8 @@ result<edit> parse_edit(const rapidjson::Value& v);
 result<edit> parse_edit_json(std::string_view json);
 
 /// Applies `e` to `current` (nullopt: the file does not exist yet; only
-/// `whole` can create a file). The result is checked: never empty
-/// (errc::empty_content), never over `max_bytes` (errc::too_large).
+/// `whole` can create a file). The result is checked: never empty nor only
+/// whitespace (errc::empty_content), never over `max_bytes` (errc::too_large).
 result<std::string> apply_edit(const std::optional<std::string>& current, const edit& e,
                                std::size_t max_bytes = default_max_file_bytes);
 

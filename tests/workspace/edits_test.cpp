@@ -164,6 +164,23 @@ TEST(apply_edit, result_is_never_empty_nor_over_the_limit) {
   EXPECT_TRUE(ws::apply_edit(std::nullopt, w, 100).ok());
 }
 
+// "never empty or invalid": a rewrite to whitespace alone is refused like an
+// empty one, whatever kind of edit produced it.
+TEST(apply_edit, a_whitespace_only_result_is_refused_like_an_empty_one) {
+  ws::edit w;
+  for (std::string blank : {" ", "\n", " \t\r\n \n", "\f\v"}) {
+    w.content = blank;
+    auto r = ws::apply_edit(std::string("old"), w);
+    ASSERT_FALSE(r.ok()) << "accepted " << blank.size() << " blank bytes";
+    EXPECT_EQ(r.err().code, errc::empty_content);
+    EXPECT_NE(r.err().reason.find("whitespace"), std::string::npos) << r.err().reason;
+    EXPECT_EQ(ws::apply_edit(std::nullopt, w).err().code, errc::empty_content);
+  }
+  EXPECT_EQ(ws::apply_edit(std::string("abc\n"), sr({{"abc", "  "}})).err().code, errc::empty_content);
+  w.content = " x ";
+  EXPECT_TRUE(ws::apply_edit(std::string("old"), w).ok());
+}
+
 TEST(parse_edit, reads_the_schema_shapes) {
   auto w = ws::parse_edit_json(R"({"kind":"whole","content":"hi","summary":"s"})");
   ASSERT_TRUE(w.ok());

@@ -1,0 +1,193 @@
+// The file tracker's refusals and exports on a real actor system: content the
+// tracker refuses never becomes a stored version, and exports of any size are
+// written (they are not project files and have no size cap).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <rapidjson/document.h>
+
+#include "actors/exports.hpp"
+#include "actors/settings.hpp"
+#include "actors/spawn.hpp"
+#include "messages/error.hpp"
+#include "messages/setup.hpp"
+#include "storage/run_store.hpp"
+#include "tests/support/sim_process.hpp"
+#include "workspace/file_ops.hpp"
+
+using namespace codehive;
+using codehive::test::temp_dir;
+
+namespace {
+
+constexpr auto timeout = std::chrono::seconds(60);
+
+struct tracker_fixture : ::testing::Test {
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg = [] {
+      caf::actor_system_config c;
+      register_messages(c);
+      return c;
+    }();
+    return cfg;
+  }
+  caf::actor_system sys{config()};
+  caf::scoped_actor self{sys};
+  temp_dir dir{"codehive-tracker"};
+  temp_dir store_dir{"codehive-tracker-store"};
+  store_ptr runs = [this] {
+    auto st = store::run_store::open(store_dir.path() / "store");
+    if (!st)
+      throw std::runtime_error(st.err().describe());
+    return store_ptr{std::move(*st)};
+  }();
+  std::string run_id = *runs->create_run("test request", "{}");
+  std::shared_ptr<pipeline_settings> settings = [] {
+    auto s = std::make_shared<pipeline_settings>();
+    s->prompts = builtin_prompts();
+    s->validators.browser = false;
+    return s;
+  }();
+  file_tracker_actor tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
+
+  ~tracker_fixture() override { self->send_exit(tracker, caf::exit_reason::user_shutdown); }
+
+  /// The tracker's answer to an edit: the applied record, or the refusal.
+  caf::expected<msg::applied_file> edit(const msg::file_edit& e) {
+    caf::expected<msg::applied_file> out{caf::error{}};
+    self->request(tracker, timeout, e)
+      .receive([&](msg::applied_file& f) { out = std::move(f); }, [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+msg::file_edit whole(const std::string& path, const std::string& content) {
+  msg::file_edit e;
+  e.run_id = "run-test";
+  e.task_id = "t1";
+  e.path = path;
+  e.action = "create";
+  e.kind = "whole";
+  e.content = content;
+  e.summary = "a file";
+  return e;
+}
+
+}  // namespace
+
+using FileTrackerRefusals = tracker_fixture;
+using FileTrackerExports = tracker_fixture;
+
+// A NUL byte in a text file is refused by the disk write; the store used to
+// record the version first, so `codehive export` of the run failed on it.
+TEST_F(FileTrackerRefusals, a_refused_edit_never_becomes_a_stored_version) {
+  auto r = edit(whole("app.js", std::string("let a = 1;\0\n", 12)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(describe(r.error()).find("NUL"), std::string::npos) << describe(r.error());
+  EXPECT_FALSE(std::filesystem::exists(dir / "app.js"));
+  auto stored = runs->get_file(run_id, "app.js");
+  EXPECT_FALSE(stored) << "refused content was stored as version " << stored->meta.version;
+  auto history = runs->file_history(run_id, "app.js");
+  EXPECT_TRUE(!history || history->empty());
+  // Nor does the refusal leave a record behind in the tracker's listing.
+  self->request(tracker, timeout, atom::list_v)
+    .receive([](std::vector<msg::applied_file>& files) { EXPECT_TRUE(files.empty()); },
+             [](caf::error& e) { FAIL() << describe(e); });
+  // The same file with valid content is version 1.
+  auto ok = edit(whole("app.js", "let a = 1;\n"));
+  ASSERT_TRUE(ok) << describe(ok.error());
+  EXPECT_EQ(ok->version, 1);
+}
+
+// A whitespace-only rewrite is refused like an empty one; the file keeps its
+// content on disk and in the store.
+TEST_F(FileTrackerRefusals, a_whitespace_only_rewrite_is_refused_and_the_file_kept) {
+  auto first = edit(whole("index.html", "<p>hi</p>\n"));
+  ASSERT_TRUE(first) << describe(first.error());
+  auto blank = edit(whole("index.html", " \n\t\n  "));
+  ASSERT_FALSE(blank);
+  EXPECT_NE(describe(blank.error()).find("whitespace"), std::string::npos) << describe(blank.error());
+  EXPECT_EQ(slurp(dir / "index.html"), "<p>hi</p>\n");
+  auto stored = runs->get_file(run_id, "index.html");
+  ASSERT_TRUE(stored) << stored.err().describe();
+  EXPECT_EQ(stored->content, "<p>hi</p>\n");
+  EXPECT_EQ(stored->meta.version, 1u);
+}
+
+// Deleting a file that is not there is refused before the store records it.
+TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store) {
+  auto del = whole("gone.txt", "");
+  del.action = "delete";
+  ASSERT_FALSE(edit(del));
+  auto versions = runs->list_files(run_id, true);
+  ASSERT_TRUE(versions) << versions.err().describe();
+  EXPECT_TRUE(versions->empty());
+}
+
+// status.json passes the project files' 1 MiB cap near 2,800 tasks; it used
+// to stop updating silently there (a 5,000-task run ended saying "running").
+TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_state) {
+  constexpr int n = 5000;
+  run_state run;
+  run.run_id = run_id;
+  run.request = "a big project";
+  run.state = "running";
+  std::vector<task_spec> specs;
+  for (int k = 0; k < n; ++k) {
+    msg::file_task t;
+    t.id = "task-" + std::to_string(k);
+    t.action = "create";
+    t.type = "file";
+    t.path = "src/module_" + std::to_string(k) + "/index.js";
+    t.description = "module number " + std::to_string(k) + " of the generated project";
+    t.instructions = "write module " + std::to_string(k);
+    run.tasks.push_back(t);
+    specs.push_back({t.id, t.path, {}});
+  }
+  std::string err;
+  run.graph = task_graph::build(specs, err);
+  ASSERT_TRUE(run.graph) << err;
+  run.task_records.resize(n);
+  auto write_exports = [&] {
+    bool written = false;
+    self->request(tracker, timeout, atom::exports_v, render_exports(run, 1700000000000))
+      .receive([&](bool ok) { written = ok; }, [](caf::error& e) { FAIL() << describe(e); });
+    return written;
+  };
+  EXPECT_TRUE(write_exports());  // the run's start: every task pending
+  for (int k = 0; k < n; ++k)
+    run.graph->mark_done(static_cast<std::size_t>(k));
+  run.state = "done";
+  run.phase = "finished";
+  run.exit_code = 0;
+  EXPECT_TRUE(write_exports());  // the end
+
+  auto text = slurp(dir / "generated_files/status.json");
+  ASSERT_GT(text.size(), ws::default_max_file_bytes) << "the test must pass the project files' cap";
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_STREQ(d["state"].GetString(), "done");
+  ASSERT_TRUE(d["tasks"].IsArray());
+  ASSERT_EQ(d["tasks"].Size(), static_cast<rapidjson::SizeType>(n));
+  int done = 0;
+  for (const auto& t : d["tasks"].GetArray())
+    done += std::string{t["state"].GetString()} == "done";
+  EXPECT_EQ(done, n);
+  auto tasks = slurp(dir / "generated_files/tasks.json");
+  rapidjson::Document td;
+  td.Parse(tasks.c_str(), tasks.size());
+  ASSERT_FALSE(td.HasParseError());
+  EXPECT_EQ(td.Size(), static_cast<rapidjson::SizeType>(n));
+}
