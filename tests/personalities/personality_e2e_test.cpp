@@ -187,6 +187,21 @@ TEST(PersonalityDemo, DISABLED_OpenaiReasoning) {
   p.expect_demo_output();
 }
 
+// The README's "hosted planner and local coders": the planner on OpenAI (key required),
+// four coders on Ollama serving one request at a time. The key never reaches Ollama.
+TEST(PersonalityDemo, OpenaiPlannerOllamaCoders) {
+  api_key_env key;
+  pipeline planner("openai", {});
+  pipeline coders("ollama", {"reload_ms=100"});
+  coders.run(planner.spec(false, k_openai_model), coders.spec(true, k_ollama_model));
+  coders.expect_demo_output();
+  EXPECT_EQ(planner.sim.count_role("planner"), 1) << planner.sim.stats_json();
+  EXPECT_EQ(coders.sim.count_role("planner"), 0) << coders.sim.stats_json();
+  EXPECT_GE(coders.sim.count_role("coder"), 11) << coders.sim.stats_json();
+  EXPECT_EQ(coders.sim.with_bearer(), 0) << "a key was sent to Ollama: " << coders.sim.stats_json();
+  EXPECT_EQ(coders.stat_in("max_concurrent", k_ollama_model), 1);
+}
+
 TEST(PersonalityDemo, Vllm) {
   pipeline p("vllm", {});
   const std::string m = p.spec(false, k_openai_model);
