@@ -4,9 +4,12 @@
 namespace codehive::ws {
 
 void check_command(const std::filesystem::path& root, const std::string& command, std::chrono::milliseconds timeout,
-                   validation_report& out) {
+                   validation_report& out, const std::vector<std::string>& env_allow) {
   if (command.empty()) return;
-  auto r = run_shell(command, root, timeout);
+  // The command runs code a model wrote: none of our secrets, no network.
+  sandbox_options sandbox;
+  sandbox.env_allow = env_allow;
+  auto r = run_sandboxed_shell(command, root, timeout, sandbox);
   if (!r) {
     out.findings.push_back({"", 0, "command", "cannot run `" + command + "`: " + r.err().reason});
     return;

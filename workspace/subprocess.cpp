@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -14,6 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
 
 extern char** environ;
 
@@ -58,6 +62,105 @@ class sigpipe_guard {
   sigset_t set_{}, old_{};
   bool was_pending_ = false;
 };
+
+
+/// What the child of spawn_isolated reports through its status pipe.
+struct child_report {
+  int stage = 0;  ///< 1: namespaces (err: unshare's errno, 0 = isolated), 2: exec/chdir failed
+  int err = 0;
+};
+
+void write_report(int fd, int stage, int err) {
+  child_report r{stage, err};
+  [[maybe_unused]] auto n = ::write(fd, &r, sizeof r);
+}
+
+void write_text(const char* file, const char* text) {
+  int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  [[maybe_unused]] auto n = ::write(fd, text, std::strlen(text));
+  ::close(fd);
+}
+
+/// Everything the forked child needs, prepared before fork(): between fork
+/// and exec the child of a threaded parent may only make system calls.
+struct isolated_spawn {
+  const char* exe = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  int in_fd = -1;  ///< -1: /dev/null
+  int out_fd = -1;
+  int err_fd = -1;
+  const char* cwd = nullptr;
+  std::string uid_map, gid_map;
+};
+
+/// fork + unshare(CLONE_NEWUSER | CLONE_NEWNET) + exec: posix_spawn cannot
+/// give a child namespaces of its own. The new user namespace maps our uid
+/// and gid to themselves (tools that compare owners keep working) and makes
+/// the network namespace possible without privileges; where neither is
+/// permitted the child runs with the network it has, and `isolation` says why.
+/// Same process group, signal and descriptor setup as child_spawn_attr.
+/// Returns the pid, or -1 with `spawn_errno` set.
+pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& isolation) {
+  int status[2];
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    spawn_errno = errno;
+    return -1;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    spawn_errno = errno;
+    ::close(status[0]);
+    ::close(status[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    int in = sp.in_fd >= 0 ? sp.in_fd : ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(sp.out_fd, 1);
+    ::dup2(sp.err_fd, 2);
+    int err = 0;
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+      write_text("/proc/self/setgroups", "deny");
+      write_text("/proc/self/uid_map", sp.uid_map.c_str());
+      write_text("/proc/self/gid_map", sp.gid_map.c_str());
+    } else if (err = errno; ::unshare(CLONE_NEWNET) == 0) {
+      err = 0;  // privileged enough for a network namespace alone
+    }
+    write_report(status[1], 1, err);
+    if (sp.cwd && ::chdir(sp.cwd) != 0) {
+      write_report(status[1], 2, errno);
+      ::_exit(127);
+    }
+    ::execve(sp.exe, sp.argv, sp.envp);
+    write_report(status[1], 2, errno);
+    ::_exit(127);
+  }
+  ::close(status[1]);
+  child_report r;
+  spawn_errno = 0;
+  while (true) {
+    auto n = ::read(status[0], &r, sizeof r);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof r)) break;  // EOF: exec succeeded
+    if (r.stage == 1 && r.err != 0) isolation = std::string("unshare: ") + std::strerror(r.err);
+    if (r.stage == 2) spawn_errno = r.err;
+  }
+  ::close(status[0]);
+  if (spawn_errno != 0) {
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return -1;
+  }
+  return pid;
+}
 
 }  // namespace
 
@@ -116,7 +219,7 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
   argv.push_back(nullptr);
   std::vector<std::string> env_store;
   std::vector<char*> envp;
-  for (char** e = environ; e && *e; ++e) {
+  for (char** e = opts.clean_env ? nullptr : environ; e && *e; ++e) {
     std::string_view kv(*e);
     bool overridden = false;
     for (const auto& [k, v] : opts.env)
@@ -138,20 +241,35 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
     return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(e));
   }
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  if (feed) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
-  child_spawn_attr attr;
-
   sigpipe_guard guard;
   auto start = clock::now();
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  int rc = 0;
+  subprocess_result res;
+  if (opts.no_network) {
+    isolated_spawn sp;
+    sp.exe = exe->c_str();
+    sp.argv = argv.data();
+    sp.envp = envp.data();
+    sp.in_fd = feed ? in[0] : -1;
+    sp.out_fd = out[1];
+    sp.err_fd = err[1];
+    sp.cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
+    sp.uid_map = std::to_string(::getuid()) + " " + std::to_string(::getuid()) + " 1";
+    sp.gid_map = std::to_string(::getgid()) + " " + std::to_string(::getgid()) + " 1";
+    pid = spawn_isolated(sp, rc, res.isolation);
+  } else {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (feed) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
+    child_spawn_attr attr;
+    rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+  }
   close_fd(in[0]);
   close_fd(out[1]);
   close_fd(err[1]);
@@ -165,7 +283,6 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
   for (int fd : {in[1], out[0], err[0]})
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-  subprocess_result res;
   std::size_t fed = 0;
   auto deadline = start + opts.timeout;
   bool exited = false;     // leader has exited (not yet reaped)
@@ -253,6 +370,75 @@ result<subprocess_result> run_shell(std::string_view command, const std::filesys
   o.cwd = cwd;
   o.timeout = timeout;
   return run_subprocess(o);
+}
+
+}  // namespace codehive::ws
+
+namespace codehive::ws {
+
+namespace {
+
+/// A temporary folder for HOME and TMPDIR, removed with its contents.
+struct scratch_home {
+  std::filesystem::path path;
+  scratch_home() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "codehive-cmd-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path = tmpl;
+  }
+  ~scratch_home() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+result<subprocess_result> run_sandboxed_shell(std::string_view command, const std::filesystem::path& cwd,
+                                              std::chrono::milliseconds timeout, const sandbox_options& sandbox) {
+  subprocess_options o;
+  o.argv = {"/bin/sh", "-c", std::string(command)};
+  o.cwd = cwd;
+  o.timeout = timeout;
+  o.clean_env = true;
+  o.no_network = sandbox.no_network;
+  auto pass = [&](const std::string& name, const char* fallback) {
+    if (const char* v = std::getenv(name.c_str())) o.env.emplace_back(name, v);
+    else if (fallback) o.env.emplace_back(name, fallback);
+  };
+  pass("PATH", "/usr/local/bin:/usr/bin:/bin");
+  pass("LANG", "C.UTF-8");
+  pass("LC_ALL", nullptr);
+  pass("TERM", "dumb");
+  pass("TZ", nullptr);
+  for (const auto& name : sandbox.env_allow)
+    if (name != "HOME" && name != "TMPDIR") pass(name, nullptr);
+  scratch_home home;
+  auto h = home.path.empty() ? cwd.string() : home.path.string();
+  o.env.emplace_back("HOME", h);
+  o.env.emplace_back("TMPDIR", h);
+  auto r = run_subprocess(o);
+  if (r && !r->isolation.empty()) {
+    static std::once_flag said;
+    std::call_once(said, [&] {
+      spdlog::warn("validator commands run with network access: this machine does not let a child drop it ({})",
+                   r->isolation);
+    });
+  }
+  return r;
+}
+
+const std::string& network_isolation_unavailable() {
+  static const std::string reason = [] {
+    subprocess_options o;
+    o.argv = {"/bin/true"};
+    o.clean_env = true;
+    o.no_network = true;
+    o.timeout = std::chrono::seconds(30);
+    auto r = run_subprocess(o);
+    if (!r) return "cannot start a child: " + r.err().reason;
+    return r->isolation;
+  }();
+  return reason;
 }
 
 }  // namespace codehive::ws

@@ -25,6 +25,13 @@ struct subprocess_options {
   std::string stdin_data;           ///< written to the child's stdin, then closed
   std::size_t max_output_bytes = 256 * 1024;  ///< per stream; the tail is kept
   std::vector<std::pair<std::string, std::string>> env;  ///< set/override in the child's environment
+  /// The child starts from an empty environment: `env` is all it gets (no
+  /// variable of ours, so no API key, leaks into it).
+  bool clean_env = false;
+  /// The child gets new user and network namespaces (no network at all, not
+  /// even loopback) where the kernel allows it; where it does not, the child
+  /// runs anyway and subprocess_result::isolation says why.
+  bool no_network = false;
 };
 
 struct subprocess_result {
@@ -34,6 +41,9 @@ struct subprocess_result {
   std::string out;       ///< stdout (tail, if truncated)
   std::string err;       ///< stderr (tail, if truncated)
   std::chrono::milliseconds elapsed{0};
+  /// With no_network: "" when the child ran without network, else why it
+  /// could not be cut off (e.g. "unshare: Operation not permitted").
+  std::string isolation;
   bool success() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
 };
 
@@ -44,6 +54,28 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts);
 /// `/bin/sh -c command` in `cwd`.
 result<subprocess_result> run_shell(std::string_view command, const std::filesystem::path& cwd,
                                     std::chrono::milliseconds timeout);
+
+/// How a command that runs generated code (a validator's `npm test`) is
+/// contained: a minimal environment, the output folder as working directory,
+/// no network where the machine allows it.
+struct sandbox_options {
+  /// Names of variables of ours the command may see besides the minimal set
+  /// (PATH, LANG, LC_ALL, TERM, TZ). None by default: keys and tokens stay out.
+  std::vector<std::string> env_allow;
+  bool no_network = true;
+};
+
+/// `/bin/sh -c command` in `cwd` with the environment reduced to PATH, LANG,
+/// LC_ALL, TERM, TZ (those that are set) and the allowed names; HOME and
+/// TMPDIR point to a fresh temporary folder (removed afterwards), so tools'
+/// caches neither land in the output folder nor read the user's home.
+result<subprocess_result> run_sandboxed_shell(std::string_view command, const std::filesystem::path& cwd,
+                                              std::chrono::milliseconds timeout,
+                                              const sandbox_options& sandbox = {});
+
+/// Whether this machine lets a child drop its network (new user + network
+/// namespaces); "" if so, else the reason. Probed once per process.
+const std::string& network_isolation_unavailable();
 
 /// First executable `name` on $PATH (or `name` itself when it contains '/').
 std::optional<std::filesystem::path> find_on_path(std::string_view name);

@@ -57,7 +57,7 @@ validation_report validate_output(const std::filesystem::path& root, const valid
     else if (e == "json") check_json(f, *content, rep);
     else check_html(root, f, *content, rep);
   }
-  if (!opts.command.empty()) check_command(root, opts.command, opts.command_timeout, rep);
+  if (!opts.command.empty()) check_command(root, opts.command, opts.command_timeout, rep, opts.command_env_allow);
   if (opts.browser) {
     browser_options b;
     b.page = opts.browser_page;

@@ -44,6 +44,10 @@ struct validator_options {
   std::chrono::milliseconds node_timeout{15000};
   std::string command;             ///< shell command run in the output folder; empty: none
   std::chrono::milliseconds command_timeout{120000};
+  /// Variables of ours the command may see beyond PATH, LANG, LC_ALL, TERM
+  /// and TZ (see run_sandboxed_shell). None by default: no API key reaches
+  /// model-written code unless the config names it here.
+  std::vector<std::string> command_env_allow;
   bool browser = true;             ///< headless Chromium load of browser_page (see browser_check.hpp);
                                    ///< skipped when Chromium or the page is absent
   std::string browser_page = "index.html";
@@ -75,9 +79,12 @@ void check_js(const std::filesystem::path& root, std::string_view file, validati
 void check_html(const std::filesystem::path& root, std::string_view file, std::string_view content,
                 validation_report& out);
 
-/// Runs `command` with /bin/sh -c in root; non-zero exit or timeout is one
-/// finding (check "command") with the exit status and the output's tail.
+/// Runs `command` with /bin/sh -c in root, contained by run_sandboxed_shell
+/// (minimal environment plus `env_allow`, a scratch HOME, no network where
+/// the machine allows it); non-zero exit or timeout is one finding (check
+/// "command") with the exit status and the output's tail.
 void check_command(const std::filesystem::path& root, const std::string& command,
-                   std::chrono::milliseconds timeout, validation_report& out);
+                   std::chrono::milliseconds timeout, validation_report& out,
+                   const std::vector<std::string>& env_allow = {});
 
 }  // namespace codehive::ws

@@ -93,6 +93,38 @@ TEST_F(subprocess, output_is_capped_keeping_the_tail) {
   EXPECT_EQ(r->out.substr(r->out.size() - 7), "100000\n");
 }
 
+// The isolated child (fork + namespaces instead of posix_spawn) keeps every
+// promise of the plain one: cwd, stdin, exit status, spawn failures as
+// errors, the whole group killed on timeout, and a clean environment.
+TEST_F(subprocess, a_child_without_network_behaves_like_any_other) {
+  ws::subprocess_options o;
+  o.argv = {"sh", "-c", "pwd; tr a-z A-Z; echo \"[$WS_TEST_VAR][$HOME]\"; exit 4"};
+  o.cwd = root;
+  o.stdin_data = "abc\n";
+  o.env = {{"WS_TEST_VAR", "v"}};
+  o.clean_env = true;
+  o.no_network = true;
+  auto r = ws::run_subprocess(o);
+  ASSERT_TRUE(r.ok()) << r.err().describe();
+  EXPECT_EQ(r->exit_code, 4);
+  EXPECT_EQ(r->out, std::filesystem::canonical(root).string() + "\nABC\n[v][]\n");
+  o.cwd = dir / "no-such-dir";
+  EXPECT_EQ(ws::run_subprocess(o).err().code, ws::errc::spawn_failed);
+  o.cwd = root;
+  o.argv = {"definitely-not-a-program-xyz"};
+  EXPECT_EQ(ws::run_subprocess(o).err().code, ws::errc::spawn_failed);
+
+  auto marker = dir / "survived";
+  o.argv = {"/bin/sh", "-c", "(sleep 2; touch '" + marker.string() + "') & sleep 30"};
+  o.stdin_data.clear();
+  o.timeout = 300ms;
+  auto t = ws::run_subprocess(o);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->timed_out);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "a grandchild survived the timeout";
+}
+
 TEST(subprocess_helpers, run_shell_find_on_path_and_tail_lines) {
   auto r = ws::run_shell("echo $((2+3))", "/", 5s);
   ASSERT_TRUE(r.ok());

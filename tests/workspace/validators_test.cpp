@@ -1,5 +1,12 @@
 #include "workspace/validators.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "workspace/js_scan.hpp"
@@ -224,6 +231,78 @@ TEST_F(validators, command_timeout_is_a_finding) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   ASSERT_EQ(rep.findings.size(), 1u);
   EXPECT_NE(rep.findings[0].message.find("timed out"), std::string::npos);
+}
+
+// The command runs code a model wrote (`npm test`): it must not see our API
+// keys or tokens, nor the user's home.
+TEST_F(validators, command_sees_a_minimal_environment_without_keys) {
+  ::setenv("OPENAI_API_KEY", "sk-secret-for-the-test", 1);
+  ::setenv("CODEHIVE_TEST_TOKEN_X", "tok-secret", 1);
+  ::setenv("ANTHROPIC_KEY", "ak-secret", 1);
+  ws::validation_report rep;
+  ws::check_command(root, "env > seen.env; pwd > seen.pwd", 10s, rep);
+  EXPECT_TRUE(rep.clean()) << dump(rep);
+  auto env = get(root / "seen.env");
+  EXPECT_EQ(env.find("sk-secret"), std::string::npos) << env;
+  EXPECT_EQ(env.find("OPENAI_API_KEY"), std::string::npos) << env;
+  EXPECT_EQ(env.find("tok-secret"), std::string::npos) << env;
+  EXPECT_EQ(env.find("ak-secret"), std::string::npos) << env;
+  EXPECT_NE(env.find("PATH="), std::string::npos) << env;
+  EXPECT_NE(env.find("LANG="), std::string::npos) << env;
+  EXPECT_NE(env.find("TERM="), std::string::npos) << env;
+  // HOME is a scratch folder: neither the user's home nor the output folder.
+  auto home_at = env.find("HOME=");
+  ASSERT_NE(home_at, std::string::npos) << env;
+  auto home = env.substr(home_at + 5, env.find('\n', home_at) - home_at - 5);
+  if (const char* ours = std::getenv("HOME")) {
+    EXPECT_NE(home, ours);
+  }
+  EXPECT_EQ(home.find(std::filesystem::canonical(root).string()), std::string::npos) << home;
+  EXPECT_EQ(get(root / "seen.pwd"), std::filesystem::canonical(root).string() + "\n");
+
+  // A key the config names is passed on, and only that one.
+  ws::check_command(root, "env > seen.env", 10s, rep, {"OPENAI_API_KEY"});
+  env = get(root / "seen.env");
+  EXPECT_NE(env.find("OPENAI_API_KEY=sk-secret-for-the-test"), std::string::npos) << env;
+  EXPECT_EQ(env.find("tok-secret"), std::string::npos) << env;
+  ::unsetenv("OPENAI_API_KEY");
+  ::unsetenv("CODEHIVE_TEST_TOKEN_X");
+  ::unsetenv("ANTHROPIC_KEY");
+}
+
+// Where the machine allows a network namespace, the command cannot reach
+// even a listener on our loopback.
+TEST_F(validators, command_cannot_connect_to_a_loopback_listener) {
+  if (!ws::find_on_path("bash")) GTEST_SKIP() << "bash (for /dev/tcp) not installed";
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  auto connect_cmd = "bash -c 'echo hello > /dev/tcp/127.0.0.1/" + std::to_string(ntohs(a.sin_port)) + "'";
+  // The control: without the sandbox the same command connects.
+  auto plain = ws::run_shell(connect_cmd, root, 10s);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(plain->success()) << plain->err;
+  int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(c, 0);
+  ::close(c);
+
+  if (auto why = ws::network_isolation_unavailable(); !why.empty()) {
+    ::close(listener);
+    GTEST_SKIP() << "no network namespace on this machine: " << why;
+  }
+  ws::validation_report rep;
+  ws::check_command(root, connect_cmd, 10s, rep);
+  ASSERT_EQ(rep.findings.size(), 1u) << "the command connected";
+  EXPECT_EQ(rep.findings[0].check, "command");
+  ::fcntl(listener, F_SETFL, O_NONBLOCK);
+  EXPECT_LT(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC), 0) << "a connection arrived";
+  ::close(listener);
 }
 
 // --- everything together ------------------------------------------------------------
