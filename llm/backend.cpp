@@ -325,6 +325,7 @@ void basic_client::decorate(http_request& h, const chat_request* req, std::chron
 void basic_client::chat(chat_request req, chat_callback cb) {
   auto st = std::make_shared<call_state>();
   st->req = std::move(req);
+  if (cfg_.stream) st->req.stream = true;
   st->cb = std::move(cb);
   st->start = clock_type::now();
   st->estimated_prompt_tokens = estimate_prompt_tokens(st->req);
@@ -356,6 +357,8 @@ void basic_client::attempt(std::shared_ptr<call_state> st) {
   decorate(h, &st->req, st->req.timeout.value_or(cfg_.call_timeout));
   std::shared_ptr<stream_parser> parser;
   if (st->req.stream) {
+    h.first_byte_timeout = cfg_.first_token_timeout;
+    h.idle_timeout = cfg_.idle_timeout;
     parser = make_stream_parser();
     h.on_chunk = [parser](std::string_view data) {
       parser->feed(data);

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 
@@ -70,6 +71,9 @@ struct transfer {
   clock_type::time_point started;
   bool aborted = false;
   bool too_large = false;
+  bool got_body = false;
+  clock_type::time_point last_byte;
+  std::optional<error> expired;  ///< set when a streaming timeout ended it
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   ~transfer() {
@@ -132,6 +136,8 @@ struct http_loop::impl {
       return 0;
     }
     t->resp.body.append(data, len);
+    t->got_body = true;
+    t->last_byte = clock_type::now();
     if (t->req.on_chunk) {
       long code = 0;
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -263,13 +269,39 @@ struct http_loop::impl {
     }
   }
 
+  // Streaming timeouts: the first byte too late, or too long a pause.
+  void expire_stalled() {
+    auto now = clock_type::now();
+    std::vector<std::pair<CURL*, error>> stalled;
+    for (auto& [e, t] : running) {
+      const auto& r = t->req;
+      if (!t->got_body && r.first_byte_timeout.count() > 0 && now - t->started > r.first_byte_timeout) {
+        stalled.emplace_back(e, make_error(errc::timeout, "no first token from " + t->endpoint + " within " +
+                                                              std::to_string(r.first_byte_timeout.count()) + " ms"));
+      } else if (t->got_body && r.idle_timeout.count() > 0 && now - t->last_byte > r.idle_timeout) {
+        stalled.emplace_back(e, make_error(errc::timeout, "the stream from " + t->endpoint + " stalled for more than " +
+                                                              std::to_string(r.idle_timeout.count()) + " ms"));
+      }
+    }
+    for (auto& [e, err] : stalled) {
+      running.at(e)->expired = std::move(err);
+      finish(e, CURLE_OPERATION_TIMEDOUT);
+    }
+  }
+
+  bool any_stream_timeouts() const {
+    for (const auto& [e, t] : running)
+      if (t->req.first_byte_timeout.count() > 0 || t->req.idle_timeout.count() > 0) return true;
+    return false;
+  }
+
   void finish(CURL* e, CURLcode code) {
     auto it = running.find(e);
     if (it == running.end()) return;
     auto t = std::move(it->second);
     running.erase(it);
     curl_multi_remove_handle(multi, e);
-    auto r = outcome(*t, code);
+    auto r = t->expired ? http_result(std::move(*t->expired)) : outcome(*t, code);
     {
       std::lock_guard lk{mu};
       auto& ep = endpoints[t->endpoint];
@@ -353,8 +385,9 @@ struct http_loop::impl {
           finished_any = true;
         }
       }
+      expire_stalled();
       if (finished_any) continue;  // start what waited, pick up new submissions
-      int wait_ms = 1000;
+      int wait_ms = any_stream_timeouts() ? 250 : 1000;
       {
         std::lock_guard lk{mu};
         if (!incoming.empty() || !new_timers.empty() || stop_requested) wait_ms = 0;

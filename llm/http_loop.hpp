@@ -35,6 +35,12 @@ struct http_request {
   /// A body larger than this is aborted while it arrives (errc::truncated,
   /// "larger than the reply cap"), never read whole; 0 = no cap.
   std::size_t max_body_bytes = 0;
+  /// Streaming timeouts (0 = off), checked on the loop at least every 250 ms:
+  /// no byte of the body within `first_byte_timeout` of leaving the queue, or
+  /// a pause longer than `idle_timeout` between two pieces, ends the transfer
+  /// with errc::timeout saying which. `timeout` still bounds the whole call.
+  std::chrono::milliseconds first_byte_timeout{0};
+  std::chrono::milliseconds idle_timeout{0};
   /// Streaming: called on the loop thread with each piece of a 2xx body as it
   /// arrives. Return false to abort the transfer (completes with errc::cancelled).
   std::function<bool(std::string_view)> on_chunk;

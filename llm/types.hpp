@@ -77,6 +77,14 @@ struct endpoint_config {
   endpoint_profile profile;         ///< pinned capabilities (unset ones are learned)
   /// A reply body larger than this is aborted while reading (errc::truncated).
   std::size_t max_reply_bytes = std::size_t{16} << 20;
+  /// Stream every call (Ollama NDJSON, OpenAI SSE with include_usage), so the
+  /// two timeouts below replace waiting for the whole call.
+  bool stream = false;
+  /// Streaming only (0 = off): the first token must come within this (time
+  /// in the server's queue included), and no pause between two pieces may be
+  /// longer than idle_timeout. call_timeout still bounds the whole call.
+  std::chrono::milliseconds first_token_timeout{0};
+  std::chrono::milliseconds idle_timeout{0};
   int context_tokens = 8192;        ///< the model's configured context window (num_ctx)
   int max_in_flight = 4;            ///< requests in flight to this endpoint at once
   std::chrono::milliseconds connect_timeout{3000};

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 
 #include "tests/llm_clients/capture_server.hpp"
 #include "tests/llm_clients/fixture.hpp"
@@ -517,4 +518,69 @@ TEST(Adapt, KeyIsWithheldFromPlainHttpOutsideLoopback) {
   EXPECT_EQ(seen[1].headers["api-key"], "sk-lan-4242");
   EXPECT_EQ(seen[2].headers["Authorization"], "Bearer sk-lan-4242");
   ::unsetenv("CODEHIVE_ADAPT_LAN_KEY");
+}
+
+// Streaming everywhere when the endpoint says so, with a first-token and an
+// idle timeout instead of only the whole-call one.
+TEST(Adapt, StreamingEndpointAssemblesThinkingApartFromContent) {
+  capture_server srv([](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"hmm \"},\"done\":false}\n"
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"files\\\":\",\"thinking\":\"\"},\"done\":false}\n"
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"[]}\"},\"done\":false}\n"
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":4,\"eval_count\":3}\n",
+        "application/x-ndjson");
+  });
+  http_loop loop;
+  auto c = config_for(api::ollama, srv.base());
+  c.stream = true;
+  c.idle_timeout = std::chrono::milliseconds{10000};
+  auto cl = make_client(loop, c);
+  auto r = chat_sync(*cl, structured("planner"));
+  ASSERT_TRUE(r.ok()) << r.err().describe();
+  EXPECT_EQ(r->content, R"({"files":[]})");
+  EXPECT_EQ(r->use.completion_tokens, 3);
+  EXPECT_TRUE(parse(srv.seen()[0].body)["stream"].GetBool());
+}
+
+TEST(Adapt, StalledStreamEndsWithAnIdleTimeout) {
+  capture_server srv([](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0) {
+        std::string first = "data: {\"choices\":[{\"delta\":{\"content\":\"hel\"},\"finish_reason\":null}]}\n\n";
+        return sink.write(first.data(), first.size());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // then the server goes quiet
+      return false;
+    });
+  });
+  http_loop loop;
+  auto c = config_for(api::openai, srv.base());
+  c.stream = true;
+  c.max_retries = 0;
+  c.idle_timeout = std::chrono::milliseconds{300};
+  c.call_timeout = std::chrono::milliseconds{20000};
+  auto cl = make_client(loop, c);
+  auto r = chat_sync(*cl, request("coder", "", "x"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::timeout);
+  EXPECT_NE(r.err().message.find("stalled for more than 300 ms"), std::string::npos) << r.err().message;
+}
+
+TEST(Adapt, NoFirstTokenEndsWithAFirstTokenTimeout) {
+  capture_server srv([](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // queued behind other requests
+    res.set_content("data: [DONE]\n\n", "text/event-stream");
+  });
+  http_loop loop;
+  auto c = config_for(api::openai, srv.base());
+  c.stream = true;
+  c.max_retries = 0;
+  c.first_token_timeout = std::chrono::milliseconds{300};
+  c.call_timeout = std::chrono::milliseconds{20000};
+  auto cl = make_client(loop, c);
+  auto r = chat_sync(*cl, request("coder", "", "x"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::timeout);
+  EXPECT_NE(r.err().message.find("no first token"), std::string::npos) << r.err().message;
 }
