@@ -5,6 +5,7 @@
 #include "workspace/browser_check.hpp"
 #include "workspace/html_scan.hpp"
 #include "workspace/spawn_attr.hpp"
+#include "workspace/static_server.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,11 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -29,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -90,148 +89,6 @@ std::string first_line(std::string s) {
   if (nl != std::string::npos) s.resize(nl);
   return s;
 }
-
-/// A tiny static file server on 127.0.0.1 (port chosen by the OS) for the
-/// output folder: ES modules, fetch() and XHR do not work from file:// URLs.
-/// GET/HEAD only; every path goes through read_file() (path rules apply).
-class static_server {
- public:
-  ~static_server() { stop(); }
-
-  status start(const std::filesystem::path& root) {
-    root_ = root;
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) return fail(errc::io_error, std::string("socket: ") + std::strerror(errno));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      return fail(errc::io_error, std::string("cannot listen on loopback: ") + std::strerror(errno));
-    port_ = ntohs(addr.sin_port);
-    if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) return fail(errc::io_error, "pipe failed");
-    acceptor_ = std::thread([this] { accept_loop(); });
-    return ok();
-  }
-
-  int port() const { return port_; }
-
-  void stop() {
-    if (acceptor_.joinable()) {
-      char c = 'x';
-      [[maybe_unused]] auto n = ::write(stop_pipe_[1], &c, 1);
-      acceptor_.join();
-    }
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      for (int fd : clients_) ::shutdown(fd, SHUT_RDWR);
-    }
-    for (auto& t : workers_)
-      if (t.joinable()) t.join();
-    workers_.clear();
-    for (int* fd : {&listen_fd_, &stop_pipe_[0], &stop_pipe_[1]})
-      if (*fd >= 0) {
-        ::close(*fd);
-        *fd = -1;
-      }
-  }
-
- private:
-  void accept_loop() {
-    while (true) {
-      pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-      if (fds[1].revents) return;
-      if (!(fds[0].revents & POLLIN)) continue;
-      int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      timeval tv{3, 0};
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      std::lock_guard<std::mutex> g(mu_);
-      clients_.push_back(c);
-      workers_.emplace_back([this, c] { serve(c); });
-    }
-  }
-
-  static const char* content_type(std::string_view rel) {
-    auto dot = rel.rfind('.');
-    std::string e = dot == std::string_view::npos ? "" : std::string(rel.substr(dot + 1));
-    for (auto& ch : e) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (e == "html" || e == "htm") return "text/html; charset=utf-8";
-    if (e == "js" || e == "mjs") return "text/javascript; charset=utf-8";
-    if (e == "css") return "text/css; charset=utf-8";
-    if (e == "json" || e == "map") return "application/json";
-    if (e == "svg") return "image/svg+xml";
-    if (e == "png") return "image/png";
-    if (e == "jpg" || e == "jpeg") return "image/jpeg";
-    if (e == "gif") return "image/gif";
-    if (e == "webp") return "image/webp";
-    if (e == "ico") return "image/x-icon";
-    if (e == "wasm") return "application/wasm";
-    if (e == "woff2") return "font/woff2";
-    if (e == "woff") return "font/woff";
-    if (e == "txt" || e == "md") return "text/plain; charset=utf-8";
-    return "application/octet-stream";
-  }
-
-  void serve(int c) {
-    std::string req;
-    char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos && req.size() < 16384) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
-    std::string method, target;
-    auto sp1 = req.find(' ');
-    auto sp2 = sp1 == std::string::npos ? std::string::npos : req.find(' ', sp1 + 1);
-    if (sp2 != std::string::npos) {
-      method = req.substr(0, sp1);
-      target = req.substr(sp1 + 1, sp2 - sp1 - 1);
-    }
-    auto cut = target.find_first_of("?#");
-    if (cut != std::string::npos) target.resize(cut);
-    std::string rel = html::percent_decode(target);
-    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-    if (rel.empty() || rel.back() == '/') rel += "index.html";
-    std::string head, body;
-    result<std::string> file = fail(errc::not_found, "");
-    if (method == "GET" || method == "HEAD") file = read_file(root_, rel);
-    if (file) {
-      body = std::move(*file);
-      head = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(content_type(rel)) + "\r\n";
-    } else if (rel == "favicon.ico") {  // Chromium asks for it on its own
-      head = "HTTP/1.1 204 No Content\r\n";
-    } else {
-      body = "not found\n";
-      head = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n";
-    }
-    head += "Content-Length: " + std::to_string(body.size()) + "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
-    if (method != "HEAD") head += body;
-    std::size_t sent = 0;
-    while (sent < head.size()) {
-      ssize_t n = ::send(c, head.data() + sent, head.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
-    }
-    ::shutdown(c, SHUT_WR);
-    std::lock_guard<std::mutex> g(mu_);
-    std::erase(clients_, c);
-    ::close(c);
-  }
-
-  std::filesystem::path root_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  int stop_pipe_[2] = {-1, -1};
-  std::thread acceptor_;
-  std::mutex mu_;
-  std::vector<int> clients_;
-  std::vector<std::thread> workers_;
-};
 
 /// One Chromium process with its DevTools pipe.
 class devtools_session {
@@ -456,64 +313,30 @@ std::optional<std::filesystem::path> find_browser() {
   return std::nullopt;
 }
 
-void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
-  std::optional<std::filesystem::path> browser;
-  if (!opts.browser.empty()) browser = find_on_path(opts.browser.string());
-  else browser = find_browser();
-  if (!browser) {
-    out.skipped.push_back(
-        {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
-    return;
-  }
-  auto page = resolve_in_root(root, opts.page);
-  struct stat st{};
-  if (!page || ::stat(page->absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    out.skipped.push_back({"browser", "no " + opts.page + " in the output folder: page load not checked"});
-    return;
-  }
+namespace {
+
+/// One Chromium session: start it, attach to a page, load `url`, let timers
+/// run. Returns "" when Chromium answered throughout (its findings, if any,
+/// appended to `found`), else why it did not answer within `startup`: the
+/// caller retries that, since a loaded machine starts Chromium slowly.
+std::string load_once(const std::filesystem::path& browser, const browser_options& opts, const std::string& url,
+                      const std::string& url_root, std::chrono::milliseconds startup, std::vector<finding>& found) {
   temp_dir profile;
-  if (profile.path.empty()) {
-    out.skipped.push_back({"browser", "cannot create a temp profile directory"});
-    return;
-  }
-  // Served over loopback HTTP (ES modules and fetch() fail on file://); the
-  // file:// URL is the fallback when no socket can be opened.
-  static_server server;
-  std::string url, url_root;
-  if (server.start(root)) {
-    url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-    std::string path;
-    for (char ch : page->relative) {
-      if (std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/-_.~").find(ch) != std::string_view::npos)
-        path += ch;
-      else
-        path += file_url(std::string(1, ch)).substr(7);
-    }
-    url = url_root + path;
-  } else {
-    std::error_code ec;
-    url = file_url(page->absolute);
-    url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
-  }
+  if (profile.path.empty()) return "cannot create a temp profile directory";
   auto rel_of = [&](const std::string& u) {
     if (u.rfind(url_root, 0) == 0) return html::percent_decode(u.substr(url_root.size()));
     return u;
   };
-
-  sigpipe_block no_sigpipe;
   devtools_session dt;
-  if (auto s = dt.start(*browser, profile.path); !s) {
-    out.skipped.push_back({"browser", s.err().reason});
-    return;
-  }
+  if (auto s = dt.start(browser, profile.path); !s) return s.err().reason;
   // One allowance for start-up (slow on a loaded machine), one for the page.
-  auto deadline = clock::now() + opts.timeout;
+  auto deadline = clock::now() + startup;
   rapidjson::Document msg;
   int reported = 0;
   bool loaded = false, budget_done = false;
   auto add = [&](std::string file, int line, std::string text) {
     if (++reported > 20) return;
-    out.findings.push_back({std::move(file), line, "browser", "page " + opts.page + ": " + std::move(text)});
+    found.push_back({std::move(file), line, "browser", "page " + opts.page + ": " + std::move(text)});
   };
   auto on_event = [&](const rapidjson::Document& m) {
     const std::string method = str_of(member(m, "method"));
@@ -570,12 +393,13 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
     }
   };
 
-  auto fail_skip = [&](const std::string& why) {
-    out.skipped.push_back({"browser", why + (dt.stderr_text().empty() ? "" : ": " + tail_lines(dt.stderr_text(), 3))});
+  auto no_answer = [&](const std::string& why) {
+    return why + " within " + std::to_string(startup.count() / 1000) + " s" +
+           (dt.stderr_text().empty() ? "" : ": " + tail_lines(dt.stderr_text(), 3));
   };
   // 1. find (or make) a page target and attach to it
   int id = dt.send("Target.getTargets");
-  if (!dt.reply(id, msg, deadline, on_event)) return fail_skip("Chromium did not answer on the DevTools pipe");
+  if (!dt.reply(id, msg, deadline, on_event)) return no_answer("Chromium did not answer on the DevTools pipe");
   std::string target;
   if (const auto* res = member(msg, "result"))
     if (const auto* infos = member(*res, "targetInfos"); infos && infos->IsArray())
@@ -589,7 +413,7 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
       w.Key("url");
       w.String("about:blank");
     });
-    if (!dt.reply(id, msg, deadline, on_event)) return fail_skip("Chromium did not create a page");
+    if (!dt.reply(id, msg, deadline, on_event)) return no_answer("Chromium did not create a page");
     if (const auto* res = member(msg, "result")) target = str_of(member(*res, "targetId"));
   }
   id = dt.send("Target.attachToTarget", {}, [&](auto& w) {
@@ -601,10 +425,10 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   std::string session;
   if (dt.reply(id, msg, deadline, on_event))
     if (const auto* res = member(msg, "result")) session = str_of(member(*res, "sessionId"));
-  if (session.empty()) return fail_skip("cannot attach to the page target");
+  if (session.empty()) return no_answer("cannot attach to the page target");
   for (const char* m : {"Runtime.enable", "Log.enable", "Page.enable"}) {
     id = dt.send(m, session);
-    if (!dt.reply(id, msg, deadline, on_event)) return fail_skip(std::string("no reply to ") + m);
+    if (!dt.reply(id, msg, deadline, on_event)) return no_answer(std::string("no reply to ") + m);
   }
   // 2. load the page
   deadline = clock::now() + opts.timeout;
@@ -634,6 +458,65 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   }
   dt.send("Browser.close");
   dt.stop();
+  return {};
+}
+
+}  // namespace
+
+void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
+  std::optional<std::filesystem::path> browser;
+  if (!opts.browser.empty()) browser = find_on_path(opts.browser.string());
+  else browser = find_browser();
+  if (!browser) {
+    out.skipped.push_back(
+        {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
+    return;
+  }
+  auto page = resolve_in_root(root, opts.page);
+  struct stat st{};
+  if (!page || ::stat(page->absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    out.skipped.push_back({"browser", "no " + opts.page + " in the output folder: page load not checked"});
+    return;
+  }
+  // Served over loopback HTTP (ES modules and fetch() fail on file://); the
+  // file:// URL is the fallback when no socket can be opened.
+  static_server server;
+  std::string url, url_root;
+  if (server.start(root)) {
+    url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+    std::string path;
+    for (char ch : page->relative) {
+      if (std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/-_.~").find(ch) != std::string_view::npos)
+        path += ch;
+      else
+        path += file_url(std::string(1, ch)).substr(7);
+    }
+    url = url_root + path;
+  } else {
+    std::error_code ec;
+    url = file_url(page->absolute);
+    url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
+  }
+  sigpipe_block no_sigpipe;
+  // A Chromium that does not answer in time (a loaded machine: "no reply to
+  // Runtime.enable") gets a second, fresh start with a longer allowance; only
+  // when that fails too is the check skipped, saying why both times.
+  std::vector<finding> found;
+  auto first = load_once(*browser, opts, url, url_root, opts.timeout, found);
+  if (first.empty()) {
+    out.findings.insert(out.findings.end(), found.begin(), found.end());
+    return;
+  }
+  spdlog::warn("page check of {}: Chromium did not answer ({}); retrying once with a longer allowance", opts.page,
+               first);
+  found.clear();
+  auto longer = std::max<std::chrono::milliseconds>(opts.timeout * 3, std::chrono::seconds(30));
+  auto second = load_once(*browser, opts, url, url_root, longer, found);
+  if (second.empty()) {
+    out.findings.insert(out.findings.end(), found.begin(), found.end());
+    return;
+  }
+  out.skipped.push_back({"browser", "Chromium did not answer, twice: " + first + "; then " + second});
 }
 
 }  // namespace codehive::ws
