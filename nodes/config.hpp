@@ -60,12 +60,17 @@ std::optional<std::filesystem::path> default_config_path();
 std::optional<codehive_config> load_config(const std::filesystem::path& path, std::string& error);
 
 /// --planner / --coder SPECs over the config's (absent: kept). With
-/// `key_from_env`, an OpenAI-compatible endpoint whose config names no key
-/// variable uses OPENAI_API_KEY when that is set (never logged). false with
+/// `key_from_env`, apply_default_key. Then endpoints sharing one Ollama model
+/// get one num_ctx and keep_alive (llm::share_model_settings). false with
 /// `error` ("--coder: ...") on a bad SPEC.
 bool apply_model_flags(codehive_config& cfg, const std::optional<std::string>& planner,
                        const std::optional<std::string>& coder, bool key_from_env,
                        std::string& error);
+
+/// OPENAI_API_KEY (when set) for OpenAI-compatible endpoints whose config
+/// names no key variable, but only the planner's https endpoint and
+/// https://api.openai.com endpoints: never a plain-HTTP or other server.
+void apply_default_key(codehive_config& cfg);
 
 /// The config a command uses: its --config flag (which must name a file), else
 /// default_config_path(), else the built-in defaults.
