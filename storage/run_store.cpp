@@ -7,6 +7,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "storage/codec.hpp"
 #include "storage/keys.hpp"
@@ -36,6 +38,10 @@ namespace {
 constexpr const char* marker_name = "CODEHIVE_STORE";
 constexpr const char* marker_tmp_name = "CODEHIVE_STORE.tmp";  // write_file_durably's temp
 constexpr const char* pid_name = "codehive.pid";
+/// The last write sequence RocksDB acknowledged, rewritten in place after every
+/// write (see impl::record_ack): what open() checks the recovered database against.
+constexpr const char* acked_name = "codehive.acked";
+constexpr std::size_t acked_width = 20;  // digits, then '\n'
 constexpr const char* created_by = "codehive 0.1.0";
 
 /// Our column families, in the order of the handle pointers in impl.
@@ -131,6 +137,27 @@ std::string holder_pid(const fs::path& dir) {
   return s;
 }
 
+/// Writes `seq` as codehive.acked's fixed-width content at offset 0.
+bool write_acked(int fd, std::uint64_t seq) {
+  char buf[acked_width + 2];
+  std::snprintf(buf, sizeof buf, "%020llu\n", static_cast<unsigned long long>(seq));
+  return ::pwrite(fd, buf, acked_width + 1, 0) == static_cast<ssize_t>(acked_width + 1);
+}
+
+/// The sequence recorded in codehive.acked: nullopt when there is no such
+/// file (a store of an older codehive, or one used unsynced), an error when
+/// it is not what write_acked writes.
+result<std::optional<std::uint64_t>> read_acked(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / acked_name, ec)) return std::optional<std::uint64_t>{};
+  auto text = read_small_file(dir / acked_name);
+  if (!text) return std::move(text).err();
+  if (text->size() != acked_width + 1 || (*text)[acked_width] != '\n' ||
+      text->find_first_not_of("0123456789") != acked_width)
+    return damaged(dir, std::string{acked_name} + " is not a sequence number");
+  return std::optional<std::uint64_t>{std::strtoull(text->c_str(), nullptr, 10)};
+}
+
 error map_open_status(const fs::path& dir, const rocksdb::Status& s) {
   std::string text = s.ToString();
   // RocksDB 7.8: "While lock file: DIR/LOCK: Resource temporarily unavailable" (another
@@ -197,6 +224,7 @@ struct run_store::impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::WriteOptions wo;
   bool wrote_pid = false;
+  int acked_fd = -1;  // codehive.acked, open for writing (synced stores only)
 
   mutable std::mutex mu;  // serialises every write (read-modify-write of records, sequences)
   std::map<std::string, std::uint64_t, std::less<>> next_event;   // guarded by mu
@@ -206,6 +234,7 @@ struct run_store::impl {
   std::mt19937_64 rng{std::random_device{}()};                    // guarded by mu
 
   ~impl() {
+    if (acked_fd >= 0) ::close(acked_fd);
     if (db != nullptr) {
       for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
       db->Close();
@@ -235,7 +264,20 @@ struct run_store::impl {
   status commit(rocksdb::WriteBatch& b, std::string_view what) {
     auto s = db->Write(wo, &b);
     if (!s.ok()) return from_status(s, what);
+    record_ack();
     return ok();
+  }
+
+  /// Under mu (writes are serialised), after RocksDB acknowledged a write:
+  /// its sequence goes into codehive.acked, rewritten in place (fixed width,
+  /// one sector: never torn) and not synced. The WAL was synced before, so
+  /// whatever value of this file survives a crash is covered by the durable
+  /// WAL; a database that recovers to less lost acknowledged writes (a
+  /// truncated, damaged or deleted WAL), which RocksDB's point-in-time
+  /// recovery alone would not say. One pwrite: microseconds beside the fsync.
+  void record_ack() {
+    if (acked_fd < 0) return;
+    write_acked(acked_fd, db->GetLatestSequenceNumber());
   }
 
   // -- reads -----------------------------------------------------------------
@@ -627,6 +669,7 @@ result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store
                                                        bool& creation_cut) {
   const auto& dir = st->dir;
   const auto& opts = st->opts;
+  std::error_code ec;
   auto options = db_options();
   options.create_if_missing = false;
   options.create_missing_column_families = false;
@@ -645,6 +688,11 @@ result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& n : names) cfs.emplace_back(n, options);
 
+  // Read before the database: a writer beside a read-only opener only ever
+  // moves it forward after its write reached the WAL this open then reads.
+  auto acked = read_acked(dir);
+  if (!acked) return std::move(acked).err();
+
   if (opts.read_only)
     s = rocksdb::DB::OpenForReadOnly(options, dir.string(), cfs, &st->handles, &st->db);
   else
@@ -654,6 +702,16 @@ result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store
     return map_open_status(dir, s);
   }
   if (auto b = bind_handles(*st); !b) return std::move(b).err();
+
+  // Every write acknowledged before must have been recovered. Point-in-time
+  // recovery stops quietly at a damaged record and a missing WAL is no error
+  // to RocksDB: this is what tells that from a clean end.
+  const std::uint64_t recovered = st->db->GetLatestSequenceNumber();
+  if (*acked && recovered < **acked)
+    return damaged(dir, "acknowledged writes are missing: the database recovers to write sequence " +
+                            std::to_string(recovered) + " but writes up to " + std::to_string(**acked) +
+                            " were acknowledged (" + acked_name +
+                            "); a write-ahead log (*.log) was truncated, damaged or deleted");
 
   // The meta record: ours, and a schema we understand.
   auto mv = st->get(st->meta, keys::meta_schema);
@@ -683,6 +741,19 @@ result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store
   if (!opts.read_only) {
     if (write_file_durably(dir / pid_name, std::to_string(::getpid()) + "\n"))
       st->wrote_pid = true;
+    // Unsynced writes may be lost by a crash of the machine, as documented:
+    // no record of them to hold the store to (and an old one would be wrong).
+    if (!opts.sync) {
+      fs::remove(dir / acked_name, ec);
+    } else {
+      st->acked_fd = ::open((dir / acked_name).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (st->acked_fd >= 0 && (!write_acked(st->acked_fd, recovered) || ::fsync(st->acked_fd) != 0)) {
+        ::close(st->acked_fd);
+        st->acked_fd = -1;
+        fs::remove(dir / acked_name, ec);  // no check rather than a stale one
+      }
+      if (st->acked_fd >= 0) fsync_dir(dir);
+    }
   }
   return st;
 }
@@ -1525,6 +1596,65 @@ result<std::vector<fsck_problem>> run_store::fsck(std::string_view run) const {
 
   // Every block of every SST file against its checksum.
   if (auto cs = s.db->VerifyChecksum(); !cs.ok()) problem("checksum", s.dir.string(), cs.ToString());
+  // The metadata RocksDB reads at the next open: the MANIFEST (via CURRENT)
+  // replayed record by record, and every OPTIONS file parsed.
+  // Then the store opened again as the next command would (a second,
+  // read-only instance: no lock), to find a WAL that lost acknowledged
+  // writes since this one opened. A writer beside us (compactions deleting
+  // files, a new MANIFEST) can fail one attempt: damage fails every one.
+  for (int attempt = 1;; ++attempt) {
+    std::optional<fsck_problem> found;
+    auto note = [&](std::string kind, std::string detail) {
+      found = fsck_problem{std::move(kind), s.dir.string(), std::move(detail)};
+    };
+    auto acked = read_acked(s.dir);
+    std::vector<std::string> names;
+    auto options = db_options();
+    rocksdb::Status ls;
+    if (!acked) {
+      note("wal", acked.err().reason);
+    } else if (ls = rocksdb::DB::ListColumnFamilies(options, s.dir.string(), &names); !ls.ok()) {
+      note("manifest", ls.ToString());
+    } else {
+      std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+      for (const auto& n : names) cfs.emplace_back(n, options);
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      rocksdb::DB* again = nullptr;
+      auto os = rocksdb::DB::OpenForReadOnly(options, s.dir.string(), cfs, &handles, &again);
+      if (!os.ok()) {
+        note(os.ToString().find("MANIFEST") != std::string::npos ? "manifest" : "wal",
+             "the store would not open again: " + os.ToString());
+      } else {
+        auto recovered = again->GetLatestSequenceNumber();
+        if (*acked && recovered < **acked)
+          note("wal", "acknowledged writes are missing: the store would recover to write sequence " +
+                          std::to_string(recovered) + " but writes up to " + std::to_string(**acked) +
+                          " were acknowledged; a write-ahead log (*.log) was truncated, damaged or "
+                          "deleted");
+        for (auto* h : handles) again->DestroyColumnFamilyHandle(h);
+        again->Close();
+        delete again;
+      }
+    }
+    if (!found) break;
+    if (attempt == 5) {
+      problems.push_back(std::move(*found));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(s.dir, ec)) {
+    auto name = e.path().filename().string();
+    if (!name.starts_with("OPTIONS-") || name.ends_with(".dbtmp")) continue;
+    rocksdb::ConfigOptions co;
+    co.ignore_unknown_options = true;  // a newer RocksDB's options are no damage
+    rocksdb::DBOptions dbo;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfd;
+    auto ls = rocksdb::LoadOptionsFromFile(co, e.path().string(), &dbo, &cfd);
+    if (!ls.ok()) problem("options", e.path().string(), ls.ToString());
+  }
+  if (ec) problem("read_error", s.dir.string(), "cannot list the store folder: " + ec.message());
   return problems;
 }
 
