@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/actor_system_config.hpp>
@@ -14,6 +15,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <spdlog/spdlog.h>
 
 #include "messages/messages.hpp"
 #include "nodes/config.hpp"
@@ -56,6 +58,8 @@ void strip_trailing_space(std::string& s) {
 }
 
 std::optional<std::string> read_token_file(const std::string& file, std::string& error) {
+  if (auto w = token_file_warning(file))
+    spdlog::warn("{}", *w);
   std::ifstream in{file, std::ios::binary};
   if (!in) {
     error = "cannot read the join token file " + file;
@@ -73,6 +77,17 @@ std::optional<std::string> read_token_file(const std::string& file, std::string&
 }
 
 }  // namespace
+
+std::optional<std::string> token_file_warning(const std::string& file) {
+  struct stat st{};
+  if (::stat(file.c_str(), &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+    return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return "the join token file " + file + " is readable by " +
+         ((st.st_mode & S_IRWXO) ? std::string{"everyone"} : std::string{"its group"}) + " (mode " + mode +
+         "); anyone who reads it can join workers and submit runs: chmod 600 " + file;
+}
 
 std::optional<std::string> load_token(const std::string& flag_file, const cluster_settings& s,
                                       std::string& error) {
@@ -224,6 +239,7 @@ std::string default_node_name() {
 #include <csignal>
 #include <pthread.h>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -248,9 +264,59 @@ int wait_stop_signal() {
   return sig;
 }
 
+std::string escape_control_characters(std::string_view text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80
+               && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // U+0080..U+009F: C1 controls (U+009B is a CSI to many terminals).
+      auto c1 = static_cast<unsigned char>(text[++i]);
+      out += "\\u00";
+      out += hex[c1 >> 4];
+      out += hex[c1 & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+/// %* in the pattern: the message, control characters escaped.
+class escaped_message final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    auto text = escape_control_characters({msg.payload.data(), msg.payload.size()});
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<escaped_message>();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<spdlog::formatter> make_log_formatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<escaped_message>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*");
+  return f;
+}
+
 void setup_node_logging(bool verbose) {
   auto logger = spdlog::stderr_color_mt("codehive");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_formatter(make_log_formatter());
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);

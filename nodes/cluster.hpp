@@ -5,9 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace spdlog {
+class formatter;
+}  // namespace spdlog
 
 namespace caf {
 class actor_system;
@@ -48,6 +53,11 @@ bool tokens_equal(std::string_view a, std::string_view b) noexcept;
 /// `error` when none is given, the file cannot be read, or it is empty.
 std::optional<std::string> load_token(const std::string& flag_file,
                                       const cluster_settings& s, std::string& error);
+
+/// The warning for a token file that group or others may read (the token
+/// lets anyone who reads it join workers or submit runs); nullopt when only
+/// the owner can, or the file cannot be inspected. read_token_file logs it.
+std::optional<std::string> token_file_warning(const std::string& file);
 
 /// The message a node prints when no token is configured.
 inline constexpr const char* token_required =
@@ -102,7 +112,18 @@ void block_stop_signals();
 /// Waits for SIGINT or SIGTERM (blocked by block_stop_signals); returns it.
 int wait_stop_signal();
 
-/// Logging of a node process: stderr, one line per event, info (debug with -v).
+/// Logging of a node process: stderr, one line per event, info (debug with -v),
+/// through make_log_formatter().
 void setup_node_logging(bool verbose);
+
+/// The formatter of every codehive log line: "%Y-%m-%dT%H:%M:%S.%e %^%l%$ "
+/// then the message with control characters escaped (ESC as \x1b, newline
+/// as \n, C1 controls as \u0080..\u009f; tab kept), so text from a model or
+/// a server (an escape sequence in an answer) never reaches the terminal as
+/// control codes and one event stays one line.
+std::unique_ptr<spdlog::formatter> make_log_formatter();
+
+/// `text` with control characters escaped as make_log_formatter() does.
+std::string escape_control_characters(std::string_view text);
 
 }  // namespace codehive

@@ -4,11 +4,17 @@
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
 
+#include "nodes/cluster.hpp"
 #include "nodes/commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace codehive;
+  // Every logger, the default one included: messages carry text from models
+  // and servers, whose escape sequences must not reach the terminal.
+  spdlog::set_formatter(make_log_formatter());
   CLI::App app{"codehive: turns a plain request into a working multi-file project.\n"
                "A large model plans and reviews; small models write and fix files in parallel."};
   app.require_subcommand(1);

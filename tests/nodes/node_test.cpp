@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <sstream>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -17,6 +18,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "nodes/cluster.hpp"
 #include "nodes/registry.hpp"
@@ -69,6 +73,69 @@ TEST(NodeToken, LoadsFlagFileThenEnvThenConfig) {
   EXPECT_NE(err.find("cannot read"), std::string::npos);
   for (auto& p : {flag, conf, empty})
     std::filesystem::remove(p);
+}
+
+namespace {
+
+/// Captures what the default logger writes, with codehive's formatter.
+struct log_capture {
+  std::ostringstream text;
+  std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  log_capture() {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
+    auto logger = std::make_shared<spdlog::logger>("capture", sink);
+    logger->set_formatter(make_log_formatter());
+    spdlog::set_default_logger(logger);
+  }
+  ~log_capture() { spdlog::set_default_logger(previous); }
+};
+
+}  // namespace
+
+// The token lets anyone who reads it join workers and submit runs: a file
+// group or others can read is accepted, with a warning that says how to fix it.
+TEST(NodeToken, AFileOthersCanReadIsLoadedWithAWarning) {
+  ::unsetenv("CODEHIVE_JOIN_TOKEN");
+  auto file = temp_file("perm", "s3cret\n");
+  cluster_settings s;
+  std::string err;
+  ::chmod(file.c_str(), 0644);
+  {
+    log_capture log;
+    EXPECT_EQ(load_token(file.string(), s, err).value_or(""), "s3cret");
+    auto line = log.text.str();
+    EXPECT_NE(line.find("warning"), std::string::npos) << line;
+    EXPECT_NE(line.find("readable by everyone (mode 0644)"), std::string::npos) << line;
+    EXPECT_NE(line.find("chmod 600"), std::string::npos) << line;
+  }
+  ::chmod(file.c_str(), 0640);
+  EXPECT_NE(token_file_warning(file.string()).value_or("").find("its group"), std::string::npos);
+  ::chmod(file.c_str(), 0600);
+  {
+    log_capture log;
+    EXPECT_EQ(load_token(file.string(), s, err).value_or(""), "s3cret");
+    EXPECT_EQ(log.text.str(), "");
+  }
+  EXPECT_FALSE(token_file_warning(file.string()));
+  std::filesystem::remove(file);
+}
+
+// An escape sequence in a model's answer must not reach the terminal through
+// a log line: control characters come out escaped, and one event stays one line.
+TEST(NodeLogging, ControlCharactersInMessagesAreEscaped) {
+  log_capture log;
+  spdlog::info("answer: {}", "\x1b[31mred\x1b[0m\nsecond line\r\x07 tab\there \xc2\x9b" "2J caf\xc3\xa9");
+  auto line = log.text.str();
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x07'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+  EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line per event: " << line;
+  EXPECT_NE(line.find(" info answer: \\x1b[31mred\\x1b[0m\\nsecond line\\r\\x07 tab\there \\u009b2J caf\xc3\xa9"),
+            std::string::npos)
+    << line;
+  EXPECT_EQ(escape_control_characters("plain text, caf\xc3\xa9"), "plain text, caf\xc3\xa9");
 }
 
 TEST(NodeAddress, ParsesHostPort) {
