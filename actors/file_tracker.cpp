@@ -263,6 +263,13 @@ void record_unknown_files(file_tracker_state& st) {
     auto content = ws::read_file(st.root, path);
     if (!content)
       continue;
+    // The store holds only what the tracker could write back (a resume or
+    // `codehive export` rewrites every stored file): a file it would refuse
+    // (a NUL byte in a text file, over the size cap) stays unrecorded.
+    if (auto c = ws::check_content(*content, ws::default_max_file_bytes, ws::is_text_path(path)); !c) {
+      spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
+      continue;
+    }
     msg::applied_file rec;
     rec.path = path;
     rec.summary = fallback_summary(path, *content);

@@ -125,6 +125,33 @@ TEST_F(FileTrackerRefusals, a_whitespace_only_rewrite_is_refused_and_the_file_ke
   EXPECT_EQ(stored->meta.version, 1u);
 }
 
+// Files found in the folder at start are recorded, except those the tracker
+// could not write back (a resume or an export rewrites every stored file).
+TEST(FileTrackerStart, a_found_file_the_tracker_could_not_write_is_not_recorded) {
+  caf::actor_system sys{tracker_fixture::config()};
+  temp_dir dir{"codehive-tracker"};
+  temp_dir store_dir{"codehive-tracker-store"};
+  auto opened = store::run_store::open(store_dir.path() / "store");
+  ASSERT_TRUE(opened) << opened.err().describe();
+  store_ptr runs{std::move(*opened)};
+  auto run_id = *runs->create_run("test request", "{}");
+  dir.write("notes.txt", std::string("a\0b", 3));
+  dir.write("ok.txt", "fine\n");
+  auto settings = std::make_shared<pipeline_settings>();
+  auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
+  caf::scoped_actor self{sys};
+  self->request(tracker, timeout, atom::list_v)
+    .receive(
+      [](std::vector<msg::applied_file>& files) {
+        ASSERT_EQ(files.size(), 1u);
+        EXPECT_EQ(files[0].path, "ok.txt");
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+  EXPECT_FALSE(runs->get_file(run_id, "notes.txt"));
+  EXPECT_TRUE(runs->get_file(run_id, "ok.txt"));
+  self->send_exit(tracker, caf::exit_reason::user_shutdown);
+}
+
 // Deleting a file that is not there is refused before the store records it.
 TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store) {
   auto del = whole("gone.txt", "");
