@@ -152,9 +152,14 @@ std::optional<task_graph> task_graph::build(const std::vector<task_spec>& specs,
           break;
         }
     }
+    // A reason a model can read: a long cycle is named by its first tasks.
+    constexpr std::size_t named = 20;
     std::string cycle;
-    for (auto k = pos[cur]; k < path.size(); ++k)
+    auto length = path.size() - pos[cur];
+    for (auto k = pos[cur]; k < path.size() && k - pos[cur] < named; ++k)
       cycle += g.nodes_[path[k]].spec.id + " -> ";
+    if (length > named)
+      cycle += "... (" + std::to_string(length) + " tasks in the cycle) -> ";
     cycle += g.nodes_[cur].spec.id;
     error = "dependency cycle: " + cycle + "; remove one of these dependencies";
     return std::nullopt;
