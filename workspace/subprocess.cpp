@@ -2,11 +2,14 @@
 #include "workspace/spawn_attr.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,6 +85,21 @@ void write_text(const char* file, const char* text) {
   ::close(fd);
 }
 
+/// Brings the loopback interface of a new network namespace up (it starts
+/// down): a test suite may serve and call itself on 127.0.0.1. System calls
+/// only (runs between fork and exec).
+void loopback_up() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, "lo", 3);
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    ::ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  ::close(s);
+}
+
 /// Everything the forked child needs, prepared before fork(): between fork
 /// and exec the child of a threaded parent may only make system calls.
 struct isolated_spawn {
@@ -96,7 +114,8 @@ struct isolated_spawn {
 };
 
 /// fork + unshare(CLONE_NEWUSER | CLONE_NEWNET) + exec: posix_spawn cannot
-/// give a child namespaces of its own. The new user namespace maps our uid
+/// give a child namespaces of its own. The child's network is its own
+/// loopback only (brought up), nothing of ours is reachable. The new user namespace maps our uid
 /// and gid to themselves (tools that compare owners keep working) and makes
 /// the network namespace possible without privileges; where neither is
 /// permitted the child runs with the network it has, and `isolation` says why.
@@ -133,6 +152,7 @@ pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& is
     } else if (err = errno; ::unshare(CLONE_NEWNET) == 0) {
       err = 0;  // privileged enough for a network namespace alone
     }
+    if (err == 0) loopback_up();
     write_report(status[1], 1, err);
     if (sp.cwd && ::chdir(sp.cwd) != 0) {
       write_report(status[1], 2, errno);

@@ -303,6 +303,12 @@ TEST_F(validators, command_cannot_connect_to_a_loopback_listener) {
   ::fcntl(listener, F_SETFL, O_NONBLOCK);
   EXPECT_LT(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC), 0) << "a connection arrived";
   ::close(listener);
+  // The command's own loopback is up (a test suite may serve and call itself
+  // on 127.0.0.1): connecting there is refused, not "Network is unreachable".
+  auto own = ws::run_sandboxed_shell(connect_cmd, root, 10s);
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(own->success());
+  EXPECT_NE(own->err.find("refused"), std::string::npos) << own->err;
 }
 
 // --- everything together ------------------------------------------------------------
