@@ -28,9 +28,10 @@ struct subprocess_options {
   /// The child starts from an empty environment: `env` is all it gets (no
   /// variable of ours, so no API key, leaks into it).
   bool clean_env = false;
-  /// The child gets new user and network namespaces (no network at all, not
-  /// even loopback) where the kernel allows it; where it does not, the child
-  /// runs anyway and subprocess_result::isolation says why.
+  /// The child gets new user and network namespaces where the kernel allows
+  /// it: no network but a loopback of its own (nothing of ours, not even on
+  /// 127.0.0.1, is reachable). Where it does not, the child runs anyway and
+  /// subprocess_result::isolation says why.
   bool no_network = false;
 };
 
