@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -225,6 +227,11 @@ struct run_store::impl {
   rocksdb::WriteOptions wo;
   bool wrote_pid = false;
   int acked_fd = -1;  // codehive.acked, open for writing (synced stores only)
+  /// The first write RocksDB failed (a full disk, an I/O error), under mu.
+  /// From then on no write reaches RocksDB: its WAL writer, used again after
+  /// a failed append, aborts the process (a debug assertion that Debian's
+  /// librocksdb keeps), and the failed write may be half in the WAL.
+  std::optional<error> write_failure;
 
   mutable std::mutex mu;  // serialises every write (read-modify-write of records, sequences)
   std::map<std::string, std::uint64_t, std::less<>> next_event;   // guarded by mu
@@ -261,9 +268,19 @@ struct run_store::impl {
     return ok();
   }
 
+  /// Under mu: writes `b`, or refuses once a write failed (write_failure).
   status commit(rocksdb::WriteBatch& b, std::string_view what) {
+    if (write_failure)
+      return fail(write_failure->code, "store " + dir.string() + " takes no more writes (" +
+                                           std::string{what} + ") since one failed: " +
+                                           write_failure->reason);
     auto s = db->Write(wo, &b);
-    if (!s.ok()) return from_status(s, what);
+    if (!s.ok()) {
+      auto e = from_status(s, what);
+      if (e.code == errc::not_found) e.code = errc::io_error;
+      write_failure = fail(e.code, e.reason + "; free space (or fix the disk) and resume the run");
+      return e;
+    }
     record_ack();
     return ok();
   }
@@ -457,6 +474,49 @@ status bind_handles(run_store::impl& s) {
   return ok();
 }
 
+/// RocksDB's info log ("LOG"), written by us: RocksDB's own file logger aborts
+/// the process when it logs again after one of its writes failed (a full disk:
+/// the debug assertion `sync_without_flush_called_`, which Debian's librocksdb
+/// keeps), and it logs exactly then. This one ignores write errors. fd -1
+/// discards (read-only opens write nothing into the store).
+class info_log final : public rocksdb::Logger {
+ public:
+  explicit info_log(int fd) : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), fd_(fd) {}
+  ~info_log() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  info_log(const info_log&) = delete;
+  info_log& operator=(const info_log&) = delete;
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[2048];
+    auto t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    auto n = std::strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    int m = std::vsnprintf(line + n, sizeof line - n - 1, format, ap);
+    if (m < 0) return;
+    n = std::min(sizeof line - 2, n + static_cast<std::size_t>(m));
+    line[n++] = '\n';
+    ssize_t w = ::write(fd_, line, n);  // O_APPEND: one line per write; errors ignored
+    (void)w;
+  }
+
+ private:
+  int fd_;
+};
+
+/// The info log of the store in `dir`: appended to dir/LOG (moved to LOG.old
+/// past 1 MiB) when `write`, else discarded.
+std::shared_ptr<rocksdb::Logger> make_info_log(const fs::path& dir, bool write) {
+  if (!write) return std::make_shared<info_log>(-1);
+  std::error_code ec;
+  if (fs::file_size(dir / "LOG", ec) > (1u << 20) && !ec) fs::rename(dir / "LOG", dir / "LOG.old", ec);
+  return std::make_shared<info_log>(
+      ::open((dir / "LOG").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+}
+
 /// Test hook: CODEHIVE_STORE_CREATE_KILL_AT=<step> SIGKILLs this process at that
 /// step of store creation (temp, marker, database, meta, built, cleared, renamed),
 /// so tests can prove a crash at each one leaves the store absent or whole.
@@ -484,7 +544,7 @@ bool creation_leftover(const std::string& n) {
 bool creation_file(const fs::directory_entry& e) {
   auto n = e.path().filename().string();
   if (creation_leftover(n) || n == "CURRENT" || n == "IDENTITY" || n == "LOG") return true;
-  if (n.starts_with("LOG.old.") || n.starts_with("MANIFEST-") || n.starts_with("OPTIONS-") ||
+  if (n == "LOG.old" || n.starts_with("LOG.old.") || n.starts_with("MANIFEST-") || n.starts_with("OPTIONS-") ||
       n.ends_with(".dbtmp"))
     return true;
   if (n.ends_with(".log")) {
@@ -540,6 +600,7 @@ status build_store(const fs::path& at, const codec::meta_record& marker) {
   if (auto s = write_file_durably(at / marker_name, codec::encode(marker)); !s) return s;
   creation_step("marker");
   auto options = db_options();
+  options.info_log = make_info_log(at, true);
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.error_if_exists = true;
@@ -671,6 +732,7 @@ result<std::unique_ptr<run_store::impl>> open_existing(std::unique_ptr<run_store
   const auto& opts = st->opts;
   std::error_code ec;
   auto options = db_options();
+  options.info_log = make_info_log(dir, !opts.read_only);
   options.create_if_missing = false;
   options.create_missing_column_families = false;
   std::vector<std::string> names;
@@ -1610,6 +1672,7 @@ result<std::vector<fsck_problem>> run_store::fsck(std::string_view run) const {
     auto acked = read_acked(s.dir);
     std::vector<std::string> names;
     auto options = db_options();
+    options.info_log = make_info_log(s.dir, false);
     rocksdb::Status ls;
     if (!acked) {
       note("wal", acked.err().reason);

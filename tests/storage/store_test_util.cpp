@@ -174,6 +174,41 @@ int child_main(const std::string& mode, int fd) {
     report(fd, std::string{to_string(st.err().code)} + "\t" + st.err().reason);
     return 3;
   }
+  if (parts[0] == "fill" && parts.size() == 2) {
+    // Write file versions of 48 KiB (incompressible) until the store's disk is
+    // full: "ack <path>" after each acknowledged one, "error <code>\t<reason>"
+    // for the first failure, then three more attempts ("again <code>"), then
+    // close the store normally (exit 0). An abort here is what must not happen.
+    auto st = run_store::open(parts[1]);
+    if (!st) {
+      report(fd, "open " + st.err().describe());
+      return 4;
+    }
+    auto run = (*st)->create_run("fill the disk", "{}");
+    if (!run) {
+      report(fd, "error " + std::string{to_string(run.err().code)} + "\t" + run.err().reason);
+      return 0;
+    }
+    report(fd, "run " + *run);
+    std::mt19937_64 rng{42};
+    int failures = 0;
+    for (int i = 0; i < 10000 && failures < 4; ++i) {
+      std::string content(48 * 1024, '\0');
+      for (auto& c : content) c = static_cast<char>(rng());
+      auto path = "f" + std::to_string(i) + ".bin";
+      auto h = (*st)->put_file_version(*run, path, content);
+      if (h) {
+        report(fd, "ack " + path + " " + *h);
+      } else {
+        report(fd, std::string{failures == 0 ? "error " : "again "} + to_string(h.err().code) + "\t" +
+                       h.err().reason);
+        ++failures;
+      }
+    }
+    st->reset();
+    report(fd, "closed");
+    return 0;
+  }
   if (parts[0] == "create" && parts.size() == 3) {
     // Create (open) a store, SIGKILLed by the store's own hook at creation step
     // parts[2] (CODEHIVE_STORE_CREATE_KILL_AT); "ok" when it got through.
