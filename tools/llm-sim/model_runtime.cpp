@@ -4,8 +4,19 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 namespace llm_sim {
+
+namespace {
+
+std::string describe(const std::map<std::string, std::string>& options) {
+  std::string out;
+  for (const auto& [k, v] : options) out += (out.empty() ? "" : " ") + k + "=" + v;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
 
 model_runtime::model_runtime(settings s, stop_signal& stop) : settings_(s), stop_(stop) {}
 
@@ -36,6 +47,11 @@ model_runtime::admission model_runtime::acquire(const std::string& model,
         // Load, or reload with the new options: Ollama waits for the runner to
         // go idle, then restarts it; every request for the model waits meanwhile.
         const bool reload = m.loaded;
+        if (reload)
+          spdlog::info("reloading {}: runner options {} -> {}", model, describe(m.options),
+                       describe(runner_options));
+        else if (settings_.reloads)
+          spdlog::info("loading {}: runner options {}", model, describe(runner_options));
         m.loading = true;
         lock.unlock();
         const auto t0 = std::chrono::steady_clock::now();
