@@ -23,7 +23,7 @@ constexpr const char* k_scenario = R"({
   "models": ["qwen2.5-coder:7b", "gpt-4o-mini"],
   "rules": [
     {"name": "refuse", "match": {"prompt_regex": "refuse me"}, "response": {"refusal": "I can't help with that."}},
-    {"name": "slow", "match": {"prompt_regex": "slowly"}, "latency": {"ttft_ms": 1500}, "response": {"content": "done"}},
+    {"name": "slow", "match": {"prompt_regex": "slowly"}, "latency": {"ttft_ms": 3000}, "response": {"content": "done"}},
     {"name": "json", "match": {"prompt_regex": "json please"}, "response": {"json": {"ok": true}}}
   ],
   "default": {"content": "hello world"}
@@ -176,6 +176,21 @@ TEST(PersonalityOllama, OneRequestAtATimePerModelTheOthersQueue) {
   EXPECT_EQ(third.get().status, 200);
   EXPECT_EQ(stat_in(sim, "max_concurrent", "qwen2.5-coder:7b"), 1) << sim.stats_json();
   EXPECT_EQ(stat_in(sim, "model_loads", "qwen2.5-coder:7b"), 1);
+}
+
+TEST(PersonalityOllama, PastMaxQueueWaitingRequestsTheServerIsBusy) {
+  auto sim = start("ollama", {"reload_ms=0", "max_queue=1"});
+  auto slow = [&] { return post(sim, "/api/chat", ollama_body("answer slowly", "")); };
+  auto first = std::async(std::launch::async, slow);
+  ASSERT_TRUE(wait_until([&] { return stat_in(sim, "max_concurrent", "qwen2.5-coder:7b") == 1; }));
+  auto second = std::async(std::launch::async, slow);  // waits: the one place in the queue
+  ASSERT_TRUE(wait_until([&] { return stat(sim, "queued") == 1; })) << sim.stats_json();
+  const auto third = post(sim, "/api/chat", ollama_body("hi", ""));
+  EXPECT_EQ(third.status, 503);
+  EXPECT_EQ(third.body, R"({"error":"server busy, please try again.  maximum pending requests exceeded"})");
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(second.get().status, 200);
+  EXPECT_EQ(stat_in(sim, "rejected", "queue_full"), 1);
 }
 
 TEST(PersonalityOllama, NumParallelTwoServesTwoAtOnce) {
