@@ -556,6 +556,74 @@ TEST(InspectStore, NewerRunRecord) {
   expect_refused(tmp / "store", "upgrade codehive", f.done_run);
 }
 
+std::string slurp_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Issue 16: a marker written by a newer codehive refuses the store for every
+// command, `run` included, before anything is written.
+TEST(InspectStore, NewerSchemaInTheMarker) {
+  temp_dir tmp{"codehive-inspect"};
+  auto f = make_fixture(tmp / "store");
+  auto marker = slurp_file(tmp / "store" / "CODEHIVE_STORE");
+  auto at = marker.find(R"("schema_version":1)");
+  ASSERT_NE(at, std::string::npos) << marker;
+  marker.replace(at, 18, R"("schema_version":99)");
+  {
+    std::ofstream out(tmp / "store" / "CODEHIVE_STORE", std::ios::binary | std::ios::trunc);
+    out << marker;
+  }
+  expect_refused(tmp / "store", "schema version 99", f.done_run);
+  auto before = folder_contents(tmp / "store");
+  auto r = run_codehive({"run", "a todo list", "--out", (tmp / "out").string(), "--store",
+                         (tmp / "store").string(), "--planner", "openai://127.0.0.1:9/v1/m",
+                         "--coder", "openai://127.0.0.1:9/v1/m"},
+                        60000);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("schema version 99"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("upgrade codehive"), std::string::npos) << r.output;
+  EXPECT_EQ(folder_contents(tmp / "store"), before) << "run changed a store it refused";
+}
+
+// Issue 16: a write-ahead log cut short after its writes were acknowledged is
+// reported (exit 2 naming the loss), not recovered to an earlier point.
+TEST(InspectStore, TruncatedWalLostAcknowledgedWrites) {
+  temp_dir tmp{"codehive-inspect"};
+  auto f = make_fixture(tmp / "store");
+  {
+    auto s = open_writable(tmp / "store");  // reopening flushed the fixture into an SST
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(s->create_run("run " + std::to_string(i), "{}"));
+  }
+  fs::path wal;
+  for (const auto& e : fs::directory_iterator(tmp / "store"))
+    if (e.path().extension() == ".log" && (wal.empty() || e.file_size() > fs::file_size(wal)))
+      wal = e.path();
+  ASSERT_FALSE(wal.empty());
+  ASSERT_GT(fs::file_size(wal), 1000u);
+  fs::resize_file(wal, fs::file_size(wal) / 2);
+  expect_refused(tmp / "store", "acknowledged writes are missing", f.done_run);
+}
+
+// Issue 16: fsck reads RocksDB's OPTIONS files too (a garbage one was "clean").
+TEST_F(InspectFsck, GarbageOptionsFileExits1) {
+  int planted = 0;
+  for (const auto& e : fs::directory_iterator(store_dir()))
+    if (e.path().filename().string().rfind("OPTIONS-", 0) == 0 && e.path().extension() != ".dbtmp") {
+      std::ofstream out(e.path(), std::ios::binary | std::ios::trunc);
+      out << "garbage [[[ not options\n";
+      ++planted;
+    }
+  ASSERT_GT(planted, 0);
+  auto r = codehive(with_store({"fsck", f_.done_run}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("options"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("OPTIONS-"), std::string::npos) << "the file is named: " << r.output;
+}
+
 TEST(InspectStore, SecondWriterIsRefused) {
   temp_dir tmp{"codehive-inspect"};
   auto holder = open_writable(tmp / "store");
