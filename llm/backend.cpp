@@ -347,11 +347,38 @@ void basic_client::chat(chat_request req, chat_callback cb) {
   loop_.post([self, st] { self->attempt(st); });
 }
 
+unsigned basic_client::shape_of(const call_state& st) noexcept {
+  unsigned m = 0;
+  if (st.sent.think) m |= 1u;
+  if (st.sent.temperature) m |= 2u;
+  if (st.sent.max_tokens) m |= 4u;
+  if (st.sent.max_completion_tokens) m |= 8u;
+  if (st.sent.response_format) m |= 16u << static_cast<unsigned>(st.sent_structured);
+  return m;
+}
+
+void basic_client::end_probe(call_state& st) {
+  if (!st.probe) return;
+  st.probe = false;
+  probe_in_flight_ = false;
+  auto waiting = std::move(parked_);
+  parked_.clear();
+  for (auto& w : waiting) attempt(std::move(w));  // one may become the next probe
+}
+
 void basic_client::attempt(std::shared_ptr<call_state> st) {
   auto built = build_chat(*st);
   if (!built) {
     complete(st, std::move(built).err(), std::nullopt, 0);
     return;
+  }
+  if (!st->probe && (shape_of(*st) & ~confirmed_shapes_) != 0) {
+    if (probe_in_flight_) {
+      parked_.push_back(std::move(st));
+      return;
+    }
+    probe_in_flight_ = true;
+    st->probe = true;
   }
   http_request h = std::move(built).value();
   decorate(h, &st->req, st->req.timeout.value_or(cfg_.call_timeout));
@@ -380,6 +407,11 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
   }
   auto& resp = r.value();
   st->last_status = static_cast<int>(resp.status);
+  if (resp.status >= 200 && resp.status <= 299) {
+    // The server took this shape: calls waiting on it go now.
+    confirmed_shapes_ |= shape_of(*st);
+    end_probe(*st);
+  }
   if (resp.status < 200 || resp.status > 299) {
     auto text = server_error_text(resp);
     if (adapt(*st, resp, text)) {
@@ -462,6 +494,7 @@ void basic_client::retry_or_fail(std::shared_ptr<call_state> st, error e, const 
 
 void basic_client::complete(std::shared_ptr<call_state> st, result<chat_response> r,
                             const std::optional<parsed_reply>& got, double attempt_seconds) {
+  end_probe(*st);  // a probe that failed for good: the next waiting call tries
   usage u;
   u.role = st->req.role;
   u.model = cfg_.spec.model;

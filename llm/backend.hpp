@@ -66,6 +66,9 @@ struct call_state {
   /// What the current attempt sent (filled by build_chat), to match a refusal against.
   sent_fields sent;
   structured_mode sent_structured = structured_mode::json_schema;
+  /// This call is the one finding out whether the server takes its shape
+  /// (see basic_client::attempt); calls of the same untried shape wait for it.
+  bool probe = false;
 };
 
 class basic_client : public client, public std::enable_shared_from_this<basic_client> {
@@ -133,6 +136,16 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   mutable std::atomic<bool> warned_key_unset_{false};
   mutable std::atomic<bool> warned_key_insecure_{false};
   std::atomic<bool> warned_thinking_{false};
+
+  // A new request shape (fields never seen accepted) goes out once: the
+  // first call with it is the probe, later ones wait until it is answered,
+  // so a server's refusal is met once per client, not once per call in
+  // flight. Loop thread only.
+  unsigned confirmed_shapes_ = 0;
+  bool probe_in_flight_ = false;
+  std::vector<std::shared_ptr<call_state>> parked_;
+  static unsigned shape_of(const call_state& st) noexcept;
+  void end_probe(call_state& st);
 
   void attempt(std::shared_ptr<call_state> st);
   void on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<stream_parser> parser,

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -583,4 +584,39 @@ TEST(Adapt, NoFirstTokenEndsWithAFirstTokenTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.err().code, errc::timeout);
   EXPECT_NE(r.err().message.find("no first token"), std::string::npos) << r.err().message;
+}
+
+// Calls in flight together meet a refusal once per client, not once each:
+// the first call of a new request shape goes alone, the rest wait for it.
+TEST(Adapt, ConcurrentCallsMeetARefusalOnce) {
+  std::atomic<int> refused{0};
+  capture_server srv([&](const httplib::Request& req, httplib::Response& res) {
+    if (req.body.find("\"json_schema\"") != std::string::npos) {
+      ++refused;
+      res.status = 500;
+      res.set_content(
+          R"({"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}})",
+          "application/json");
+      return;
+    }
+    res.set_content(openai_ok(R"("{\"files\":[]}")"), "application/json");
+  });
+  http_loop loop;
+  auto c = config_for(api::openai, srv.base());
+  c.max_in_flight = 6;
+  auto cl = make_client(loop, c);
+  std::vector<std::future<result<chat_response>>> replies;
+  std::vector<std::shared_ptr<std::promise<result<chat_response>>>> promises;
+  for (int i = 0; i < 6; ++i) {
+    auto p = std::make_shared<std::promise<result<chat_response>>>();
+    replies.push_back(p->get_future());
+    cl->chat(structured("coder"), [p](result<chat_response> r) { p->set_value(std::move(r)); });
+    promises.push_back(p);
+  }
+  for (auto& f : replies) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.err().describe();
+  }
+  EXPECT_EQ(refused.load(), 1);
+  EXPECT_EQ(srv.seen().size(), 7u);
 }
