@@ -240,6 +240,22 @@ TEST(PersonalityOllamaThinking, WithoutFormatItThinksThenAnswersAndStreamsThinki
   EXPECT_EQ(ollama_content(s.body, true), "hello world");
 }
 
+TEST(PersonalityOllamaThinking, OnTheOpenAIEndpointThinkingGoesToReasoning) {
+  auto sim = start("ollama-thinking");
+  const std::string format = R"("response_format":{"type":"json_object"})";
+  const auto r = post(sim, "/v1/chat/completions", chat_body("qwen2.5-coder:7b", "json please", false, format));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parse(r.body);
+  EXPECT_STREQ(d["choices"][0]["message"]["content"].GetString(), "");
+  EXPECT_STREQ(d["choices"][0]["message"]["reasoning"].GetString(), R"({"ok":true})");
+  const auto off = post(sim, "/v1/chat/completions",
+                        chat_body("qwen2.5-coder:7b", "json please", false,
+                                  format + R"(,"reasoning_effort":"none")"));
+  auto o = parse(off.body);
+  EXPECT_STREQ(o["choices"][0]["message"]["content"].GetString(), R"({"ok":true})");
+  EXPECT_FALSE(o["choices"][0]["message"].HasMember("reasoning"));
+}
+
 TEST(PersonalityOllamaThinking, ShowListsTheThinkingCapability) {
   auto sim = start("ollama-thinking");
   auto d = parse(post(sim, "/api/show", R"({"model":"qwen2.5-coder:7b"})").body);
