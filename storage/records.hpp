@@ -205,7 +205,8 @@ struct run_snapshot {
 
 /// One thing fsck found wrong.
 struct fsck_problem {
-  std::string kind;    ///< "dangling_blob", "task_file_missing", "event_gap", "bad_record", ...
+  std::string kind;    ///< "dangling_blob", "task_file_missing", "events_gap", "bad_record",
+                       ///< "checksum", "options", "manifest", "wal", ... (storage/README.md)
   std::string where;   ///< "files/v/<path>#3", "tasks/<id>", "events/#17"
   std::string detail;  ///< human readable
 };

@@ -544,8 +544,8 @@ bool creation_leftover(const std::string& n) {
 bool creation_file(const fs::directory_entry& e) {
   auto n = e.path().filename().string();
   if (creation_leftover(n) || n == "CURRENT" || n == "IDENTITY" || n == "LOG") return true;
-  if (n == "LOG.old" || n.starts_with("LOG.old.") || n.starts_with("MANIFEST-") || n.starts_with("OPTIONS-") ||
-      n.ends_with(".dbtmp"))
+  if (n == "LOG.old" || n.starts_with("LOG.old.") || n.starts_with("MANIFEST-") ||
+      n.starts_with("OPTIONS-") || n.ends_with(".dbtmp"))
     return true;
   if (n.ends_with(".log")) {
     std::error_code ec;

@@ -42,9 +42,12 @@ result<std::filesystem::path> default_store_path();
 
 class run_store {
  public:
-  /// Opens (or creates) the store at `dir`. Refuses, with a reason naming the
+  /// Opens (or creates) the store at `dir`. Creation is atomic (built in a
+  /// temporary sibling folder, renamed into place); an older in-place creation
+  /// cut short (no run in it) is finished. Refuses, with a reason naming the
   /// path: a non-empty directory that is not a codehive store, a damaged store
-  /// (never resets it), a store another process holds, a newer schema.
+  /// (never resets it), one that lost acknowledged writes, a store another
+  /// process holds, a newer schema (meta record or marker).
   static result<std::unique_ptr<run_store>> open(const std::filesystem::path& dir,
                                                  store_options opts = {});
   ~run_store();
