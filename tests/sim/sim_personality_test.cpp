@@ -340,6 +340,16 @@ TEST(PersonalityOpenai, StreamedUsageComesOnlyInTheLastChunk) {
   EXPECT_EQ(openai_content(r.body, true), "hello world");
 }
 
+TEST(PersonalityOpenai, StreamOptionsWithoutStreamIsRefused) {
+  auto sim = start("openai");
+  const auto r = post(sim, "/v1/chat/completions",
+                      chat_body("gpt-4o-mini", "hi", false, R"("stream_options":{"include_usage":true})"),
+                      bearer);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            R"({"error":{"message":"The 'stream_options' parameter is only allowed when 'stream' is enabled.","type":"invalid_request_error","param":"stream_options","code":null}})");
+}
+
 TEST(PersonalityOpenai, OllamaPathIsAnInvalidUrl) {
   auto sim = start("openai");
   const auto r = post(sim, "/api/chat", chat_body("gpt-4o-mini", "hi", false), bearer);

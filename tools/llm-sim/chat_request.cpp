@@ -116,6 +116,8 @@ void read_personality_fields(const rapidjson::Value& doc, chat_request& out) {
     if (t->value.IsBool()) out.think = t->value.GetBool();
     else if (t->value.IsString()) out.think = true;  // "low"/"medium"/"high" (gpt-oss)
   }
+  if (auto so = doc.FindMember("stream_options"); so != doc.MemberEnd())
+    out.has_stream_options = !so->value.IsNull();
   if (auto r = doc.FindMember("reasoning_effort"); r != doc.MemberEnd() && r->value.IsString())
     out.reasoning_effort = r->value.GetString();
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {

@@ -29,6 +29,7 @@ struct chat_request {
   std::optional<bool> think;    ///< Ollama `think` (a level string counts as true)
   std::optional<std::string> reasoning_effort;  ///< OpenAI-compatible `reasoning_effort`
   bool has_max_tokens = false;
+  bool has_stream_options = false;  ///< OpenAI stream_options present (not null)
   std::optional<long> max_tokens;             ///< max_tokens, else max_completion_tokens
   std::optional<std::string> keep_alive;      ///< Ollama keep_alive, as text
   /// Sampling values sent that a reasoning model refuses: name -> the value as sent

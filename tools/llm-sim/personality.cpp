@@ -276,7 +276,16 @@ std::optional<refusal_reply> check_request(const personality& p, const chat_requ
         return reply(400, flat_error("\"" + r.model + "\" does not support thinking"),
                      "think_unsupported");
       break;
+    case persona::openai:
     case persona::openai_reasoning: {
+      if (r.api == api_kind::openai && r.has_stream_options && !r.stream)
+        return reply(400,
+                     openai_error("The 'stream_options' parameter is only allowed when 'stream' "
+                                  "is enabled.",
+                                  "invalid_request_error", std::string("stream_options"),
+                                  std::nullopt),
+                     "stream_options_without_stream");
+      if (p.kind != persona::openai_reasoning) break;
       if (r.has_max_tokens)
         return reply(400,
                      openai_error("Unsupported parameter: 'max_tokens' is not supported with this "
