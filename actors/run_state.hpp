@@ -59,6 +59,30 @@ struct run_state {
   std::vector<msg::applied_file> files;    ///< tracker records (latest known)
   std::set<std::string> changed_paths;     ///< written in this run
 
+  /// Keeps the tracker's latest record of a file.
+  void remember(const msg::applied_file& f) {
+    for (auto& x : files) {
+      if (x.path == f.path) {
+        x = f;
+        return;
+      }
+    }
+    files.push_back(f);
+  }
+
+  /// Paths written in this run that still exist.
+  std::vector<std::string> live_changed_paths() const {
+    std::set<std::string> deleted;
+    for (const auto& f : files)
+      if (f.deleted)
+        deleted.insert(f.path);
+    std::vector<std::string> out;
+    for (const auto& p : changed_paths)
+      if (deleted.count(p) == 0)
+        out.push_back(p);
+    return out;
+  }
+
   std::int64_t total_tokens() const {
     std::int64_t n = 0;
     for (const auto& [role, u] : usage_by_role)

@@ -1,7 +1,5 @@
 #include "actors/worker_pool.hpp"
 
-#include <caf/actor_cast.hpp>
-
 namespace codehive {
 
 namespace {
@@ -26,29 +24,20 @@ std::vector<std::uint64_t> lose(Slots& slots, const std::string& node) {
   return tickets;
 }
 
-template <class Slots>
-std::string find_node(const Slots& slots, const caf::actor_addr& addr) {
-  for (const auto& s : slots)
-    if (caf::actor_cast<caf::actor_addr>(s.handle) == addr)
-      return s.node;
-  return {};
-}
-
 }  // namespace
 
-void worker_pool::add(const std::string& node, const std::vector<coder_actor>& cs,
-                      const std::vector<fixer_actor>& fs) {
+void worker_pool::add(const std::string& node, std::size_t n_coders, std::size_t n_fixers) {
   // Numbering continues per node, so a rejoined node's labels stay unique.
   std::size_t kc = 0;
   for (const auto& s : coders)
     kc += s.node == node ? 1 : 0;
-  for (const auto& h : cs)
-    coders.push_back({h, label_of(node, "coder", ++kc), node});
+  for (std::size_t i = 0; i < n_coders; ++i)
+    coders.push_back({label_of(node, "coder", ++kc), node});
   std::size_t kf = 0;
   for (const auto& s : fixers)
     kf += s.node == node ? 1 : 0;
-  for (const auto& h : fs)
-    fixers.push_back({h, label_of(node, "fixer", ++kf), node});
+  for (std::size_t i = 0; i < n_fixers; ++i)
+    fixers.push_back({label_of(node, "fixer", ++kf), node});
 }
 
 int worker_pool::free_coder(int avoid) const {
@@ -117,9 +106,14 @@ std::vector<std::uint64_t> worker_pool::lose_node(const std::string& node) {
   return tickets;
 }
 
-std::string worker_pool::node_of(const caf::actor_addr& addr) const {
-  auto n = find_node(coders, addr);
-  return n.empty() ? find_node(fixers, addr) : n;
+bool worker_pool::has_live_slots(const std::string& node) const {
+  for (const auto& s : coders)
+    if (s.node == node && s.alive)
+      return true;
+  for (const auto& s : fixers)
+    if (s.node == node && s.alive)
+      return true;
+  return false;
 }
 
 }  // namespace codehive

@@ -3,22 +3,18 @@
 // one request; the request carries a ticket so a reply from a slot that was
 // given up (its node lost) is recognised and dropped. Slots are only ever
 // appended (indexes stay valid for the task graph's last_worker); a lost
-// node's slots are marked dead.
+// node's slots are marked dead. No actor handles here: the planner actor keeps
+// them in the same order (the pool is part of the CAF-free run controller).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <caf/actor_addr.hpp>
-
-#include "actors/interfaces.hpp"
 
 namespace codehive {
 
-template <class Handle>
 struct worker_slot {
-  Handle handle;
   std::string label;         ///< "coder-2" (this node) or "gpu-box/coder-2"
   std::string node;          ///< "local" or the worker's name
   bool alive = true;
@@ -28,12 +24,11 @@ struct worker_slot {
 
 class worker_pool {
  public:
-  std::vector<worker_slot<coder_actor>> coders;
-  std::vector<worker_slot<fixer_actor>> fixers;
+  std::vector<worker_slot> coders;
+  std::vector<worker_slot> fixers;
 
   /// Appends the slots; labels are "<node>/coder-<k>" ("coder-<k>" for local).
-  void add(const std::string& node, const std::vector<coder_actor>& cs,
-           const std::vector<fixer_actor>& fs);
+  void add(const std::string& node, std::size_t n_coders, std::size_t n_fixers);
 
   /// A free live coder, one other than `avoid` if there is one, on the node
   /// with the fewest busy coders; -1 when none.
@@ -49,8 +44,8 @@ class worker_pool {
   /// Marks every slot of `node` dead and free; returns the tickets of the
   /// requests they had in flight (the caller requeues that work).
   std::vector<std::uint64_t> lose_node(const std::string& node);
-  /// The node whose slot has this actor ("" if none).
-  std::string node_of(const caf::actor_addr& addr) const;
+  /// True while some slot of `node` is alive (a loss is handled once).
+  bool has_live_slots(const std::string& node) const;
 };
 
 }  // namespace codehive

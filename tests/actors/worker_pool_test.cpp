@@ -1,5 +1,5 @@
-// worker_pool: the planner's slots of local and joined coders/fixers. Handles
-// are left empty here: the pool only compares and stores them.
+// worker_pool: the planner's slots of local and joined coders/fixers (the
+// planner actor keeps their handles in the same order).
 #include <gtest/gtest.h>
 
 #include "actors/worker_pool.hpp"
@@ -8,11 +8,11 @@ using namespace codehive;
 
 namespace {
 
-std::vector<coder_actor> coders(std::size_t n) {
-  return std::vector<coder_actor>(n);
+std::size_t coders(std::size_t n) {
+  return n;
 }
-std::vector<fixer_actor> fixers(std::size_t n) {
-  return std::vector<fixer_actor>(n);
+std::size_t fixers(std::size_t n) {
+  return n;
 }
 
 TEST(WorkerPool, LabelsNameTheNodeAndNumberPerNode) {
@@ -25,13 +25,13 @@ TEST(WorkerPool, LabelsNameTheNodeAndNumberPerNode) {
   EXPECT_EQ(p.coders[2].label, "gpu0/coder-1");
   EXPECT_EQ(p.fixers[1].label, "gpu0/fixer-1");
   // A node that rejoins gets new, distinct labels.
-  p.add("gpu0", coders(1), {});
+  p.add("gpu0", coders(1), 0);
   EXPECT_EQ(p.coders[4].label, "gpu0/coder-3");
 }
 
 TEST(WorkerPool, FreeCoderAvoidsTheLastWorkerWhenItCan) {
   worker_pool p;
-  p.add("local", coders(2), {});
+  p.add("local", coders(2), 0);
   EXPECT_EQ(p.free_coder(-1), 0);
   EXPECT_EQ(p.free_coder(0), 1);
   p.coders[1].busy = true;
@@ -63,9 +63,9 @@ TEST(WorkerPool, LosingANodeFreesItsSlotsAndReturnsTheirTickets) {
 
 TEST(WorkerPool, WorkGoesToTheLeastLoadedNode) {
   worker_pool p;
-  p.add("w1", coders(4), {});
-  p.add("w2", coders(4), {});
-  p.add("w3", coders(4), {});
+  p.add("w1", coders(4), 0);
+  p.add("w2", coders(4), 0);
+  p.add("w3", coders(4), 0);
   std::vector<int> picks;
   for (int i = 0; i < 6; ++i) {
     int c = p.free_coder(-1);

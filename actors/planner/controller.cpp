@@ -1,0 +1,228 @@
+// The run controller's frame: starting a run, the end of a run (one outcome,
+// one table), progress events, exports, and the store-write helper every part
+// uses. See controller.hpp for the parts.
+#include "actors/planner/controller.hpp"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/exports.hpp"
+#include "actors/run_restore.hpp"
+#include "storage/run_store.hpp"
+#include "workspace/path_rules.hpp"
+
+namespace codehive::planner {
+
+controller::controller(std::shared_ptr<const pipeline_settings> settings, store::run_store& store,
+                       std::string model, clock_fn clock)
+  : settings_(std::move(settings)), store_(store), model_(std::move(model)),
+    clock_(std::move(clock)) {
+}
+
+std::int64_t controller::now() const {
+  if (clock_)
+    return clock_();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::vector<command> controller::take_commands() {
+  // Exports are rendered once per batch of events, not once per change: a
+  // task's completion costs O(1) here, the O(N) render happens at most once
+  // per take_commands().
+  if (exports_dirty_ && !stopping_) {
+    exports_dirty_ = false;
+    out_.emplace_back(write_exports{render_exports(run_, now())});
+  }
+  std::vector<command> out;
+  out.swap(out_);
+  return out;
+}
+
+void controller::emit(command c) {
+  out_.push_back(std::move(c));
+}
+
+void controller::exports_changed() {
+  exports_dirty_ = true;
+}
+
+void controller::progress(std::string kind, std::string task_id, std::string path,
+                          std::string detail) {
+  if (!report_progress_ || !active_)
+    return;  // e.g. a worker offered before the run started
+  msg::progress_event ev;
+  ev.run_id = run_.run_id;
+  ev.kind = std::move(kind);
+  ev.task_id = std::move(task_id);
+  ev.path = std::move(path);
+  ev.detail = std::move(detail);
+  if (run_.graph) {
+    ev.tasks_done = run_.graph->count(task_state::done);
+    ev.tasks_total = static_cast<std::int32_t>(run_.graph->size());
+  }
+  ev.coders_busy = pool_.busy_coders() + escalations_in_flight_;
+  ev.round = run_.round;
+  std::tie(ev.tokens, ev.cost_usd) = spent();
+  ev.elapsed_ms = now() - run_.started_ms;
+  emit(report_progress{std::move(ev)});
+}
+
+bool controller::store_failed(const std::string& why, const char* what) {
+  finish(outcome::failed, std::string{"run store: cannot record the "} + what + ": " + why);
+  return false;
+}
+
+bool controller::move_task(const std::string& id, store::task_state to,
+                           const store::transition_info& info) {
+  return persisted(store_.transition(run_.run_id, id, to, info), "task state");
+}
+
+/// Related files: content first (in the order given) while it fits in the
+/// settings' budget, then one-line summaries of every other file we know of,
+/// planned files included, so the model names things consistently.
+std::vector<msg::context_file> controller::build_context(std::vector<msg::context_file> files,
+                                                         const msg::context_file& target) const {
+  std::vector<msg::context_file> out;
+  std::set<std::string> listed{target.path};
+  std::size_t budget = settings_->context_chars;
+  budget = target.content.size() < budget ? budget - target.content.size() : 0;
+  for (auto& f : files) {
+    if (!listed.insert(f.path).second)
+      continue;
+    if (f.has_content && f.content.size() <= budget) {
+      budget -= f.content.size();
+    } else {
+      f.has_content = false;
+      f.content.clear();
+    }
+    out.push_back(std::move(f));
+  }
+  for (const auto& rec : run_.files) {
+    if (rec.deleted || !listed.insert(rec.path).second)
+      continue;
+    out.push_back({rec.path, rec.summary, {}, false});
+  }
+  for (const auto& t : run_.tasks) {
+    if (t.action == "delete" || !listed.insert(t.path).second)
+      continue;
+    out.push_back({t.path, "(planned) " + t.description, {}, false});
+  }
+  return out;
+}
+
+// -- start ----------------------------------------------------------------------
+
+void controller::add_local_slots(std::size_t coders, std::size_t fixers) {
+  pool_.add("local", coders, fixers);
+}
+
+bool controller::start(const msg::run_request& req, bool report) {
+  if (active_)
+    return false;
+  active_ = true;
+  stopping_ = false;
+  report_progress_ = report;
+  run_ = run_state{};
+  run_.run_id = req.run_id;
+  run_.request = req.request;
+  run_.out_dir = req.out_dir;
+  run_.limits = req.limits;
+  run_.max_rounds = req.max_rounds;
+  run_.started_ms = now();
+  spdlog::info("run={} planner: start: {} coders, {} fixers, max {} rounds, out {}", req.run_id,
+               pool_.live_coders(), pool_.live_fixers(), req.max_rounds, req.out_dir);
+  emit(list_files{});
+  return true;
+}
+
+void controller::on_files_listed(std::vector<msg::applied_file> files) {
+  if (stopping_)
+    return;
+  run_.files = std::move(files);
+  start_or_continue();
+}
+
+void controller::on_start_failed(const failure& f) {
+  finish(outcome::failed, "file tracker unavailable: " + f.reason);
+}
+
+void controller::on_cancel() {
+  if (!active_ || stopping_)
+    return;
+  finish(outcome::cancelled,
+         "stopped by the user; `codehive resume " + run_.run_id + "` continues it");
+}
+
+void controller::on_deadline() {
+  if (!active_ || stopping_)
+    return;
+  finish(outcome::deadline,
+         "time budget of " + std::to_string(run_.limits.max_time_ms / 1000) + " s reached");
+}
+
+// -- the end ------------------------------------------------------------------------
+
+void controller::finish(outcome o, std::string message) {
+  if (stopping_)
+    return;
+  stopping_ = true;
+  outcome_ = o;
+  const auto& row = row_of(o);
+  run_.state = std::string{row.name};
+  run_.exit_code = row.exit_code;
+  run_.message = std::move(message);
+  run_.phase = "finished";
+  run_.finished_ms = now();
+  if (auto s = store_.set_run_state(run_.run_id, row.stored, run_.message, run_.exit_code); !s)
+    spdlog::error("run={} run store: cannot record the end of the run: {}", run_.run_id,
+                  s.err().describe());
+  if (row.exit_code == 0)
+    spdlog::info("run={} finished: {} ({})", run_.run_id, run_.state, run_.message);
+  else
+    spdlog::warn("run={} finished: {} (exit {}): {}", run_.run_id, run_.state, row.exit_code,
+                 run_.message);
+  progress("finished", {}, {}, run_.message);
+  // Summaries may still be on their way: the shell waits (bounded) for them.
+  emit(collect_final_records{});
+}
+
+namespace {
+
+int unresolved_count(const run_state& run) {
+  int n = static_cast<int>(run.open_findings.size());
+  if (!run.rounds.empty())
+    n += run.rounds.back().issues;
+  if (run.graph)
+    n += run.graph->count(task_state::failed) + run.graph->count(task_state::skipped);
+  return n;
+}
+
+}  // namespace
+
+void controller::on_final_records(std::optional<std::vector<msg::applied_file>> files,
+                                  std::optional<msg::usage> summarizer) {
+  if (!active_)
+    return;
+  if (files)
+    run_.files = std::move(*files);
+  // The ledger has every call of every session of this run.
+  if (auto ledger = store_.read_ledger(run_.run_id); ledger)
+    run_.usage_by_role = usage_from_ledger(*ledger);
+  else if (summarizer && summarizer->calls > 0)
+    run_.usage_by_role["summarizer"] = *summarizer;
+  msg::run_result res;
+  res.run_id = run_.run_id;
+  res.state = run_.state;
+  res.exit_code = run_.exit_code;
+  res.message = run_.message;
+  res.rounds = run_.round;
+  res.unresolved = unresolved_count(run_);
+  exports_dirty_ = false;
+  emit(deliver{render_exports(run_, now()), std::move(res)});
+  active_ = false;
+}
+
+}  // namespace codehive::planner

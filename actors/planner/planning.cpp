@@ -1,0 +1,86 @@
+// Planning: ask the large model for a plan, re-ask with the reason when it is
+// unusable (shape, reserved ids, a graph that does not build), store the plan
+// before anyone acts on it.
+#include <spdlog/spdlog.h>
+
+#include "actors/answers.hpp"
+#include "actors/planner/controller.hpp"
+#include "actors/prompts.hpp"
+#include "actors/run_restore.hpp"
+#include "storage/run_store.hpp"
+
+namespace codehive::planner {
+
+void controller::ask_for_plan(const std::string& reason) {
+  run_.phase = "planning";
+  run_.plan_attempts += 1;
+  plan_call_ = next_call_++;
+  spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", run_.run_id, model_,
+               run_.plan_attempts);
+  progress("plan", {}, {}, "asking for a plan");
+  emit(ask_plan{plan_call_, plan_prompt(*settings_, run_.request, run_.files, reason)});
+}
+
+void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph) {
+  std::vector<store::task_spec> specs;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    tasks[i].path = graph.at(i).spec.path;  // normalized
+    specs.push_back(to_store(tasks[i]));
+  }
+  if (!persisted(store_.put_plan(run_.run_id, specs), "plan"))
+    return;
+  run_.tasks = std::move(tasks);
+  run_.graph = std::move(graph);
+  run_.task_records.assign(run_.tasks.size(), {});
+  run_.phase = "coding";
+  spdlog::info("run={} task=plan planner: plan accepted: {} tasks", run_.run_id,
+               run_.tasks.size());
+  for (const auto& t : run_.tasks)
+    spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id, t.action,
+                 t.path, t.depends_on.size());
+  progress("plan", {}, {}, std::to_string(run_.tasks.size()) + " tasks");
+  exports_changed();
+  dispatch();
+}
+
+void controller::on_plan_reply(const plan_answer& r) {
+  if (stopping_ || r.call != plan_call_)
+    return;  // late, or from a planning call given up on
+  plan_call_ = 0;
+  if (!account("planner", r.use))
+    return;
+  std::string reason;
+  if (!r.ok) {
+    if (r.problem.transport) {
+      finish(outcome::model_failure, "planner model failed: " + r.problem.reason);
+      return;
+    }
+    reason = r.problem.reason;
+  } else if (auto plan = parse_plan(r.content); !plan) {
+    reason = plan.error;
+  } else {
+    std::vector<task_spec> specs;
+    std::string err;
+    for (const auto& t : *plan.value) {
+      specs.push_back({t.id, t.path, t.depends_on});
+      if (is_fix_task(t.id))
+        err = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
+    }
+    if (!err.empty()) {
+      reason = err;
+    } else if (auto graph = task_graph::build(specs, err); graph) {
+      accept_plan(std::move(*plan.value), std::move(*graph));
+      return;
+    }
+    reason = err;
+  }
+  spdlog::warn("run={} task=plan planner: plan refused: {}", run_.run_id, reason);
+  if (run_.plan_attempts >= settings_->plan_attempts) {
+    finish(outcome::model_failure, "no usable plan after " + std::to_string(run_.plan_attempts)
+                                     + " attempts; last problem: " + reason);
+    return;
+  }
+  ask_for_plan("the plan was refused: " + reason);
+}
+
+}  // namespace codehive::planner

@@ -1,0 +1,355 @@
+// The coding phase: ready tasks go to free coders (longest remaining path
+// first, the least-loaded node first), a failed task is retried on another
+// coder and then escalated to the large model, and the review rounds start
+// when every task has ended. Every transition is stored before the command
+// that acts on it is emitted.
+#include <spdlog/spdlog.h>
+
+#include "actors/planner/controller.hpp"
+#include "actors/planner/paths.hpp"
+#include "storage/run_store.hpp"
+
+namespace codehive::planner {
+
+// -- slots and jobs -------------------------------------------------------------
+
+std::string controller::slot_label(int slot) const {
+  if (slot == escalation_slot)
+    return "large-model";
+  return pool_.coders.at(static_cast<std::size_t>(slot)).label;
+}
+
+std::string controller::slot_node(const job& j) const {
+  if (j.slot == escalation_slot)
+    return "local";
+  const auto& slots = j.what == job::kind::task ? pool_.coders : pool_.fixers;
+  return slots.at(static_cast<std::size_t>(j.slot)).node;
+}
+
+controller::job* controller::find_job(std::uint64_t ticket, bool replied) {
+  auto it = jobs_.find(ticket);
+  if (it == jobs_.end() || it->second.replied != replied)
+    return nullptr;  // withdrawn (its node was lost) or not at that stage
+  return &it->second;
+}
+
+/// The slot is free again (its request answered, given up, or not needed).
+void controller::free_slot(std::uint64_t ticket, const job& j) {
+  if (j.slot == escalation_slot) {
+    escalations_in_flight_ -= 1;
+    return;
+  }
+  auto& slots = j.what == job::kind::task ? pool_.coders : pool_.fixers;
+  auto& slot = slots.at(static_cast<std::size_t>(j.slot));
+  if (slot.ticket == ticket) {
+    slot.busy = false;
+    slot.ticket = 0;
+  }
+}
+
+/// A worker node's model calls happen on its own model server, out of reach
+/// of this process's ledger writer: the planner records them from the usage
+/// the reply carries (all attempts of the request in one entry).
+void controller::record_remote_usage(const std::string& node, const msg::usage& u,
+                                     const std::string& task_id, bool ok) {
+  if (node == "local" || (u.calls == 0 && u.prompt_tokens == 0 && u.completion_tokens == 0))
+    return;
+  store::ledger_entry e;
+  e.use.role = u.role;
+  e.use.model = u.model.empty() ? node : u.model;
+  e.use.prompt_tokens = u.prompt_tokens;
+  e.use.completion_tokens = u.completion_tokens;
+  e.use.latency = std::chrono::milliseconds{u.latency_ms};
+  e.use.cost_usd = u.cost_usd;
+  e.use.attempts = std::max(1, static_cast<int>(u.calls));
+  e.outcome = ok ? "ok" : "error";
+  e.task_id = task_id;
+  if (auto r = store_.append_ledger(run_.run_id, e); !r)
+    spdlog::warn("run={} task={} run store: cannot record {}'s model usage: {}", run_.run_id,
+                 task_id, node, r.err().describe());
+}
+
+// -- dispatch ---------------------------------------------------------------------
+
+void controller::dispatch() {
+  if (stopping_ || !run_.graph)
+    return;
+  auto& graph = *run_.graph;
+  bool again = true;
+  while (again) {
+    again = false;
+    for (auto idx : graph.ready()) {
+      if (stopping_)
+        return;  // a store write failed
+      const auto& task = run_.tasks[idx];
+      if (task.type == "folder") {
+        // Folders appear with their files; nothing to ask a model.
+        if (!move_task(task.id, store::task_state::assigned, store::by_worker("folder"))
+            || !move_task(task.id, store::task_state::done))
+          return;
+        graph.mark_done(idx);
+        run_.task_records[idx].finished_ms = now();
+        again = true;
+        continue;
+      }
+      const auto& node = graph.at(idx);
+      if (node.escalated) {
+        start_task(idx, escalation_slot);
+        continue;
+      }
+      int pick = pool_.free_coder(node.last_worker);
+      if (pick < 0)
+        continue;  // all coders busy (or none joined yet); escalated tasks may still go
+      start_task(idx, pick);
+    }
+  }
+  if (graph.finished() && tasks_in_flight_ == 0) {
+    start_round();
+  } else if (tasks_in_flight_ == 0 && pool_.live_coders() == 0 && !said_waiting_) {
+    // A coordinator without local coders, or every worker lost: say so once.
+    said_waiting_ = true;
+    spdlog::warn("run={} no coder available: waiting for a worker to join", run_.run_id);
+    progress("waiting", {}, {}, "no coder available: waiting for a worker to join");
+  }
+}
+
+void controller::start_task(std::size_t idx, int slot) {
+  auto& graph = *run_.graph;
+  auto label = slot_label(slot);
+  if (!move_task(run_.tasks[idx].id, store::task_state::assigned, store::by_worker(label)))
+    return;
+  graph.mark_running(idx, slot);
+  auto& rec = run_.task_records[idx];
+  rec.attempts += 1;
+  if (rec.started_ms == 0)
+    rec.started_ms = now();
+  rec.worker = label;
+  auto ticket = ++next_ticket_;
+  job j;
+  j.task = idx;
+  j.slot = slot;
+  if (slot == escalation_slot) {
+    escalations_in_flight_ += 1;
+  } else {
+    auto& s = pool_.coders.at(static_cast<std::size_t>(slot));
+    s.busy = true;
+    s.ticket = ticket;
+  }
+  tasks_in_flight_ += 1;
+  const auto& task = run_.tasks[idx];
+  spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id, task.action,
+               task.path, rec.worker, rec.attempts);
+  progress("task_start", task.id, task.path, rec.worker);
+  if (task.action == "delete") {
+    free_slot(ticket, j);  // no model involved
+    j.replied = true;
+    jobs_[ticket] = j;
+    msg::file_edit e;
+    e.run_id = run_.run_id;
+    e.task_id = task.id;
+    e.path = task.path;
+    e.action = "delete";
+    emit(apply_edit{ticket, std::move(e)});
+    return;
+  }
+  jobs_[ticket] = j;
+  std::vector<std::string> paths{task.path};
+  for (const auto& p : graph.dependency_paths(idx))
+    add_unique(paths, p);
+  for (const auto& p : task.context_paths)
+    add_unique(paths, p);
+  emit(read_files{ticket, std::move(paths)});
+}
+
+// -- answers ------------------------------------------------------------------------
+
+void controller::on_files_read(std::uint64_t ticket, std::vector<msg::context_file> files) {
+  auto* j = find_job(ticket, false);
+  if (!j)
+    return;  // its worker was lost meanwhile; the work is queued again
+  if (stopping_) {
+    auto gone = *j;
+    jobs_.erase(ticket);
+    free_slot(ticket, gone);
+    if (gone.what == job::kind::task)
+      tasks_in_flight_ -= 1;
+    else
+      fix_finished(gone.issue.file);
+    return;
+  }
+  if (j->what == job::kind::task)
+    ask_coder_for(ticket, std::move(files));
+  else
+    ask_fixer_for(ticket, std::move(files));
+}
+
+void controller::on_read_failed(std::uint64_t ticket, const failure& f) {
+  auto* j = find_job(ticket, false);
+  if (!j)
+    return;
+  auto gone = *j;
+  jobs_.erase(ticket);
+  free_slot(ticket, gone);
+  if (gone.what == job::kind::task) {
+    task_failed(gone.task, f);
+  } else {
+    fix_finished(gone.issue.file);
+    fix_failed({gone.issue, gone.fix_id}, "cannot read the files for the fix: " + f.reason, f.code);
+  }
+}
+
+void controller::ask_coder_for(std::uint64_t ticket, std::vector<msg::context_file> files) {
+  const auto& j = jobs_.at(ticket);
+  msg::code_request req;
+  req.run_id = run_.run_id;
+  req.request = run_.request;
+  req.task = run_.tasks[j.task];
+  req.target = files.front();
+  files.erase(files.begin());
+  req.context = build_context(std::move(files), req.target);
+  req.previous_error = run_.task_records[j.task].last_error;
+  emit(ask_coder{ticket, j.slot, std::move(req)});
+}
+
+void controller::on_edit_made(std::uint64_t ticket, msg::file_edit edit) {
+  auto* j = find_job(ticket, false);
+  if (!j)
+    return;  // a reply from a slot given up since
+  free_slot(ticket, *j);
+  j->replied = true;
+  if (j->what == job::kind::task) {
+    record_remote_usage(slot_node(*j), edit.use, run_.tasks[j->task].id, true);
+    // Applied even past the budget: it is paid for (task_done keeps it).
+    account(j->slot == escalation_slot ? "coder_escalated" : "coder", edit.use);
+  } else {
+    record_remote_usage(slot_node(*j), edit.use, j->fix_id, true);
+    account("fixer", edit.use);  // applied even past the budget: it is paid for
+  }
+  emit(apply_edit{ticket, std::move(edit)});
+}
+
+void controller::on_edit_failed(std::uint64_t ticket, const failure& f) {
+  auto* j = find_job(ticket, false);
+  if (!j)
+    return;
+  auto gone = *j;
+  jobs_.erase(ticket);
+  free_slot(ticket, gone);
+  if (gone.what == job::kind::task) {
+    record_remote_usage(slot_node(gone), f.use, run_.tasks[gone.task].id, false);
+    if (!account(gone.slot == escalation_slot ? "coder_escalated" : "coder", f.use)) {
+      tasks_in_flight_ -= 1;
+      return;
+    }
+    task_failed(gone.task, f);
+    return;
+  }
+  record_remote_usage(slot_node(gone), f.use, gone.fix_id, false);
+  fix_finished(gone.issue.file);
+  if (!account("fixer", f.use))
+    return;
+  if (f.transport) {
+    finish(outcome::model_failure, "fixer model failed: " + f.reason);
+    return;
+  }
+  fix_failed({gone.issue, gone.fix_id}, f.reason, f.code);
+}
+
+void controller::on_applied(std::uint64_t ticket, const msg::applied_file& file) {
+  auto* j = find_job(ticket, true);
+  if (!j)
+    return;
+  auto gone = *j;
+  jobs_.erase(ticket);
+  if (gone.what == job::kind::task) {
+    task_done(gone.task, file);
+    return;
+  }
+  fix_finished(gone.issue.file);
+  // Recorded even when stopping: the fix was paid for (as task_done).
+  if (!move_task(gone.fix_id, store::task_state::done, store::producing(file.hash)))
+    return;
+  run_.remember(file);
+  run_.changed_paths.insert(file.path);
+  run_.rounds.back().fixes_applied += 1;
+  if (stopping_)
+    return;
+  spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, gone.fix_id, file.path,
+               file.version);
+  progress("fix_done", gone.fix_id, file.path, file.summary);
+  pump_fixes();
+}
+
+void controller::on_apply_failed(std::uint64_t ticket, const failure& f) {
+  auto* j = find_job(ticket, true);
+  if (!j)
+    return;
+  auto gone = *j;
+  jobs_.erase(ticket);
+  if (gone.what == job::kind::task) {
+    task_failed(gone.task, f);
+    return;
+  }
+  fix_finished(gone.issue.file);
+  if (!stopping_)
+    fix_failed({gone.issue, gone.fix_id}, "the tracker refused the edit: " + f.reason, f.code);
+}
+
+// -- a task's end -------------------------------------------------------------------
+
+void controller::task_failed(std::size_t idx, const failure& f) {
+  tasks_in_flight_ -= 1;
+  if (stopping_)
+    return;
+  auto& rec = run_.task_records[idx];
+  const auto& task = run_.tasks[idx];
+  rec.last_error = f.reason;
+  if (f.transport) {
+    finish(outcome::model_failure,
+           "model server failed on task " + task.id + " (" + task.path + "): " + rec.last_error);
+    return;
+  }
+  if (f.local_io) {
+    finish(outcome::failed, "cannot write " + task.path + ": " + rec.last_error);
+    return;
+  }
+  if (!move_task(task.id, store::task_state::failed, store::because(rec.last_error, f.code)))
+    return;
+  // A deletion involves no model: asking again elsewhere cannot help.
+  auto decision = task.action == "delete" ? (run_.graph->fail(idx), retry_decision::give_up)
+                                          : run_.graph->record_failure(idx, settings_->retry);
+  if (decision != retry_decision::give_up
+      && !move_task(task.id, store::task_state::pending, store::because(to_string(decision))))
+    return;
+  spdlog::warn("run={} task={} {} failed on {}: {} -> {}", run_.run_id, task.id, task.path,
+               rec.worker, rec.last_error, to_string(decision));
+  progress(decision == retry_decision::give_up ? "task_failed" : "task_retry", task.id, task.path,
+           rec.last_error);
+  if (decision == retry_decision::give_up)
+    rec.finished_ms = now();
+  exports_changed();
+  dispatch();
+}
+
+void controller::task_done(std::size_t idx, const msg::applied_file& f) {
+  tasks_in_flight_ -= 1;
+  // Recorded even when the run is stopping (a budget hit by this very answer):
+  // the edit was paid for and is on disk, a resume must not ask for it again.
+  if (!move_task(run_.tasks[idx].id, store::task_state::done, store::producing(f.hash)))
+    return;
+  run_.graph->mark_done(idx);
+  auto& rec = run_.task_records[idx];
+  rec.finished_ms = now();
+  run_.remember(f);
+  run_.changed_paths.insert(f.path);
+  if (stopping_)
+    return;
+  const auto& task = run_.tasks[idx];
+  spdlog::info("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
+               f.version, rec.worker, rec.finished_ms - rec.started_ms);
+  progress("task_done", task.id, task.path, f.summary);
+  exports_changed();
+  dispatch();
+}
+
+}  // namespace codehive::planner

@@ -1,0 +1,330 @@
+// The run controller driven as a sequence of events, with no actor system,
+// no process and no socket: a whole run, refused plans, retries and
+// escalation, lost nodes and late replies (in coding and in a fix round),
+// budgets, cancel and deadline, and a restart at every point of a run.
+#include <gtest/gtest.h>
+
+#include "tests/planner/harness.hpp"
+
+using namespace codehive;
+using codehive::test::harness;
+using codehive::test::plan_json;
+using stored = store::task_state;
+
+namespace {
+
+planner::failure bad_answer(std::string why) {
+  planner::failure f;
+  f.reason = std::move(why);
+  f.code = "bad_answer";
+  return f;
+}
+
+planner::failure unreachable() {
+  planner::failure f;
+  f.reason = "connection refused";
+  f.code = "model_unreachable";
+  f.transport = true;
+  return f;
+}
+
+/// The validator finds a problem in app.js until a fixer has rewritten it
+/// (it reads the store, as the real one reads the folder); the reviewer turns
+/// each finding into an issue.
+void one_fix_round(harness& h) {
+  h.on_validate = [&h](const std::vector<std::string>&) {
+    msg::validation_report r;
+    auto app = h.store->get_file(h.run_id, "app.js");
+    if (app && app->content != "// fixed app.js\n")
+      r.findings.push_back({"js_syntax", "app.js", 3, "Unexpected token"});
+    return r;
+  };
+  h.on_review = [](const msg::review_request& req) {
+    std::vector<msg::review_issue> issues;
+    for (const auto& f : req.findings)
+      issues.push_back({f.file, f.message, "fix line 3", "", 0});
+    return issues;
+  };
+}
+
+}  // namespace
+
+TEST(Controller, AWholeRunCodesEachFileOnceInDependencyOrderAndEndsClean) {
+  harness h;
+  std::vector<std::string> order;
+  h.on_code = [&](const msg::code_request& req, int) {
+    order.push_back(req.task.id);
+    return std::optional<planner::failure>{};
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->state, "done");
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(order, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_EQ(h.coded["index.html"], 1);
+  EXPECT_EQ(h.coded["app.js"], 1);
+  EXPECT_EQ(h.plans_asked, 1);
+  EXPECT_EQ(h.reviews_asked, 1);
+  EXPECT_EQ(h.stored_state("t1"), stored::done);
+  EXPECT_EQ(h.stored_state("t2"), stored::done);
+  auto run = h.store->get_run(h.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->state, store::run_state::done);
+  EXPECT_EQ(run->exit_code, 0);
+  EXPECT_GT(h.exports_written, 0);
+  EXPECT_EQ(h.progress_kinds.back(), "finished");
+}
+
+TEST(Controller, AnUnusablePlanIsAskedForAgainWithTheReason) {
+  harness h;
+  h.on_plan = [&](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = h.plans_asked == 1
+                  ? plan_json({{"t1", "a.js", {"app.js"}}})  // depends on a path, not an id
+                  : plan_json({{"t1", "a.js", {}}});
+    if (h.plans_asked == 2) {
+      const auto& last = c.request.messages.back().content;
+      EXPECT_NE(last.find("the plan was refused"), std::string::npos) << last;
+    }
+    return a;
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.plans_asked, 2);
+  EXPECT_EQ(h.result->exit_code, 0);
+}
+
+TEST(Controller, NoUsablePlanAfterTheAttemptsIsAModelFailure) {
+  harness h;
+  h.on_plan = [](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = R"({"tasks":[]})";
+    return a;
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.plans_asked, 3);
+  EXPECT_EQ(h.result->state, "model_failure");
+  EXPECT_EQ(h.result->exit_code, 3);
+  EXPECT_NE(h.result->message.find("no usable plan after 3 attempts"), std::string::npos);
+}
+
+TEST(Controller, AFailingTaskIsRetriedOnAnotherCoderThenEscalatedToTheLargeModel) {
+  harness h;
+  std::vector<int> slots;
+  h.on_code = [&](const msg::code_request& req, int slot) -> std::optional<planner::failure> {
+    if (req.task.id != "t1")
+      return std::nullopt;
+    slots.push_back(slot);
+    if (slot == planner::escalation_slot)
+      return std::nullopt;
+    return bad_answer("not JSON");
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  ASSERT_EQ(slots.size(), 3u);
+  EXPECT_NE(slots[0], slots[1]);  // the retry avoids the coder that failed
+  EXPECT_EQ(slots[2], planner::escalation_slot);
+  auto t1 = h.store->get_task(h.run_id, "t1");
+  EXPECT_EQ(t1->attempts, 3);
+  EXPECT_EQ(t1->state, stored::done);
+}
+
+TEST(Controller, ATransportFailureOfACoderStopsTheRunWithExit3) {
+  harness h;
+  h.on_code = [](const msg::code_request&, int) -> std::optional<planner::failure> {
+    return unreachable();
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->state, "model_failure");
+  EXPECT_EQ(h.result->exit_code, 3);
+  EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::failed);
+}
+
+TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
+  harness h;
+  h.on_plan = [](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = plan_json({{"t1", "a.js", {}}});
+    return a;
+  };
+  h.start(0, 1);
+  h.ctl->on_worker_offer("w1", 1, 0, "sim");
+  h.collect();
+  // Answer until w1's coder has the task.
+  std::optional<planner::ask_coder> asked;
+  while (!asked && h.answer_next())
+    asked = h.take<planner::ask_coder>();
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(h.ctl->pool().coders.at(static_cast<std::size_t>(asked->slot)).node, "w1");
+  h.ctl->on_node_lost("w1", "connection lost");
+  h.collect();
+  EXPECT_EQ(h.stored_state("t1"), stored::pending);
+  // A second down message of the same node (one per monitored slot) changes nothing.
+  h.ctl->on_node_lost("w1", "connection lost");
+  EXPECT_TRUE(h.ctl->take_commands().empty());
+  h.run_until_delivered();
+  EXPECT_FALSE(h.result);
+  EXPECT_EQ(std::count(h.progress_kinds.begin(), h.progress_kinds.end(), "worker_lost"), 1);
+  EXPECT_EQ(h.progress_kinds.back(), "waiting");
+  // w2 joins and gets the task at once.
+  h.ctl->on_worker_offer("w2", 1, 0, "sim");
+  h.collect();
+  std::optional<planner::ask_coder> again;
+  while (!again && h.answer_next())
+    again = h.take<planner::ask_coder>();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(h.ctl->pool().coders.at(static_cast<std::size_t>(again->slot)).node, "w2");
+  // w1's reply arrives after all: dropped (no edit is applied for it).
+  msg::file_edit late;
+  late.task_id = "t1";
+  late.path = "a.js";
+  late.action = "create";
+  late.kind = "whole";
+  late.content = "late";
+  h.ctl->on_edit_made(asked->ticket, late);
+  h.collect();
+  EXPECT_FALSE(h.take<planner::apply_edit>());
+  h.answer(*again);
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  auto content = h.store->get_file(h.run_id, "a.js");
+  ASSERT_TRUE(content);
+  EXPECT_EQ(content->content, "// a.js\n");
+}
+
+TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) {
+  harness h;
+  one_fix_round(h);
+  h.start(2, 0);
+  h.ctl->on_worker_offer("w1", 0, 1, "sim");
+  h.collect();
+  std::optional<planner::ask_fixer> asked;
+  while (!asked && h.answer_next())
+    asked = h.take<planner::ask_fixer>();
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->request.issue.file, "app.js");
+  EXPECT_EQ(h.ctl->run().phase, "fixing");
+  h.ctl->on_node_lost("w1", "connection lost");
+  h.collect();
+  EXPECT_EQ(h.stored_state(asked->request.fix_id), stored::pending);
+  h.ctl->on_worker_offer("w2", 0, 1, "sim");
+  h.collect();
+  std::optional<planner::ask_fixer> again;
+  while (!again && h.answer_next())
+    again = h.take<planner::ask_fixer>();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->request.fix_id, asked->request.fix_id);
+  EXPECT_EQ(h.ctl->pool().fixers.at(static_cast<std::size_t>(again->slot)).node, "w2");
+  h.ctl->on_edit_failed(asked->ticket, bad_answer("late"));  // w1's late answer: dropped
+  h.collect();
+  h.answer(*again);
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.result->rounds, 2);
+  EXPECT_EQ(h.stored_state(asked->request.fix_id), stored::done);
+  EXPECT_EQ(h.store->get_file(h.run_id, "app.js")->content, "// fixed app.js\n");
+}
+
+TEST(Controller, ATokenBudgetStopsTheRunAndKeepsWhatWasPaidFor) {
+  harness h;
+  msg::budget b;
+  b.max_tokens = 200;  // the plan costs 150, each file 60
+  h.start(2, 1, b);
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->state, "budget");
+  EXPECT_EQ(h.result->exit_code, 4);
+  EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::budget_stopped);
+  // The answer that crossed the limit was applied and recorded.
+  EXPECT_EQ(h.stored_state("t1"), stored::done);
+  EXPECT_EQ(h.store->get_file(h.run_id, "index.html")->content, "// index.html\n");
+}
+
+TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
+  {
+    harness h;
+    h.start();
+    h.answer_next();
+    h.ctl->on_cancel();
+    h.collect();
+    h.run_until_delivered();
+    ASSERT_TRUE(h.result);
+    EXPECT_EQ(h.result->exit_code, 130);
+    EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::cancelled);
+  }
+  {
+    harness h;
+    h.start();
+    h.ctl->on_deadline();
+    h.collect();
+    h.run_until_delivered();
+    ASSERT_TRUE(h.result);
+    EXPECT_EQ(h.result->state, "budget");
+    EXPECT_EQ(h.result->exit_code, 4);
+    EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::deadline_stopped);
+  }
+}
+
+// A process killed after any number of answered commands: a new controller
+// on the same store finishes the run, and nothing that was done is asked
+// again (plans, files, fixes).
+TEST(Controller, ARestartAtAnyPointFinishesTheRunWithoutRedoingDoneWork) {
+  int total = 0;
+  {
+    harness h;
+    one_fix_round(h);
+    h.start();
+    while (!h.result && h.answer_next())
+      ++total;
+    ASSERT_TRUE(h.result);
+    ASSERT_EQ(h.result->exit_code, 0);
+  }
+  ASSERT_GT(total, 10);
+  for (int stop_after = 0; stop_after < total; ++stop_after) {
+    SCOPED_TRACE("stopped after " + std::to_string(stop_after) + " answers");
+    harness h;
+    one_fix_round(h);
+    h.start();
+    for (int i = 0; i < stop_after && !h.result; ++i)
+      h.answer_next();
+    std::set<std::string> done_before;
+    for (const auto& id : {"t1", "t2"})
+      if (h.store->get_task(h.run_id, id) && h.stored_state(id) == stored::done)
+        done_before.insert(id);
+    auto plans_before = h.plans_asked;
+    auto coded_before = h.coded;
+    if (h.result)
+      continue;  // finished before the "kill"
+    h.restart();
+    h.start();
+    h.run_until_delivered();
+    ASSERT_TRUE(h.result);
+    EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+    if (plans_before > 0 && h.store->get_task(h.run_id, "t1")) {
+      EXPECT_EQ(h.plans_asked, plans_before) << "a stored plan is not asked for again";
+    }
+    if (done_before.count("t1")) {
+      EXPECT_EQ(h.coded["index.html"], coded_before["index.html"]);
+    }
+    if (done_before.count("t2")) {
+      EXPECT_EQ(h.coded["app.js"], coded_before["app.js"]);
+    }
+    EXPECT_EQ(h.store->get_file(h.run_id, "app.js")->content, "// fixed app.js\n");
+  }
+}

@@ -1,0 +1,85 @@
+// A stand-in for the planner actor and its team, for driving the run
+// controller with events and no actor system: commands the controller emits
+// wait in `pending` (as requests in flight would) until a test answers them,
+// one by one (answer_next) or all (run_until_delivered), with scripted
+// answers. The run store is a real RocksDB store in a temp folder, and the
+// stand-in tracker writes file versions to it as the real one does, so a
+// second controller on the same store resumes what the first one left.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/planner/controller.hpp"
+#include "storage/run_store.hpp"
+#include "tests/support/sim_process.hpp"
+
+namespace codehive::test {
+
+/// A plan answer: tasks as (id, path, depends_on), all "create".
+std::string plan_json(const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>& tasks);
+
+struct harness {
+  temp_dir dir{"codehive-controller"};
+  std::unique_ptr<store::run_store> store;
+  std::string run_id;
+  std::shared_ptr<pipeline_settings> settings;
+  std::unique_ptr<planner::controller> ctl;
+  std::deque<planner::command> pending;
+
+  // Scripts. Each returns the answer for one request; the defaults answer
+  // like a healthy model and a clean project.
+  std::function<planner::plan_answer(const planner::ask_plan&)> on_plan;
+  std::function<std::optional<planner::failure>(const msg::code_request&, int slot)> on_code;
+  std::function<std::optional<planner::failure>(const msg::fix_request&)> on_fix;
+  std::function<msg::validation_report(const std::vector<std::string>&)> on_validate;
+  std::function<std::vector<msg::review_issue>(const msg::review_request&)> on_review;
+
+  // What happened.
+  std::map<std::string, int> coded;  ///< path -> coder requests answered
+  std::map<std::string, int> fixed;  ///< path -> fixer requests answered
+  int plans_asked = 0;
+  int reviews_asked = 0;
+  int exports_written = 0;
+  std::vector<std::string> progress_kinds;
+  std::optional<msg::run_result> result;
+
+  harness();
+  /// A new controller on the same store (a restarted process).
+  void restart();
+  /// Starts run `run_id` (or continues it, if the store has it).
+  void start(int local_coders = 2, int local_fixers = 1, msg::budget limits = {});
+
+  /// Moves the controller's new commands to `pending`.
+  void collect();
+  /// Answers the oldest pending command with the scripts; false if none.
+  bool answer_next();
+  /// Answers everything until the run's result is delivered (or nothing is
+  /// pending, or `limit` answers were given).
+  void run_until_delivered(int limit = 10000);
+  /// The first pending command of type C (removed from `pending`), if any.
+  template <class C>
+  std::optional<C> take() {
+    for (auto it = pending.begin(); it != pending.end(); ++it) {
+      if (auto* c = std::get_if<C>(&*it)) {
+        C out = std::move(*c);
+        pending.erase(it);
+        return out;
+      }
+    }
+    return std::nullopt;
+  }
+  /// Answers one command (already taken from `pending`) with the scripts.
+  void answer(planner::command cmd);
+
+  store::task_state stored_state(const std::string& task_id) const;
+  /// Records a local model call in the store's ledger (budgets read it).
+  void paid(const msg::usage& u, const std::string& role);
+};
+
+}  // namespace codehive::test
