@@ -666,8 +666,16 @@ void remove_stale_temps(const fs::path& dir) {
 /// an interruption there leaves an unfinished store, which open() finishes.
 /// Returns ok also when another process created the store first: the caller
 /// looks at `dir` again.
-status create_whole(const fs::path& dir, const codec::meta_record& marker, std::mt19937_64& rng) {
+status create_whole(const fs::path& dir_in, const codec::meta_record& marker, std::mt19937_64& rng) {
   std::error_code ec;
+  // A store path that is a symlink (to a folder on another disk, say) is
+  // created where it points: the rename must not replace the link itself.
+  fs::path dir = dir_in;
+  if (fs::is_symlink(dir_in, ec)) {
+    auto real = fs::weakly_canonical(dir_in, ec);
+    if (ec) return fail(errc::io_error, "cannot resolve " + dir_in.string() + ": " + ec.message());
+    dir = real;
+  }
   auto parent = dir.parent_path();
   fs::create_directories(parent, ec);
   if (ec) return fail(errc::io_error, "cannot create " + parent.string() + ": " + ec.message());

@@ -132,6 +132,15 @@ TEST(StoreCreation, TempFolderOfALiveProcessIsLeftAloneAndNeverTakenForTheStore)
   EXPECT_TRUE(fs::exists(live / "CODEHIVE_STORE")) << "a live process's folder was removed";
 }
 
+TEST(StoreCreation, StorePathThatIsASymlinkIsCreatedWhereItPoints) {
+  temp_dir d;
+  fs::create_directories(d / "disk" / "store");  // an empty folder on "another disk"
+  fs::create_symlink(d / "disk" / "store", d / "store");
+  expect_usable_after(d / "store", "a creation through a symlink");
+  EXPECT_TRUE(fs::is_symlink(d / "store")) << "the link was replaced";
+  EXPECT_TRUE(fs::exists(d / "disk" / "store" / "CODEHIVE_STORE"));
+}
+
 // -- stores an older codehive began in place ---------------------------------
 
 constexpr const char* legacy_marker =
