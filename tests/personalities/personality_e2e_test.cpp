@@ -3,9 +3,6 @@
 // and export configs/demo/app/ byte for byte (exit 0) whatever the server refuses, the
 // way the README's examples would meet it. Also: one Ollama model serving every role is
 // loaded once.
-//
-// A test named DISABLED_ is the specification of client behaviour not there yet (issue 10);
-// it says what is missing. Run it with --gtest_also_run_disabled_tests.
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
@@ -205,10 +202,10 @@ TEST(PersonalityDemo, Ollama) {
   EXPECT_EQ(p.stat_in("max_concurrent", k_ollama_model), 1) << p.sim.stats_json();
 }
 
-// Issue 10 item 2: one model, one context size. Missing client behaviour: codehive sends
-// options.num_ctx 32768 for planner/reviewer and 16384 for coder/fixer/summarizer to the same
-// model, so Ollama reloads it at every switch (here: model_loads > 1, reloads > 0).
-TEST(PersonalityDemo, DISABLED_OllamaOneModelEveryRoleIsLoadedOnce) {
+// Issue 10 item 2: one model, one context size. Planner and reviewer calls want num_ctx 32768,
+// coder, fixer and summarizer calls 16384; sent to one Ollama model as they are, every switch
+// reloads it. The same model serving every role must be loaded once.
+TEST(PersonalityDemo, OllamaOneModelEveryRoleIsLoadedOnce) {
   pipeline p("ollama", {"reload_ms=100"});
   const std::string m = p.spec(true, k_ollama_model);
   p.run(m, m);
