@@ -192,14 +192,18 @@ std::string demo_scenario_with_first_plan(const temp_dir& dir, const std::string
 
 }  // namespace
 
-// Ollama, one model for every role (the README's laptop example), one request at a time
-// (OLLAMA_NUM_PARALLEL=1) with 4 coders: extra requests queue; reloads are slow, not errors.
+// Ollama with a large planner model and a small coder model on one server (the README's
+// coordinator example), one request at a time per model (OLLAMA_NUM_PARALLEL=1) with 4
+// coders: extra requests queue. Each model keeps its own num_ctx, so each is loaded once.
 TEST(PersonalityDemo, Ollama) {
   pipeline p("ollama", {"reload_ms=100"});
-  const std::string m = p.spec(true, k_ollama_model);
-  p.run(m, m);
+  p.run(p.spec(true, k_openai_model), p.spec(true, k_ollama_model));
   p.expect_demo_output();
   EXPECT_EQ(p.stat_in("max_concurrent", k_ollama_model), 1) << p.sim.stats_json();
+  EXPECT_EQ(p.stat_in("model_loads", k_openai_model), 1) << p.sim.stats_json();
+  EXPECT_EQ(p.stat_in("model_loads", k_ollama_model), 1) << p.sim.stats_json();
+  EXPECT_EQ(p.stat("reloads"), 0) << p.sim.stats_json();
+  EXPECT_EQ(p.stat_in("rejected", "think_unsupported"), 0) << p.sim.stats_json();
 }
 
 // Issue 10 item 2: one model, one context size. Planner and reviewer calls want num_ctx 32768,
