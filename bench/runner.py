@@ -1,0 +1,668 @@
+#!/usr/bin/env python3
+"""codehive benchmark runner (issue 11, item 4). Started by bench/run.sh; builds nothing.
+
+    bench/run.sh [--quick] [--runs N] [--max-tasks N] [--scenarios wide,deep,mixed]
+                 [--coders 1,2,4,8,16] [--no-demo] [--no-cluster] [--no-baseline]
+                 [--no-overhead] [--no-write] [--bin B] [--sim S] [--keep]
+
+What one invocation measures (every model answer SCRIPTED by llm-sim, see bench/gen_scenario.py
+for the scenarios, the latency model and the ideal):
+
+1. Scenarios wide (48 files), deep (a chain of 12), mixed (40 files, critical path 6), each:
+   - one node: `codehive run --coders K` for K in --coders (default 1,2,4,8,16), fixers 2;
+   - a cluster: a coordinator (0 coders) + 4 `codehive worker`s x 4 coders (1 fixer each),
+     every worker with its own llm-sim (one model server per GPU), timed from
+     `codehive run --coordinator` start to exit (the cluster's start-up is not timed);
+   - the sequential baseline (see BASELINE below);
+   each run with a fresh store, output folder and llm-sim(s); the config is
+   configs/codehive.json with validators.browser false (headless Chromium would dominate
+   every validation round on this machine; its cost is a separate question). A run counts
+   only when it exits 0 and its output equals the scenario's app/ (diff).
+   Reported: median wall time over --runs, parallel efficiency = ideal / wall (ideal: the
+   critical path of model time, unbounded coders), the ideal with K coders, speed-up over
+   1 coder, ratio baseline / wall; and the phase breakdown (medians) from the run's -v log.
+2. Orchestration overhead: `flat` scenarios of N = 100, 1000, 10000 (capped by
+   --max-tasks) independent small files at ZERO model latency, 16 coders, every validator
+   off: tasks per second (N / wall), CPU time per task of the codehive process
+   (getrusage via wait4: user + system), the same for llm-sim, added latency per task
+   (p50/p99 of status.json's per-task duration_ms, i.e. assign to done when the model
+   answers at once), peak RSS.
+3. Bytes on the wire per task between coordinator and workers (the cluster runs of 1):
+   the coordinator-side TCP counters (ss -ti: bytes_acked + bytes_received) of every
+   established connection on the coordinator's port, read after the run ends and before
+   the processes stop; includes the join handshake and heartbeats.
+4. The offline demo (`codehive run --demo`, browser check ON as shipped) with 1 and 4
+   coders, to compare with the figures BENCHMARKS.md had before.
+
+BASELINE: as close to "one coder, files one after another, review after all, no
+validation" as codehive's flags allow: `--coders 1 --fixers 1 --max-rounds 0` with every
+validator off (json, js, html, browser) and context.summarize_with_model false (no summary
+call per file). codehive still plans first and reviews once at the end.
+
+Results: markdown tables between the markers in BENCHMARKS.md (unless --no-write), the raw
+figures in bench/results/latest.json, bench/speedup.png (gnuplot) when gnuplot is installed.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN = "<!-- bench/run.sh: begin (generated; everything up to the end marker is replaced) -->"
+END = "<!-- bench/run.sh: end -->"
+TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) ")
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+class Proc:
+    """A child process whose resource usage we collect with wait4 (CPU time, peak RSS)."""
+
+    def __init__(self, args, logfile, cwd=None):
+        self.out = open(logfile, "w")
+        self.p = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, cwd=cwd)
+        self.pid = self.p.pid
+        self.rc = None
+        self.cpu_s = None
+        self.rss_kib = None
+
+    def poll(self):
+        if self.rc is not None:
+            return self.rc
+        pid, status, ru = os.wait4(self.pid, os.WNOHANG)
+        if pid == 0:
+            return None
+        self._reaped(status, ru)
+        return self.rc
+
+    def _reaped(self, status, ru):
+        self.rc = os.waitstatus_to_exitcode(status)
+        self.p.returncode = self.rc
+        self.cpu_s = ru.ru_utime + ru.ru_stime
+        self.rss_kib = ru.ru_maxrss
+        self.out.close()
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.time() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.time() > deadline:
+                return None
+            time.sleep(0.02)
+        return self.rc
+
+    def stop(self):
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if self.wait(10) is None:
+                os.kill(self.pid, signal.SIGKILL)
+                self.wait()
+        return self.rc
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.bin = os.path.abspath(a.bin)
+        self.sim = os.path.abspath(a.sim)
+        self.work = tempfile.mkdtemp(prefix="codehive-bench-")
+        self.procs = []
+        self.scen_dir = os.path.join(self.work, "scenarios")
+        self.seq = 0
+
+    # ---- helpers -------------------------------------------------------------------------
+    def start(self, args, logfile):
+        p = Proc(args, logfile)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+
+    def wait_file(self, path, secs, proc, what):
+        end = time.time() + secs
+        while time.time() < end:
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                return
+            if proc.poll() is not None:
+                raise RuntimeError("%s exited at start (rc %s)" % (what, proc.rc))
+            time.sleep(0.05)
+        raise RuntimeError("%s: no %s within %d s" % (what, path, secs))
+
+    def start_sim(self, scen, d, name):
+        portf = os.path.join(d, name + ".port")
+        p = self.start([self.sim, "--scenario", os.path.join(scen, "scenario.json"),
+                        "--host", "127.0.0.1", "--port", "0", "--port-file", portf,
+                        "--log-level", "warn"], os.path.join(d, name + ".log"))
+        self.wait_file(portf, 60, p, "llm-sim " + name)
+        with open(portf) as f:
+            return p, int(f.read().strip())
+
+    def config(self, path, baseline=False, overhead=False):
+        with open(os.path.join(REPO, "configs", "codehive.json")) as f:
+            c = json.load(f)
+        c["prompts_dir"] = os.path.join(REPO, "configs", "prompts")
+        c["schemas_dir"] = os.path.join(REPO, "configs", "schemas")
+        c["validators"]["browser"] = False
+        if baseline or overhead:
+            for k in ("json", "js", "html", "browser"):
+                c["validators"][k] = False
+        if baseline:
+            c["context"]["summarize_with_model"] = False
+        if overhead:
+            # Prompts list every planned file (issue 11): at 1,000+ files they pass the
+            # shipped windows and the run escalates or fails. The overhead runs measure the
+            # orchestration, so both windows are made as large as the config allows.
+            c["planner_model"]["context_tokens"] = 16777216
+            c["coder_model"]["context_tokens"] = 16777216
+        with open(path, "w") as f:
+            json.dump(c, f, indent=2)
+        return path
+
+    def scenario(self, kind, files=None, zero=False):
+        name = kind if files is None else "%s-%d" % (kind, files)
+        d = os.path.join(self.scen_dir, name)
+        if not os.path.exists(os.path.join(d, "ideal.json")):
+            args = [sys.executable, os.path.join(REPO, "bench", "gen_scenario.py"), kind, d]
+            if files is not None:
+                args += ["--files", str(files)]
+            if zero:
+                args.append("--zero-latency")
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(d, "ideal.json")) as f:
+            return d, json.load(f)
+
+    def fresh_dir(self, label):
+        self.seq += 1
+        d = os.path.join(self.work, "%03d-%s" % (self.seq, label))
+        os.makedirs(d)
+        return d
+
+    def check_output(self, scen, out):
+        r = subprocess.run(["diff", "-r", "-q", "--exclude=generated_files",
+                            os.path.join(scen, "app"), out], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("output %s differs from %s/app:\n%s" % (out, scen, r.stdout[:2000]))
+
+    # ---- one run ---------------------------------------------------------------------------
+    def run_node(self, scen, coders, baseline=False, overhead=False, label="node"):
+        d = self.fresh_dir(label)
+        cfg = self.config(os.path.join(d, "codehive.json"), baseline=baseline, overhead=overhead)
+        sim, port = self.start_sim(scen, d, "sim")
+        with open(os.path.join(scen, "request.txt")) as f:
+            request = f.read().strip()
+        args = [self.bin, "run", request, "--out", os.path.join(d, "out"),
+                "--store", os.path.join(d, "store"), "--config", cfg,
+                "--planner", "openai://127.0.0.1:%d/v1/gpt-4o-mini" % port,
+                "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % port,
+                "--coders", str(coders)]
+        if baseline:
+            args += ["--fixers", "1", "--max-rounds", "0"]
+        if not overhead:
+            args.append("-v")
+        t0 = time.time()
+        p = self.start(args, os.path.join(d, "run.log"))
+        rc = p.wait()
+        wall = time.time() - t0
+        sim.stop()
+        self.stop_all()
+        if rc != 0:
+            raise RuntimeError("codehive run exited %d; log %s" % (rc, os.path.join(d, "run.log")))
+        self.check_output(scen, os.path.join(d, "out"))
+        res = {"wall_s": wall, "cpu_s": p.cpu_s, "rss_kib": p.rss_kib, "sim_cpu_s": sim.cpu_s,
+               "dir": d}
+        res.update(self.phases(os.path.join(d, "run.log"), wall))
+        res.update(self.task_latency(os.path.join(d, "out", "generated_files", "status.json")))
+        return res
+
+    def run_cluster(self, scen, workers=4, per_worker=4):
+        d = self.fresh_dir("cluster")
+        cfg = self.config(os.path.join(d, "codehive.json"))
+        token = os.path.join(d, "token")
+        fd = os.open(token, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, os.urandom(32).hex().encode())
+        os.close(fd)
+        common = ["--token-file", token, "--config", cfg, "--heartbeat-ms", "500"]
+        sim, port = self.start_sim(scen, d, "sim-coordinator")
+        portf = os.path.join(d, "coordinator.port")
+        coord_log = os.path.join(d, "coordinator.log")
+        coord = self.start([self.bin, "coordinator", "--listen", "127.0.0.1:0", "--store",
+                            os.path.join(d, "store"), "--port-file", portf,
+                            "--planner", "openai://127.0.0.1:%d/v1/gpt-4o-mini" % port,
+                            "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % port,
+                            "--coders", "0", "--fixers", "0"] + common, coord_log)
+        self.wait_file(portf, 60, coord, "coordinator")
+        with open(portf) as f:
+            cport = int(f.read().strip())
+        addr = "127.0.0.1:%d" % cport
+        for i in range(1, workers + 1):
+            _, wport = self.start_sim(scen, d, "sim-worker-%d" % i)
+            self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
+                        "--coders", str(per_worker), "--fixers", "1",
+                        "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport] + common,
+                       os.path.join(d, "worker-%d.log" % i))
+        end = time.time() + 60
+        pat = re.compile(r"worker worker-\d+ joined")
+        while time.time() < end:
+            with open(coord_log, errors="replace") as f:
+                if len(pat.findall(f.read())) >= workers:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("cluster: the workers did not all join within 60 s; logs in " + d)
+        with open(os.path.join(scen, "request.txt")) as f:
+            request = f.read().strip()
+        t0 = time.time()
+        client = self.start([self.bin, "run", "--coordinator", addr, "--token-file", token,
+                             request, "--out", os.path.join(d, "out")],
+                            os.path.join(d, "run.log"))
+        rc = client.wait()
+        wall = time.time() - t0
+        wire = self.wire_bytes(cport)
+        self.stop_all()
+        if rc != 0:
+            raise RuntimeError("cluster run exited %d; logs in %s" % (rc, d))
+        self.check_output(scen, os.path.join(d, "out"))
+        res = {"wall_s": wall, "cpu_s": coord.cpu_s, "rss_kib": coord.rss_kib, "dir": d,
+               "wire_bytes": wire}
+        res.update(self.phases(coord_log, wall))
+        res.update(self.task_latency(os.path.join(d, "out", "generated_files", "status.json")))
+        return res
+
+    def run_demo(self, coders):
+        d = self.fresh_dir("demo")
+        t0 = time.time()
+        p = self.start([self.bin, "run", "--demo", "--coders", str(coders), "--out",
+                        os.path.join(d, "out"), "--store", os.path.join(d, "store"), "-v"],
+                       os.path.join(d, "run.log"))
+        rc = p.wait()
+        wall = time.time() - t0
+        self.stop_all()
+        if rc != 0:
+            raise RuntimeError("demo exited %d; log %s" % (rc, os.path.join(d, "run.log")))
+        res = {"wall_s": wall, "cpu_s": p.cpu_s, "dir": d}
+        res.update(self.phases(os.path.join(d, "run.log"), wall))
+        return res
+
+    @staticmethod
+    def wire_bytes(port):
+        """Coordinator-side TCP counters of the connections on its port (loopback)."""
+        try:
+            out = subprocess.run(["ss", "-tinH", "state", "established",
+                                  "( sport = :%d )" % port], capture_output=True, text=True,
+                                 timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        sent = sum(int(x) for x in re.findall(r"bytes_acked:(\d+)", out))
+        recv = sum(int(x) for x in re.findall(r"bytes_received:(\d+)", out))
+        conns = len(re.findall(r"bytes_received:", out))
+        return {"sent": sent, "received": recv, "connections": conns}
+
+    @staticmethod
+    def task_latency(status_path):
+        try:
+            with open(status_path) as f:
+                s = json.load(f)
+        except (OSError, ValueError):
+            return {}
+        ds = sorted(t["duration_ms"] for t in s.get("tasks", []) if "duration_ms" in t)
+        if not ds:
+            return {}
+        p99 = ds[min(len(ds) - 1, int(round(0.99 * (len(ds) - 1))))]
+        return {"task_ms_p50": statistics.median(ds), "task_ms_p99": p99, "tasks": len(ds),
+                "usage": s.get("usage", {})}
+
+    @staticmethod
+    def phases(logfile, wall):
+        """Phase times from the event log (timestamps of the planner's info lines)."""
+        def t(line):
+            m = TS.match(line)
+            if not m:
+                return None
+            return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+        first = plan_start = plan_end = finished = None
+        rounds = {}
+        with open(logfile, errors="replace") as f:
+            for line in f:
+                ts = t(line)
+                if ts is None:
+                    continue
+                if first is None:
+                    first = ts
+                if "for a plan" in line and plan_start is None:
+                    plan_start = ts
+                elif "plan accepted" in line:
+                    plan_end = ts
+                elif (m := re.search(r"round (\d+): validating", line)):
+                    rounds.setdefault(int(m.group(1)), {})["start"] = ts
+                elif "validator: " in line and " findings" in line and rounds:
+                    rounds[max(rounds)]["validated"] = ts
+                elif (m := re.search(r"reviewer: round (\d+): \d+ issues", line)):
+                    rounds.setdefault(int(m.group(1)), {})["reviewed"] = ts
+                elif " finished: " in line:
+                    finished = ts
+        ph = {"plan": 0.0, "coding": 0.0, "validation": 0.0, "review": 0.0, "fix": 0.0}
+        if plan_start and plan_end:
+            ph["plan"] = plan_end - plan_start
+        keys = sorted(rounds)
+        if plan_end and keys and "start" in rounds[keys[0]]:
+            ph["coding"] = rounds[keys[0]]["start"] - plan_end
+        for i, k in enumerate(keys):
+            r = rounds[k]
+            v_end = r.get("validated", r.get("start"))
+            if "start" in r and v_end:
+                ph["validation"] += v_end - r["start"]
+            if v_end and "reviewed" in r:
+                ph["review"] += r["reviewed"] - v_end
+            nxt = rounds.get(keys[i + 1], {}).get("start") if i + 1 < len(keys) else finished
+            if "reviewed" in r and nxt:
+                ph["fix"] += max(0.0, nxt - r["reviewed"])
+        ph["other"] = max(0.0, wall - sum(ph.values()))
+        return {"phases": ph}
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt_s(x):
+    return "n/a" if x is None else "%.2f s" % x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true",
+                    help="wide scenario only, coders 1,16, cluster, baseline, overhead N=100, no demo")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--max-tasks", type=int, default=10000)
+    ap.add_argument("--scenarios", default="wide,deep,mixed")
+    ap.add_argument("--coders", default="1,2,4,8,16")
+    ap.add_argument("--overhead-runs", type=int, default=None,
+                    help="runs per overhead size (default: --runs)")
+    ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--no-cluster", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-overhead", action="store_true")
+    ap.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, outputs)")
+    ap.add_argument("--bin", default=os.path.join(REPO, "build", "nodes", "codehive"))
+    ap.add_argument("--sim", default=os.path.join(REPO, "build", "tools", "llm-sim", "llm-sim"))
+    a = ap.parse_args()
+    if a.quick:
+        a.scenarios, a.coders, a.no_demo = "wide", "1,16", True
+        a.max_tasks = min(a.max_tasks, 100)
+    for exe in (a.bin, a.sim):
+        if not os.access(exe, os.X_OK):
+            sys.exit("bench: %s is not built (bench/run.sh builds nothing; build it first)" % exe)
+    coders = [int(x) for x in a.coders.split(",") if x]
+    scenarios = [x for x in a.scenarios.split(",") if x]
+    command = "bench/run.sh " + " ".join(sys.argv[1:])
+    b = Bench(a)
+    meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+            "command": command.strip(), "nproc": os.cpu_count(), "cpu": cpu_model(),
+            "load_before": loadavg(), "runs": a.runs,
+            "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip()}
+    log("work folder %s; load %s" % (b.work, meta["load_before"]))
+    results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}}
+    t_start = time.time()
+    try:
+        for kind in scenarios:
+            scen, ideal = b.scenario(kind)
+            sr = {"ideal": ideal, "setups": {}}
+            results["scenarios"][kind] = sr
+            setups = [("%d" % k, "1 node, %d coder%s" % (k, "" if k == 1 else "s")) for k in coders]
+            if not a.no_cluster:
+                setups.append(("cluster", "coordinator + 4 workers x 4 coders"))
+            if not a.no_baseline:
+                setups.append(("baseline", "sequential baseline"))
+            for key, label in setups:
+                runs = []
+                for r in range(a.runs):
+                    if key == "cluster":
+                        res = b.run_cluster(scen)
+                    elif key == "baseline":
+                        res = b.run_node(scen, 1, baseline=True, label="baseline")
+                    else:
+                        res = b.run_node(scen, int(key))
+                    log("%s %s run %d: %.2f s" % (kind, label, r + 1, res["wall_s"]))
+                    runs.append(res)
+                sr["setups"][key] = {"label": label, "runs": runs}
+        if not a.no_overhead:
+            for n in (100, 1000, 10000):
+                if n > a.max_tasks:
+                    continue
+                scen, ideal = b.scenario("flat", files=n, zero=True)
+                runs = []
+                for r in range(a.overhead_runs or a.runs):
+                    res = b.run_node(scen, 16, overhead=True, label="overhead-%d" % n)
+                    log("overhead N=%d run %d: %.2f s, CPU %.2f s" % (n, r + 1, res["wall_s"], res["cpu_s"]))
+                    runs.append(res)
+                results["overhead"].append({"tasks": n, "runs": runs})
+        if not a.no_demo:
+            for k in (1, 4):
+                runs = []
+                for r in range(a.runs):
+                    res = b.run_demo(k)
+                    log("demo %d coder(s) run %d: %.2f s" % (k, r + 1, res["wall_s"]))
+                    runs.append(res)
+                results["demo"][str(k)] = runs
+    finally:
+        b.stop_all()
+        meta["load_after"] = loadavg()
+        meta["duration_s"] = round(time.time() - t_start)
+        os.makedirs(os.path.join(REPO, "bench", "results"), exist_ok=True)
+        with open(os.path.join(REPO, "bench", "results", "latest.json"), "w") as f:
+            json.dump(results, f, indent=1, default=str)
+        if a.keep:
+            log("kept %s" % b.work)
+        else:
+            shutil.rmtree(b.work, ignore_errors=True)
+
+    plot = make_plot(results, coders)
+    md = render(results, coders, plot)
+    print(md)
+    if not a.no_write:
+        path = os.path.join(REPO, "BENCHMARKS.md")
+        with open(path) as f:
+            text = f.read()
+        block = BEGIN + "\n" + md + END
+        if BEGIN in text and END in text:
+            text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+        with open(path, "w") as f:
+            f.write(text)
+        log("wrote BENCHMARKS.md")
+    return 0
+
+
+def make_plot(results, coders):
+    """bench/speedup.png: speed-up over 1 coder against coders, measured and ideal."""
+    if not shutil.which("gnuplot") or 1 not in coders or len(coders) < 2:
+        return None
+    d = tempfile.mkdtemp(prefix="codehive-plot-")
+    plots = []
+    for kind, sr in results["scenarios"].items():
+        w1 = med([r["wall_s"] for r in sr["setups"].get("1", {}).get("runs", [])])
+        if not w1:
+            continue
+        rows = []
+        for k in coders:
+            w = med([r["wall_s"] for r in sr["setups"].get(str(k), {}).get("runs", [])])
+            ik = sr["ideal"]["ideal_s_by_coders"].get(str(k))
+            i1 = sr["ideal"]["ideal_s_by_coders"]["1"]
+            if w and ik:
+                rows.append("%d %.4f %.4f" % (k, w1 / w, i1 / ik))
+        data = os.path.join(d, kind + ".dat")
+        with open(data, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        plots.append("'%s' using 1:2 with linespoints title '%s measured'" % (data, kind))
+        plots.append("'%s' using 1:3 with lines dashtype 2 title '%s ideal'" % (data, kind))
+    if not plots:
+        return None
+    out = os.path.join(REPO, "bench", "speedup.png")
+    script = ("set terminal png size 800,560\nset output '%s'\nset logscale x 2\n"
+              "set xlabel 'coders (one node)'\nset ylabel 'speed-up over 1 coder'\n"
+              "set key top left\nset grid\nset xtics (1,2,4,8,16)\n"
+              "plot x with lines lc 'gray' title 'linear', %s\n" % (out, ", ".join(plots)))
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    shutil.rmtree(d, ignore_errors=True)
+    return "bench/speedup.png" if r.returncode == 0 else None
+
+
+def render(results, coders, plot):
+    m = results["meta"]
+    L = []
+    L.append("## Benchmark runner: %s\n" % m["date"])
+    L.append("```sh\n%s\n```\n" % m["command"])
+    L.append("Machine: %s CPUs (%s), commit %s; load average (1, 5, 15 min) %s at the start, "
+             "%s at the end; %d s in all. Figures are medians of %d run(s) unless a column "
+             "says otherwise. Answers are SCRIPTED by llm-sim (bench/gen_scenario.py): large "
+             "model 200 ms to first token + 800 tokens/s, small model 150 ms + 400 tokens/s "
+             "(the issue's 2 s + 80 tokens/s and 1.5 s + 40 tokens/s, times 0.1). Browser check "
+             "off. See bench/runner.py for exactly what each figure is.\n"
+             % (m["nproc"], m["cpu"], m["commit"], m["load_before"], m.get("load_after", "?"),
+                m.get("duration_s", 0), m["runs"]))
+    if results["scenarios"]:
+        L.append("### Ideal (critical path of model time, from the scenario)\n")
+        L.append("| scenario | files | critical path (files) | plan | coding (unbounded) "
+                 "| review | ideal | ideal, 1 coder | ideal, 16 coders |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for kind, sr in results["scenarios"].items():
+            i = sr["ideal"]
+            L.append("| %s | %d | %d | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s |"
+                     % (kind, i["files"], i["critical_path_files"], i["plan_s"], i["coding_s"],
+                        i["review_s"], i["ideal_s"], i["ideal_s_by_coders"]["1"],
+                        i["ideal_s_by_coders"]["16"]))
+        L.append("")
+        L.append("### Wall time\n")
+        L.append("Efficiency = ideal (unbounded coders) / wall; \"of ideal(K)\" = the ideal with "
+                 "that many coders / wall; speed-up against 1 coder on one node; \"x baseline\" = "
+                 "baseline wall / wall.\n")
+        L.append("| scenario | setup | wall (median) | min | max | runs | efficiency "
+                 "| of ideal(K) | speed-up | x baseline | codehive CPU |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for kind, sr in results["scenarios"].items():
+            i = sr["ideal"]
+            st = sr["setups"]
+            w1 = med([r["wall_s"] for r in st.get("1", {}).get("runs", [])])
+            wb = med([r["wall_s"] for r in st.get("baseline", {}).get("runs", [])])
+            for key, s in st.items():
+                ws = [r["wall_s"] for r in s["runs"]]
+                w = med(ws)
+                k = 16 if key == "cluster" else (1 if key == "baseline" else int(key))
+                ik = i["ideal_s_by_coders"].get(str(k))
+                L.append("| %s | %s | %s | %.2f | %.2f | %d | %.2f | %s | %s | %s | %.2f s |" % (
+                    kind, s["label"], fmt_s(w), min(ws), max(ws), len(ws), i["ideal_s"] / w,
+                    "%.2f" % (ik / w) if ik else "",
+                    "%.2fx" % (w1 / w) if w1 else "", "%.2fx" % (wb / w) if wb else "",
+                    med([r["cpu_s"] for r in s["runs"]]) or 0))
+        L.append("")
+        L.append("### Phase breakdown (medians, seconds)\n")
+        L.append("From the run's event log (coordinator's for the cluster): plan = asking for "
+                 "the plan to plan accepted; coding = plan accepted to the first validation "
+                 "round; validation, review per round; fix = a review's end to the next round "
+                 "(fixes + their summaries); other = wall minus these (process start, preflight, "
+                 "exports, exit).\n")
+        L.append("| scenario | setup | plan | coding | validation | review | fix | other "
+                 "| task p50 | task p99 |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for kind, sr in results["scenarios"].items():
+            for key, s in sr["setups"].items():
+                ph = {p: med([r["phases"][p] for r in s["runs"]])
+                      for p in ("plan", "coding", "validation", "review", "fix", "other")}
+                L.append("| %s | %s | %s | %s ms | %s ms |" % (
+                    kind, s["label"], " | ".join("%.2f" % ph[p] for p in ph),
+                    med([r.get("task_ms_p50") for r in s["runs"]]),
+                    med([r.get("task_ms_p99") for r in s["runs"]])))
+        L.append("")
+        wires = []
+        for kind, sr in results["scenarios"].items():
+            for r in sr["setups"].get("cluster", {}).get("runs", []):
+                wb = r.get("wire_bytes")
+                if wb and r.get("tasks"):
+                    wires.append((kind, wb, r["tasks"]))
+        if wires:
+            L.append("### Bytes on the wire, coordinator <-> 4 workers\n")
+            L.append("Coordinator-side TCP counters (`ss -ti`: bytes_acked, bytes_received) of "
+                     "its connections, after the run, before the cluster stops: the join and "
+                     "heartbeats (500 ms) included.\n")
+            L.append("| scenario | connections | sent | received | per task (sent + received) |")
+            L.append("|---|---|---|---|---|")
+            for kind, wb, n in wires:
+                L.append("| %s | %d | %d B | %d B | %d B |" % (
+                    kind, wb["connections"], wb["sent"], wb["received"],
+                    (wb["sent"] + wb["received"]) // n))
+            L.append("")
+    if results["overhead"]:
+        L.append("### Orchestration overhead (zero model latency, 16 coders, validators off)\n")
+        L.append("`flat` scenarios: N independent one-function JS files (N-1 modules + "
+                 "index.html); llm-sim answers at once. CPU = user + system time of the "
+                 "process (wait4); task p50/p99 = status.json duration_ms per task (assign to "
+                 "done). Context windows raised to 16M tokens (see bench/runner.py).\n")
+        L.append("| tasks | runs | wall | tasks/s | codehive CPU/task | llm-sim CPU/task "
+                 "| task p50 | task p99 | peak RSS |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for o in results["overhead"]:
+            rs, n = o["runs"], o["tasks"]
+            w = med([r["wall_s"] for r in rs])
+            L.append("| %d | %d | %.2f s | %.1f | %.2f ms | %.2f ms | %s ms | %s ms | %.0f MiB |" % (
+                n, len(rs), w, n / w, 1000 * med([r["cpu_s"] for r in rs]) / n,
+                1000 * med([r["sim_cpu_s"] for r in rs]) / n,
+                med([r.get("task_ms_p50") for r in rs]), med([r.get("task_ms_p99") for r in rs]),
+                med([r["rss_kib"] for r in rs]) / 1024))
+        L.append("")
+    if results["demo"]:
+        L.append("### Offline demo (`codehive run --demo`, browser check on)\n")
+        L.append("| coders | wall (median) | min | max | runs | plan | coding | validation "
+                 "| review | fix |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for k, rs in results["demo"].items():
+            ws = [r["wall_s"] for r in rs]
+            ph = {p: med([r["phases"][p] for r in rs])
+                  for p in ("plan", "coding", "validation", "review", "fix")}
+            L.append("| %s | %.2f s | %.2f | %.2f | %d | %s |" % (
+                k, med(ws), min(ws), max(ws), len(ws), " | ".join("%.2f" % ph[p] for p in ph)))
+        L.append("")
+    if plot:
+        L.append("![speed-up against coders](%s)\n" % plot)
+    else:
+        L.append("(No plot: gnuplot is not installed, or fewer than two coder counts ran.)\n")
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
