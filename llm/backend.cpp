@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
@@ -109,11 +110,7 @@ void stream_parser::fail(errc code, std::string message) {
 
 basic_client::basic_client(http_loop& loop, endpoint_config cfg) : loop_(loop), cfg_(std::move(cfg)) {
   while (!cfg_.spec.base_url.empty() && cfg_.spec.base_url.back() == '/') cfg_.spec.base_url.pop_back();
-  auto start = initial_profile(cfg_);
-  structured_ = static_cast<int>(start.structured);
-  temperature_ = start.temperature;
-  cap_name_ = start.max_completion_tokens ? 1 : 0;
-  think_ = start.think;
+  sp_ = shared_profile_for(loop_, cfg_);
   // Every secret this endpoint sends is scrubbed from any server text.
   if (!cfg_.api_key_env.empty())
     if (const char* key = std::getenv(cfg_.api_key_env.c_str())) register_secret(key);
@@ -124,6 +121,31 @@ basic_client::basic_client(http_loop& loop, endpoint_config cfg) : loop_(loop), 
   }
 }
 
+std::shared_ptr<basic_client::shared_profile> basic_client::shared_profile_for(const http_loop& loop,
+                                                                               const endpoint_config& cfg) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<shared_profile>> live;
+  const auto& p = cfg.profile;
+  auto pin = [](const auto& o) { return o ? std::to_string(static_cast<int>(*o)) : std::string("-"); };
+  std::string base = cfg.spec.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(&loop)) + '|' +
+                    std::to_string(static_cast<int>(cfg.spec.kind)) + '|' + base + '|' + cfg.spec.model + '|' +
+                    cfg.spec.query + '|' + pin(p.structured) + pin(p.temperature) + pin(p.max_completion_tokens) +
+                    pin(p.think);
+  std::lock_guard lk{mu};
+  for (auto it = live.begin(); it != live.end();) it = it->second.expired() ? live.erase(it) : std::next(it);
+  if (auto found = live[key].lock()) return found;
+  auto sp = std::make_shared<shared_profile>();
+  auto start = initial_profile(cfg);
+  sp->structured = static_cast<int>(start.structured);
+  sp->temperature = start.temperature;
+  sp->cap_name = start.max_completion_tokens ? 1 : 0;
+  sp->think = start.think;
+  live[key] = sp;
+  return sp;
+}
+
 profile_report basic_client::profile() const {
   auto r = initial_profile(cfg_);
   r.structured = structured_now();
@@ -131,8 +153,8 @@ profile_report basic_client::profile() const {
   r.max_completion_tokens = cap_name_now() == 1;
   r.max_tokens_dropped = cap_name_now() == 2;
   r.think = think_now();
-  std::lock_guard lk{learned_mu_};
-  r.learned = learned_;
+  std::lock_guard lk{sp_->mu};
+  r.learned = sp_->learned;
   return r;
 }
 
@@ -149,8 +171,8 @@ std::string basic_client::url(std::string_view path) const {
 void basic_client::note(std::string line) {
   line = scrub_secrets(std::move(line));
   spdlog::warn("llm: {}", line);
-  std::lock_guard lk{learned_mu_};
-  learned_.push_back(std::move(line));
+  std::lock_guard lk{sp_->mu};
+  sp_->learned.push_back(std::move(line));
 }
 
 bool basic_client::adapt(call_state& st, const http_response& resp, const std::string& server_text) {
@@ -163,30 +185,30 @@ bool basic_client::adapt(call_state& st, const http_response& resp, const std::s
       return false;
     case refused_field::think:
       if (pin.think) return false;
-      if (think_.exchange(false)) action = "not sending `think` from now on";
+      if (sp_->think.exchange(false)) action = "not sending `think` from now on";
       break;
     case refused_field::temperature:
       if (pin.temperature) return false;
-      if (temperature_.exchange(false)) action = "not sending temperature from now on (the server's default is used)";
+      if (sp_->temperature.exchange(false)) action = "not sending temperature from now on (the server's default is used)";
       break;
     case refused_field::max_tokens: {
       if (pin.max_completion_tokens) return false;
       int expected = 0;
-      if (cap_name_.compare_exchange_strong(expected, 1)) action = "naming the reply cap max_completion_tokens from now on";
+      if (sp_->cap_name.compare_exchange_strong(expected, 1)) action = "naming the reply cap max_completion_tokens from now on";
       break;
     }
     case refused_field::max_completion_tokens: {
       if (pin.max_completion_tokens) return false;
       int expected = 1;
-      if (cap_name_.compare_exchange_strong(expected, 2)) action = "sending no reply cap from now on";
+      if (sp_->cap_name.compare_exchange_strong(expected, 2)) action = "sending no reply cap from now on";
       break;
     }
     case refused_field::response_format: {
       if (pin.structured) return false;
       int next = static_cast<int>(st.sent_structured) + 1;
       if (next > static_cast<int>(structured_mode::prompt_only)) return false;
-      int cur = structured_.load();
-      while (cur < next && !structured_.compare_exchange_weak(cur, next)) {
+      int cur = sp_->structured.load();
+      while (cur < next && !sp_->structured.compare_exchange_weak(cur, next)) {
       }
       if (cur < next)
         action = next == static_cast<int>(structured_mode::prompt_only)
@@ -360,10 +382,10 @@ unsigned basic_client::shape_of(const call_state& st) noexcept {
 void basic_client::end_probe(call_state& st) {
   if (!st.probe) return;
   st.probe = false;
-  probe_in_flight_ = false;
-  auto waiting = std::move(parked_);
-  parked_.clear();
-  for (auto& w : waiting) attempt(std::move(w));  // one may become the next probe
+  sp_->probe_in_flight = false;
+  auto waiting = std::move(sp_->parked);
+  sp_->parked.clear();
+  for (auto& resume : waiting) resume();  // one may become the next probe
 }
 
 void basic_client::attempt(std::shared_ptr<call_state> st) {
@@ -372,12 +394,12 @@ void basic_client::attempt(std::shared_ptr<call_state> st) {
     complete(st, std::move(built).err(), std::nullopt, 0);
     return;
   }
-  if (!st->probe && (shape_of(*st) & ~confirmed_shapes_) != 0) {
-    if (probe_in_flight_) {
-      parked_.push_back(std::move(st));
+  if (!st->probe && (shape_of(*st) & ~sp_->confirmed_shapes) != 0) {
+    if (sp_->probe_in_flight) {
+      sp_->parked.push_back([self = shared_from_this(), st] { self->attempt(st); });
       return;
     }
-    probe_in_flight_ = true;
+    sp_->probe_in_flight = true;
     st->probe = true;
   }
   http_request h = std::move(built).value();
@@ -409,11 +431,12 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
   st->last_status = static_cast<int>(resp.status);
   if (resp.status >= 200 && resp.status <= 299) {
     // The server took this shape: calls waiting on it go now.
-    confirmed_shapes_ |= shape_of(*st);
+    sp_->confirmed_shapes |= shape_of(*st);
     end_probe(*st);
   }
   if (resp.status < 200 || resp.status > 299) {
-    auto text = server_error_text(resp);
+    // Scrubbed first: this text reaches the retry log line too.
+    auto text = scrub_secrets(server_error_text(resp));
     if (adapt(*st, resp, text)) {
       attempt(std::move(st));
       return;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -112,11 +113,11 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   const char* api_name() const noexcept;
 
   // What to send now: the config's pins, else what was learned.
-  structured_mode structured_now() const noexcept { return static_cast<structured_mode>(structured_.load()); }
-  bool temperature_now() const noexcept { return temperature_.load(); }
+  structured_mode structured_now() const noexcept { return static_cast<structured_mode>(sp_->structured.load()); }
+  bool temperature_now() const noexcept { return sp_->temperature.load(); }
   /// 0: max_tokens, 1: max_completion_tokens, 2: no cap (both refused).
-  int cap_name_now() const noexcept { return cap_name_.load(); }
-  bool think_now() const noexcept { return think_.load(); }
+  int cap_name_now() const noexcept { return sp_->cap_name.load(); }
+  bool think_now() const noexcept { return sp_->think.load(); }
 
   http_loop& loop_;
   endpoint_config cfg_;
@@ -127,23 +128,31 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   bool adapt(call_state& st, const http_response& resp, const std::string& server_text);
   void note(std::string line);
 
-  std::atomic<int> structured_{0};
-  std::atomic<bool> temperature_{true};
-  std::atomic<int> cap_name_{0};
-  std::atomic<bool> think_{false};
-  mutable std::mutex learned_mu_;
-  std::vector<std::string> learned_;
+  /// What clients of one endpoint (same loop, server, model, query and pins)
+  /// learned, shared while any of them lives: the planner and the coders on
+  /// one server meet a refusal once, not once per client.
+  struct shared_profile {
+    std::atomic<int> structured{0};
+    std::atomic<bool> temperature{true};
+    std::atomic<int> cap_name{0};
+    std::atomic<bool> think{false};
+    std::mutex mu;
+    std::vector<std::string> learned;
+    // Loop thread only (see attempt).
+    unsigned confirmed_shapes = 0;
+    bool probe_in_flight = false;
+    std::vector<std::function<void()>> parked;
+  };
+  static std::shared_ptr<shared_profile> shared_profile_for(const http_loop& loop, const endpoint_config& cfg);
+  std::shared_ptr<shared_profile> sp_;
   mutable std::atomic<bool> warned_key_unset_{false};
   mutable std::atomic<bool> warned_key_insecure_{false};
   std::atomic<bool> warned_thinking_{false};
 
   // A new request shape (fields never seen accepted) goes out once: the
   // first call with it is the probe, later ones wait until it is answered,
-  // so a server's refusal is met once per client, not once per call in
+  // so a server's refusal is met once per endpoint, not once per call in
   // flight. Loop thread only.
-  unsigned confirmed_shapes_ = 0;
-  bool probe_in_flight_ = false;
-  std::vector<std::shared_ptr<call_state>> parked_;
   static unsigned shape_of(const call_state& st) noexcept;
   void end_probe(call_state& st);
 

@@ -1,6 +1,7 @@
 // Ollama backend: POST {base}/api/chat (plain or NDJSON streaming, `format`
-// carrying the JSON schema, `options` with num_ctx), GET {base}/api/tags as
-// the health check.
+// carrying the JSON schema, "json" or nothing after refusals, `think: false`,
+// `keep_alive`, `options` with the one num_ctx of the model), GET
+// {base}/api/tags as the health check; message.thinking kept apart.
 #pragma once
 
 #include <memory>

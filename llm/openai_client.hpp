@@ -1,7 +1,8 @@
-// OpenAI-compatible backend: POST {base}/chat/completions (plain or SSE
-// streaming; response_format json_schema with a one-time json_object fallback
-// remembered per client), GET {base}/models as the health check, Bearer key
-// from the environment variable the endpoint config names.
+// OpenAI-compatible backend: POST {base}/chat/completions[?query] (plain or
+// SSE streaming; response_format json_schema, stepping down to json_object
+// and prompt only when the server refuses it, see backend.hpp), GET
+// {base}/models as the health check, the key from the environment variable
+// the endpoint config names (Bearer; `api-key` for Azure).
 #pragma once
 
 #include <memory>

@@ -113,9 +113,8 @@ int ping_command(const ping_options& opts) {
     std::printf("thinking: %s\n", *pre->thinking ? "the model thinks (think: false is sent)" : "no");
   for (const auto& note : pre->notes)
     std::printf("note:   %s\n", note.c_str());
-  for (auto* ep : {&cfg.planner_model, &cfg.coder_model})
-    if (auto fitted = llm::fit_context(*ep, *pre); !fitted.empty())
-      std::printf("note:   %s\n", fitted.c_str());
+  // The window is not fitted here: the round trips below keep the num_ctx a
+  // run sends, so what the server does with it shows now.
 
   std::string request = "A connection check: " + opts.prompt;
   auto plan = plan_prompt(cfg.pipeline, request, {}, "");

@@ -429,8 +429,9 @@ TEST(Adapt, OversizedReplyIsAbortedWhileReading) {
 // Issue 16: a gateway that echoes the key in its error body: the error
 // (which goes to the log, the store and status.json) never holds the key.
 TEST(Adapt, KeyEchoedInAnErrorBodyIsScrubbed) {
-  capture_server srv([](const httplib::Request& req, httplib::Response& res) {
-    res.status = 400;
+  std::atomic<int> calls{0};
+  capture_server srv([&](const httplib::Request& req, httplib::Response& res) {
+    res.status = calls++ == 0 ? 503 : 400;  // the 503 goes through the retry log line
     res.set_content("{\"error\":{\"message\":\"bad credentials: " + req.get_header_value("Authorization") + " / " +
                         req.get_header_value("X-Gateway-Token") + "\"}}",
                     "application/json");
@@ -450,7 +451,7 @@ TEST(Adapt, KeyEchoedInAnErrorBodyIsScrubbed) {
     EXPECT_NE(r.err().message.find("bad credentials: Bearer [redacted] / [redacted]"), std::string::npos)
         << r.err().message;
     auto seen = srv.seen();
-    ASSERT_EQ(seen.size(), 1u);
+    ASSERT_EQ(seen.size(), 2u);
     EXPECT_EQ(seen[0].headers["Authorization"], "Bearer sk-echo-SECRET-777");
     EXPECT_EQ(seen[0].headers["X-Gateway-Token"], "gw-token-SECRET-888");
   }
@@ -619,4 +620,40 @@ TEST(Adapt, ConcurrentCallsMeetARefusalOnce) {
   }
   EXPECT_EQ(refused.load(), 1);
   EXPECT_EQ(srv.seen().size(), 7u);
+}
+
+// Two clients of one endpoint (the planner's and the coders' on one server)
+// learn together: the refusal is met once, logged once.
+TEST(Adapt, ClientsOfOneEndpointLearnOnce) {
+  std::atomic<int> refused{0};
+  capture_server srv([&](const httplib::Request& req, httplib::Response& res) {
+    if (parse(req.body).HasMember("temperature")) {
+      ++refused;
+      res.status = 400;
+      res.set_content(openai_error("Unsupported parameter: 'temperature' is not supported with this model.",
+                                   "temperature", "unsupported_parameter"),
+                      "application/json");
+      return;
+    }
+    res.set_content(openai_ok(R"("{\"files\":[]}")"), "application/json");
+  });
+  log_capture logs;
+  http_loop loop;
+  auto large_cfg = config_for(api::openai, srv.base(), "deploy-1");
+  large_cfg.context_tokens = 32768;
+  auto small_cfg = config_for(api::openai, srv.base(), "deploy-1");
+  auto large = make_client(loop, large_cfg);
+  auto small = make_client(loop, small_cfg);
+  auto req = structured("planner");
+  req.temperature = 0.2;
+  ASSERT_TRUE(chat_sync(*large, req).ok());
+  ASSERT_TRUE(chat_sync(*small, req).ok());
+  EXPECT_EQ(refused.load(), 1);
+  EXPECT_FALSE(small->profile().temperature);
+  EXPECT_EQ(small->profile().learned.size(), 1u);
+  EXPECT_EQ(count_of(logs.text(), "refused temperature"), 1u) << logs.text();
+  // Another model on the same server learns on its own.
+  auto other = make_client(loop, config_for(api::openai, srv.base(), "deploy-2"));
+  ASSERT_TRUE(chat_sync(*other, req).ok());
+  EXPECT_EQ(refused.load(), 2);
 }
