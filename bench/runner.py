@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """codehive benchmark runner (issue 11, item 4). Started by bench/run.sh; builds nothing.
 
-    bench/run.sh [--quick] [--runs N] [--max-tasks N] [--scenarios wide,deep,mixed]
-                 [--coders 1,2,4,8,16] [--no-demo] [--no-cluster] [--no-baseline]
-                 [--no-overhead] [--no-write] [--bin B] [--sim S] [--keep]
+    bench/run.sh [--quick] [--runs N] [--slow-runs N] [--max-tasks N]
+                 [--overhead-sizes 100,1000,10000] [--overhead-runs N]
+                 [--scenarios wide,deep,mixed] [--coders 1,2,4,8,16] [--no-demo]
+                 [--no-cluster] [--no-baseline] [--no-overhead] [--micro PATH|none]
+                 [--no-write] [--bin B] [--sim S] [--keep]
 
 What one invocation measures (every model answer SCRIPTED by llm-sim, see bench/gen_scenario.py
 for the scenarios, the latency model and the ideal):
@@ -59,6 +61,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = "<!-- bench/run.sh: begin (generated; everything up to the end marker is replaced) -->"
 END = "<!-- bench/run.sh: end -->"
 TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) ")
+
+
+# "Before" figures, for comparison (see the tables' notes).
+OVERHEAD_BEFORE = {100: ("3.2 s", "12.9 ms"), 1000: ("17-33 s", "17.3 ms"),
+                   10000: ("772 s", "70.2 ms")}
+DEMO_BEFORE = {"1": "30.47 s", "4": "19.03 s"}
 
 
 def log(msg):
@@ -132,9 +140,13 @@ class Proc:
 class Bench:
     def __init__(self, a):
         self.a = a
-        self.bin = os.path.abspath(a.bin)
-        self.sim = os.path.abspath(a.sim)
         self.work = tempfile.mkdtemp(prefix="codehive-bench-")
+        # Private copies: build/ may be rebuilt while the benchmark runs. llm-sim sits beside
+        # codehive, where `run --demo` looks for it.
+        bindir = os.path.join(self.work, "bin")
+        os.makedirs(bindir)
+        self.bin = shutil.copy2(a.bin, os.path.join(bindir, "codehive"))
+        self.sim = shutil.copy2(a.sim, os.path.join(bindir, "llm-sim"))
         self.procs = []
         self.scen_dir = os.path.join(self.work, "scenarios")
         self.seq = 0
@@ -353,6 +365,7 @@ class Bench:
             return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
         first = plan_start = plan_end = finished = None
         rounds = {}
+        starts, dones = [], {}
         with open(logfile, errors="replace") as f:
             for line in f:
                 ts = t(line)
@@ -372,6 +385,10 @@ class Bench:
                     rounds.setdefault(int(m.group(1)), {})["reviewed"] = ts
                 elif " finished: " in line:
                     finished = ts
+                elif (m := re.search(r"task=(\S+) start: \S+ \S+ on (\S+) \(attempt", line)):
+                    starts.append((ts, m.group(1), m.group(2)))
+                elif (m := re.search(r"task=(\S+) done: \S+ v\d+ by (\S+) in", line)):
+                    dones[m.group(1)] = (ts, m.group(2))
         ph = {"plan": 0.0, "coding": 0.0, "validation": 0.0, "review": 0.0, "fix": 0.0}
         if plan_start and plan_end:
             ph["plan"] = plan_end - plan_start
@@ -389,12 +406,48 @@ class Bench:
             if "reviewed" in r and nxt:
                 ph["fix"] += max(0.0, nxt - r["reviewed"])
         ph["other"] = max(0.0, wall - sum(ph.values()))
-        return {"phases": ph}
+        return {"phases": ph, "gaps": Bench.gaps(logfile, plan_end, starts, dones)}
+
+    @staticmethod
+    def gaps(logfile, plan_end, starts, dones):
+        """Dispatch gaps: for each task start, the time since BOTH the task was ready (plan in
+        and every dependency done) AND the coder that took it was free (its last task done,
+        or the plan in). Dependencies from the run's tasks.json export."""
+        tasks_json = os.path.join(os.path.dirname(logfile), "out", "generated_files", "tasks.json")
+        try:
+            with open(tasks_json) as f:
+                deps = {t["id"]: t.get("depends_on", []) for t in json.load(f)}
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        if plan_end is None or not starts:
+            return None
+        last_task = {}   # coder -> the task it ran before (its done line may log after the start)
+        out = []
+        for ts, tid, coder in starts:
+            ready = max([plan_end] + [dones[d][0] for d in deps.get(tid, []) if d in dones])
+            prev = last_task.get(coder)
+            coder_free = dones[prev][0] if prev in dones else plan_end
+            last_task[coder] = tid
+            out.append(max(0.0, ts - max(ready, coder_free)))
+        return {"max_ms": 1000 * max(out), "sum_ms": 1000 * sum(out), "starts": len(out)}
 
 
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
+
+
+def human_time(v, unit):
+    ns = v * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}.get(unit, 1)
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.2f µs" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def fmt_ms(x):
+    return "n/a" if x is None else "%.0f ms" % x
 
 
 def fmt_s(x):
@@ -406,7 +459,12 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="wide scenario only, coders 1,16, cluster, baseline, overhead N=100, no demo")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--slow-runs", type=int, default=None,
+                    help="runs for the slow setups: the baseline and every setup whose ideal "
+                         "is 20 s or more (default: --runs)")
     ap.add_argument("--max-tasks", type=int, default=10000)
+    ap.add_argument("--overhead-sizes", default="100,1000,10000",
+                    help="task counts of the overhead runs (each capped by --max-tasks)")
     ap.add_argument("--scenarios", default="wide,deep,mixed")
     ap.add_argument("--coders", default="1,2,4,8,16")
     ap.add_argument("--overhead-runs", type=int, default=None,
@@ -417,9 +475,20 @@ def main():
     ap.add_argument("--no-overhead", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, outputs)")
+    ap.add_argument("--micro", default=None,
+                    help="micro_bench executable (default build/bench/micro_bench when built); "
+                         "store_bench is taken from the same folder; 'none' skips them")
     ap.add_argument("--bin", default=os.path.join(REPO, "build", "nodes", "codehive"))
     ap.add_argument("--sim", default=os.path.join(REPO, "build", "tools", "llm-sim", "llm-sim"))
+    ap.add_argument("--from-json", default=None,
+                    help="run nothing: render (and write) the tables of a results file")
     a = ap.parse_args()
+    coders = [int(x) for x in a.coders.split(",") if x]
+    if a.from_json:
+        with open(a.from_json) as f:
+            results = json.load(f)
+        write_tables(a, results, coders)
+        return 0
     if a.quick:
         a.scenarios, a.coders, a.no_demo = "wide", "1,16", True
         a.max_tasks = min(a.max_tasks, 100)
@@ -432,11 +501,12 @@ def main():
     b = Bench(a)
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
             "command": command.strip(), "nproc": os.cpu_count(), "cpu": cpu_model(),
-            "load_before": loadavg(), "runs": a.runs,
+            "load_before": loadavg(), "runs": a.runs, "slow_runs": a.slow_runs,
+            "binary_mtime": datetime.datetime.utcfromtimestamp(os.path.getmtime(a.bin)).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                                      capture_output=True, text=True).stdout.strip()}
     log("work folder %s; load %s" % (b.work, meta["load_before"]))
-    results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}}
+    results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}, "micro": []}
     t_start = time.time()
     try:
         for kind in scenarios:
@@ -450,7 +520,10 @@ def main():
                 setups.append(("baseline", "sequential baseline"))
             for key, label in setups:
                 runs = []
-                for r in range(a.runs):
+                k = 16 if key == "cluster" else (1 if key == "baseline" else int(key))
+                slow = key == "baseline" or ideal["ideal_s_by_coders"].get(str(k), 0) >= 20
+                n_runs = a.slow_runs if (slow and a.slow_runs is not None) else a.runs
+                for r in range(n_runs):
                     if key == "cluster":
                         res = b.run_cluster(scen)
                     elif key == "baseline":
@@ -461,7 +534,7 @@ def main():
                     runs.append(res)
                 sr["setups"][key] = {"label": label, "runs": runs}
         if not a.no_overhead:
-            for n in (100, 1000, 10000):
+            for n in [int(x) for x in a.overhead_sizes.split(",") if x]:
                 if n > a.max_tasks:
                     continue
                 scen, ideal = b.scenario("flat", files=n, zero=True)
@@ -471,6 +544,11 @@ def main():
                     log("overhead N=%d run %d: %.2f s, CPU %.2f s" % (n, r + 1, res["wall_s"], res["cpu_s"]))
                     runs.append(res)
                 results["overhead"].append({"tasks": n, "runs": runs})
+        micro = a.micro or os.path.join(REPO, "build", "bench", "micro_bench")
+        if micro != "none" and os.access(micro, os.X_OK):
+            results["micro"] = run_micro(micro)
+        elif micro != "none":
+            log("no %s: microbenchmarks skipped" % micro)
         if not a.no_demo:
             for k in (1, 4):
                 runs = []
@@ -491,6 +569,11 @@ def main():
         else:
             shutil.rmtree(b.work, ignore_errors=True)
 
+    write_tables(a, results, coders)
+    return 0
+
+
+def write_tables(a, results, coders):
     plot = make_plot(results, coders)
     md = render(results, coders, plot)
     print(md)
@@ -506,7 +589,26 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         log("wrote BENCHMARKS.md")
-    return 0
+
+
+def run_micro(micro):
+    """Google Benchmark JSON of micro_bench and store_bench (same folder), 0.5 s per case."""
+    out = []
+    for exe in (micro, os.path.join(os.path.dirname(micro), "store_bench")):
+        if not os.access(exe, os.X_OK):
+            continue
+        log("running %s" % exe)
+        r = subprocess.run([exe, "--benchmark_format=json", "--benchmark_min_time=0.5"],
+                           capture_output=True, text=True)
+        try:
+            for bm in json.loads(r.stdout)["benchmarks"]:
+                out.append({"exe": os.path.basename(exe), "name": bm["name"],
+                            "real_time": bm["real_time"], "cpu_time": bm["cpu_time"],
+                            "unit": bm.get("time_unit", "ns"),
+                            "bytes": bm.get("bytes"), "error": bm.get("error_message")})
+        except (ValueError, KeyError):
+            log("%s gave no JSON (rc %d): %s" % (exe, r.returncode, r.stderr[-500:]))
+    return out
 
 
 def make_plot(results, coders):
@@ -548,14 +650,15 @@ def render(results, coders, plot):
     L = []
     L.append("## Benchmark runner: %s\n" % m["date"])
     L.append("```sh\n%s\n```\n" % m["command"])
-    L.append("Machine: %s CPUs (%s), commit %s; load average (1, 5, 15 min) %s at the start, "
-             "%s at the end; %d s in all. Figures are medians of %d run(s) unless a column "
-             "says otherwise. Answers are SCRIPTED by llm-sim (bench/gen_scenario.py): large "
+    L.append("Machine: %s CPUs (%s), commit %s (binary built %s); load average (1, 5, 15 min) %s at the start, "
+             "%s at the end; %d s in all. Figures are medians of %d run(s) (%s for the slow "
+             "setups: the baseline and those whose ideal is 20 s or more; the runs column "
+             "says). Answers are SCRIPTED by llm-sim (bench/gen_scenario.py): large "
              "model 200 ms to first token + 800 tokens/s, small model 150 ms + 400 tokens/s "
              "(the issue's 2 s + 80 tokens/s and 1.5 s + 40 tokens/s, times 0.1). Browser check "
              "off. See bench/runner.py for exactly what each figure is.\n"
-             % (m["nproc"], m["cpu"], m["commit"], m["load_before"], m.get("load_after", "?"),
-                m.get("duration_s", 0), m["runs"]))
+             % (m["nproc"], m["cpu"], m["commit"], m.get("binary_mtime", "?"), m["load_before"], m.get("load_after", "?"),
+                m.get("duration_s", 0), m["runs"], m.get("slow_runs") or m["runs"]))
     if results["scenarios"]:
         L.append("### Ideal (critical path of model time, from the scenario)\n")
         L.append("| scenario | files | critical path (files) | plan | coding (unbounded) "
@@ -596,18 +699,25 @@ def render(results, coders, plot):
                  "the plan to plan accepted; coding = plan accepted to the first validation "
                  "round; validation, review per round; fix = a review's end to the next round "
                  "(fixes + their summaries); other = wall minus these (process start, preflight, "
-                 "exports, exit).\n")
+                 "exports, exit). Task p50/p99: status.json duration_ms (assign to done, the "
+                 "coder's model call included). Dispatch gap: for each task start, the time "
+                 "since the task was ready (plan in, dependencies done) and the coder that took "
+                 "it was free, from the log's start/done lines (log resolution 1 ms; the "
+                 "coordinator's clock for the cluster).\n")
         L.append("| scenario | setup | plan | coding | validation | review | fix | other "
-                 "| task p50 | task p99 |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "| task p50 | task p99 | dispatch gap max | gaps summed |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for kind, sr in results["scenarios"].items():
             for key, s in sr["setups"].items():
                 ph = {p: med([r["phases"][p] for r in s["runs"]])
                       for p in ("plan", "coding", "validation", "review", "fix", "other")}
-                L.append("| %s | %s | %s | %s ms | %s ms |" % (
+                gm = med([(r.get("gaps") or {}).get("max_ms") for r in s["runs"]])
+                gs = med([(r.get("gaps") or {}).get("sum_ms") for r in s["runs"]])
+                L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
                     kind, s["label"], " | ".join("%.2f" % ph[p] for p in ph),
-                    med([r.get("task_ms_p50") for r in s["runs"]]),
-                    med([r.get("task_ms_p99") for r in s["runs"]])))
+                    fmt_ms(med([r.get("task_ms_p50") for r in s["runs"]])),
+                    fmt_ms(med([r.get("task_ms_p99") for r in s["runs"]])),
+                    fmt_ms(gm), fmt_ms(gs)))
         L.append("")
         wires = []
         for kind, sr in results["scenarios"].items():
@@ -633,29 +743,52 @@ def render(results, coders, plot):
                  "index.html); llm-sim answers at once. CPU = user + system time of the "
                  "process (wait4); task p50/p99 = status.json duration_ms per task (assign to "
                  "done). Context windows raised to 16M tokens (see bench/runner.py).\n")
+        L.append("Before: the figures issue 11 reports (its own scenarios, same settings: zero "
+                 "latency, 16 coders, checks off), measured before exports were rendered once "
+                 "per batch of events.\n")
         L.append("| tasks | runs | wall | tasks/s | codehive CPU/task | llm-sim CPU/task "
-                 "| task p50 | task p99 | peak RSS |")
-        L.append("|---|---|---|---|---|---|---|---|---|")
+                 "| task p50 | task p99 | peak RSS | before: wall | before: CPU/task |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for o in results["overhead"]:
             rs, n = o["runs"], o["tasks"]
             w = med([r["wall_s"] for r in rs])
-            L.append("| %d | %d | %.2f s | %.1f | %.2f ms | %.2f ms | %s ms | %s ms | %.0f MiB |" % (
+            before = OVERHEAD_BEFORE.get(o["tasks"], ("", ""))
+        L.append("| %d | %d | %.2f s | %.1f | %.2f ms | %.2f ms | %s ms | %s ms | %.0f MiB | %s | %s |" % (
                 n, len(rs), w, n / w, 1000 * med([r["cpu_s"] for r in rs]) / n,
                 1000 * med([r["sim_cpu_s"] for r in rs]) / n,
-                med([r.get("task_ms_p50") for r in rs]), med([r.get("task_ms_p99") for r in rs]),
-                med([r["rss_kib"] for r in rs]) / 1024))
+                fmt_ms(med([r.get("task_ms_p50") for r in rs])).replace(" ms", ""),
+                fmt_ms(med([r.get("task_ms_p99") for r in rs])).replace(" ms", ""),
+                med([r["rss_kib"] for r in rs]) / 1024, before[0], before[1]))
+        L.append("")
+    if results.get("micro"):
+        L.append("### Microbenchmarks (Google Benchmark, 0.5 s per case)\n")
+        L.append("bench/micro_bench.cpp and bench/store_bench.cpp; wall and CPU time per "
+                 "iteration; bytes = the serialized message's size.\n")
+        L.append("| benchmark | wall | CPU | bytes |")
+        L.append("|---|---|---|---|")
+        for bm in results["micro"]:
+            if bm.get("error"):
+                L.append("| %s | skipped: %s | | |" % (bm["name"], bm["error"]))
+                continue
+            L.append("| %s | %s | %s | %s |" % (
+                bm["name"], human_time(bm["real_time"], bm["unit"]),
+                human_time(bm["cpu_time"], bm["unit"]),
+                "%d" % bm["bytes"] if bm.get("bytes") else ""))
         L.append("")
     if results["demo"]:
         L.append("### Offline demo (`codehive run --demo`, browser check on)\n")
+        L.append("Before: this file's figures of 2026-11-21 (demo_wall_time.sh, store wired in, "
+                 "3 runs, mean), before exports were rendered once per batch of events.\n")
         L.append("| coders | wall (median) | min | max | runs | plan | coding | validation "
-                 "| review | fix |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "| review | fix | before |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for k, rs in results["demo"].items():
             ws = [r["wall_s"] for r in rs]
             ph = {p: med([r["phases"][p] for r in rs])
                   for p in ("plan", "coding", "validation", "review", "fix")}
-            L.append("| %s | %.2f s | %.2f | %.2f | %d | %s |" % (
-                k, med(ws), min(ws), max(ws), len(ws), " | ".join("%.2f" % ph[p] for p in ph)))
+            L.append("| %s | %.2f s | %.2f | %.2f | %d | %s | %s |" % (
+                k, med(ws), min(ws), max(ws), len(ws), " | ".join("%.2f" % ph[p] for p in ph),
+                DEMO_BEFORE.get(k, "")))
         L.append("")
     if plot:
         L.append("![speed-up against coders](%s)\n" % plot)
