@@ -298,6 +298,9 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
   st.use.role = "summarizer";
   std::error_code err;
   std::filesystem::create_directories(st.root, err);
+  // A process killed in the middle of a write leaves its temp file behind.
+  for (const auto& tmp : ws::remove_stale_temp_files(st.root))
+    spdlog::info("run={} tracker: removed {} (a write cut short by a crash)", st.run_id, tmp);
   restore_folder(st);
   record_unknown_files(st);
   spdlog::info("run={} tracker: {} existing files in {}", st.run_id, st.files.size(),

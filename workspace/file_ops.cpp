@@ -1,6 +1,7 @@
 #include "workspace/file_ops.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,6 +291,38 @@ std::vector<std::string> list_files(const std::filesystem::path& root) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> remove_stale_temp_files(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  static constexpr std::string_view prefix = ".codehive-tmp-";
+  std::vector<std::string> removed;
+  std::error_code ec;
+  auto croot = fs::canonical(root, ec);
+  if (ec) return removed;
+  fs::recursive_directory_iterator it(croot, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
+    std::error_code e2;
+    auto st = entry.symlink_status(e2);
+    if (e2 || fs::is_symlink(st)) continue;
+    auto name = entry.path().filename().string();
+    if (fs::is_directory(st)) {
+      if (name == ".git" || name == "node_modules") it.disable_recursion_pending();
+      continue;
+    }
+    if (!fs::is_regular_file(st) || name.rfind(prefix, 0) != 0) continue;
+    // ".codehive-tmp-PID-N": a live writer's file stays (another process may
+    // be writing to this folder right now; our own writes are too).
+    auto pid_text = name.substr(prefix.size(), name.find('-', prefix.size()) - prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
+      continue;
+    auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    auto rel = entry.path().lexically_relative(croot).generic_string();
+    if (fs::remove(entry.path(), e2)) removed.push_back(std::move(rel));
+  }
+  return removed;
 }
 
 std::uint64_t content_hash(std::string_view content) noexcept {

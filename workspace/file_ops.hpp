@@ -57,6 +57,12 @@ status delete_file(const std::filesystem::path& root, std::string_view rel);
 /// descend into symlinks, `.git` or `node_modules`.
 std::vector<std::string> list_files(const std::filesystem::path& root);
 
+/// Removes the temp files of write_file calls that never finished (their
+/// process was killed mid-write): ".codehive-tmp-PID-N" regular files under
+/// root whose PID is not a live process. Same walk as list_files. Returns the
+/// relative paths removed. Call at start, before any write of this process.
+std::vector<std::string> remove_stale_temp_files(const std::filesystem::path& root);
+
 /// Stable 64-bit content hash (FNV-1a 64), for file versions.
 std::uint64_t content_hash(std::string_view content) noexcept;
 /// The same as 16 lower-case hex digits.

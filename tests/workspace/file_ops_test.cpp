@@ -1,5 +1,8 @@
 #include "workspace/file_ops.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "ws_test_util.hpp"
@@ -132,6 +135,27 @@ TEST_F(file_ops, list_files_skips_symlinks_and_vendor_folders) {
   put(dir / "outside/y.js", "x");
   std::filesystem::create_directory_symlink(dir / "outside", root / "linked");
   EXPECT_EQ(ws::list_files(root), (std::vector<std::string>{"index.html", "js/app.js"}));
+}
+
+// A process killed mid-write leaves ".codehive-tmp-PID-N" behind; a later
+// start removes those of dead processes only.
+TEST_F(file_ops, stale_temp_files_of_dead_writers_are_removed) {
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);  // reaped: the pid is free now
+  auto stale = "js/.codehive-tmp-" + std::to_string(dead) + "-4";
+  auto ours = ".codehive-tmp-" + std::to_string(::getpid()) + "-1";
+  put(root / stale, "half a fi");
+  put(root / ours, "in flight");
+  put(root / ".codehive-tmp-notes.txt", "a user's file with an odd name");
+  put(root / "js/app.js", "let a;");
+  auto removed = ws::remove_stale_temp_files(root);
+  EXPECT_EQ(removed, (std::vector<std::string>{stale}));
+  EXPECT_FALSE(std::filesystem::exists(root / stale));
+  EXPECT_TRUE(std::filesystem::exists(root / ours));
+  EXPECT_TRUE(std::filesystem::exists(root / ".codehive-tmp-notes.txt"));
+  EXPECT_TRUE(std::filesystem::exists(root / "js/app.js"));
 }
 
 TEST(content_hash, is_stable_fnv1a_64) {
