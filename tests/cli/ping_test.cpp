@@ -102,3 +102,23 @@ TEST(Ping, ConfigErrorsAreExit2WithTheReason) {
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.json << "\n" << r.output;
   }
 }
+
+// Everything learned can be pinned in the config, per model.
+TEST(Ping, PinnedProfileFromTheConfig) {
+  auto sim = sim_process::start(scenario("qwen2.5-coder:7b"));
+  temp_dir dir{"codehive-ping-pins"};
+  auto file = dir.write("c.json", R"({"coder_model":{"structured_output":"prompt_only","disable_thinking":"false",
+    "keep_alive":"1h","headers":{"X-Team":"codehive"}}})");
+  auto r = run_codehive({"ping", "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/qwen2.5-coder:7b"}, 120000,
+                        {{"CODEHIVE_CONFIG", file.string()}});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // keep_alive: the longest of the roles sharing the model (one load for the run).
+  EXPECT_NE(r.output.find("planner  profile: structured=json_schema temperature=sent think=false (sent) "
+                          "keep_alive=1h num_ctx=32768"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("coder    profile: structured=prompt_only temperature=sent think=not sent "
+                          "keep_alive=1h num_ctx=32768"),
+            std::string::npos)
+      << r.output;
+}
