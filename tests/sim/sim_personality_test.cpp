@@ -441,6 +441,15 @@ TEST(PersonalityLlamacpp, PropsReportContextAndSlots) {
   EXPECT_EQ(post(sim, "/v1/chat/completions", chat_body("anything", "hi", false)).status, 200);
 }
 
+TEST(PersonalityLlamacpp, PromptOverTheSlotContextIs400) {
+  auto sim = start("llamacpp", {"n_ctx=100"});
+  const auto r = post(sim, "/v1/chat/completions", chat_body("gpt-4o-mini", std::string(400, 'x'), false));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            R"J({"error":{"code":400,"message":"request (104 tokens) exceeds the available context size (100 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":104,"n_ctx":100}})J");
+  EXPECT_EQ(post(sim, "/v1/chat/completions", chat_body("gpt-4o-mini", "hi", false)).status, 200);
+}
+
 TEST(PersonalityLlamacpp, RefusingModeAnswersJsonSchemaWith500) {
   const std::string schema =
       R"("response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object"}}})";

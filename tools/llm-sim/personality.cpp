@@ -338,7 +338,29 @@ std::optional<refusal_reply> check_request(const personality& p, const chat_requ
                      "context_length");
       break;
     }
-    case persona::llamacpp:
+    case persona::llamacpp: {
+      // server-context.cpp: a prompt that does not fit the slot's context.
+      const long prompt = estimate_tokens(r.prompt);
+      if (prompt >= p.context_length) {
+        rapidjson::StringBuffer buf;
+        writer w(buf);
+        w.StartObject();
+        w.Key("error");
+        w.StartObject();
+        w.Key("code");
+        w.Int(400);
+        str(w, "message", "request (" + std::to_string(prompt) +
+                              " tokens) exceeds the available context size (" +
+                              std::to_string(p.context_length) + " tokens), try increasing it");
+        str(w, "type", "exceed_context_size_error");
+        w.Key("n_prompt_tokens");
+        w.Int64(prompt);
+        w.Key("n_ctx");
+        w.Int64(p.context_length);
+        w.EndObject();
+        w.EndObject();
+        return reply(400, finish(buf), "context_length");
+      }
       if (p.refuse_json_schema && r.response_format == "json_schema")
         return reply(500,
                      llamacpp_error(500,
@@ -347,6 +369,7 @@ std::optional<refusal_reply> check_request(const personality& p, const chat_requ
                                     "server_error"),
                      "json_schema_unsupported");
       break;
+    }
     case persona::lmstudio:
       if (!r.response_format.empty() && r.response_format != "json_schema" &&
           r.response_format != "text")
