@@ -246,7 +246,7 @@ def main():
     scenario = {
         "_comment": "codehive benchmark scenario '%s' (%d files), SCRIPTED answers replayed by "
                     "llm-sim. Built by bench/gen_scenario.py." % (a.kind, len(files)),
-        "models": [],
+        "models": ["gpt-4o-mini", "qwen2.5-coder:7b"],
         "latency": small,
         "random_faults": {"rate": 0.0, "kinds": ["429", "500"]},
         "openai_json_schema": True,
