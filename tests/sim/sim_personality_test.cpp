@@ -23,7 +23,7 @@ constexpr const char* k_scenario = R"({
   "models": ["qwen2.5-coder:7b", "gpt-4o-mini"],
   "rules": [
     {"name": "refuse", "match": {"prompt_regex": "refuse me"}, "response": {"refusal": "I can't help with that."}},
-    {"name": "slow", "match": {"prompt_regex": "slowly"}, "latency": {"ttft_ms": 3000}, "response": {"content": "done"}},
+    {"name": "slow", "match": {"prompt_regex": "slowly"}, "latency": {"ttft_ms": 5000}, "response": {"content": "done"}},
     {"name": "json", "match": {"prompt_regex": "json please"}, "response": {"json": {"ok": true}}}
   ],
   "default": {"content": "hello world"}
