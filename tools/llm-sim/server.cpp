@@ -117,14 +117,14 @@ void server::install_routes() {
   });
   h.Get("/api/tags", [this](const httplib::Request& req, httplib::Response& res) {
     if (persona_.active() && !persona_.ollama_like()) {
-      refuse(res, not_found_endpoint(persona_, req.method, req.path));
+      refuse(res, not_found_endpoint(persona_, req.method, req.path), false);
       return;
     }
     res.set_content(model_list_ollama(), "application/json");
   });
   h.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
     if (auto a = check_auth(persona_, carries_bearer(req))) {
-      refuse(res, *a);
+      refuse(res, *a, false);
       return;
     }
     res.set_content(model_list_openai(), "application/json");
@@ -354,8 +354,8 @@ void server::handle_chat(api_kind api, const httplib::Request& req, httplib::Res
   log(rule_name, (d.random_fault ? "random " : "") + outcome);
 }
 
-std::string server::refuse(httplib::Response& res, const refusal_reply& r) {
-  stats_.count_rejected(r.why);
+std::string server::refuse(httplib::Response& res, const refusal_reply& r, bool count) {
+  if (count) stats_.count_rejected(r.why);
   res.status = r.status;
   res.set_content(r.body, r.content_type);
   return std::to_string(r.status) + " " + r.why;

@@ -48,8 +48,9 @@ class server {
                           std::shared_ptr<void> in_flight, std::chrono::nanoseconds load,
                           httplib::Response& res);
   void install_personality_routes();
-  /// Sends a personality's refusal and counts it; returns the log word.
-  std::string refuse(httplib::Response& res, const refusal_reply& r);
+  /// Sends a personality's refusal and (chat requests only: GET endpoints are
+  /// never counted) counts it in "rejected"; returns the log word.
+  std::string refuse(httplib::Response& res, const refusal_reply& r, bool count = true);
   bool model_known(const std::string& model) const;
   std::string ollama_show(const std::string& model) const;
   std::string ollama_ps() const;
