@@ -278,12 +278,13 @@ class Bench:
         with open(portf) as f:
             cport = int(f.read().strip())
         addr = "127.0.0.1:%d" % cport
+        wprocs = []
         for i in range(1, workers + 1):
             _, wport = self.start_sim(scen, d, "sim-worker-%d" % i)
-            self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
+            wprocs.append(self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
                         "--coders", str(per_worker), "--fixers", "1",
                         "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport] + common,
-                       os.path.join(d, "worker-%d.log" % i))
+                       os.path.join(d, "worker-%d.log" % i)))
         end = time.time() + 60
         pat = re.compile(r"worker worker-\d+ joined")
         while time.time() < end:
@@ -307,7 +308,7 @@ class Bench:
             raise RuntimeError("cluster run exited %d; logs in %s" % (rc, d))
         self.check_output(scen, os.path.join(d, "out"))
         res = {"wall_s": wall, "cpu_s": coord.cpu_s, "rss_kib": coord.rss_kib, "dir": d,
-               "wire_bytes": wire}
+               "wire_bytes": wire, "workers_cpu_s": sum(w.cpu_s or 0 for w in wprocs)}
         res.update(self.phases(coord_log, wall))
         res.update(self.task_latency(os.path.join(d, "out", "generated_files", "status.json")))
         return res
@@ -617,10 +618,12 @@ def make_plot(results, coders):
         return None
     d = tempfile.mkdtemp(prefix="codehive-plot-")
     plots = []
+    styles = {"wide": 1, "deep": 2, "mixed": 3}
     for kind, sr in results["scenarios"].items():
         w1 = med([r["wall_s"] for r in sr["setups"].get("1", {}).get("runs", [])])
         if not w1:
             continue
+        lc = styles.get(kind, 4)
         rows = []
         for k in coders:
             w = med([r["wall_s"] for r in sr["setups"].get(str(k), {}).get("runs", [])])
@@ -631,14 +634,24 @@ def make_plot(results, coders):
         data = os.path.join(d, kind + ".dat")
         with open(data, "w") as f:
             f.write("\n".join(rows) + "\n")
-        plots.append("'%s' using 1:2 with linespoints title '%s measured'" % (data, kind))
-        plots.append("'%s' using 1:3 with lines dashtype 2 title '%s ideal'" % (data, kind))
+        plots.append("'%s' using 1:2 with linespoints lt %d pt 7 title '%s, one node'"
+                     % (data, lc, kind))
+        plots.append("'%s' using 1:3 with lines lt %d dashtype 2 title '%s, ideal'"
+                     % (data, lc, kind))
+        wc = med([r["wall_s"] for r in sr["setups"].get("cluster", {}).get("runs", [])])
+        if wc:
+            cdat = os.path.join(d, kind + "-cluster.dat")
+            with open(cdat, "w") as f:
+                f.write("16 %.4f\n" % (w1 / wc))
+            plots.append("'%s' using 1:2 with points lt %d pt 4 ps 2 title '%s, 4 workers x 4'"
+                         % (cdat, lc, kind))
     if not plots:
         return None
     out = os.path.join(REPO, "bench", "speedup.png")
-    script = ("set terminal png size 800,560\nset output '%s'\nset logscale x 2\n"
-              "set xlabel 'coders (one node)'\nset ylabel 'speed-up over 1 coder'\n"
-              "set key top left\nset grid\nset xtics (1,2,4,8,16)\n"
+    script = ("set terminal pngcairo size 800,560\nset output '%s'\n"
+              "set xlabel 'coders'\nset ylabel 'speed-up over 1 coder (median wall time)'\n"
+              "set key top left\nset grid\nset xrange [0:17]\nset yrange [0:17]\n"
+              "set xtics (1,2,4,8,16)\n"
               "plot x with lines lc 'gray' title 'linear', %s\n" % (out, ", ".join(plots)))
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     shutil.rmtree(d, ignore_errors=True)
@@ -675,6 +688,9 @@ def render(results, coders, plot):
         L.append("Efficiency = ideal (unbounded coders) / wall; \"of ideal(K)\" = the ideal with "
                  "that many coders / wall; speed-up against 1 coder on one node; \"x baseline\" = "
                  "baseline wall / wall.\n")
+        L.append("codehive CPU: user + system time of the codehive process (the coordinator's "
+                 "for the cluster, whose 4 workers' CPU is added after a +), llm-sim not "
+                 "counted.\n")
         L.append("| scenario | setup | wall (median) | min | max | runs | efficiency "
                  "| of ideal(K) | speed-up | x baseline | codehive CPU |")
         L.append("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -688,11 +704,13 @@ def render(results, coders, plot):
                 w = med(ws)
                 k = 16 if key == "cluster" else (1 if key == "baseline" else int(key))
                 ik = i["ideal_s_by_coders"].get(str(k))
-                L.append("| %s | %s | %s | %.2f | %.2f | %d | %.2f | %s | %s | %s | %.2f s |" % (
+                wcpu = med([r.get("workers_cpu_s") for r in s["runs"]])
+                L.append("| %s | %s | %s | %.2f | %.2f | %d | %.2f | %s | %s | %s | %.2f s%s |" % (
                     kind, s["label"], fmt_s(w), min(ws), max(ws), len(ws), i["ideal_s"] / w,
                     "%.2f" % (ik / w) if ik else "",
                     "%.2fx" % (w1 / w) if w1 else "", "%.2fx" % (wb / w) if wb else "",
-                    med([r["cpu_s"] for r in s["runs"]]) or 0))
+                    med([r["cpu_s"] for r in s["runs"]]) or 0,
+                    " + %.2f s" % wcpu if wcpu else ""))
         L.append("")
         L.append("### Phase breakdown (medians, seconds)\n")
         L.append("From the run's event log (coordinator's for the cluster): plan = asking for "
