@@ -34,7 +34,9 @@ for the scenarios, the latency model and the ideal):
    established connection on the coordinator's port, read after the run ends and before
    the processes stop; includes the join handshake and heartbeats.
 4. The offline demo (`codehive run --demo`, browser check ON as shipped) with 1 and 4
-   coders, to compare with the figures BENCHMARKS.md had before.
+   coders (--slow-runs runs each), to compare with the figures BENCHMARKS.md had before.
+A run that fails (non-zero exit, output differing from the scenario's app/) is listed under
+"Failed runs" and left out of the medians; the others go on.
 
 BASELINE: as close to "one coder, files one after another, review after all, no
 validation" as codehive's flags allow: `--coders 1 --fixers 1 --max-rounds 0` with every
@@ -507,7 +509,8 @@ def main():
             "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                                      capture_output=True, text=True).stdout.strip()}
     log("work folder %s; load %s" % (b.work, meta["load_before"]))
-    results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}, "micro": []}
+    results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}, "micro": [],
+               "failures": []}
     t_start = time.time()
     try:
         for kind in scenarios:
@@ -526,14 +529,18 @@ def main():
                 n_runs = a.slow_runs if (slow and a.slow_runs is not None) else a.runs
                 for r in range(n_runs):
                     if key == "cluster":
-                        res = b.run_cluster(scen)
+                        res = attempt(b, results, lambda: b.run_cluster(scen))
                     elif key == "baseline":
-                        res = b.run_node(scen, 1, baseline=True, label="baseline")
+                        res = attempt(b, results, lambda: b.run_node(scen, 1, baseline=True,
+                                                                     label="baseline"))
                     else:
-                        res = b.run_node(scen, int(key))
+                        res = attempt(b, results, lambda: b.run_node(scen, int(key)))
+                    if res is None:
+                        continue
                     log("%s %s run %d: %.2f s" % (kind, label, r + 1, res["wall_s"]))
                     runs.append(res)
-                sr["setups"][key] = {"label": label, "runs": runs}
+                if runs:
+                    sr["setups"][key] = {"label": label, "runs": runs}
         if not a.no_overhead:
             for n in [int(x) for x in a.overhead_sizes.split(",") if x]:
                 if n > a.max_tasks:
@@ -541,10 +548,14 @@ def main():
                 scen, ideal = b.scenario("flat", files=n, zero=True)
                 runs = []
                 for r in range(a.overhead_runs or a.runs):
-                    res = b.run_node(scen, 16, overhead=True, label="overhead-%d" % n)
+                    res = attempt(b, results, lambda: b.run_node(scen, 16, overhead=True,
+                                                                 label="overhead-%d" % n))
+                    if res is None:
+                        continue
                     log("overhead N=%d run %d: %.2f s, CPU %.2f s" % (n, r + 1, res["wall_s"], res["cpu_s"]))
                     runs.append(res)
-                results["overhead"].append({"tasks": n, "runs": runs})
+                if runs:
+                    results["overhead"].append({"tasks": n, "runs": runs})
         micro = a.micro or os.path.join(REPO, "build", "bench", "micro_bench")
         if micro != "none" and os.access(micro, os.X_OK):
             results["micro"] = run_micro(micro)
@@ -553,11 +564,14 @@ def main():
         if not a.no_demo:
             for k in (1, 4):
                 runs = []
-                for r in range(a.runs):
-                    res = b.run_demo(k)
+                for r in range(a.slow_runs or a.runs):
+                    res = attempt(b, results, lambda: b.run_demo(k))
+                    if res is None:
+                        continue
                     log("demo %d coder(s) run %d: %.2f s" % (k, r + 1, res["wall_s"]))
                     runs.append(res)
-                results["demo"][str(k)] = runs
+                if runs:
+                    results["demo"][str(k)] = runs
     finally:
         b.stop_all()
         meta["load_after"] = loadavg()
@@ -590,6 +604,17 @@ def write_tables(a, results, coders):
         with open(path, "w") as f:
             f.write(text)
         log("wrote BENCHMARKS.md")
+
+
+def attempt(b, results, fn):
+    """One run; a failed run (non-zero exit, wrong output, no start) is recorded, not fatal."""
+    try:
+        return fn()
+    except RuntimeError as e:
+        log("FAILED: %s" % e)
+        results["failures"].append(str(e))
+        b.stop_all()
+        return None
 
 
 def run_micro(micro):
@@ -807,6 +832,11 @@ def render(results, coders, plot):
             L.append("| %s | %.2f s | %.2f | %.2f | %d | %s | %s |" % (
                 k, med(ws), min(ws), max(ws), len(ws), " | ".join("%.2f" % ph[p] for p in ph),
                 DEMO_BEFORE.get(k, "")))
+        L.append("")
+    if results.get("failures"):
+        L.append("### Failed runs (left out of the tables above)\n")
+        for f in results["failures"]:
+            L.append("- " + f.splitlines()[0])
         L.append("")
     if plot:
         L.append("![speed-up against coders](%s)\n" % plot)
