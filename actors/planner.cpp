@@ -47,6 +47,7 @@ planner::failure failure_of(const caf::error& err) {
   f.reason = reason.empty() ? describe(err) : reason;
   f.code = err.category() == error_category ? to_string(static_cast<ec>(err.code())) : "error";
   f.transport = is(err, ec::model_unreachable) || is(err, ec::model_failed);
+  f.local_io = is(err, ec::io_error);  // the tracker: folder or store said no
   f.use = usage_of(err);
   return f;
 }
@@ -56,10 +57,10 @@ std::string node_of(const planner_state& st, const caf::actor_addr& addr) {
   const auto& pool = st.ctl->pool();
   for (std::size_t i = 0; i < st.coders.size(); ++i)
     if (caf::actor_cast<caf::actor_addr>(st.coders[i]) == addr)
-      return pool.coders[i].node;
+      return pool.coders()[i].node;
   for (std::size_t i = 0; i < st.fixers.size(); ++i)
     if (caf::actor_cast<caf::actor_addr>(st.fixers[i]) == addr)
-      return pool.fixers[i].node;
+      return pool.fixers()[i].node;
   return {};
 }
 

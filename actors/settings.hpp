@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "actors/prompts.hpp"
 #include "actors/task_graph.hpp"
@@ -26,6 +27,9 @@ struct validator_settings {
   std::string browser_page = "index.html";
   std::string command;        ///< shell command run in the output folder, "" = none
   std::chrono::milliseconds command_timeout{120000};
+  /// Environment variables the command may see (it runs with a minimal
+  /// environment: no API keys unless named here).
+  std::vector<std::string> command_env;
 };
 
 struct pipeline_settings {

@@ -31,6 +31,7 @@ msg::validation_report run_checks(const validator_state& st, std::vector<std::st
   opts.html = v.html;
   opts.command = v.command;
   opts.command_timeout = v.command_timeout;
+  opts.command_env_allow = v.command_env;
   opts.browser = v.browser;
   opts.browser_page = v.browser_page;
   auto t0 = std::chrono::steady_clock::now();

@@ -9,111 +9,161 @@ std::string label_of(const std::string& node, const char* role, std::size_t k) {
   return node == "local" ? base : node + "/" + base;
 }
 
-template <class Slots>
-std::vector<std::uint64_t> lose(Slots& slots, const std::string& node) {
-  std::vector<std::uint64_t> tickets;
-  for (auto& s : slots) {
-    if (s.node != node || !s.alive)
-      continue;
-    s.alive = false;
-    if (s.busy && s.ticket != 0)
-      tickets.push_back(s.ticket);
-    s.busy = false;
-    s.ticket = 0;
-  }
-  return tickets;
-}
-
 }  // namespace
 
+void worker_pool::unlist(const std::string& node) {
+  const auto& n = nodes_.at(node);
+  if (!n.free_coders.empty())
+    by_load_.erase({n.busy, *n.free_coders.begin(), node});
+}
+
+void worker_pool::relist(const std::string& node) {
+  const auto& n = nodes_.at(node);
+  if (!n.free_coders.empty())
+    by_load_.insert({n.busy, *n.free_coders.begin(), node});
+}
+
 void worker_pool::add(const std::string& node, std::size_t n_coders, std::size_t n_fixers) {
+  auto& n = nodes_[node];
+  unlist(node);
   // Numbering continues per node, so a rejoined node's labels stay unique.
-  std::size_t kc = 0;
-  for (const auto& s : coders)
-    kc += s.node == node ? 1 : 0;
-  for (std::size_t i = 0; i < n_coders; ++i)
-    coders.push_back({label_of(node, "coder", ++kc), node});
-  std::size_t kf = 0;
-  for (const auto& s : fixers)
-    kf += s.node == node ? 1 : 0;
-  for (std::size_t i = 0; i < n_fixers; ++i)
-    fixers.push_back({label_of(node, "fixer", ++kf), node});
+  for (std::size_t i = 0; i < n_coders; ++i) {
+    int slot = static_cast<int>(coders_.size());
+    coders_.push_back({label_of(node, "coder", n.coders.size() + 1), node});
+    n.coders.push_back(slot);
+    n.free_coders.insert(slot);
+  }
+  for (std::size_t i = 0; i < n_fixers; ++i) {
+    int slot = static_cast<int>(fixers_.size());
+    fixers_.push_back({label_of(node, "fixer", n.fixers.size() + 1), node});
+    n.fixers.push_back(slot);
+    free_fixers_.insert(slot);
+  }
+  n.live += static_cast<int>(n_coders + n_fixers);
+  live_coders_ += static_cast<int>(n_coders);
+  relist(node);
 }
 
 int worker_pool::free_coder(int avoid) const {
   // Least-loaded node first (so work spreads over every worker's model
   // server; a fast node frees its slots sooner and so takes more), then
-  // anyone but `avoid` (the coder that failed this task last), in order.
-  int best = -1;
-  int best_load = 0;
-  bool best_avoided = true;
-  for (std::size_t c = 0; c < coders.size(); ++c) {
-    const auto& s = coders[c];
-    if (!s.alive || s.busy)
-      continue;
-    int load = busy_on(s.node);
-    bool avoided = static_cast<int>(c) == avoid;
-    bool better = best < 0 || (best_avoided && !avoided)
-                  || (best_avoided == avoided && load < best_load);
-    if (better) {
-      best = static_cast<int>(c);
-      best_load = load;
-      best_avoided = avoided;
-    }
+  // anyone but `avoid` (the coder that failed this task last). `avoid` is on
+  // one node only, so at most one node is passed over.
+  for (const auto& [busy, lowest, node] : by_load_) {
+    const auto& free = nodes_.at(node).free_coders;
+    for (int slot : free)
+      if (slot != avoid)
+        return slot;
   }
-  return best;
-}
-
-int worker_pool::busy_on(const std::string& node) const {
-  int n = 0;
-  for (const auto& s : coders)
-    n += s.node == node && s.busy ? 1 : 0;
-  return n;
-}
-
-int worker_pool::free_fixer() const {
-  for (std::size_t f = 0; f < fixers.size(); ++f)
-    if (fixers[f].alive && !fixers[f].busy)
-      return static_cast<int>(f);
+  if (avoid >= 0 && static_cast<std::size_t>(avoid) < coders_.size()) {
+    const auto& s = coders_[static_cast<std::size_t>(avoid)];
+    if (s.alive && !s.busy)
+      return avoid;  // the only one left, even if it failed last time
+  }
   return -1;
 }
 
-int worker_pool::busy_coders() const {
-  int n = 0;
-  for (const auto& s : coders)
-    n += s.busy ? 1 : 0;
-  return n;
+int worker_pool::free_fixer() const {
+  return free_fixers_.empty() ? -1 : *free_fixers_.begin();
 }
 
-int worker_pool::live_coders() const {
-  int n = 0;
-  for (const auto& s : coders)
-    n += s.alive ? 1 : 0;
-  return n;
+void worker_pool::occupy_coder(int slot, std::uint64_t ticket) {
+  auto& s = coders_.at(static_cast<std::size_t>(slot));
+  if (!s.alive || s.busy)
+    return;
+  unlist(s.node);
+  auto& n = nodes_.at(s.node);
+  n.free_coders.erase(slot);
+  n.busy += 1;
+  busy_coders_ += 1;
+  s.busy = true;
+  s.ticket = ticket;
+  relist(s.node);
 }
 
-int worker_pool::live_fixers() const {
-  int n = 0;
-  for (const auto& s : fixers)
-    n += s.alive ? 1 : 0;
-  return n;
+void worker_pool::release_coder(int slot, std::uint64_t ticket) {
+  auto& s = coders_.at(static_cast<std::size_t>(slot));
+  if (!s.busy || s.ticket != ticket)
+    return;
+  unlist(s.node);
+  auto& n = nodes_.at(s.node);
+  n.free_coders.insert(slot);
+  n.busy -= 1;
+  busy_coders_ -= 1;
+  s.busy = false;
+  s.ticket = 0;
+  relist(s.node);
+}
+
+void worker_pool::occupy_fixer(int slot, std::uint64_t ticket) {
+  auto& s = fixers_.at(static_cast<std::size_t>(slot));
+  if (!s.alive || s.busy)
+    return;
+  free_fixers_.erase(slot);
+  busy_fixers_ += 1;
+  s.busy = true;
+  s.ticket = ticket;
+}
+
+void worker_pool::release_fixer(int slot, std::uint64_t ticket) {
+  auto& s = fixers_.at(static_cast<std::size_t>(slot));
+  if (!s.busy || s.ticket != ticket)
+    return;
+  free_fixers_.insert(slot);
+  busy_fixers_ -= 1;
+  s.busy = false;
+  s.ticket = 0;
+}
+
+int worker_pool::busy_on(const std::string& node) const {
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? 0 : it->second.busy;
 }
 
 std::vector<std::uint64_t> worker_pool::lose_node(const std::string& node) {
-  auto tickets = lose(coders, node);
-  auto more = lose(fixers, node);
-  tickets.insert(tickets.end(), more.begin(), more.end());
+  std::vector<std::uint64_t> tickets;
+  auto it = nodes_.find(node);
+  if (it == nodes_.end())
+    return tickets;
+  unlist(node);
+  auto& n = it->second;
+  for (int slot : n.coders) {
+    auto& s = coders_[static_cast<std::size_t>(slot)];
+    if (!s.alive)
+      continue;
+    s.alive = false;
+    live_coders_ -= 1;
+    if (s.busy) {
+      busy_coders_ -= 1;
+      if (s.ticket != 0)
+        tickets.push_back(s.ticket);
+    }
+    s.busy = false;
+    s.ticket = 0;
+  }
+  for (int slot : n.fixers) {
+    auto& s = fixers_[static_cast<std::size_t>(slot)];
+    if (!s.alive)
+      continue;
+    s.alive = false;
+    free_fixers_.erase(slot);
+    if (s.busy) {
+      busy_fixers_ -= 1;
+      if (s.ticket != 0)
+        tickets.push_back(s.ticket);
+    }
+    s.busy = false;
+    s.ticket = 0;
+  }
+  n.free_coders.clear();
+  n.busy = 0;
+  n.live = 0;
   return tickets;
 }
 
 bool worker_pool::has_live_slots(const std::string& node) const {
-  for (const auto& s : coders)
-    if (s.node == node && s.alive)
-      return true;
-  for (const auto& s : fixers)
-    if (s.node == node && s.alive)
-      return true;
-  return false;
+  auto it = nodes_.find(node);
+  return it != nodes_.end() && it->second.live > 0;
 }
 
 }  // namespace codehive

@@ -18,6 +18,7 @@ inline constexpr int usage = 2;
 inline constexpr int model = 3;
 inline constexpr int budget = 4;
 inline constexpr int internal = 5;
+inline constexpr int local_io = 6;  ///< output folder or run store refused a write; resumable
 inline constexpr int interrupted = 130;  ///< Ctrl-C / SIGTERM (the shell's 128 + SIGINT); resumable
 }  // namespace exit_code
 
@@ -25,6 +26,7 @@ struct ping_options {
   std::string spec;
   std::string prompt = "Reply with the single word: pong";
   std::string api_key_env;
+  std::string config;  ///< the run's config file: ping uses its request shape per role
   double timeout_s = 60;
 };
 

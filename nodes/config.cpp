@@ -86,6 +86,27 @@ bool get_num(const rapidjson::Value& obj, const char* key, T& out, double lo, do
   return true;
 }
 
+/// A list of names (e.g. environment variables), each a non-empty string.
+bool get(const rapidjson::Value& obj, const char* key, std::vector<std::string>& out,
+         std::string& err) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd())
+    return true;
+  if (!it->value.IsArray()) {
+    err = std::string{key} + " must be an array of strings";
+    return false;
+  }
+  out.clear();
+  for (const auto& x : it->value.GetArray()) {
+    if (!x.IsString() || x.GetStringLength() == 0) {
+      err = std::string{key} + " must hold non-empty strings";
+      return false;
+    }
+    out.emplace_back(x.GetString(), x.GetStringLength());
+  }
+  return true;
+}
+
 bool get(const rapidjson::Value& obj, const char* key, bool& out, std::string& err) {
   if (auto v = member(obj, key)) {
     if (!v->IsBool()) {
@@ -384,11 +405,14 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   }
   if (auto v = member(doc, "validators")) {
     auto& val = p.validators;
-    if (!(known_keys(*v, {"json", "js", "html", "browser", "browser_page", "command", "command_timeout_s"}, err)
+    if (!(known_keys(*v, {"json", "js", "html", "browser", "browser_page", "command", "command_timeout_s",
+                          "command_env"},
+                     err)
           && get(*v, "json", val.json, err) && get(*v, "js", val.js, err)
           && get(*v, "html", val.html, err) && get(*v, "browser", val.browser, err)
           && get(*v, "browser_page", val.browser_page, err)
           && get(*v, "command", val.command, err)
+          && get(*v, "command_env", val.command_env, err)
           && get_ms(*v, "command_timeout_s", val.command_timeout, 0.001, 86400, err)))
       return fail("validators: ");
   }

@@ -202,6 +202,10 @@ int coordinator_command(const coordinator_options& o) {
     return usage_error("--coders and --fixers must not be negative");
   if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
     return usage_error(err);
+  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err)) {
+    std::fprintf(stderr, "codehive coordinator: %s\n", err.c_str());
+    return exit_code::model;
+  }
   tune_config(cfg, o.coders, o.fixers);
 
   auto store_dir = resolve_store_path(o.store, cfg, err);

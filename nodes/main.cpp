@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   ping_cmd->add_option("--prompt", ping.prompt, "text to send")->capture_default_str();
   ping_cmd->add_option("--api-key-env", ping.api_key_env,
                        "environment variable holding the API key (openai; default OPENAI_API_KEY)");
+  ping_cmd->add_option("--config", ping.config,
+                       "config file whose request shape (context size, structured output, "
+                       "thinking) the ping uses (default: $CODEHIVE_CONFIG, else configs/codehive.json)");
   ping_cmd->add_option("--timeout", ping.timeout_s, "seconds to wait for the answer")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);

@@ -114,7 +114,7 @@ int usage_error(const std::string& text) {
 
 void setup_logging(bool quiet) {
   auto logger = spdlog::stderr_color_mt("codehive");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_formatter(make_log_formatter());  // control characters escaped
   spdlog::set_default_logger(logger);
   spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
 }
@@ -217,6 +217,8 @@ int run_command(run_options o) {
   limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
   if (limits.max_tokens < 0 || limits.max_cost_usd < 0 || limits.max_time_ms < 0)
     return usage_error("budgets must not be negative");
+  bool reachable = preflight_models(cfg, true, true, coders, err);
+  auto preflight_error = err;
   tune_config(cfg, coders, fixers);
 
   std::error_code ec;
@@ -259,6 +261,19 @@ int run_command(run_options o) {
   std::fflush(stdout);
   spdlog::info("run={} config: {}", run_id,
                cfg.source.empty() ? std::string{"built-in defaults"} : cfg.source.string());
+  if (!reachable) {
+    // Nothing was paid for: the run is stored as failed (resumable) and its
+    // status written, as for any run a model server stops.
+    auto why = "model server check failed before any call: " + preflight_error;
+    if (auto s = runs->set_run_state(run_id, store::run_state::failed, why, exit_code::model); !s)
+      spdlog::warn("run={} cannot record the end of the run: {}", run_id, s.err().describe());
+    refresh_exports(*runs, run_id, out_dir.string(), cfg.pipeline.retry);
+    std::printf("codehive %s: model_failure (exit %d): %s\n", run_id.c_str(), exit_code::model,
+                why.c_str());
+    if (sim)
+      sim->stop();
+    return exit_code::model;
+  }
 
   // -- the actors --------------------------------------------------------------
   auto t0 = std::chrono::steady_clock::now();

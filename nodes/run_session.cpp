@@ -12,6 +12,8 @@
 #include "llm/client.hpp"
 #include "llm/error.hpp"
 #include "llm/http_loop.hpp"
+#include "llm/model_spec.hpp"
+#include "llm/preflight.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -63,6 +65,54 @@ std::optional<opened_run> open_run(store::run_store& runs, std::string run_id,
     out.run_id = *created;
   }
   return out;
+}
+
+namespace {
+
+/// What the user should know about running `coders` calls at once there.
+std::string parallelism_note(const llm::endpoint_config& ep, const llm::preflight_report& r,
+                             int coders) {
+  if (coders <= 1)
+    return {};
+  if (r.parallel > 0 && r.parallel < coders)
+    return ep.spec.model + " is served " + std::to_string(r.parallel) + " request(s) at a time ("
+           + ep.spec.base_url + "); " + std::to_string(coders)
+           + " coders will queue there: start the server with more slots (llama.cpp: --parallel "
+           + std::to_string(coders) + ") or use fewer --coders";
+  if (ep.spec.kind == llm::api::ollama)
+    return "Ollama runs OLLAMA_NUM_PARALLEL requests per model at once (by default 1 or 4, by "
+           "memory); for " + std::to_string(coders) + " coders start it with OLLAMA_NUM_PARALLEL="
+           + std::to_string(coders) + " (queued requests wait; they are not retried)";
+  return {};
+}
+
+}  // namespace
+
+bool preflight_models(codehive_config& cfg, bool planner, bool coder, int coders,
+                      std::string& error) {
+  llm::http_loop loop;
+  std::vector<llm::endpoint_config*> eps;
+  if (planner)
+    eps.push_back(&cfg.planner_model);
+  if (coder && !(planner && llm::to_string(cfg.coder_model.spec) == llm::to_string(cfg.planner_model.spec)))
+    eps.push_back(&cfg.coder_model);
+  for (auto* ep : eps) {
+    auto r = llm::preflight_sync(loop, *ep);
+    if (!r) {
+      error = r.err().describe();
+      loop.shutdown();
+      return false;
+    }
+    for (const auto& note : r->notes)
+      spdlog::warn("preflight: {}", note);
+    if (auto note = llm::fit_context(*ep, *r); !note.empty())
+      spdlog::warn("preflight: {}", note);
+    if (ep == &cfg.coder_model || !coder)
+      if (auto note = parallelism_note(*ep, *r, coders); !note.empty())
+        spdlog::warn("preflight: {}", note);
+  }
+  loop.shutdown();
+  return true;
 }
 
 void tune_config(codehive_config& cfg, int coders, int fixers) {

@@ -44,6 +44,13 @@ std::optional<opened_run> open_run(store::run_store& runs, std::string run_id,
                                    const std::string& request, const run_settings& settings,
                                    bool fresh, std::string& error);
 
+/// Asks each model server the command will use what it serves, before any
+/// paid call: reachable, the model there (with the `ollama pull` hint), its
+/// context window (context_tokens lowered to fit), its parallelism against
+/// `coders`. Prints what a user should know. False (exit 3) with `error`.
+bool preflight_models(codehive_config& cfg, bool planner, bool coder, int coders,
+                      std::string& error);
+
 /// Adjusts a config for a run with this many local coders and fixers: the
 /// small model's in-flight limit, the context sizes from the models' windows.
 void tune_config(codehive_config& cfg, int coders, int fixers);

@@ -88,6 +88,10 @@ int worker_command(const worker_options& o) {
     return usage_error("--coders and --fixers must not be negative, and together at least 1");
   if (!apply_model_flags(cfg, std::nullopt, o.coder, true, err))
     return usage_error(err);
+  if (!preflight_models(cfg, false, true, o.coders, err)) {
+    std::fprintf(stderr, "codehive worker: %s\n", err.c_str());
+    return exit_code::model;
+  }
   tune_config(cfg, o.coders, o.fixers);
   auto name = o.name.empty() ? default_node_name() : o.name;
 

@@ -71,7 +71,10 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
 }
 
 bool controller::store_failed(const std::string& why, const char* what) {
-  finish(outcome::failed, std::string{"run store: cannot record the "} + what + ": " + why);
+  // Nearly always the disk (full, read-only, gone): the store refuses every
+  // later write too, and what it holds is consistent, so the run resumes
+  // once there is room.
+  finish(outcome::local_io, std::string{"run store: cannot record the "} + what + ": " + why);
   return false;
 }
 

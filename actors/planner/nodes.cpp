@@ -22,12 +22,7 @@ void controller::put_to_work() {
 void controller::on_worker_offer(const std::string& node, std::size_t coders,
                                  std::size_t fixers, const std::string& model) {
   // A node that rejoins (its old connection gone) replaces its old slots.
-  bool known = false;
-  for (const auto& s : pool_.coders)
-    known = known || (s.node == node && s.alive);
-  for (const auto& s : pool_.fixers)
-    known = known || (s.node == node && s.alive);
-  if (known)
+  if (pool_.has_live_slots(node))
     on_node_lost(node, "it joined again");
   pool_.add(node, coders, fixers);
   said_waiting_ = false;

@@ -17,7 +17,9 @@ enum class outcome {
   budget,         ///< token or cost budget hit (resumable with a higher one)
   deadline,       ///< --max-time hit (resumable)
   cancelled,      ///< Ctrl-C / SIGTERM (resumable)
-  failed,         ///< the store, the tracker or the validator failed (internal)
+  local_io,       ///< the output folder or the run store refused a write (disk full,
+                  ///< permissions): resumable once that is fixed
+  failed,         ///< the tracker or the validator failed, a bug (internal)
 };
 
 struct outcome_row {
@@ -34,6 +36,7 @@ inline constexpr outcome_row outcome_table[] = {
   {outcome::budget, "budget", 4, store::run_state::budget_stopped},
   {outcome::deadline, "budget", 4, store::run_state::deadline_stopped},
   {outcome::cancelled, "cancelled", 130, store::run_state::cancelled},
+  {outcome::local_io, "local_io_failure", 6, store::run_state::failed},
   {outcome::failed, "failed", 5, store::run_state::failed},
 };
 
@@ -41,7 +44,7 @@ constexpr const outcome_row& row_of(outcome o) {
   for (const auto& r : outcome_table)
     if (r.what == o)
       return r;
-  return outcome_table[6];  // unreachable: every outcome has a row
+  return outcome_table[7];  // unreachable: every outcome has a row
 }
 
 }  // namespace codehive::planner

@@ -220,7 +220,7 @@ void controller::pump_fixes() {
 }
 
 void controller::start_fix(fix_item item, int slot) {
-  auto& s = pool_.fixers.at(static_cast<std::size_t>(slot));
+  const auto& s = pool_.fixers().at(static_cast<std::size_t>(slot));
   if (!move_task(item.fix_id, store::task_state::assigned, store::by_worker(s.label)))
     return;
   auto ticket = ++next_ticket_;
@@ -230,8 +230,7 @@ void controller::start_fix(fix_item item, int slot) {
   j.fix_id = item.fix_id;
   j.slot = slot;
   jobs_[ticket] = std::move(j);
-  s.busy = true;
-  s.ticket = ticket;
+  pool_.occupy_fixer(slot, ticket);
   fixing_files_.insert(item.issue.file);
   fixes_in_flight_ += 1;
   const auto& file = item.issue.file;

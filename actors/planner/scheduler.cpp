@@ -16,13 +16,13 @@ namespace codehive::planner {
 std::string controller::slot_label(int slot) const {
   if (slot == escalation_slot)
     return "large-model";
-  return pool_.coders.at(static_cast<std::size_t>(slot)).label;
+  return pool_.coders().at(static_cast<std::size_t>(slot)).label;
 }
 
 std::string controller::slot_node(const job& j) const {
   if (j.slot == escalation_slot)
     return "local";
-  const auto& slots = j.what == job::kind::task ? pool_.coders : pool_.fixers;
+  const auto& slots = j.what == job::kind::task ? pool_.coders() : pool_.fixers();
   return slots.at(static_cast<std::size_t>(j.slot)).node;
 }
 
@@ -39,12 +39,10 @@ void controller::free_slot(std::uint64_t ticket, const job& j) {
     escalations_in_flight_ -= 1;
     return;
   }
-  auto& slots = j.what == job::kind::task ? pool_.coders : pool_.fixers;
-  auto& slot = slots.at(static_cast<std::size_t>(j.slot));
-  if (slot.ticket == ticket) {
-    slot.busy = false;
-    slot.ticket = 0;
-  }
+  if (j.what == job::kind::task)
+    pool_.release_coder(j.slot, ticket);
+  else
+    pool_.release_fixer(j.slot, ticket);
 }
 
 /// A worker node's model calls happen on its own model server, out of reach
@@ -131,9 +129,7 @@ void controller::start_task(std::size_t idx, int slot) {
   if (slot == escalation_slot) {
     escalations_in_flight_ += 1;
   } else {
-    auto& s = pool_.coders.at(static_cast<std::size_t>(slot));
-    s.busy = true;
-    s.ticket = ticket;
+    pool_.occupy_coder(slot, ticket);
   }
   tasks_in_flight_ += 1;
   const auto& task = run_.tasks[idx];
@@ -291,7 +287,11 @@ void controller::on_apply_failed(std::uint64_t ticket, const failure& f) {
     return;
   }
   fix_finished(gone.issue.file);
-  if (!stopping_)
+  if (stopping_)
+    return;
+  if (f.local_io)
+    finish(outcome::local_io, "cannot write " + gone.issue.file + ": " + f.reason);
+  else
     fix_failed({gone.issue, gone.fix_id}, "the tracker refused the edit: " + f.reason, f.code);
 }
 
@@ -310,7 +310,8 @@ void controller::task_failed(std::size_t idx, const failure& f) {
     return;
   }
   if (f.local_io) {
-    finish(outcome::failed, "cannot write " + task.path + ": " + rec.last_error);
+    // The output folder said no (full, read-only): another coder cannot help.
+    finish(outcome::local_io, "cannot write " + task.path + ": " + rec.last_error);
     return;
   }
   if (!move_task(task.id, store::task_state::failed, store::because(rec.last_error, f.code)))

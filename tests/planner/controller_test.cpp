@@ -169,7 +169,7 @@ TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
   while (!asked && h.answer_next())
     asked = h.take<planner::ask_coder>();
   ASSERT_TRUE(asked);
-  EXPECT_EQ(h.ctl->pool().coders.at(static_cast<std::size_t>(asked->slot)).node, "w1");
+  EXPECT_EQ(h.ctl->pool().coders().at(static_cast<std::size_t>(asked->slot)).node, "w1");
   h.ctl->on_node_lost("w1", "connection lost");
   h.collect();
   EXPECT_EQ(h.stored_state("t1"), stored::pending);
@@ -187,7 +187,7 @@ TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
   while (!again && h.answer_next())
     again = h.take<planner::ask_coder>();
   ASSERT_TRUE(again);
-  EXPECT_EQ(h.ctl->pool().coders.at(static_cast<std::size_t>(again->slot)).node, "w2");
+  EXPECT_EQ(h.ctl->pool().coders().at(static_cast<std::size_t>(again->slot)).node, "w2");
   // w1's reply arrives after all: dropped (no edit is applied for it).
   msg::file_edit late;
   late.task_id = "t1";
@@ -229,7 +229,7 @@ TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) 
     again = h.take<planner::ask_fixer>();
   ASSERT_TRUE(again);
   EXPECT_EQ(again->request.fix_id, asked->request.fix_id);
-  EXPECT_EQ(h.ctl->pool().fixers.at(static_cast<std::size_t>(again->slot)).node, "w2");
+  EXPECT_EQ(h.ctl->pool().fixers().at(static_cast<std::size_t>(again->slot)).node, "w2");
   h.ctl->on_edit_failed(asked->ticket, bad_answer("late"));  // w1's late answer: dropped
   h.collect();
   h.answer(*again);
@@ -254,6 +254,27 @@ TEST(Controller, ATokenBudgetStopsTheRunAndKeepsWhatWasPaidFor) {
   // The answer that crossed the limit was applied and recorded.
   EXPECT_EQ(h.stored_state("t1"), stored::done);
   EXPECT_EQ(h.store->get_file(h.run_id, "index.html")->content, "// index.html\n");
+}
+
+TEST(Controller, AnOutputFolderThatRefusesWritesStopsTheRunAsLocalIoNotModelFailure) {
+  harness h;
+  int refused = 0;
+  h.on_apply = [&](const msg::file_edit&) -> std::optional<planner::failure> {
+    ++refused;
+    planner::failure f;
+    f.reason = "cannot create a temp file next to index.html: No space left on device";
+    f.code = "io_error";
+    f.local_io = true;
+    return f;
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->state, "local_io_failure");
+  EXPECT_EQ(h.result->exit_code, 6);
+  EXPECT_EQ(refused, 1) << "no coder is asked again: the disk, not the answer, is the problem";
+  EXPECT_NE(h.result->message.find("No space left on device"), std::string::npos);
+  EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::failed);  // resumable
 }
 
 TEST(Controller, CancelAndDeadlineEndTheRunResumably) {

@@ -53,6 +53,7 @@ harness::harness() {
   on_code = [](const msg::code_request&, int) { return std::optional<planner::failure>{}; };
   on_fix = [](const msg::fix_request&) { return std::optional<planner::failure>{}; };
   on_validate = [](const std::vector<std::string>&) { return msg::validation_report{}; };
+  on_apply = [](const msg::file_edit&) { return std::optional<planner::failure>{}; };
   on_review = [](const msg::review_request&) { return std::vector<msg::review_issue>{}; };
   restart();
 }
@@ -173,6 +174,11 @@ void harness::answer(planner::command cmd) {
                                                  "// fixed " + c.request.issue.file + "\n",
                                                  "fixer"));
       } else if constexpr (std::is_same_v<C, apply_edit>) {
+        if (auto refused = on_apply(c.edit)) {
+          ctl->on_apply_failed(c.ticket, *refused);
+          collect();
+          return;
+        }
         // As the real tracker: the version goes to the store first.
         auto v = store->put_file(run_id, c.edit.path, c.edit.content,
                                  store::from_task(c.edit.task_id));
@@ -182,6 +188,7 @@ void harness::answer(planner::command cmd) {
           f.code = "io_error";
           f.local_io = true;
           ctl->on_apply_failed(c.ticket, f);
+          collect();
           return;
         }
         msg::applied_file a;

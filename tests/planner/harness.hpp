@@ -38,6 +38,8 @@ struct harness {
   std::function<std::optional<planner::failure>(const msg::code_request&, int slot)> on_code;
   std::function<std::optional<planner::failure>(const msg::fix_request&)> on_fix;
   std::function<msg::validation_report(const std::vector<std::string>&)> on_validate;
+  /// The tracker's word on an edit (nullopt: applied and stored).
+  std::function<std::optional<planner::failure>(const msg::file_edit&)> on_apply;
   std::function<std::vector<msg::review_issue>(const msg::review_request&)> on_review;
 
   // What happened.
