@@ -16,8 +16,8 @@ for the scenarios, the latency model and the ideal):
      every worker with its own llm-sim (one model server per GPU), timed from
      `codehive run --coordinator` start to exit (the cluster's start-up is not timed);
    - the sequential baseline (see BASELINE below);
-   each run with a fresh store, output folder and llm-sim(s); the config is
-   configs/codehive.json with validators.browser false (headless Chromium would dominate
+   each run with a fresh store, output folder and llm-sim(s); the config is the shipped
+   defaults (the binary's own, as configs/codehive.json) with validators.browser false (headless Chromium would dominate
    every validation round on this machine; its cost is a separate question). A run counts
    only when it exits 0 and its output equals the scenario's app/ (diff).
    Reported: median wall time over --runs, parallel efficiency = ideal / wall (ideal: the
@@ -184,22 +184,23 @@ class Bench:
             return p, int(f.read().strip())
 
     def config(self, path, baseline=False, overhead=False):
-        with open(os.path.join(REPO, "configs", "codehive.json")) as f:
-            c = json.load(f)
-        c["prompts_dir"] = os.path.join(REPO, "configs", "prompts")
-        c["schemas_dir"] = os.path.join(REPO, "configs", "schemas")
-        c["validators"]["browser"] = False
+        """A config holding only what the benchmark changes; everything else is the binary's
+        own default (the values configs/codehive.json ships). Not a copy of
+        configs/codehive.json: the work tree's copy may be ahead of the built binary."""
+        c = {"prompts_dir": os.path.join(REPO, "configs", "prompts"),
+             "schemas_dir": os.path.join(REPO, "configs", "schemas"),
+             "validators": {"browser": False}}
         if baseline or overhead:
             for k in ("json", "js", "html", "browser"):
                 c["validators"][k] = False
         if baseline:
-            c["context"]["summarize_with_model"] = False
+            c["context"] = {"summarize_with_model": False}
         if overhead:
             # Prompts list every planned file (issue 11): at 1,000+ files they pass the
             # shipped windows and the run escalates or fails. The overhead runs measure the
             # orchestration, so both windows are made as large as the config allows.
-            c["planner_model"]["context_tokens"] = 16777216
-            c["coder_model"]["context_tokens"] = 16777216
+            c["planner_model"] = {"context_tokens": 16777216}
+            c["coder_model"] = {"context_tokens": 16777216}
         with open(path, "w") as f:
             json.dump(c, f, indent=2)
         return path
@@ -317,9 +318,14 @@ class Bench:
 
     def run_demo(self, coders):
         d = self.fresh_dir("demo")
+        cfg = os.path.join(d, "codehive.json")   # the shipped defaults, browser check on
+        with open(cfg, "w") as f:
+            json.dump({"prompts_dir": os.path.join(REPO, "configs", "prompts"),
+                       "schemas_dir": os.path.join(REPO, "configs", "schemas")}, f)
         t0 = time.time()
         p = self.start([self.bin, "run", "--demo", "--coders", str(coders), "--out",
-                        os.path.join(d, "out"), "--store", os.path.join(d, "store"), "-v"],
+                        os.path.join(d, "out"), "--store", os.path.join(d, "store"),
+                        "--config", cfg, "-v"],
                        os.path.join(d, "run.log"))
         rc = p.wait()
         wall = time.time() - t0
@@ -513,34 +519,7 @@ def main():
                "failures": []}
     t_start = time.time()
     try:
-        for kind in scenarios:
-            scen, ideal = b.scenario(kind)
-            sr = {"ideal": ideal, "setups": {}}
-            results["scenarios"][kind] = sr
-            setups = [("%d" % k, "1 node, %d coder%s" % (k, "" if k == 1 else "s")) for k in coders]
-            if not a.no_cluster:
-                setups.append(("cluster", "coordinator + 4 workers x 4 coders"))
-            if not a.no_baseline:
-                setups.append(("baseline", "sequential baseline"))
-            for key, label in setups:
-                runs = []
-                k = 16 if key == "cluster" else (1 if key == "baseline" else int(key))
-                slow = key == "baseline" or ideal["ideal_s_by_coders"].get(str(k), 0) >= 20
-                n_runs = a.slow_runs if (slow and a.slow_runs is not None) else a.runs
-                for r in range(n_runs):
-                    if key == "cluster":
-                        res = attempt(b, results, lambda: b.run_cluster(scen))
-                    elif key == "baseline":
-                        res = attempt(b, results, lambda: b.run_node(scen, 1, baseline=True,
-                                                                     label="baseline"))
-                    else:
-                        res = attempt(b, results, lambda: b.run_node(scen, int(key)))
-                    if res is None:
-                        continue
-                    log("%s %s run %d: %.2f s" % (kind, label, r + 1, res["wall_s"]))
-                    runs.append(res)
-                if runs:
-                    sr["setups"][key] = {"label": label, "runs": runs}
+        # Short parts first, so an interrupted run still has them (see --from-json).
         if not a.no_overhead:
             for n in [int(x) for x in a.overhead_sizes.split(",") if x]:
                 if n > a.max_tasks:
@@ -572,6 +551,38 @@ def main():
                     runs.append(res)
                 if runs:
                     results["demo"][str(k)] = runs
+        for kind in scenarios:
+            scen, ideal = b.scenario(kind)
+            sr = {"ideal": ideal, "setups": {}}
+            results["scenarios"][kind] = sr
+            setups = [("%d" % k, "1 node, %d coder%s" % (k, "" if k == 1 else "s")) for k in coders]
+            if not a.no_cluster:
+                setups.append(("cluster", "coordinator + 4 workers x 4 coders"))
+            if not a.no_baseline:
+                setups.append(("baseline", "sequential baseline"))
+            for key, label in setups:
+                runs = []
+                k = 16 if key == "cluster" else (1 if key == "baseline" else int(key))
+                slow = key == "baseline" or ideal["ideal_s_by_coders"].get(str(k), 0) >= 20
+                n_runs = a.slow_runs if (slow and a.slow_runs is not None) else a.runs
+                for r in range(n_runs):
+                    if key == "cluster":
+                        res = attempt(b, results, lambda: b.run_cluster(scen))
+                    elif key == "baseline":
+                        res = attempt(b, results, lambda: b.run_node(scen, 1, baseline=True,
+                                                                     label="baseline"))
+                    else:
+                        res = attempt(b, results, lambda: b.run_node(scen, int(key)))
+                    if res is None:
+                        continue
+                    log("%s %s run %d: %.2f s" % (kind, label, r + 1, res["wall_s"]))
+                    runs.append(res)
+                if runs:
+                    sr["setups"][key] = {"label": label, "runs": runs}
+    except KeyboardInterrupt:
+        # Ctrl-C (SIGINT) ends the measurement early; what was measured is still written.
+        log("interrupted: writing what was measured")
+        results["failures"].append("interrupted by SIGINT; the setups not listed were not run")
     finally:
         b.stop_all()
         meta["load_after"] = loadavg()
