@@ -41,6 +41,9 @@ struct pipeline_settings {
   int same_issue_limit = 2;   ///< an issue coming back unchanged this often stops the loop
   std::size_t context_chars = 48000;  ///< file content in one coder/fixer request (rest: summaries)
   std::size_t review_chars = 96000;   ///< file content in one review request
+  /// Other files a coder/fixer request lists by summary (the project's map),
+  /// most relevant first: prompts stay the same size at 10,000 files.
+  std::size_t context_map_entries = 40;
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;

@@ -74,7 +74,7 @@ int ping_command(const ping_options& opts) {
   // The run's settings: the default config ($CODEHIVE_CONFIG or the shipped
   // one), with this SPEC serving every role, as `run --planner S --coder S`.
   std::string err;
-  auto loaded = load_config_for("", err);
+  auto loaded = load_config_for(opts.config, err);
   if (!loaded) {
     std::fprintf(stderr, "codehive ping: %s\n", err.c_str());
     return exit_code::usage;

@@ -3,6 +3,7 @@
 // uses. See controller.hpp for the parts.
 #include "actors/planner/controller.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -83,11 +84,29 @@ bool controller::move_task(const std::string& id, store::task_state to,
   return persisted(store_.transition(run_.run_id, id, to, info), "task state");
 }
 
+namespace {
+
+std::string folder_of(const std::string& path) {
+  auto k = path.rfind('/');
+  return k == std::string::npos ? std::string{} : path.substr(0, k);
+}
+
+std::string name_of(const std::string& path) {
+  auto k = path.rfind('/');
+  return k == std::string::npos ? path : path.substr(k + 1);
+}
+
+}  // namespace
+
 /// Related files: content first (in the order given) while it fits in the
-/// settings' budget, then one-line summaries of every other file we know of,
-/// planned files included, so the model names things consistently.
+/// settings' budget, then a map of the rest of the project (one-line
+/// summaries, planned files included, so the model names things
+/// consistently), capped at context_map_entries: files the instructions
+/// (`hint`) name first, then the target's folder, then the rest in plan order.
+/// The cap keeps a prompt the same size whatever the size of the project.
 std::vector<msg::context_file> controller::build_context(std::vector<msg::context_file> files,
-                                                         const msg::context_file& target) const {
+                                                         const msg::context_file& target,
+                                                         const std::string& hint) const {
   std::vector<msg::context_file> out;
   std::set<std::string> listed{target.path};
   std::size_t budget = settings_->context_chars;
@@ -103,16 +122,31 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
     }
     out.push_back(std::move(f));
   }
-  for (const auto& rec : run_.files) {
-    if (rec.deleted || !listed.insert(rec.path).second)
-      continue;
-    out.push_back({rec.path, rec.summary, {}, false});
-  }
-  for (const auto& t : run_.tasks) {
-    if (t.action == "delete" || !listed.insert(t.path).second)
-      continue;
-    out.push_back({t.path, "(planned) " + t.description, {}, false});
-  }
+  struct entry {
+    int rank;
+    const std::string* path;
+    std::string summary;
+  };
+  const auto folder = folder_of(target.path);
+  auto rank_of = [&](const std::string& path) {
+    auto name = name_of(path);
+    if (!name.empty() && hint.find(name) != std::string::npos)
+      return 0;
+    return folder_of(path) == folder ? 1 : 2;
+  };
+  std::vector<entry> map;
+  for (const auto& rec : run_.files)
+    if (!rec.deleted && listed.insert(rec.path).second)
+      map.push_back({rank_of(rec.path), &rec.path, rec.summary});
+  for (const auto& t : run_.tasks)
+    if (t.action != "delete" && listed.insert(t.path).second)
+      map.push_back({rank_of(t.path), &t.path, "(planned) " + t.description});
+  std::stable_sort(map.begin(), map.end(),
+                   [](const entry& a, const entry& b) { return a.rank < b.rank; });
+  if (map.size() > settings_->context_map_entries)
+    map.resize(settings_->context_map_entries);
+  for (auto& e : map)
+    out.push_back({*e.path, std::move(e.summary), {}, false});
   return out;
 }
 

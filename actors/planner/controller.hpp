@@ -133,7 +133,8 @@ class controller {
   bool move_task(const std::string& id, store::task_state to,
                  const store::transition_info& info = {});
   std::vector<msg::context_file> build_context(std::vector<msg::context_file> files,
-                                               const msg::context_file& target) const;
+                                               const msg::context_file& target,
+                                               const std::string& hint) const;
 
   // planning.cpp
   void ask_for_plan(const std::string& reason);

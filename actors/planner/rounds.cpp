@@ -249,7 +249,8 @@ void controller::ask_fixer_for(std::uint64_t ticket, std::vector<msg::context_fi
   req.issue = j.issue;
   req.target = files.front();
   files.erase(files.begin());
-  req.related = build_context(std::move(files), req.target);
+  req.related = build_context(std::move(files), req.target,
+                              req.issue.problem + "\n" + req.issue.instructions);
   emit(ask_fixer{ticket, j.slot, std::move(req)});
 }
 

@@ -202,7 +202,8 @@ void controller::ask_coder_for(std::uint64_t ticket, std::vector<msg::context_fi
   req.task = run_.tasks[j.task];
   req.target = files.front();
   files.erase(files.begin());
-  req.context = build_context(std::move(files), req.target);
+  req.context = build_context(std::move(files), req.target,
+                              req.task.description + "\n" + req.task.instructions);
   req.previous_error = run_.task_records[j.task].last_error;
   emit(ask_coder{ticket, j.slot, std::move(req)});
 }

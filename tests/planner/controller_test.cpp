@@ -2,6 +2,8 @@
 // no process and no socket: a whole run, refused plans, retries and
 // escalation, lost nodes and late replies (in coding and in a fix round),
 // budgets, cancel and deadline, and a restart at every point of a run.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "tests/planner/harness.hpp"
@@ -275,6 +277,43 @@ TEST(Controller, AnOutputFolderThatRefusesWritesStopsTheRunAsLocalIoNotModelFail
   EXPECT_EQ(refused, 1) << "no coder is asked again: the disk, not the answer, is the problem";
   EXPECT_NE(h.result->message.find("No space left on device"), std::string::npos);
   EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::failed);  // resumable
+}
+
+TEST(Controller, ACodersContextStaysBoundedAtAThousandFilesAndListsWhatItsInstructionsName) {
+  harness h;
+  std::string plan = R"({"tasks":[)";
+  for (int i = 1; i <= 1000; ++i) {
+    auto id = std::to_string(i);
+    plan += (i > 1 ? "," : "") + std::string{R"({"id":"t)"} + id + R"(","action":"create","type":"file","path":"src/f)"
+            + id + R"(.js","description":"module )" + id + R"(","instructions":")"
+            + (i == 1000 ? "call helper() from lib/f999x.js and src/f3.js" : "write it") + R"("})";
+  }
+  plan += "]}";
+  h.on_plan = [&](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = plan;
+    return a;
+  };
+  std::size_t largest = 0;
+  std::vector<std::string> last_map;
+  h.on_code = [&](const msg::code_request& req, int) -> std::optional<planner::failure> {
+    largest = std::max(largest, req.context.size());
+    if (req.task.id == "t1000") {
+      last_map.clear();
+      for (const auto& f : req.context)
+        last_map.push_back(f.path);
+    }
+    return std::nullopt;
+  };
+  h.start(4, 1);
+  h.run_until_delivered(100000);
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(largest, h.settings->context_map_entries) << "the map is capped, not 999 entries";
+  ASSERT_FALSE(last_map.empty());
+  EXPECT_EQ(last_map.front(), "src/f3.js") << "a file the instructions name comes first";
 }
 
 TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
