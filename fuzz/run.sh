@@ -2,23 +2,27 @@
 # Builds and runs the libFuzzer targets with clang in a separate build folder.
 #
 #   fuzz/run.sh [SECONDS [LIBFUZZER FLAGS...]]
-#                                fuzz fuzz_extract_json for SECONDS (default 60)
+#                                fuzz the target for SECONDS (default 60)
 #   fuzz/run.sh --merge          minimize the working corpus into the committed
-#                                seed corpus (fuzz/corpus/extract_json, at most
+#                                seed corpus (fuzz/corpus/<target>, at most
 #                                MAX_SEEDS=96 files)
 #   fuzz/run.sh --repro FILE     run the target once on FILE (a crash artifact)
 #
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_STANDALONE=1 to
-# configure fuzz/ on its own (needs only RapidJSON) instead of the whole
-# project, CXX (default clang++).
+# Environment: FUZZ_TARGET, the target: extract_json (default; llm/structured),
+# plan (parse_plan + task_graph), edits (workspace/edits), codec
+# (storage/codec); FUZZ_BUILD_DIR (default build-fuzz), FUZZ_STANDALONE=1 to
+# configure fuzz/ on its own (needs only RapidJSON; not for plan, which needs
+# CAF's headers) instead of the whole project, CXX (default clang++).
+# fuzz/ci.sh is the bounded run of every target that CI uses.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
-TARGET=fuzz_extract_json
-SEEDS=$ROOT/fuzz/corpus/extract_json
-WORK=$BUILD/corpus/extract_json       # grows while fuzzing; not committed
-ARTIFACTS=$BUILD/artifacts/
+NAME=${FUZZ_TARGET:-extract_json}
+TARGET=fuzz_$NAME
+SEEDS=$ROOT/fuzz/corpus/$NAME
+WORK=$BUILD/corpus/$NAME              # grows while fuzzing; not committed
+ARTIFACTS=$BUILD/artifacts/$NAME-
 MAX_LEN=65536
 
 configure() {
@@ -45,7 +49,7 @@ binary() {
 
 configure
 BIN=$(binary)
-mkdir -p "$WORK" "$ARTIFACTS"
+mkdir -p "$WORK" "$BUILD/artifacts"
 
 case "${1:-}" in
   --merge)
@@ -93,7 +97,7 @@ PY
   *)
     seconds=${1:-60}
     shift || true
-    "$BIN" "$WORK" "$SEEDS" -dict="$ROOT/fuzz/extract_json.dict" -max_len=$MAX_LEN -max_total_time="$seconds" -timeout=10 \
+    "$BIN" "$WORK" "$SEEDS" -dict="$ROOT/fuzz/$NAME.dict" -max_len=$MAX_LEN -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=4096 -artifact_prefix="$ARTIFACTS" -print_final_stats=1 "$@"
     ;;
 esac
