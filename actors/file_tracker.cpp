@@ -133,6 +133,19 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto known = st.files.find(path);
   msg::applied_file rec = known != st.files.end() ? known->second : msg::applied_file{};
   rec.path = path;
+  if (e.kind == "folder") {
+    // A planned folder: made (or, if empty, deleted) for real. Folders have
+    // no content, so no version is stored; a resume makes it again.
+    auto done = e.action == "delete" ? ws::delete_empty_folder(st.root, path)
+                                     : ws::make_folder(st.root, path);
+    if (!done)
+      return from_ws(done.err());
+    rec.deleted = e.action == "delete";
+    rec.modified_ms = now_ms();
+    spdlog::info("run={} task={} tracker: {} folder {}", e.run_id, e.task_id,
+                 rec.deleted ? "deleted" : "made", path);
+    return rec;
+  }
   if (e.action == "delete") {
     // Only a file that is there can be deleted: check before the store says so.
     auto there = ws::resolve_in_root(st.root, path);

@@ -110,8 +110,13 @@ caf::error from_llm(const llm::error& e) {
 }
 
 caf::error from_ws(const ws::error& e) {
+  // io_error means the disk or the OS said no (full, read-only): the run stops
+  // (exit 6). Everything else is about the edit or its target, which another
+  // answer can fix.
   auto code = ec::io_error;
   switch (e.code) {
+    case ws::errc::not_found:
+    case ws::errc::not_regular_file:
     case ws::errc::bad_edit:
     case ws::errc::no_section:
     case ws::errc::search_not_found:

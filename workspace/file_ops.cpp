@@ -268,6 +268,43 @@ status delete_file(const std::filesystem::path& root, std::string_view rel) {
   return ok();
 }
 
+status make_folder(const std::filesystem::path& root, std::string_view rel) {
+  auto res = resolve_in_root(root, rel);
+  if (!res) return std::move(res).err();
+  auto parts = split(res->relative);
+  auto croot = res->absolute;
+  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  // open_parent makes every component but the last: give it one more.
+  parts.emplace_back(".");
+  auto dir = open_parent(croot, parts, true);
+  if (!dir) return std::move(dir).err();
+  return ok();
+}
+
+status delete_empty_folder(const std::filesystem::path& root, std::string_view rel) {
+  auto res = resolve_in_root(root, rel);
+  if (!res) return std::move(res).err();
+  auto parts = split(res->relative);
+  auto croot = res->absolute;
+  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto dir = open_parent(croot, parts, false);
+  if (!dir) return std::move(dir).err();
+  const std::string& name = parts.back();
+  struct stat st{};
+  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return fail(errc::not_found, "folder does not exist: " + res->relative);
+    return fail(errc::io_error, "cannot inspect " + res->relative + ": " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return fail(errc::bad_path, "not a folder: " + res->relative);
+  if (::unlinkat(dir->get(), name.c_str(), AT_REMOVEDIR) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST)
+      return fail(errc::bad_edit, "folder " + res->relative + " is not empty: delete its files first");
+    return fail(errc::io_error, "cannot delete " + res->relative + ": " + errno_text(errno));
+  }
+  ::fsync(dir->get());
+  return ok();
+}
+
 std::vector<std::string> list_files(const std::filesystem::path& root) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;

@@ -53,6 +53,14 @@ result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
 /// (errc::not_found). Fsyncs the parent directory.
 status delete_file(const std::filesystem::path& root, std::string_view rel);
 
+/// Makes root/rel and its parents (each checked: inside the root, not a
+/// symlink); an existing folder is fine.
+status make_folder(const std::filesystem::path& root, std::string_view rel);
+
+/// Deletes the folder root/rel if it is empty; a folder with files in it is
+/// refused (errc::bad_edit), as is anything that is not a folder.
+status delete_empty_folder(const std::filesystem::path& root, std::string_view rel);
+
 /// All regular files under root, relative, '/'-separated, sorted. Does not
 /// descend into symlinks, `.git` or `node_modules`.
 std::vector<std::string> list_files(const std::filesystem::path& root);

@@ -18,6 +18,8 @@ namespace codehive::planner {
 
 /// Slot number that means "the coder bound to the large model" (escalation).
 inline constexpr int escalation_slot = -2;
+/// Slot number of work that needs no model (a planned folder).
+inline constexpr int no_slot = -3;
 
 /// The tracker's records of every file. Answer: on_files_listed / on_start_failed.
 struct list_files {};

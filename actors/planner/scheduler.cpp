@@ -16,11 +16,13 @@ namespace codehive::planner {
 std::string controller::slot_label(int slot) const {
   if (slot == escalation_slot)
     return "large-model";
+  if (slot == no_slot)
+    return "folder";
   return pool_.coders().at(static_cast<std::size_t>(slot)).label;
 }
 
 std::string controller::slot_node(const job& j) const {
-  if (j.slot == escalation_slot)
+  if (j.slot == escalation_slot || j.slot == no_slot)
     return "local";
   const auto& slots = j.what == job::kind::task ? pool_.coders() : pool_.fixers();
   return slots.at(static_cast<std::size_t>(j.slot)).node;
@@ -35,6 +37,8 @@ controller::job* controller::find_job(std::uint64_t ticket, bool replied) {
 
 /// The slot is free again (its request answered, given up, or not needed).
 void controller::free_slot(std::uint64_t ticket, const job& j) {
+  if (j.slot == no_slot)
+    return;
   if (j.slot == escalation_slot) {
     escalations_in_flight_ -= 1;
     return;
@@ -81,13 +85,8 @@ void controller::dispatch() {
         return;  // a store write failed
       const auto& task = run_.tasks[idx];
       if (task.type == "folder") {
-        // Folders appear with their files; nothing to ask a model.
-        if (!move_task(task.id, store::task_state::assigned, store::by_worker("folder"))
-            || !move_task(task.id, store::task_state::done))
-          return;
-        graph.mark_done(idx);
-        run_.task_records[idx].finished_ms = now();
-        again = true;
+        // No model: the tracker makes (or deletes) the folder.
+        start_task(idx, no_slot);
         continue;
       }
       const auto& node = graph.at(idx);
@@ -128,7 +127,7 @@ void controller::start_task(std::size_t idx, int slot) {
   j.slot = slot;
   if (slot == escalation_slot) {
     escalations_in_flight_ += 1;
-  } else {
+  } else if (slot != no_slot) {
     pool_.occupy_coder(slot, ticket);
   }
   tasks_in_flight_ += 1;
@@ -136,7 +135,7 @@ void controller::start_task(std::size_t idx, int slot) {
   spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id, task.action,
                task.path, rec.worker, rec.attempts);
   progress("task_start", task.id, task.path, rec.worker);
-  if (task.action == "delete") {
+  if (task.action == "delete" || task.type == "folder") {
     free_slot(ticket, j);  // no model involved
     j.replied = true;
     jobs_[ticket] = j;
@@ -144,7 +143,9 @@ void controller::start_task(std::size_t idx, int slot) {
     e.run_id = run_.run_id;
     e.task_id = task.id;
     e.path = task.path;
-    e.action = "delete";
+    e.action = task.action == "delete" ? "delete" : "create";
+    if (task.type == "folder")
+      e.kind = "folder";
     emit(apply_edit{ticket, std::move(e)});
     return;
   }
@@ -317,8 +318,9 @@ void controller::task_failed(std::size_t idx, const failure& f) {
   }
   if (!move_task(task.id, store::task_state::failed, store::because(rec.last_error, f.code)))
     return;
-  // A deletion involves no model: asking again elsewhere cannot help.
-  auto decision = task.action == "delete" ? (run_.graph->fail(idx), retry_decision::give_up)
+  // A deletion or a folder involves no model: asking again elsewhere cannot help.
+  auto decision = task.action == "delete" || task.type == "folder"
+                    ? (run_.graph->fail(idx), retry_decision::give_up)
                                           : run_.graph->record_failure(idx, settings_->retry);
   if (decision != retry_decision::give_up
       && !move_task(task.id, store::task_state::pending, store::because(to_string(decision))))
@@ -342,11 +344,13 @@ void controller::task_done(std::size_t idx, const msg::applied_file& f) {
   run_.graph->mark_done(idx);
   auto& rec = run_.task_records[idx];
   rec.finished_ms = now();
-  run_.remember(f);
-  run_.changed_paths.insert(f.path);
+  const auto& task = run_.tasks[idx];
+  if (task.type != "folder") {  // a folder is no file to validate or review
+    run_.remember(f);
+    run_.changed_paths.insert(f.path);
+  }
   if (stopping_)
     return;
-  const auto& task = run_.tasks[idx];
   spdlog::info("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
                f.version, rec.worker, rec.finished_ms - rec.started_ms);
   progress("task_done", task.id, task.path, f.summary);

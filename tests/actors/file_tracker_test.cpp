@@ -218,3 +218,38 @@ TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_st
   ASSERT_FALSE(td.HasParseError());
   EXPECT_EQ(td.Size(), static_cast<rapidjson::SizeType>(n));
 }
+
+struct FileTrackerFolders : tracker_fixture {
+  msg::file_edit folder(const std::string& path, const std::string& action) {
+    msg::file_edit e;
+    e.run_id = "run-test";
+    e.task_id = "f1";
+    e.path = path;
+    e.action = action;
+    e.kind = "folder";
+    return e;
+  }
+};
+
+TEST_F(FileTrackerFolders, a_planned_folder_is_made_and_an_empty_one_deleted_for_real) {
+  ASSERT_TRUE(edit(folder("assets/img", "create")));
+  EXPECT_TRUE(std::filesystem::is_directory(dir.path() / "assets/img"));
+  EXPECT_TRUE(edit(folder("assets/img", "create"))) << "making it again is fine";
+  // A folder is no file: no version is stored for it.
+  auto files = runs->list_files(run_id, true);
+  ASSERT_TRUE(files);
+  EXPECT_TRUE(files->empty());
+  ASSERT_TRUE(edit(folder("assets/img", "delete")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "assets/img"));
+}
+
+TEST_F(FileTrackerFolders, a_folder_with_files_is_not_deleted_and_one_outside_is_not_made) {
+  ASSERT_TRUE(edit(whole("lib/a.js", "let a = 1;\n")));
+  auto refused = edit(folder("lib", "delete"));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), ec::edit_refused)) << describe(refused.error());
+  EXPECT_EQ(slurp(dir.path() / "lib/a.js"), "let a = 1;\n");
+  auto outside = edit(folder("../escape", "create"));
+  ASSERT_FALSE(outside);
+  EXPECT_FALSE(std::filesystem::exists(dir.path().parent_path() / "escape"));
+}

@@ -316,6 +316,34 @@ TEST(Controller, ACodersContextStaysBoundedAtAThousandFilesAndListsWhatItsInstru
   EXPECT_EQ(last_map.front(), "src/f3.js") << "a file the instructions name comes first";
 }
 
+TEST(Controller, APlannedFolderIsMadeByTheTrackerBeforeTheFilesInItAndIsNoFileToReview) {
+  harness h;
+  h.on_plan = [](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = R"({"tasks":[{"id":"d","action":"create","type":"folder","path":"assets",
+      "description":"assets","instructions":""},{"id":"f","action":"create","type":"file",
+      "path":"assets/a.js","description":"a","instructions":"write it","depends_on":["d"]}]})";
+    return a;
+  };
+  std::vector<std::string> validated;
+  h.on_validate = [&](const std::vector<std::string>& paths) {
+    validated = paths;
+    return msg::validation_report{};
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.folders_made, 1);
+  EXPECT_EQ(h.coded.count("assets"), 0u) << "no model is asked for a folder";
+  EXPECT_EQ(validated, std::vector<std::string>{"assets/a.js"});
+  EXPECT_EQ(h.stored_state("d"), stored::done);
+  const auto& rec = h.ctl->run().task_records.at(0);
+  EXPECT_EQ(rec.finished_ms - rec.started_ms, 0) << "a real duration, not since 1970";
+}
+
 TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
   {
     harness h;

@@ -179,6 +179,15 @@ void harness::answer(planner::command cmd) {
           collect();
           return;
         }
+        if (c.edit.kind == "folder") {  // made on disk, no stored version
+          ++folders_made;
+          msg::applied_file a;
+          a.path = c.edit.path;
+          a.deleted = c.edit.action == "delete";
+          ctl->on_applied(c.ticket, a);
+          collect();
+          return;
+        }
         // As the real tracker: the version goes to the store first.
         auto v = store->put_file(run_id, c.edit.path, c.edit.content,
                                  store::from_task(c.edit.task_id));

@@ -48,6 +48,7 @@ struct harness {
   int plans_asked = 0;
   int reviews_asked = 0;
   int exports_written = 0;
+  int folders_made = 0;
   std::vector<std::string> progress_kinds;
   std::optional<msg::run_result> result;
 
