@@ -8,6 +8,7 @@
 #include <string>
 
 #include "nodes/cluster.hpp"
+#include "nodes/http/api_server.hpp"
 
 namespace codehive {
 
@@ -51,6 +52,7 @@ struct run_options {
   std::string resume_id;      ///< set by `resume RUN`: continue that run
   std::string coordinator;    ///< --coordinator H:P: submit the run there and follow it
   cluster_flags cluster;      ///< --token-file, --tls-* (with --coordinator)
+  http_flags http;            ///< --http, --http-token-file, --http-linger
 };
 
 int run_command(run_options opts);
@@ -72,6 +74,7 @@ struct coordinator_options {
   cluster_flags cluster;
   std::string port_file;      ///< write the bound port here ("PORT\n", atomically)
   bool verbose = false;
+  http_flags http;            ///< --http, --http-token-file
 };
 
 int coordinator_command(const coordinator_options& o);

@@ -198,6 +198,9 @@ int coordinator_command(const coordinator_options& o) {
   auto listen = parse_host_port(o.listen, "127.0.0.1", true, err);
   if (!listen)
     return usage_error("--listen: " + err);
+  std::optional<http_config> http_cfg;
+  if (!o.http.listen.empty() && !(http_cfg = check_http_flags(o.http, err)))
+    return usage_error(err);
   if (o.coders < 0 || o.fixers < 0)
     return usage_error("--coders and --fixers must not be negative");
   if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
@@ -214,6 +217,15 @@ int coordinator_command(const coordinator_options& o) {
   std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
   if (!runs)
     return usage_error(err);
+  // Reads the store from threads of its own; stopped before the store closes.
+  std::optional<api_server> http;
+  if (http_cfg) {
+    http.emplace(runs);
+    if (!http->start(*http_cfg, err))
+      return usage_error("--http: " + err);
+    std::printf("http: %s\n", http->url().c_str());
+    std::fflush(stdout);
+  }
 
   int rc = exit_code::ok;
   {

@@ -56,6 +56,20 @@ int main(int argc, char** argv) {
     }
   };
 
+  // --http and friends (nodes/http/api_server.hpp).
+  auto add_http_opts = [](CLI::App* cmd, http_flags& f, bool linger) {
+    cmd->add_option("--http", f.listen,
+                    "serve the HTTP API, /metrics and the dashboard on HOST:PORT (HOST defaults to "
+                    "127.0.0.1; PORT 0: the OS picks; the URL is printed as `http: URL`)");
+    cmd->add_option("--http-token-file", f.token_file,
+                    "file holding the bearer token HTTP clients must send (else $CODEHIVE_HTTP_TOKEN); "
+                    "required when --http listens beyond loopback");
+    if (linger)
+      cmd->add_option("--http-linger", f.linger_s,
+                      "keep serving HTTP this many seconds after the run ended (Ctrl-C ends it sooner)")
+        ->check(CLI::Range(0.0, 86400.0));
+  };
+
   run_options run;
   auto* run_cmd = app.add_subcommand(
     "run", "Build a project from a request: on this machine (all actors in one process), or on a coordinator (--coordinator H:P)");
@@ -92,6 +106,7 @@ int main(int argc, char** argv) {
                       "progress (--out is then a folder on the coordinator's machine; the "
                       "coordinator's models, coders and store are used)");
   add_cluster_opts(run_cmd, run.cluster, false);
+  add_http_opts(run_cmd, run.http, true);
   run_cmd->add_flag("--new", run.fresh,
                     "start a new run even if an unfinished run of the same request and --out "
                     "folder is in the store (default: continue that run)");
@@ -121,6 +136,7 @@ int main(int argc, char** argv) {
   resume_cmd->add_flag("--demo", resume.demo,
                        "the run was a demo: start the simulator again and point every model at it");
   resume_cmd->add_flag("-v,--verbose", resume.verbose, "log every event, also on a terminal");
+  add_http_opts(resume_cmd, resume.http, true);
 
   coordinator_options coord;
   auto* coord_cmd = app.add_subcommand(
@@ -144,6 +160,7 @@ int main(int argc, char** argv) {
   coord_cmd->add_option("--fixers", coord.fixers, "local fixer actors per run (default 0)")
     ->check(CLI::Range(0, 256));
   add_cluster_opts(coord_cmd, coord.cluster, true);
+  add_http_opts(coord_cmd, coord.http, false);
   coord_cmd->add_option("--port-file", coord.port_file,
                         "write the bound port to this file (\"PORT\\n\", atomically)");
   coord_cmd->add_flag("-v,--verbose", coord.verbose, "debug logging");
@@ -215,6 +232,11 @@ int main(int argc, char** argv) {
   try {
     if (*ping_cmd)
       return ping_command(ping);
+    if (*run_cmd && !run.coordinator.empty() && !run.http.listen.empty()) {
+      std::fprintf(stderr, "codehive run: --http serves a run of this process; with --coordinator "
+                           "give --http to the coordinator instead\n");
+      return exit_code::usage;
+    }
     if (*run_cmd)
       return run.coordinator.empty() ? run_command(std::move(run))
                                      : remote_run_command(std::move(run));

@@ -6,7 +6,9 @@
 // and waits for the result on the main thread (scoped_actor: blocking here is
 // fine, no scheduler thread waits).
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <optional>
 #include <thread>
 #include <chrono>
 #include <cstdio>
@@ -119,6 +121,21 @@ void setup_logging(bool quiet) {
   spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
 }
 
+/// --http-linger: the API stays up this long after the run (for a last look
+/// or a scrape); SIGINT/SIGTERM, still blocked in every thread, end it sooner.
+void linger_for_http(double seconds) {
+  std::printf("http: serving for %.0f s more (--http-linger); Ctrl-C stops\n", seconds);
+  std::fflush(stdout);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  auto ns = static_cast<long long>(seconds * 1e9);
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  while (sigtimedwait(&set, nullptr, &ts) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
 int run_command(run_options o) {
@@ -135,6 +152,9 @@ int run_command(run_options o) {
   if (!loaded)
     return usage_error(err);
   auto cfg = std::move(*loaded);
+  std::optional<http_config> http_cfg;
+  if (!o.http.listen.empty() && !(http_cfg = check_http_flags(o.http, err)))
+    return usage_error(err);
 
   // -- the run store; `resume RUN` takes the run's settings from it ------------
   auto store_dir = resolve_store_path(o.store, cfg, err);
@@ -143,6 +163,16 @@ int run_command(run_options o) {
   std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
   if (!runs)
     return usage_error(err);
+  // Reads the store from threads of its own; stopped (declared after `runs`)
+  // before the store closes.
+  std::optional<api_server> http;
+  if (http_cfg) {
+    http.emplace(runs);
+    if (!http->start(*http_cfg, err))
+      return usage_error("--http: " + err);
+    std::printf("http: %s\n", http->url().c_str());
+    std::fflush(stdout);
+  }
   std::string run_id;
   if (!o.resume_id.empty()) {
     auto rec = runs->get_run(o.resume_id);
@@ -325,6 +355,8 @@ int run_command(run_options o) {
   }
   if (sim)
     sim->stop();
+  if (http && o.http.linger_s > 0)
+    linger_for_http(o.http.linger_s);
   return result.exit_code;
 }
 

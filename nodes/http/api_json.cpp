@@ -1,0 +1,408 @@
+#include "nodes/http/api_json.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "storage/run_store.hpp"
+
+namespace codehive {
+
+namespace {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Fix tasks ("fix:<round>:<n>", actors/run_restore.hpp) are listed apart
+/// from the plan's tasks; spelled out here so the server needs no actor code.
+bool is_fix(const std::string& id) { return std::string_view{id}.starts_with("fix:"); }
+
+void str(json_writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void totals(json_writer& w, const store::ledger_totals& t) {
+  w.StartObject();
+  w.Key("calls"); w.Uint64(t.calls);
+  w.Key("failed_calls"); w.Uint64(t.failed_calls);
+  w.Key("prompt_tokens"); w.Int64(t.prompt_tokens);
+  w.Key("completion_tokens"); w.Int64(t.completion_tokens);
+  w.Key("tokens"); w.Int64(t.prompt_tokens + t.completion_tokens);
+  w.Key("cost_usd"); w.Double(t.cost_usd);
+  w.Key("latency_ms"); w.Int64(t.latency_ms);
+  w.EndObject();
+}
+
+void add(store::ledger_totals& t, const store::ledger_entry& e) {
+  ++t.calls;
+  if (e.outcome != "ok") ++t.failed_calls;
+  t.prompt_tokens += e.use.prompt_tokens;
+  t.completion_tokens += e.use.completion_tokens;
+  t.latency_ms += e.use.latency.count();
+  t.cost_usd += e.use.cost_usd;
+}
+
+struct task_counts {
+  std::size_t total = 0, pending = 0, assigned = 0, done = 0, failed = 0;
+  void count(store::task_state s) {
+    ++total;
+    switch (s) {
+      case store::task_state::pending: ++pending; break;
+      case store::task_state::assigned: ++assigned; break;
+      case store::task_state::done: ++done; break;
+      case store::task_state::failed: ++failed; break;
+    }
+  }
+};
+
+/// Plan tasks and fix tasks of a snapshot, counted by state.
+std::pair<task_counts, task_counts> count_tasks(const store::run_snapshot& s) {
+  task_counts plan, fixes;
+  for (const auto& t : s.tasks) (is_fix(t.spec.id) ? fixes : plan).count(t.state);
+  return {plan, fixes};
+}
+
+void counts_json(json_writer& w, const char* key, const task_counts& c) {
+  w.Key(key);
+  w.StartObject();
+  w.Key("total"); w.Uint64(c.total);
+  w.Key("pending"); w.Uint64(c.pending);
+  w.Key("assigned"); w.Uint64(c.assigned);
+  w.Key("done"); w.Uint64(c.done);
+  w.Key("failed"); w.Uint64(c.failed);
+  w.EndObject();
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void run_summary(json_writer& w, const store::run_record& r) {
+  str(w, "id", r.id);
+  str(w, "request", r.request);
+  str(w, "state", store::to_string(r.state));
+  str(w, "state_reason", r.state_reason);
+  w.Key("exit_code");
+  if (r.exit_code >= 0) w.Int(r.exit_code);
+  else w.Null();
+  w.Key("started_ms"); w.Int64(r.created_ms);
+  w.Key("updated_ms"); w.Int64(r.updated_ms);
+}
+
+void task_json(json_writer& w, const store::task_record& t, std::int64_t now) {
+  w.StartObject();
+  str(w, "id", t.spec.id);
+  str(w, "action", t.spec.action);
+  str(w, "type", t.spec.type);
+  str(w, "path", t.spec.path);
+  str(w, "description", t.spec.description);
+  w.Key("depends_on");
+  w.StartArray();
+  for (const auto& d : t.spec.depends_on) w.String(d.c_str(), static_cast<rapidjson::SizeType>(d.size()));
+  w.EndArray();
+  str(w, "state", store::to_string(t.state));
+  w.Key("attempts"); w.Int(t.attempts);
+  // "node/coder-3" on a cluster, "coder-3" on one node.
+  str(w, "worker", t.worker);
+  auto slash = t.worker.find('/');
+  str(w, "node", slash == std::string::npos ? std::string_view{} : std::string_view{t.worker}.substr(0, slash));
+  str(w, "last_error_code", t.last_error_code);
+  str(w, "last_reason", t.last_reason);
+  str(w, "file_hash", t.file_hash);
+  w.Key("created_ms"); w.Int64(t.created_ms);
+  w.Key("updated_ms"); w.Int64(t.updated_ms);
+  w.Key("assigned_ms"); w.Int64(t.assigned_ms);
+  w.Key("finished_ms"); w.Int64(t.finished_ms);
+  // Time on the last attempt: until it finished, or until now while assigned.
+  std::int64_t busy = 0;
+  if (t.assigned_ms > 0) {
+    if (t.state == store::task_state::assigned) busy = now - t.assigned_ms;
+    else if (t.finished_ms >= t.assigned_ms) busy = t.finished_ms - t.assigned_ms;
+  }
+  w.Key("work_ms"); w.Int64(busy);
+  w.EndObject();
+}
+
+// -- Prometheus text -------------------------------------------------------------
+
+std::string label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+class prom {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(const char* name, std::initializer_list<std::pair<const char*, std::string_view>> labels,
+              double value) {
+    out_ += name;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        out_ += label_value(v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += number(value);
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+constexpr std::array<store::task_state, 4> task_states{store::task_state::pending, store::task_state::assigned,
+                                                       store::task_state::done, store::task_state::failed};
+constexpr std::array<store::run_state, 6> run_states{
+    store::run_state::running,          store::run_state::done,
+    store::run_state::failed,           store::run_state::budget_stopped,
+    store::run_state::deadline_stopped, store::run_state::cancelled};
+
+std::size_t of_state(const task_counts& c, store::task_state s) {
+  switch (s) {
+    case store::task_state::pending: return c.pending;
+    case store::task_state::assigned: return c.assigned;
+    case store::task_state::done: return c.done;
+    case store::task_state::failed: return c.failed;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string error_json(const std::string& text) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  str(w, "error", text);
+  w.EndObject();
+  return buf.GetString();
+}
+
+api_reply runs_reply(const store::run_store& st) {
+  auto runs = st.list_runs();
+  if (!runs) return {500, error_json("cannot list runs: " + runs.err().describe())};
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("runs");
+  w.StartArray();
+  for (const auto& r : *runs) {
+    w.StartObject();
+    run_summary(w, r);
+    // A run whose records cannot be read still gets its row (with the reason).
+    if (auto snap = st.load_run(r.id)) {
+      auto [plan, fixes] = count_tasks(*snap);
+      w.Key("tasks_done"); w.Uint64(plan.done);
+      w.Key("tasks_total"); w.Uint64(plan.total);
+      w.Key("fixes_done"); w.Uint64(fixes.done);
+      w.Key("fixes_total"); w.Uint64(fixes.total);
+      w.Key("rounds"); w.Uint64(snap->rounds.size());
+      const auto& t = snap->ledger_total;
+      w.Key("tokens"); w.Int64(t.prompt_tokens + t.completion_tokens);
+      w.Key("cost_usd"); w.Double(t.cost_usd);
+      w.Key("calls"); w.Uint64(t.calls);
+    } else {
+      str(w, "read_error", snap.err().describe());
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, buf.GetString()};
+}
+
+api_reply run_reply(const store::run_store& st, const std::string& id) {
+  auto snap = st.load_run(id);
+  if (!snap) {
+    auto code = snap.err().code;
+    if (code == store::errc::not_found || code == store::errc::invalid_argument)
+      return {404, error_json("no run " + id)};
+    return {500, error_json("cannot read run " + id + ": " + snap.err().describe())};
+  }
+  // The ledger again, for usage by role AND model (load_run sums each alone).
+  std::map<std::pair<std::string, std::string>, store::ledger_totals> by_pair;
+  if (auto ledger = st.read_ledger(id))
+    for (const auto& e : *ledger) add(by_pair[{e.use.role, e.use.model}], e);
+  auto now = now_ms();
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  run_summary(w, snap->run);
+  w.Key("now_ms"); w.Int64(now);
+  auto [plan, fixes] = count_tasks(*snap);
+  counts_json(w, "task_counts", plan);
+  counts_json(w, "fix_counts", fixes);
+  for (bool fix : {false, true}) {
+    w.Key(fix ? "fixes" : "tasks");
+    w.StartArray();
+    for (const auto& t : snap->tasks)
+      if (is_fix(t.spec.id) == fix) task_json(w, t, now);
+    w.EndArray();
+  }
+  w.Key("rounds");
+  w.StartArray();
+  for (const auto& r : snap->rounds) {
+    w.StartObject();
+    w.Key("round"); w.Uint(r.round);
+    w.Key("at_ms"); w.Int64(r.at_ms);
+    w.Key("issues");
+    w.StartArray();
+    for (const auto& i : r.issues) {
+      w.StartObject();
+      str(w, "file", i.file);
+      str(w, "problem", i.problem);
+      str(w, "instructions", i.instructions);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("files"); w.Uint64(snap->files.size());
+  w.Key("usage");
+  totals(w, snap->ledger_total);
+  w.Key("usage_by_role");
+  w.StartObject();
+  for (const auto& [role, t] : snap->ledger_by_role) {
+    w.Key(role.c_str(), static_cast<rapidjson::SizeType>(role.size()));
+    totals(w, t);
+  }
+  w.EndObject();
+  w.Key("usage_by_model");
+  w.StartObject();
+  for (const auto& [model, t] : snap->ledger_by_model) {
+    w.Key(model.c_str(), static_cast<rapidjson::SizeType>(model.size()));
+    totals(w, t);
+  }
+  w.EndObject();
+  w.Key("usage_by_role_model");
+  w.StartArray();
+  for (const auto& [key, t] : by_pair) {
+    w.StartObject();
+    str(w, "role", key.first);
+    str(w, "model", key.second);
+    w.Key("usage");
+    totals(w, t);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, buf.GetString()};
+}
+
+api_reply metrics_reply(const store::run_store& st) {
+  auto runs = st.list_runs();
+  if (!runs) return {500, "# cannot list runs: " + runs.err().describe() + "\n"};
+
+  std::map<store::run_state, std::size_t> by_run_state;
+  struct run_facts {
+    std::string id;
+    task_counts plan, fixes;
+    store::ledger_totals total;
+  };
+  std::vector<run_facts> facts;
+  // (role, model) -> sums over every run; outcome kept apart for calls.
+  std::map<std::pair<std::string, std::string>, store::ledger_totals> by_pair;
+  for (const auto& r : *runs) {
+    ++by_run_state[r.state];
+    auto snap = st.load_run(r.id);
+    if (!snap) continue;  // unreadable: counted by state only
+    auto [plan, fixes] = count_tasks(*snap);
+    facts.push_back({r.id, plan, fixes, snap->ledger_total});
+    if (auto ledger = st.read_ledger(r.id))
+      for (const auto& e : *ledger) add(by_pair[{e.use.role, e.use.model}], e);
+  }
+
+  prom p;
+  p.family("codehive_runs", "gauge", "Runs in the store by state.");
+  for (auto s : run_states) p.sample("codehive_runs", {{"state", store::to_string(s)}},
+                                     static_cast<double>(by_run_state[s]));
+
+  p.family("codehive_tasks", "gauge", "Plan tasks of every run in the store by state (fix tasks excluded).");
+  for (auto s : task_states) {
+    std::size_t n = 0;
+    for (const auto& f : facts) n += of_state(f.plan, s);
+    p.sample("codehive_tasks", {{"state", store::to_string(s)}}, static_cast<double>(n));
+  }
+  p.family("codehive_run_tasks", "gauge", "Tasks of one run by state; kind is plan or fix.");
+  for (const auto& f : facts)
+    for (auto s : task_states) {
+      p.sample("codehive_run_tasks", {{"run", f.id}, {"kind", "plan"}, {"state", store::to_string(s)}},
+               static_cast<double>(of_state(f.plan, s)));
+      p.sample("codehive_run_tasks", {{"run", f.id}, {"kind", "fix"}, {"state", store::to_string(s)}},
+               static_cast<double>(of_state(f.fixes, s)));
+    }
+  p.family("codehive_run_tokens_total", "counter", "Prompt plus completion tokens of one run.");
+  for (const auto& f : facts)
+    p.sample("codehive_run_tokens_total", {{"run", f.id}},
+             static_cast<double>(f.total.prompt_tokens + f.total.completion_tokens));
+  p.family("codehive_run_cost_usd_total", "counter", "Model cost of one run in USD (0 when unpriced).");
+  for (const auto& f : facts) p.sample("codehive_run_cost_usd_total", {{"run", f.id}}, f.total.cost_usd);
+
+  p.family("codehive_model_calls_total", "counter", "Model calls by role, model and outcome (every run).");
+  for (const auto& [k, t] : by_pair) {
+    p.sample("codehive_model_calls_total", {{"role", k.first}, {"model", k.second}, {"outcome", "ok"}},
+             static_cast<double>(t.calls - t.failed_calls));
+    p.sample("codehive_model_calls_total", {{"role", k.first}, {"model", k.second}, {"outcome", "error"}},
+             static_cast<double>(t.failed_calls));
+  }
+  p.family("codehive_model_tokens_total", "counter", "Tokens by role, model and kind (prompt or completion).");
+  for (const auto& [k, t] : by_pair) {
+    p.sample("codehive_model_tokens_total", {{"role", k.first}, {"model", k.second}, {"kind", "prompt"}},
+             static_cast<double>(t.prompt_tokens));
+    p.sample("codehive_model_tokens_total", {{"role", k.first}, {"model", k.second}, {"kind", "completion"}},
+             static_cast<double>(t.completion_tokens));
+  }
+  p.family("codehive_model_cost_usd_total", "counter", "Model cost in USD by role and model.");
+  for (const auto& [k, t] : by_pair)
+    p.sample("codehive_model_cost_usd_total", {{"role", k.first}, {"model", k.second}}, t.cost_usd);
+  p.family("codehive_model_call_seconds_total", "counter",
+           "Summed wall time of model calls by role and model (divide by calls for the mean).");
+  for (const auto& [k, t] : by_pair)
+    p.sample("codehive_model_call_seconds_total", {{"role", k.first}, {"model", k.second}},
+             static_cast<double>(t.latency_ms) / 1000.0);
+  return {200, p.take()};
+}
+
+}  // namespace codehive

@@ -1,0 +1,218 @@
+#include "nodes/http/api_server.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "nodes/http/api_json.hpp"
+#include "storage/run_store.hpp"
+
+namespace codehive {
+
+extern const char* const dashboard_html;  // nodes/dashboard/index.html, embedded at build time
+
+namespace {
+
+/// Compares without an early exit, so the time taken says nothing about how
+/// much of a guessed token was right.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+/// "HOST:PORT", ":PORT", "PORT", "[::1]:PORT" -> host (default 127.0.0.1) and port.
+bool parse_listen(const std::string& text, std::string& host, int& port, std::string& error) {
+  std::string h, p;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "expected [IPV6]:PORT, not " + text;
+      return false;
+    }
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+  } else {
+    p = text;
+  }
+  host = h.empty() ? "127.0.0.1" : h;
+  char* end = nullptr;
+  errno = 0;
+  long v = p.empty() ? -1 : std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || errno != 0 || *end != '\0' || v < 0 || v > 65535) {
+    error = "expected HOST:PORT (port 0-65535, 0 = any free port), not " + text;
+    return false;
+  }
+  port = static_cast<int>(v);
+  return true;
+}
+
+void reply(httplib::Response& res, const api_reply& r, const char* type) {
+  res.status = r.status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(r.body, type);
+}
+
+constexpr const char* json_type = "application/json";
+
+}  // namespace
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::optional<http_config> check_http_flags(const http_flags& f, std::string& error) {
+  http_config c;
+  if (!parse_listen(f.listen, c.host, c.port, error)) {
+    error = "--http: " + error;
+    return std::nullopt;
+  }
+  if (f.linger_s < 0) {
+    error = "--http-linger must not be negative";
+    return std::nullopt;
+  }
+  if (!f.token_file.empty()) {
+    std::ifstream in{f.token_file};
+    if (!in) {
+      error = "--http-token-file: cannot read " + f.token_file;
+      return std::nullopt;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    c.token = trim(ss.str());
+    if (c.token.empty()) {
+      error = "--http-token-file: " + f.token_file + " is empty";
+      return std::nullopt;
+    }
+  } else if (const char* env = std::getenv("CODEHIVE_HTTP_TOKEN"); env != nullptr) {
+    c.token = trim(env);
+  }
+  if (!is_loopback_host(c.host) && c.token.empty()) {
+    error = "--http " + f.listen + " listens beyond loopback: give a bearer token with "
+            "--http-token-file FILE or CODEHIVE_HTTP_TOKEN (clients send "
+            "\"Authorization: Bearer TOKEN\"), or listen on 127.0.0.1";
+    return std::nullopt;
+  }
+  return c;
+}
+
+struct api_server::impl {
+  std::shared_ptr<const store::run_store> store;
+  httplib::Server server;
+  http_config cfg;
+  int port = 0;
+  std::atomic<bool> done{false};
+  std::thread thread;
+};
+
+api_server::api_server(std::shared_ptr<const store::run_store> store) : impl_(std::make_unique<impl>()) {
+  impl_->store = std::move(store);
+}
+
+api_server::~api_server() { stop(); }
+
+bool api_server::start(const http_config& cfg, std::string& error) {
+  auto& m = *impl_;
+  m.cfg = cfg;
+  // Short timeouts: a stalled client frees its pool thread soon.
+  m.server.set_read_timeout(10, 0);
+  m.server.set_write_timeout(10, 0);
+  m.server.set_keep_alive_timeout(30);
+  m.server.set_payload_max_length(64 * 1024);
+  if (cfg.host.find(':') != std::string::npos) m.server.set_address_family(AF_INET6);
+
+  const std::string token = cfg.token;
+  m.server.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
+    if (token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string header = req.get_header_value("Authorization");
+    std::string_view got = header;
+    constexpr std::string_view scheme = "Bearer ";
+    bool ok = got.size() > scheme.size() && got.substr(0, scheme.size()) == scheme &&
+              same_secret(got.substr(scheme.size()), token);
+    if (ok) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer");
+    res.set_content(error_json("missing or wrong bearer token"), json_type);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  const store::run_store* st = m.store.get();
+  m.server.Get("/api/runs", [st](const httplib::Request&, httplib::Response& res) {
+    reply(res, runs_reply(*st), json_type);
+  });
+  m.server.Get(R"(/api/runs/([^/]+))", [st](const httplib::Request& req, httplib::Response& res) {
+    reply(res, run_reply(*st, req.matches[1]), json_type);
+  });
+  m.server.Get("/metrics", [st](const httplib::Request&, httplib::Response& res) {
+    reply(res, metrics_reply(*st), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  m.server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(dashboard_html, "text/html; charset=utf-8");
+  });
+  // Everything else (paths, methods) ends as a JSON 404/405 via the error handler.
+  m.server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // an answer of ours (401, a run's 404) stays
+    res.set_content(error_json(res.status == 404 ? "no such endpoint: " + req.path
+                                                 : "bad request (" + std::to_string(res.status) + ")"),
+                    json_type);
+  });
+
+  if (cfg.port == 0) {
+    m.port = m.server.bind_to_any_port(cfg.host);
+  } else {
+    m.port = m.server.bind_to_port(cfg.host, cfg.port) ? cfg.port : -1;
+  }
+  if (m.port <= 0) {
+    error = "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": " + std::strerror(errno);
+    return false;
+  }
+  m.thread = std::thread([&m] {
+    m.server.listen_after_bind();
+    m.done = true;
+  });
+  spdlog::info("http: serving the API on {}", url());
+  return true;
+}
+
+int api_server::port() const noexcept { return impl_->port; }
+
+std::string api_server::url() const {
+  const auto& h = impl_->cfg.host;
+  std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  return "http://" + host + ":" + std::to_string(impl_->port) + "/";
+}
+
+void api_server::stop() {
+  auto& m = *impl_;
+  if (!m.thread.joinable()) return;
+  // Server::stop() only stops a running server; listen_after_bind() marks it
+  // running first thing (or returns at once on error).
+  while (!m.server.is_running() && !m.done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  m.server.stop();
+  m.thread.join();
+}
+
+}  // namespace codehive

@@ -1,0 +1,62 @@
+// The HTTP API of a node (`run --http`, `coordinator --http`): the run store's
+// runs as JSON, Prometheus metrics and the dashboard page, served by
+// cpp-httplib on threads of its own. It only READS the store, through calls
+// that take a RocksDB snapshot and no lock (load_run, read_ledger,
+// list_runs), so a slow client or a big run never holds up an actor or a
+// store write. Endpoints and metrics: /work/notes/readme-http.md (README).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace codehive {
+
+namespace store {
+class run_store;
+}
+
+/// --http, --http-token-file and --http-linger as the commands take them.
+struct http_flags {
+  std::string listen;      ///< HOST:PORT ("" = no HTTP server; ":PORT" = 127.0.0.1)
+  std::string token_file;  ///< bearer token file (else env CODEHIVE_HTTP_TOKEN)
+  double linger_s = 0;     ///< run: keep serving this long after the run ended
+};
+
+/// A checked --http: where to listen and the token to require ("" = none).
+struct http_config {
+  std::string host;
+  int port = 0;
+  std::string token;
+};
+
+/// Validates the flags before anything starts: the address parses, and a
+/// host other than loopback comes with a token (--http-token-file, else
+/// CODEHIVE_HTTP_TOKEN). nullopt with `error` (a usage error, exit 2).
+std::optional<http_config> check_http_flags(const http_flags& f, std::string& error);
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+class api_server {
+ public:
+  explicit api_server(std::shared_ptr<const store::run_store> store);
+  ~api_server();
+  api_server(const api_server&) = delete;
+  api_server& operator=(const api_server&) = delete;
+
+  /// Binds and serves from a thread pool of its own until stop(); false with
+  /// `error` when it cannot listen.
+  bool start(const http_config& cfg, std::string& error);
+  /// The bound port (after start).
+  int port() const noexcept;
+  /// "http://HOST:PORT/" ([HOST] for IPv6).
+  std::string url() const;
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace codehive

@@ -1,0 +1,295 @@
+// The HTTP API as a user meets it: `codehive run --demo --http ...` (llm-sim
+// answers) and `codehive coordinator --http ...` as real processes, queried
+// over loopback while they run. Every wait polls with a generous deadline and
+// says what it waits for; nothing depends on how fast the machine is.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "tests/cluster/node_process.hpp"
+#include "tests/support/sim_process.hpp"
+
+namespace {
+
+using codehive::cluster_test::node_process;
+using codehive::test::http_get;
+using codehive::test::http_reply;
+using codehive::test::temp_dir;
+using clock_type = std::chrono::steady_clock;
+
+const std::string token = "s3cret-token-for-tests";
+
+/// The environment every child gets: no token from the caller's shell.
+const std::map<std::string, std::string> no_token_env{{"CODEHIVE_HTTP_TOKEN", ""},
+                                                      {"CODEHIVE_DEMO_DIR", CODEHIVE_SOURCE_DIR "/configs/demo"}};
+
+std::map<std::string, std::string> bearer() { return {{"Authorization", "Bearer " + token}}; }
+
+rapidjson::Document parse(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  return d;
+}
+
+/// "http: http://HOST:PORT/" -> "http://127.0.0.1:PORT" (HOST may be 0.0.0.0).
+std::optional<std::string> wait_base_url(node_process& p, int timeout_ms) {
+  static const std::regex re{R"(^http: http://(\S+):(\d+)/$)"};
+  auto line = p.wait_line(re, timeout_ms);
+  if (!line) return std::nullopt;
+  std::smatch m;
+  std::regex_search(*line, m, re);
+  return "http://127.0.0.1:" + m[2].str();
+}
+
+/// Polls `get` until `done` holds for its reply or `timeout_ms` passes; the
+/// last reply either way.
+template <class Done>
+http_reply poll(const std::string& base, const std::string& path, int timeout_ms, Done done) {
+  auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
+  http_reply r;
+  for (;;) {
+    r = http_get(base, path, bearer());
+    if (done(r) || clock_type::now() >= deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// -- Prometheus text -------------------------------------------------------------
+
+struct sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+/// Parses the text exposition format strictly enough to catch a malformed
+/// line: every sample needs a # TYPE for its family before it; label values
+/// are quoted with \\, \" and \n escapes; the value is a number.
+bool parse_prometheus(const std::string& text, std::vector<sample>& out, std::string& why) {
+  static const std::regex help_re{R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$)"};
+  static const std::regex type_re{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
+  static const std::regex sample_re{R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$)"};
+  static const std::regex label_re{R"re(([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$))re"};
+  std::set<std::string> typed;
+  std::istringstream in{text};
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::smatch m;
+    if (line.empty()) continue;
+    if (line.rfind("# HELP ", 0) == 0) {
+      if (!std::regex_match(line, help_re)) return why = "line " + std::to_string(n) + ": bad HELP: " + line, false;
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      if (!std::regex_match(line, m, type_re)) return why = "line " + std::to_string(n) + ": bad TYPE: " + line, false;
+      typed.insert(m[1].str());
+      continue;
+    }
+    if (line[0] == '#') continue;
+    if (!std::regex_match(line, m, sample_re)) return why = "line " + std::to_string(n) + ": bad sample: " + line, false;
+    sample s;
+    s.name = m[1].str();
+    if (!typed.count(s.name)) return why = "line " + std::to_string(n) + ": no # TYPE before " + s.name, false;
+    std::string labels = m[3].str();
+    for (auto it = std::sregex_iterator(labels.begin(), labels.end(), label_re); it != std::sregex_iterator(); ++it)
+      s.labels[(*it)[1].str()] = (*it)[2].str();
+    char* end = nullptr;
+    std::string v = m[4].str();
+    s.value = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0') return why = "line " + std::to_string(n) + ": bad value: " + line, false;
+    out.push_back(std::move(s));
+  }
+  return true;
+}
+
+double sum_of(const std::vector<sample>& samples, const std::string& name,
+              const std::map<std::string, std::string>& match = {}) {
+  double total = 0;
+  for (const auto& s : samples) {
+    if (s.name != name) continue;
+    bool ok = true;
+    for (const auto& [k, v] : match)
+      if (auto it = s.labels.find(k); it == s.labels.end() || it->second != v) ok = false;
+    if (ok) total += s.value;
+  }
+  return total;
+}
+
+std::string write_token_file(const temp_dir& dir) {
+  auto path = dir.path() / "http.token";
+  std::ofstream(path) << token << "\n";
+  return path.string();
+}
+
+/// The coordinator's join token (for workers; not the HTTP one).
+std::string write_join_token(const temp_dir& dir) {
+  auto path = dir.path() / "join.token";
+  std::ofstream(path) << "join-token-for-tests\n";
+  return path.string();
+}
+
+// -- a demo run, watched over HTTP ---------------------------------------------------
+
+// Listens on every interface with a token (the case that needs one), queries
+// during the run and, thanks to --http-linger, after it.
+TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
+  temp_dir dir{"codehive-http"};
+  node_process run({CODEHIVE_BIN, "run", "--demo", "--http", "0.0.0.0:0", "--http-token-file",
+                    write_token_file(dir), "--http-linger", "300", "--out", (dir.path() / "out").string(),
+                    "--store", (dir.path() / "store").string()},
+                   dir.path() / "logs" / "run", no_token_env);
+  auto base = wait_base_url(run, 60000);
+  ASSERT_TRUE(base) << "awaited the line \"http: http://HOST:PORT/\" within 60 s\n" << run.tail();
+
+  // Auth: nothing without the token, nothing with a wrong one.
+  auto anon = http_get(*base, "/api/runs");
+  EXPECT_EQ(anon.status, 401) << anon.body << anon.error;
+  EXPECT_TRUE(parse(anon.body).HasMember("error")) << anon.body;
+  auto wrong = http_get(*base, "/metrics", {{"Authorization", "Bearer " + token + "x"}});
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_EQ(run.text().find(token), std::string::npos) << "the token must never be logged";
+
+  // The run appears in the list while it runs (or once it is stored).
+  auto listed = poll(*base, "/api/runs", 60000, [](const http_reply& r) {
+    auto d = parse(r.body);
+    return r.status == 200 && d.IsObject() && d["runs"].IsArray() && d["runs"].Size() == 1;
+  });
+  ASSERT_EQ(listed.status, 200) << listed.error << "\n" << run.tail();
+  auto list = parse(listed.body);
+  ASSERT_TRUE(list.IsObject() && list["runs"].IsArray() && list["runs"].Size() == 1)
+      << "awaited one run in /api/runs within 60 s: " << listed.body;
+  const std::string id = list["runs"][0]["id"].GetString();
+  for (const char* key : {"request", "state", "tasks_done", "tasks_total", "tokens", "cost_usd", "started_ms"})
+    EXPECT_TRUE(list["runs"][0].HasMember(key)) << key << " missing: " << listed.body;
+
+  // The run ends (done or not) and is still served: every task done at the end.
+  auto final_reply = poll(*base, "/api/runs/" + id, 240000, [](const http_reply& r) {
+    auto d = parse(r.body);
+    return r.status == 200 && d.IsObject() && std::string(d["state"].GetString()) != "running";
+  });
+  auto detail = parse(final_reply.body);
+  ASSERT_TRUE(detail.IsObject()) << final_reply.status << " " << final_reply.body << final_reply.error;
+  ASSERT_STREQ(detail["state"].GetString(), "done")
+      << "awaited the run to leave state running within 240 s\n" << run.tail();
+  ASSERT_TRUE(detail["tasks"].IsArray());
+  EXPECT_EQ(detail["tasks"].Size(), 11u) << final_reply.body;
+  for (const auto& t : detail["tasks"].GetArray()) {
+    EXPECT_STREQ(t["state"].GetString(), "done") << t["id"].GetString();
+    EXPECT_GE(t["attempts"].GetInt(), 1) << t["id"].GetString();
+    EXPECT_STRNE(t["worker"].GetString(), "") << t["id"].GetString();
+    EXPECT_GE(t["finished_ms"].GetInt64(), t["assigned_ms"].GetInt64()) << t["id"].GetString();
+  }
+  EXPECT_EQ(detail["task_counts"]["done"].GetUint(), 11u);
+  EXPECT_TRUE(detail["rounds"].IsArray());
+  EXPECT_GT(detail["usage"]["tokens"].GetInt64(), 0) << final_reply.body;
+  EXPECT_TRUE(detail["usage_by_role"].HasMember("planner")) << final_reply.body;
+  EXPECT_TRUE(detail["usage_by_role"].HasMember("coder")) << final_reply.body;
+  ASSERT_TRUE(detail["usage_by_role_model"].IsArray());
+  EXPECT_GE(detail["usage_by_role_model"].Size(), 2u);
+
+  // Metrics, parsed as Prometheus text.
+  auto metrics = http_get(*base, "/metrics", bearer());
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos);
+  std::vector<sample> samples;
+  std::string why;
+  ASSERT_TRUE(parse_prometheus(metrics.body, samples, why)) << why << "\n" << metrics.body;
+  EXPECT_EQ(sum_of(samples, "codehive_tasks", {{"state", "done"}}), 11) << metrics.body;
+  EXPECT_EQ(sum_of(samples, "codehive_run_tasks", {{"run", id}, {"kind", "plan"}, {"state", "done"}}), 11);
+  EXPECT_EQ(sum_of(samples, "codehive_runs", {{"state", "done"}}), 1) << metrics.body;
+  EXPECT_GT(sum_of(samples, "codehive_model_tokens_total"), 0) << metrics.body;
+  EXPECT_GT(sum_of(samples, "codehive_model_tokens_total", {{"role", "coder"}, {"kind", "completion"}}), 0);
+  EXPECT_GT(sum_of(samples, "codehive_model_calls_total", {{"role", "planner"}, {"outcome", "ok"}}), 0);
+  EXPECT_EQ(sum_of(samples, "codehive_run_tokens_total", {{"run", id}}),
+            static_cast<double>(detail["usage"]["tokens"].GetInt64()));
+
+  // 404s are JSON.
+  auto unknown = http_get(*base, "/api/runs/no-such-run", bearer());
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_TRUE(parse(unknown.body).HasMember("error")) << unknown.body;
+  auto bad_path = http_get(*base, "/api/nothing/here", bearer());
+  EXPECT_EQ(bad_path.status, 404);
+  EXPECT_TRUE(parse(bad_path.body).HasMember("error")) << bad_path.body;
+
+  // The dashboard: one self-contained page that polls the API.
+  auto page = http_get(*base, "/", bearer());
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.header("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("/api/runs"), std::string::npos);
+  EXPECT_EQ(page.body.find("src=\"http"), std::string::npos) << "nothing fetched from outside";
+
+  // SIGTERM ends the linger; the exit code is the run's.
+  ASSERT_TRUE(run.wait_text("--http-linger", 30000)) << run.tail();
+  run.signal(SIGTERM);
+  auto code = run.wait_exit(60000);
+  ASSERT_TRUE(code) << "awaited the process to end within 60 s of SIGTERM\n" << run.tail();
+  EXPECT_EQ(*code, 0) << run.tail();
+}
+
+TEST(HttpApi, BeyondLoopbackWithoutTokenRefusesWithExit2) {
+  temp_dir dir{"codehive-http"};
+  std::string output;
+  int code = codehive::cluster_test::run_to_end(
+      {CODEHIVE_BIN, "run", "--demo", "--http", "0.0.0.0:0", "--out", (dir.path() / "out").string(),
+       "--store", (dir.path() / "store").string()},
+      dir.path() / "logs" / "run", 60000, &output, no_token_env);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("--http-token-file"), std::string::npos) << output;
+  EXPECT_EQ(output.find("http: http://"), std::string::npos) << "nothing may listen: " << output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "store")) << "refused before the store opened";
+
+  // The coordinator refuses the same way.
+  code = codehive::cluster_test::run_to_end(
+      {CODEHIVE_BIN, "coordinator", "--listen", "127.0.0.1:0", "--token-file", write_join_token(dir),
+       "--http", "0.0.0.0:0", "--store", (dir.path() / "store").string()},
+      dir.path() / "logs" / "coordinator", 60000, &output, no_token_env);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("--http-token-file"), std::string::npos) << output;
+  EXPECT_EQ(output.find("http: http://"), std::string::npos) << "nothing may listen: " << output;
+}
+
+// The coordinator serves the same API over its store (empty here).
+TEST(HttpApi, CoordinatorServesTheApi) {
+  temp_dir dir{"codehive-http"};
+  auto sim = codehive::test::sim_process::start(CODEHIVE_SOURCE_DIR "/configs/demo/scenario.json");
+  auto port = std::to_string(sim.port());
+  node_process coord({CODEHIVE_BIN, "coordinator", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                      "--http-token-file", write_token_file(dir), "--token-file", write_join_token(dir),
+                      "--store", (dir.path() / "store").string(), "--planner", "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini", "--coder",
+                      "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b"},
+                     dir.path() / "logs" / "coordinator", no_token_env);
+  auto base = wait_base_url(coord, 60000);
+  ASSERT_TRUE(base) << "awaited the line \"http: http://HOST:PORT/\" within 60 s\n" << coord.tail();
+  auto runs = http_get(*base, "/api/runs", bearer());
+  ASSERT_EQ(runs.status, 200) << runs.body << runs.error << coord.tail();
+  auto d = parse(runs.body);
+  ASSERT_TRUE(d.IsObject() && d["runs"].IsArray()) << runs.body;
+  EXPECT_EQ(d["runs"].Size(), 0u);
+  EXPECT_EQ(http_get(*base, "/api/runs", {}).status, 401);
+  auto metrics = http_get(*base, "/metrics", bearer());
+  std::vector<sample> samples;
+  std::string why;
+  ASSERT_TRUE(parse_prometheus(metrics.body, samples, why)) << why << "\n" << metrics.body;
+  EXPECT_EQ(sum_of(samples, "codehive_runs"), 0);
+  coord.signal(SIGTERM);
+  auto code = coord.wait_exit(60000);
+  ASSERT_TRUE(code) << "awaited the coordinator to end within 60 s of SIGTERM\n" << coord.tail();
+  EXPECT_EQ(*code, 0) << coord.tail();
+}
+
+}  // namespace
