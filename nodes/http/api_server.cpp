@@ -145,7 +145,11 @@ bool api_server::start(const http_config& cfg, std::string& error) {
 
   const std::string token = cfg.token;
   m.server.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
-    if (token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // The dashboard page itself holds no data and a browser cannot send a
+    // header when it navigates: it is served to anyone, and its scripts send
+    // the token (from the URL's #token=...) with every API request.
+    if (token.empty() || (req.path == "/" && req.method == "GET"))
+      return httplib::Server::HandlerResponse::Unhandled;
     const std::string header = req.get_header_value("Authorization");
     std::string_view got = header;
     constexpr std::string_view scheme = "Bearer ";

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -143,6 +144,52 @@ std::string write_join_token(const temp_dir& dir) {
   return path.string();
 }
 
+/// The dashboard in a real browser (Debian's chromium, headless), after the
+/// run ended: the page fetches the API with the token from its #token=...
+/// and shows every task done and the tokens spent. Saves a screenshot as a
+/// test artifact. Skipped (with a note) where chromium is not installed.
+void check_dashboard_in_chromium(const std::string& base, const temp_dir& dir) {
+  auto chromium = codehive::cluster_test::find_program({"chromium", "chromium-browser", "google-chrome"});
+  if (chromium.empty()) {
+    std::printf("[  NOTE    ] no chromium in PATH: the dashboard was not loaded in a browser\n");
+    return;
+  }
+  auto url = base + "/#token=" + token;
+  auto profile = (dir.path() / "chromium-profile").string();
+  auto browser = [&](const std::string& what, std::vector<std::string> extra, std::string& output) {
+    std::vector<std::string> argv{chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                                  "--no-first-run", "--disable-background-networking",
+                                  "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
+                                  "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+                                  "--window-size=1200,1400"};
+    for (auto& e : extra) argv.push_back(std::move(e));
+    argv.push_back(url);
+    return codehive::cluster_test::run_to_end(argv, dir.path() / "logs" / what, 120000, &output);
+  };
+  std::string dom;
+  ASSERT_EQ(browser("chromium-dom", {"--dump-dom"}, dom), 0) << dom;
+  EXPECT_EQ(dom.find("Uncaught"), std::string::npos) << "uncaught error in the dashboard:\n" << dom;
+  EXPECT_NE(dom.find("id=\"run-state\">done<"), std::string::npos) << dom;
+  auto tasks_at = dom.find("<table id=\"tasks\">");
+  ASSERT_NE(tasks_at, std::string::npos) << "no task table in the dashboard:\n" << dom;
+  auto tasks_html = dom.substr(tasks_at, dom.find("</table>", tasks_at) - tasks_at);
+  std::size_t done_rows = 0;
+  for (std::size_t at = 0; (at = tasks_html.find("data-state=\"done\"", at)) != std::string::npos; ++at) ++done_rows;
+  EXPECT_EQ(done_rows, 11u) << tasks_html;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(dom, m, std::regex(R"(id="tokens">(\d+)<)"))) << dom;
+  EXPECT_GT(std::stoll(m[1].str()), 0);
+
+  std::error_code ec;
+  std::filesystem::create_directories(CODEHIVE_HTTP_ARTIFACTS, ec);
+  auto shot = std::filesystem::path(CODEHIVE_HTTP_ARTIFACTS) / "dashboard.png";
+  std::filesystem::remove(shot, ec);
+  std::string out;
+  EXPECT_EQ(browser("chromium-shot", {"--screenshot=" + shot.string()}, out), 0) << out;
+  EXPECT_TRUE(std::filesystem::is_regular_file(shot)) << out;
+  std::printf("[  NOTE    ] dashboard screenshot: %s\n", shot.string().c_str());
+}
+
 // -- a demo run, watched over HTTP ---------------------------------------------------
 
 // Listens on every interface with a token (the case that needs one), queries
@@ -227,11 +274,13 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   EXPECT_TRUE(parse(bad_path.body).HasMember("error")) << bad_path.body;
 
   // The dashboard: one self-contained page that polls the API.
-  auto page = http_get(*base, "/", bearer());
+  auto page = http_get(*base, "/");  // the page is public (no data); its API calls are not
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.header("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(page.body.find("/api/runs"), std::string::npos);
   EXPECT_EQ(page.body.find("src=\"http"), std::string::npos) << "nothing fetched from outside";
+
+  check_dashboard_in_chromium(*base, dir);
 
   // SIGTERM ends the linger; the exit code is the run's.
   ASSERT_TRUE(run.wait_text("--http-linger", 30000)) << run.tail();
