@@ -76,6 +76,8 @@ using planner_actor = caf::typed_actor<
   caf::reacts_to<msg::llm_reply>,
   // Internal: the run's time budget is over.
   caf::reacts_to<atom::deadline>,
+  // Internal: time to write the exports if they changed (a delayed_send).
+  caf::reacts_to<atom::exports>,
   // The user stopped the run (Ctrl-C, SIGTERM): finish as cancelled; the
   // store keeps everything and `codehive resume RUN` continues it.
   caf::reacts_to<atom::cancel>,

@@ -201,6 +201,10 @@ struct runner {
       .then([](bool) {}, [](caf::error&) {});
   }
 
+  void operator()(planner::schedule_exports& c) const {
+    self->delayed_send(self, std::chrono::milliseconds(c.delay_ms), atom::exports_v);
+  }
+
   void operator()(planner::report_progress& c) const {
     if (team().progress)
       self->send(team().progress, std::move(c.event));
@@ -316,6 +320,10 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
     },
     [self](atom::deadline) {
       self->state.ctl->on_deadline();
+      execute(self);
+    },
+    [self](atom::exports) {
+      self->state.ctl->on_exports_due();
       execute(self);
     },
   };

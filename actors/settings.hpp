@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct pipeline_settings {
   /// Other files a coder/fixer request lists by summary (the project's map),
   /// most relevant first: prompts stay the same size at 10,000 files.
   std::size_t context_map_entries = 40;
+  /// generated_files/* are rewritten at most this often during a run (they
+  /// cost O(tasks) to render); always at the end.
+  std::int64_t exports_interval_ms = 500;
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;

@@ -78,6 +78,13 @@ struct write_exports {
   std::vector<msg::export_file> files;
 };
 
+/// The exports changed: call on_exports_due after `delay_ms`. Rendering them
+/// costs O(tasks), so they are written at most once per delay, not once per
+/// task; the final ones are written by `deliver`.
+struct schedule_exports {
+  std::int64_t delay_ms = 0;
+};
+
 /// Tell the progress sink (fire and forget).
 struct report_progress {
   msg::progress_event event;
@@ -95,8 +102,8 @@ struct deliver {
 };
 
 using command = std::variant<list_files, ask_plan, read_files, ask_coder, ask_fixer, apply_edit,
-                             validate, read_review_files, review, write_exports, report_progress,
-                             collect_final_records, deliver>;
+                             validate, read_review_files, review, write_exports, schedule_exports,
+                             report_progress, collect_final_records, deliver>;
 
 /// Why a request failed, as the controller needs it (built by the shell from
 /// the caf::error, so the controller stays free of CAF).

@@ -30,13 +30,6 @@ std::int64_t controller::now() const {
 }
 
 std::vector<command> controller::take_commands() {
-  // Exports are rendered once per batch of events, not once per change: a
-  // task's completion costs O(1) here, the O(N) render happens at most once
-  // per take_commands().
-  if (exports_dirty_ && !stopping_) {
-    exports_dirty_ = false;
-    out_.emplace_back(write_exports{render_exports(run_, now())});
-  }
   std::vector<command> out;
   out.swap(out_);
   return out;
@@ -47,7 +40,21 @@ void controller::emit(command c) {
 }
 
 void controller::exports_changed() {
+  // A task's completion costs O(1) here; the O(tasks) render happens at most
+  // once per exports_interval_ms (on_exports_due), and once at the end.
   exports_dirty_ = true;
+  if (!exports_scheduled_ && !stopping_) {
+    exports_scheduled_ = true;
+    emit(schedule_exports{settings_->exports_interval_ms});
+  }
+}
+
+void controller::on_exports_due() {
+  exports_scheduled_ = false;
+  if (!exports_dirty_ || stopping_ || !active_)
+    return;  // the end of the run writes them anyway
+  exports_dirty_ = false;
+  emit(write_exports{render_exports(run_, now())});
 }
 
 void controller::progress(std::string kind, std::string task_id, std::string path,

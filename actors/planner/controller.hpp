@@ -84,6 +84,8 @@ class controller {
   /// Everything the node was doing goes back to the queue, once.
   void on_node_lost(const std::string& node, const std::string& why);
 
+  /// The delay asked for by schedule_exports is over: write them if changed.
+  void on_exports_due();
   void on_cancel();
   void on_deadline();
   /// The tracker's final records and summarizer usage (absent: no answer).
@@ -202,6 +204,7 @@ class controller {
   int fixes_in_flight_ = 0;
   bool said_waiting_ = false;  ///< "no coder available" was said (until a worker joins)
   bool exports_dirty_ = false;
+  bool exports_scheduled_ = false;
 };
 
 }  // namespace codehive::planner

@@ -178,6 +178,7 @@ planner_actor::behavior_type fake_planner(planner_actor::stateful_pointer<fake_p
     },
     [](msg::llm_reply&) {},
     [](atom::deadline) {},
+    [](atom::exports) {},
     [](atom::cancel) {},
     [got, first](msg::worker_offer& o) {
       if (*first) {

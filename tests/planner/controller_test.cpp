@@ -344,6 +344,21 @@ TEST(Controller, APlannedFolderIsMadeByTheTrackerBeforeTheFilesInItAndIsNoFileTo
   EXPECT_EQ(rec.finished_ms - rec.started_ms, 0) << "a real duration, not since 1970";
 }
 
+TEST(Controller, ExportsAreWrittenOncePerTimerNotOncePerTaskAndCompleteAtTheEnd) {
+  harness h;
+  h.hold_export_timers = true;  // the timer never fires during the run
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.export_timers_held, 1) << "one timer for every change while it runs";
+  EXPECT_EQ(h.exports_written, 0);
+  ASSERT_EQ(h.final_exports.size(), 4u);
+  const auto& status = h.final_exports.back();
+  EXPECT_EQ(status.name, "status.json");
+  EXPECT_NE(status.content.find("\"done\""), std::string::npos);
+}
+
 TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
   {
     harness h;

@@ -225,12 +225,18 @@ void harness::answer(planner::command cmd) {
         ctl->on_reviewed(std::move(r));
       } else if constexpr (std::is_same_v<C, write_exports>) {
         ++exports_written;
+      } else if constexpr (std::is_same_v<C, schedule_exports>) {
+        if (hold_export_timers)
+          ++export_timers_held;
+        else
+          ctl->on_exports_due();  // as if the delay were over
       } else if constexpr (std::is_same_v<C, report_progress>) {
         progress_kinds.push_back(c.event.kind);
       } else if constexpr (std::is_same_v<C, collect_final_records>) {
         ctl->on_final_records(std::nullopt, std::nullopt);
       } else if constexpr (std::is_same_v<C, deliver>) {
         result = c.result;
+        final_exports = c.exports;
       }
     },
     cmd);

@@ -49,6 +49,9 @@ struct harness {
   int reviews_asked = 0;
   int exports_written = 0;
   int folders_made = 0;
+  bool hold_export_timers = false;  ///< keep schedule_exports unanswered (time stands still)
+  int export_timers_held = 0;
+  std::vector<msg::export_file> final_exports;
   std::vector<std::string> progress_kinds;
   std::optional<msg::run_result> result;
 
