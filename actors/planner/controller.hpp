@@ -149,6 +149,7 @@ class controller {
   void task_failed(std::size_t idx, const failure& f);
   void task_done(std::size_t idx, const msg::applied_file& f);
   job* find_job(std::uint64_t ticket, bool replied);
+  std::optional<job> take_job(std::uint64_t ticket, bool replied);
   void free_slot(std::uint64_t ticket, const job& j);
   std::string slot_label(int slot) const;
   std::string slot_node(const job& j) const;

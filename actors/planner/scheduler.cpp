@@ -35,6 +35,16 @@ controller::job* controller::find_job(std::uint64_t ticket, bool replied) {
   return &it->second;
 }
 
+/// The job of `ticket` at that stage, removed from the jobs in flight.
+std::optional<controller::job> controller::take_job(std::uint64_t ticket, bool replied) {
+  auto* j = find_job(ticket, replied);
+  if (!j)
+    return std::nullopt;
+  auto out = std::move(*j);
+  jobs_.erase(ticket);
+  return out;
+}
+
 /// The slot is free again (its request answered, given up, or not needed).
 void controller::free_slot(std::uint64_t ticket, const job& j) {
   if (j.slot == no_slot)
@@ -165,8 +175,7 @@ void controller::on_files_read(std::uint64_t ticket, std::vector<msg::context_fi
   if (!j)
     return;  // its worker was lost meanwhile; the work is queued again
   if (stopping_) {
-    auto gone = *j;
-    jobs_.erase(ticket);
+    auto gone = *take_job(ticket, false);
     free_slot(ticket, gone);
     if (gone.what == job::kind::task)
       tasks_in_flight_ -= 1;
@@ -181,11 +190,10 @@ void controller::on_files_read(std::uint64_t ticket, std::vector<msg::context_fi
 }
 
 void controller::on_read_failed(std::uint64_t ticket, const failure& f) {
-  auto* j = find_job(ticket, false);
-  if (!j)
+  auto taken = take_job(ticket, false);
+  if (!taken)
     return;
-  auto gone = *j;
-  jobs_.erase(ticket);
+  auto& gone = *taken;
   free_slot(ticket, gone);
   if (gone.what == job::kind::task) {
     task_failed(gone.task, f);
@@ -227,11 +235,10 @@ void controller::on_edit_made(std::uint64_t ticket, msg::file_edit edit) {
 }
 
 void controller::on_edit_failed(std::uint64_t ticket, const failure& f) {
-  auto* j = find_job(ticket, false);
-  if (!j)
+  auto taken = take_job(ticket, false);
+  if (!taken)
     return;
-  auto gone = *j;
-  jobs_.erase(ticket);
+  auto& gone = *taken;
   free_slot(ticket, gone);
   if (gone.what == job::kind::task) {
     record_remote_usage(slot_node(gone), f.use, run_.tasks[gone.task].id, false);
@@ -254,11 +261,10 @@ void controller::on_edit_failed(std::uint64_t ticket, const failure& f) {
 }
 
 void controller::on_applied(std::uint64_t ticket, const msg::applied_file& file) {
-  auto* j = find_job(ticket, true);
-  if (!j)
+  auto taken = take_job(ticket, true);
+  if (!taken)
     return;
-  auto gone = *j;
-  jobs_.erase(ticket);
+  auto& gone = *taken;
   if (gone.what == job::kind::task) {
     task_done(gone.task, file);
     return;
@@ -279,11 +285,10 @@ void controller::on_applied(std::uint64_t ticket, const msg::applied_file& file)
 }
 
 void controller::on_apply_failed(std::uint64_t ticket, const failure& f) {
-  auto* j = find_job(ticket, true);
-  if (!j)
+  auto taken = take_job(ticket, true);
+  if (!taken)
     return;
-  auto gone = *j;
-  jobs_.erase(ticket);
+  auto& gone = *taken;
   if (gone.what == job::kind::task) {
     task_failed(gone.task, f);
     return;
