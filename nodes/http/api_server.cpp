@@ -1,6 +1,10 @@
 #include "nodes/http/api_server.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <string_view>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -124,7 +128,81 @@ struct api_server::impl {
   http_config cfg;
   int port = 0;
   std::atomic<bool> done{false};
+  std::atomic<bool> stopping{false};  // ends the event streams' waits
   std::thread thread;
+
+  /// GET /api/runs/{id}/events: the run's event log as Server-Sent Events,
+  /// from after Last-Event-ID (or ?after=N) on; new events as they are
+  /// stored (polled every 250 ms), until the run is no longer running and
+  /// every event is sent. A comment line every ~15 s finds a vanished client.
+  void events(const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    auto rec = store->get_run(id);
+    if (!rec) {
+      auto code = rec.err().code;
+      bool missing = code == store::errc::not_found || code == store::errc::invalid_argument;
+      res.status = missing ? 404 : 500;
+      res.set_content(error_json(missing ? "no run " + id : "cannot read run " + id + ": " + rec.err().describe()),
+                      json_type);
+      return;
+    }
+    std::string after = req.get_header_value("Last-Event-ID");
+    if (after.empty()) after = req.get_param_value("after");
+    std::uint64_t next = 1;
+    if (!after.empty()) {
+      char* end = nullptr;
+      auto v = std::strtoull(after.c_str(), &end, 10);
+      if (end == after.c_str() || *end != '\0') {
+        res.status = 400;
+        res.set_content(error_json("Last-Event-ID / after must be an event number"), json_type);
+        return;
+      }
+      next = v + 1;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");
+    const store::run_store* st = store.get();
+    auto idle_ticks = std::make_shared<int>(0);
+    res.set_chunked_content_provider(
+        "text/event-stream", [this, st, id, next, idle_ticks](std::size_t, httplib::DataSink& sink) mutable {
+          // The state first: a stopped run's last events are all stored before it says so.
+          auto rec = st->get_run(id);
+          bool running = rec && rec->state == store::run_state::running;
+          auto evs = st->read_events(id, next, 256);
+          if (!evs) {
+            sink.done();
+            return true;
+          }
+          if (!evs->empty()) {
+            std::string chunk;
+            for (const auto& e : *evs) {
+              chunk += "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\n";
+              std::size_t from = 0;  // one data: line per line of the JSON text
+              for (;;) {
+                auto nl = e.data_json.find('\n', from);
+                chunk += "data: " + e.data_json.substr(from, nl == std::string::npos ? nl : nl - from) + "\n";
+                if (nl == std::string::npos) break;
+                from = nl + 1;
+              }
+              chunk += "\n";
+              next = e.seq + 1;
+            }
+            *idle_ticks = 0;
+            return sink.write(chunk.data(), chunk.size());
+          }
+          if (!running || stopping) {
+            sink.done();
+            return true;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+          if (++*idle_ticks >= 60) {
+            *idle_ticks = 0;
+            static constexpr std::string_view ping = ": keep-alive\n\n";
+            return sink.write(ping.data(), ping.size());
+          }
+          return true;
+        });
+  }
 };
 
 api_server::api_server(std::shared_ptr<const store::run_store> store) : impl_(std::make_unique<impl>()) {
@@ -141,6 +219,8 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   m.server.set_write_timeout(10, 0);
   m.server.set_keep_alive_timeout(30);
   m.server.set_payload_max_length(64 * 1024);
+  // Each open event stream holds a thread: room for a few dashboards and scrapers.
+  m.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   if (cfg.host.find(':') != std::string::npos) m.server.set_address_family(AF_INET6);
 
   const std::string token = cfg.token;
@@ -169,6 +249,8 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   m.server.Get(R"(/api/runs/([^/]+))", [st](const httplib::Request& req, httplib::Response& res) {
     reply(res, run_reply(*st, req.matches[1]), json_type);
   });
+  m.server.Get(R"(/api/runs/([^/]+)/events)",
+               [&m](const httplib::Request& req, httplib::Response& res) { m.events(req, res); });
   m.server.Get("/metrics", [st](const httplib::Request&, httplib::Response& res) {
     reply(res, metrics_reply(*st), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -215,6 +297,7 @@ void api_server::stop() {
   // Server::stop() only stops a running server; listen_after_bind() marks it
   // running first thing (or returns at once on error).
   while (!m.server.is_running() && !m.done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  m.stopping = true;
   m.server.stop();
   m.thread.join();
 }

@@ -4,7 +4,9 @@
 // says what it waits for; nothing depends on how fast the machine is.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -264,6 +266,29 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   EXPECT_GT(sum_of(samples, "codehive_model_calls_total", {{"role", "planner"}, {"outcome", "ok"}}), 0);
   EXPECT_EQ(sum_of(samples, "codehive_run_tokens_total", {{"run", id}}),
             static_cast<double>(detail["usage"]["tokens"].GetInt64()));
+
+  // The event log as Server-Sent Events: the run is over, so the stream ends.
+  auto events = http_get(*base, "/api/runs/" + id + "/events", bearer(), 60000);
+  ASSERT_EQ(events.status, 200) << events.body << events.error;
+  EXPECT_NE(events.header("Content-Type").find("text/event-stream"), std::string::npos);
+  std::vector<std::uint64_t> ids;
+  static const std::regex id_re{R"((^|\n)id: (\d+)\n)"};
+  for (auto it = std::sregex_iterator(events.body.begin(), events.body.end(), id_re); it != std::sregex_iterator(); ++it)
+    ids.push_back(std::stoull((*it)[2].str()));
+  ASSERT_GE(ids.size(), 3u) << events.body;
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i + 1) << "events are numbered 1, 2, ... without gaps";
+  EXPECT_NE(events.body.find("event: run_created\n"), std::string::npos);
+  EXPECT_NE(events.body.find("event: run_state\ndata: {\"from\":\"running\",\"to\":\"done\""), std::string::npos)
+      << events.body;
+  // Resumed after the last-but-two: exactly the last two.
+  auto headers = bearer();
+  headers["Last-Event-ID"] = std::to_string(ids.size() - 2);
+  auto resumed = http_get(*base, "/api/runs/" + id + "/events", headers, 60000);
+  ASSERT_EQ(resumed.status, 200) << resumed.body << resumed.error;
+  EXPECT_EQ(resumed.body.rfind("id: " + std::to_string(ids.size() - 1) + "\n", 0), 0u) << resumed.body;
+  EXPECT_EQ(resumed.body.find("id: " + std::to_string(ids.size() - 2) + "\n"), std::string::npos) << resumed.body;
+  EXPECT_NE(resumed.body.find("id: " + std::to_string(ids.size()) + "\n"), std::string::npos) << resumed.body;
+  EXPECT_EQ(http_get(*base, "/api/runs/no-such-run/events", bearer()).status, 404);
 
   // 404s are JSON.
   auto unknown = http_get(*base, "/api/runs/no-such-run", bearer());
