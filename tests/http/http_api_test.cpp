@@ -178,6 +178,9 @@ void check_dashboard_in_chromium(const std::string& base, const temp_dir& dir) {
   std::size_t done_rows = 0;
   for (std::size_t at = 0; (at = tasks_html.find("data-state=\"done\"", at)) != std::string::npos; ++at) ++done_rows;
   EXPECT_EQ(done_rows, 11u) << tasks_html;
+  auto events_at = dom.find("<pre id=\"events\">");
+  ASSERT_NE(events_at, std::string::npos) << dom;
+  EXPECT_NE(dom.find(" run_state {", events_at), std::string::npos) << "the event tail ends with the run's end:\n" << dom;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom, m, std::regex(R"(id="tokens">(\d+)<)"))) << dom;
   EXPECT_GT(std::stoll(m[1].str()), 0);
