@@ -1,6 +1,7 @@
 #include "nodes/http/api_json.hpp"
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -146,10 +147,11 @@ std::string label_value(std::string_view v) {
   return out;
 }
 
+/// Shortest text that reads back as `v` ("1.4", not "1.3999999999999999").
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 class prom {
@@ -344,6 +346,9 @@ api_reply metrics_reply(const store::run_store& st) {
   std::vector<run_facts> facts;
   // (role, model) -> sums over every run; outcome kept apart for calls.
   std::map<std::pair<std::string, std::string>, store::ledger_totals> by_pair;
+  // Call latency histogram per (role, model): cumulative counts per bucket.
+  static constexpr std::array<double, 11> buckets{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+  std::map<std::pair<std::string, std::string>, std::array<std::uint64_t, buckets.size()>> latency;
   for (const auto& r : *runs) {
     ++by_run_state[r.state];
     auto snap = st.load_run(r.id);
@@ -351,7 +356,13 @@ api_reply metrics_reply(const store::run_store& st) {
     auto [plan, fixes] = count_tasks(*snap);
     facts.push_back({r.id, plan, fixes, snap->ledger_total});
     if (auto ledger = st.read_ledger(r.id))
-      for (const auto& e : *ledger) add(by_pair[{e.use.role, e.use.model}], e);
+      for (const auto& e : *ledger) {
+        add(by_pair[{e.use.role, e.use.model}], e);
+        auto& h = latency[{e.use.role, e.use.model}];
+        double secs = static_cast<double>(e.use.latency.count()) / 1000.0;
+        for (std::size_t i = 0; i < buckets.size(); ++i)
+          if (secs <= buckets[i]) ++h[i];
+      }
   }
 
   prom p;
@@ -402,6 +413,20 @@ api_reply metrics_reply(const store::run_store& st) {
   for (const auto& [k, t] : by_pair)
     p.sample("codehive_model_call_seconds_total", {{"role", k.first}, {"model", k.second}},
              static_cast<double>(t.latency_ms) / 1000.0);
+  p.family("codehive_model_call_duration_seconds", "histogram",
+           "Wall time of model calls (retries included) by role and model, from the ledger.");
+  for (const auto& [k, h] : latency) {
+    const auto& t = by_pair[k];
+    for (std::size_t i = 0; i < buckets.size(); ++i)
+      p.sample("codehive_model_call_duration_seconds_bucket",
+               {{"role", k.first}, {"model", k.second}, {"le", number(buckets[i])}}, static_cast<double>(h[i]));
+    p.sample("codehive_model_call_duration_seconds_bucket", {{"role", k.first}, {"model", k.second}, {"le", "+Inf"}},
+             static_cast<double>(t.calls));
+    p.sample("codehive_model_call_duration_seconds_sum", {{"role", k.first}, {"model", k.second}},
+             static_cast<double>(t.latency_ms) / 1000.0);
+    p.sample("codehive_model_call_duration_seconds_count", {{"role", k.first}, {"model", k.second}},
+             static_cast<double>(t.calls));
+  }
   return {200, p.take()};
 }
 

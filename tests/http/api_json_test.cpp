@@ -1,6 +1,7 @@
 // The HTTP API's answers rendered from a store built by hand (no process, no
 // socket): the run list, one run, 404s, and Prometheus text whose label
 // values need escaping.
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,6 +44,7 @@ struct fixture {
     e.use.prompt_tokens = 100;
     e.use.completion_tokens = 20;
     e.use.cost_usd = 0.5;
+    e.use.latency = std::chrono::milliseconds(700);
     EXPECT_TRUE(st->append_ledger(run, e));
     e.outcome = "error";
     e.error_code = "timeout";
@@ -121,6 +123,13 @@ TEST(ApiJson, MetricsEscapeLabelValues) {
   EXPECT_NE(m.find("codehive_model_calls_total" + labels + R"(outcome="error"} 1)" "\n"), std::string::npos) << m;
   EXPECT_NE(m.find("codehive_model_tokens_total" + labels + R"(kind="completion"} 20)" "\n"), std::string::npos) << m;
   EXPECT_NE(m.find("codehive_model_tokens_total" + labels + R"(kind="prompt"} 200)" "\n"), std::string::npos) << m;
+  // Two calls of 0.7 s: none up to 0.5 s, both from 1 s on.
+  EXPECT_NE(m.find("# TYPE codehive_model_call_duration_seconds histogram\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_call_duration_seconds_bucket" + labels + R"(le="0.5"} 0)" "\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_call_duration_seconds_bucket" + labels + R"(le="1"} 2)" "\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_call_duration_seconds_bucket" + labels + R"(le="+Inf"} 2)" "\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_call_duration_seconds_sum{role=\"coder\",model=\"odd\\\"model\\\\name\"} 1.4\n"),
+            std::string::npos) << m;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -107,7 +108,12 @@ bool parse_prometheus(const std::string& text, std::vector<sample>& out, std::st
     if (!std::regex_match(line, m, sample_re)) return why = "line " + std::to_string(n) + ": bad sample: " + line, false;
     sample s;
     s.name = m[1].str();
-    if (!typed.count(s.name)) return why = "line " + std::to_string(n) + ": no # TYPE before " + s.name, false;
+    auto family = s.name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (!typed.count(family) && family.size() > std::strlen(suffix) &&
+          family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+        family.resize(family.size() - std::strlen(suffix));
+    if (!typed.count(family)) return why = "line " + std::to_string(n) + ": no # TYPE before " + s.name, false;
     std::string labels = m[3].str();
     for (auto it = std::sregex_iterator(labels.begin(), labels.end(), label_re); it != std::sregex_iterator(); ++it)
       s.labels[(*it)[1].str()] = (*it)[2].str();
@@ -267,6 +273,10 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   EXPECT_GT(sum_of(samples, "codehive_model_tokens_total"), 0) << metrics.body;
   EXPECT_GT(sum_of(samples, "codehive_model_tokens_total", {{"role", "coder"}, {"kind", "completion"}}), 0);
   EXPECT_GT(sum_of(samples, "codehive_model_calls_total", {{"role", "planner"}, {"outcome", "ok"}}), 0);
+  // The latency histogram: +Inf holds every call, as _count does.
+  EXPECT_EQ(sum_of(samples, "codehive_model_call_duration_seconds_bucket", {{"le", "+Inf"}}),
+            sum_of(samples, "codehive_model_call_duration_seconds_count"));
+  EXPECT_EQ(sum_of(samples, "codehive_model_call_duration_seconds_count"), detail["usage"]["calls"].GetDouble());
   EXPECT_EQ(sum_of(samples, "codehive_run_tokens_total", {{"run", id}}),
             static_cast<double>(detail["usage"]["tokens"].GetInt64()));
 
