@@ -326,6 +326,7 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   auto code = run.wait_exit(60000);
   ASSERT_TRUE(code) << "awaited the process to end within 60 s of SIGTERM\n" << run.tail();
   EXPECT_EQ(*code, 0) << run.tail();
+  EXPECT_EQ(run.text().find(token), std::string::npos) << "the token must never be logged";
 }
 
 TEST(HttpApi, BeyondLoopbackWithoutTokenRefusesWithExit2) {
