@@ -55,6 +55,12 @@ write("plan", "bad_action", plan([t("a", "a.js", action="rename")]))
 write("plan", "mixed", plan([t("a", "css", type="folder"), t("b", "css/s.css", ["a"], action="update",
                                                               edit="search_replace", context_paths=["x"]),
                              t("c", "old.js", action="delete"), {"id": "d", "path": "d.txt"}]))
+# Long and wide plans (within libFuzzer's -max_len=65536): a chain walks
+# task_graph's iterative topological order and critical path end to end.
+write("plan", "long_chain", json.dumps({"tasks": [{"id": "t%d" % i, "path": "f%d" % i, "depends_on": ["t%d" % (i - 1)] if i else []}
+                                                  for i in range(1200)]}, separators=(",", ":")))
+write("plan", "wide", json.dumps({"tasks": [{"id": "w%d" % i, "path": "d%d/x" % (i % 7) + str(i), "depends_on": ["w0"] if i else []}
+                                            for i in range(1200)]}, separators=(",", ":")))
 write("plan", "unknown_dep", plan([t("a", "a.js", ["zz", 3])]))
 
 # -- edits: control byte, then NUL-separated parts (see fuzz_edits.cpp) ----------
