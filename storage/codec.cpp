@@ -1,5 +1,8 @@
 #include "storage/codec.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -46,6 +49,10 @@ class out {
   }
   out& field(const char* k, double x) {
     key(k);
+    // JSON has no inf or nan (the writer would leave the text broken): store
+    // the nearest finite value instead.
+    if (std::isnan(x)) x = 0;
+    if (std::isinf(x)) x = x > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
     w_.Double(x);
     return *this;
   }
@@ -90,7 +97,27 @@ error bad(std::string_view where, std::string_view what) {
   return fail(errc::corrupt, "record " + std::string{where} + " is malformed: " + std::string{what});
 }
 
-/// Parses and checks the "v" header.
+/// Walks a value: true if some number is not finite (past the double range).
+bool has_non_finite(const rapidjson::Value& v, bool& has_fraction) {
+  if (v.IsDouble()) {
+    has_fraction = true;
+    return !std::isfinite(v.GetDouble());
+  }
+  if (v.IsArray()) {
+    for (const auto& x : v.GetArray())
+      if (has_non_finite(x, has_fraction)) return true;
+  } else if (v.IsObject()) {
+    for (const auto& m : v.GetObject())
+      if (has_non_finite(m.value, has_fraction)) return true;
+  }
+  return false;
+}
+
+/// Parses and checks the "v" header. A number past the double range is
+/// refused (RapidJSON reads it as inf, which cannot be written back as JSON);
+/// a record holding fractions is parsed again at full precision, so a double
+/// reads back as the one that was written. (RapidJSON 1.1's full-precision
+/// parse misreads out-of-range numbers, hence the default parse first.)
 result<rapidjson::Document> parse(std::string_view json, std::string_view where) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
@@ -98,6 +125,12 @@ result<rapidjson::Document> parse(std::string_view json, std::string_view where)
     return bad(where, std::string{"JSON parse error at offset "} +
                           std::to_string(d.GetErrorOffset()) + ": " +
                           rapidjson::GetParseError_En(d.GetParseError()));
+  bool has_fraction = false;
+  if (has_non_finite(d, has_fraction)) return bad(where, "a number is out of range");
+  if (has_fraction) {
+    d.Parse<rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
+    if (d.HasParseError()) return bad(where, "JSON parse error at full precision");
+  }
   if (!d.IsObject()) return bad(where, "not a JSON object");
   auto v = d.FindMember("v");
   if (v == d.MemberEnd() || !v->value.IsInt()) return bad(where, "no integer \"v\" field");
@@ -236,13 +269,15 @@ std::string quote(std::string_view s) {
 bool is_json(std::string_view text) {
   rapidjson::Document d;
   d.Parse(text.data(), text.size());
-  return !d.HasParseError();
+  bool has_fraction = false;
+  return !d.HasParseError() && !has_non_finite(d, has_fraction);
 }
 
 bool is_json_object(std::string_view text) {
   rapidjson::Document d;
   d.Parse(text.data(), text.size());
-  return !d.HasParseError() && d.IsObject();
+  bool has_fraction = false;
+  return !d.HasParseError() && d.IsObject() && !has_non_finite(d, has_fraction);
 }
 
 // -- meta ----------------------------------------------------------------------
