@@ -121,6 +121,33 @@ void setup_logging(bool quiet) {
   spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
 }
 
+/// The summary's usage lines: files written by the run, then tokens and cost
+/// per role over every session of the run (the store's ledger).
+void print_run_usage(const store::run_store& runs, const std::string& run_id) {
+  if (auto files = runs.list_files(run_id, true); files) {
+    int written = 0, deleted = 0;
+    for (const auto& f : *files) {
+      if (f.task_id.empty())
+        continue;  // found in the folder, never touched by the run
+      (f.deleted ? deleted : written) += 1;
+    }
+    std::printf("  files: %d written, %d deleted\n", written, deleted);
+  }
+  auto ledger = runs.read_ledger(run_id);
+  if (!ledger)
+    return;
+  std::int64_t tokens = 0;
+  double cost = 0;
+  for (const auto& [role, u] : usage_from_ledger(*ledger)) {
+    std::printf("  %-16s %4d call(s) %9lld tokens  $%.4f\n", role.c_str(), u.calls,
+                static_cast<long long>(u.prompt_tokens + u.completion_tokens), u.cost_usd);
+    tokens += u.prompt_tokens + u.completion_tokens;
+    cost += u.cost_usd;
+  }
+  std::printf("  %-16s %4s         %9lld tokens  $%.4f\n", "total", "", static_cast<long long>(tokens),
+              cost);
+}
+
 /// --http-linger: the API stays up this long after the run (for a last look
 /// or a scrape); SIGINT/SIGTERM, still blocked in every thread, end it sooner.
 void linger_for_http(double seconds) {
@@ -344,6 +371,7 @@ int run_command(run_options o) {
     std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n",
                 run_id.c_str(), result.state.c_str(), result.exit_code, secs,
                 result.rounds, result.message.c_str());
+    print_run_usage(*runs, run_id);
     std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
                 (out_dir / "generated_files").string().c_str());
     if (o.demo)
