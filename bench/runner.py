@@ -708,6 +708,8 @@ def render(results, coders, plot):
              "off. See bench/runner.py for exactly what each figure is.\n"
              % (m["nproc"], m["cpu"], m["commit"], m.get("binary_mtime", "?"), m["load_before"], m.get("load_after", "?"),
                 m.get("duration_s", 0), m["runs"], m.get("slow_runs") or m["runs"]))
+    if m.get("extra"):
+        L.append("Also: %s.\n" % m["extra"])
     if results["scenarios"]:
         L.append("### Ideal (critical path of model time, from the scenario)\n")
         L.append("| scenario | files | critical path (files) | plan | coding (unbounded) "
@@ -807,7 +809,7 @@ def render(results, coders, plot):
             rs, n = o["runs"], o["tasks"]
             w = med([r["wall_s"] for r in rs])
             before = OVERHEAD_BEFORE.get(o["tasks"], ("", ""))
-        L.append("| %d | %d | %.2f s | %.1f | %.2f ms | %.2f ms | %s ms | %s ms | %.0f MiB | %s | %s |" % (
+            L.append("| %d | %d | %.2f s | %.1f | %.2f ms | %.2f ms | %s ms | %s ms | %.0f MiB | %s | %s |" % (
                 n, len(rs), w, n / w, 1000 * med([r["cpu_s"] for r in rs]) / n,
                 1000 * med([r["sim_cpu_s"] for r in rs]) / n,
                 fmt_ms(med([r.get("task_ms_p50") for r in rs])).replace(" ms", ""),
