@@ -213,6 +213,7 @@ int main(int argc, char** argv) {
   app.footer(
     "Exit codes: 0 done and validators clean; 1 done with unresolved findings; 2 bad usage or\n"
     "config; 3 model server unreachable or failing; 4 budget or deadline hit; 5 internal error;\n"
+    "6 the output folder or the run store refused a write (disk full, read-only; resumable);\n"
     "130 stopped by Ctrl-C or SIGTERM (`codehive resume RUN` continues it).\n"
     "Outputs: the project in --out, plus --out/generated_files/{tasks,code_review,\n"
     "file_tracker,status}.json.");
