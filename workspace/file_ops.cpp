@@ -57,6 +57,39 @@ std::vector<std::string> split(const std::string& rel) {
   return parts;
 }
 
+/// A resolved path's components and the canonical root they hang from.
+struct located {
+  std::vector<std::string> parts;
+  std::filesystem::path croot;
+};
+
+located locate(const resolved_path& r) {
+  located out{split(r.relative), r.absolute};
+  for (std::size_t k = 0; k < out.parts.size(); ++k) out.croot = out.croot.parent_path();
+  return out;
+}
+
+/// Calls `fn(path, name)` for every regular file under the canonical `croot`:
+/// symlinks are not followed, `.git` and `node_modules` are not entered.
+template <class Fn>
+void for_each_regular_file(const std::filesystem::path& croot, Fn fn) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(croot, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
+    std::error_code e2;
+    auto st = entry.symlink_status(e2);
+    if (e2 || fs::is_symlink(st)) continue;
+    auto name = entry.path().filename().string();
+    if (fs::is_directory(st)) {
+      if (name == ".git" || name == "node_modules") it.disable_recursion_pending();
+      continue;
+    }
+    if (fs::is_regular_file(st)) fn(entry.path(), name);
+  }
+}
+
 /// The directory that holds the last component of `rel`, opened component by
 /// component with O_NOFOLLOW (a symlink swapped in after resolve_in_root is
 /// still refused). With `create`, missing directories are made.
@@ -124,9 +157,7 @@ result<std::optional<std::string>> read_impl(const std::filesystem::path& root, 
     if (missing_ok && res.err().code == errc::not_found) return std::optional<std::string>{};
     return std::move(res).err();
   }
-  auto parts = split(res->relative);
-  auto croot = res->absolute;
-  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto [parts, croot] = locate(*res);
   auto dir = open_parent(croot, parts, false);
   if (!dir) {
     if (missing_ok && dir.err().code == errc::not_found) return std::optional<std::string>{};
@@ -199,9 +230,7 @@ status write_file(const std::filesystem::path& root, std::string_view rel, std::
   }
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
-  auto parts = split(res->relative);
-  auto croot = res->absolute;
-  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto [parts, croot] = locate(*res);
   auto dir = open_parent(croot, parts, true);
   if (!dir) return std::move(dir).err();
   const std::string& name = parts.back();
@@ -248,9 +277,7 @@ result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
 status delete_file(const std::filesystem::path& root, std::string_view rel) {
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
-  auto parts = split(res->relative);
-  auto croot = res->absolute;
-  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto [parts, croot] = locate(*res);
   auto dir = open_parent(croot, parts, false);
   if (!dir) return std::move(dir).err();
   const std::string& name = parts.back();
@@ -271,9 +298,7 @@ status delete_file(const std::filesystem::path& root, std::string_view rel) {
 status make_folder(const std::filesystem::path& root, std::string_view rel) {
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
-  auto parts = split(res->relative);
-  auto croot = res->absolute;
-  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto [parts, croot] = locate(*res);
   // open_parent makes every component but the last: give it one more.
   parts.emplace_back(".");
   auto dir = open_parent(croot, parts, true);
@@ -284,9 +309,7 @@ status make_folder(const std::filesystem::path& root, std::string_view rel) {
 status delete_empty_folder(const std::filesystem::path& root, std::string_view rel) {
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
-  auto parts = split(res->relative);
-  auto croot = res->absolute;
-  for (std::size_t k = 0; k < parts.size(); ++k) croot = croot.parent_path();
+  auto [parts, croot] = locate(*res);
   auto dir = open_parent(croot, parts, false);
   if (!dir) return std::move(dir).err();
   const std::string& name = parts.back();
@@ -306,59 +329,36 @@ status delete_empty_folder(const std::filesystem::path& root, std::string_view r
 }
 
 std::vector<std::string> list_files(const std::filesystem::path& root) {
-  namespace fs = std::filesystem;
   std::vector<std::string> out;
   std::error_code ec;
-  auto croot = fs::canonical(root, ec);
+  auto croot = std::filesystem::canonical(root, ec);
   if (ec) return out;
-  fs::recursive_directory_iterator it(croot, fs::directory_options::skip_permission_denied, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const auto& entry = *it;
-    std::error_code e2;
-    auto st = entry.symlink_status(e2);
-    if (e2 || fs::is_symlink(st)) continue;
-    auto name = entry.path().filename().string();
-    if (fs::is_directory(st)) {
-      if (name == ".git" || name == "node_modules") it.disable_recursion_pending();
-      continue;
-    }
-    if (!fs::is_regular_file(st)) continue;
-    if (name.rfind(".codehive-tmp-", 0) == 0) continue;
-    out.push_back(entry.path().lexically_relative(croot).generic_string());
-  }
+  for_each_regular_file(croot, [&](const std::filesystem::path& path, const std::string& name) {
+    if (name.rfind(".codehive-tmp-", 0) != 0) out.push_back(path.lexically_relative(croot).generic_string());
+  });
   std::sort(out.begin(), out.end());
   return out;
 }
 
 std::vector<std::string> remove_stale_temp_files(const std::filesystem::path& root) {
-  namespace fs = std::filesystem;
   static constexpr std::string_view prefix = ".codehive-tmp-";
   std::vector<std::string> removed;
   std::error_code ec;
-  auto croot = fs::canonical(root, ec);
+  auto croot = std::filesystem::canonical(root, ec);
   if (ec) return removed;
-  fs::recursive_directory_iterator it(croot, fs::directory_options::skip_permission_denied, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const auto& entry = *it;
-    std::error_code e2;
-    auto st = entry.symlink_status(e2);
-    if (e2 || fs::is_symlink(st)) continue;
-    auto name = entry.path().filename().string();
-    if (fs::is_directory(st)) {
-      if (name == ".git" || name == "node_modules") it.disable_recursion_pending();
-      continue;
-    }
-    if (!fs::is_regular_file(st) || name.rfind(prefix, 0) != 0) continue;
+  for_each_regular_file(croot, [&](const std::filesystem::path& path, const std::string& name) {
+    if (name.rfind(prefix, 0) != 0) return;
     // ".codehive-tmp-PID-N": a live writer's file stays (another process may
     // be writing to this folder right now; our own writes are too).
     auto pid_text = name.substr(prefix.size(), name.find('-', prefix.size()) - prefix.size());
     if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
-      continue;
+      return;
     auto pid = static_cast<pid_t>(std::stol(pid_text));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    auto rel = entry.path().lexically_relative(croot).generic_string();
-    if (fs::remove(entry.path(), e2)) removed.push_back(std::move(rel));
-  }
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) return;
+    auto rel = path.lexically_relative(croot).generic_string();
+    std::error_code e2;
+    if (std::filesystem::remove(path, e2)) removed.push_back(std::move(rel));
+  });
   return removed;
 }
 
