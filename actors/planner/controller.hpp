@@ -165,6 +165,8 @@ class controller {
   void ask_fixer_for(std::uint64_t ticket, std::vector<msg::context_file> files);
   void fix_failed(const fix_item& item, const std::string& reason, const std::string& code);
   void fix_finished(const std::string& file);
+  void fix_applied(const job& fix, const msg::applied_file& file);
+  void fix_not_applied(const job& fix, const failure& f);
   std::vector<std::string> fix_context_paths(const std::string& file) const;
 
   // budget.cpp

@@ -254,6 +254,35 @@ void controller::ask_fixer_for(std::uint64_t ticket, std::vector<msg::context_fi
   emit(ask_fixer{ticket, j.slot, std::move(req)});
 }
 
+/// The tracker applied a fixer's edit.
+void controller::fix_applied(const job& fix, const msg::applied_file& file) {
+  fix_finished(fix.issue.file);
+  // Recorded even when stopping: the fix was paid for (as task_done).
+  if (!move_task(fix.fix_id, store::task_state::done, store::producing(file.hash)))
+    return;
+  run_.remember(file);
+  run_.changed_paths.insert(file.path);
+  run_.rounds.back().fixes_applied += 1;
+  if (stopping_)
+    return;
+  spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, fix.fix_id, file.path,
+               file.version);
+  progress("fix_done", fix.fix_id, file.path, file.summary);
+  pump_fixes();
+}
+
+/// The tracker refused a fixer's edit: the folder said no (the run stops),
+/// or the edit did not fit (the fix failed; the next round sees the file).
+void controller::fix_not_applied(const job& fix, const failure& f) {
+  fix_finished(fix.issue.file);
+  if (stopping_)
+    return;
+  if (f.local_io)
+    finish(outcome::local_io, "cannot write " + fix.issue.file + ": " + f.reason);
+  else
+    fix_failed({fix.issue, fix.fix_id}, "the tracker refused the edit: " + f.reason, f.code);
+}
+
 /// A fix the tracker could not apply, or a fixer that gave no usable edit.
 void controller::fix_failed(const fix_item& item, const std::string& reason,
                             const std::string& code) {

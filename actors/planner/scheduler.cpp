@@ -269,19 +269,7 @@ void controller::on_applied(std::uint64_t ticket, const msg::applied_file& file)
     task_done(gone.task, file);
     return;
   }
-  fix_finished(gone.issue.file);
-  // Recorded even when stopping: the fix was paid for (as task_done).
-  if (!move_task(gone.fix_id, store::task_state::done, store::producing(file.hash)))
-    return;
-  run_.remember(file);
-  run_.changed_paths.insert(file.path);
-  run_.rounds.back().fixes_applied += 1;
-  if (stopping_)
-    return;
-  spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, gone.fix_id, file.path,
-               file.version);
-  progress("fix_done", gone.fix_id, file.path, file.summary);
-  pump_fixes();
+  fix_applied(gone, file);
 }
 
 void controller::on_apply_failed(std::uint64_t ticket, const failure& f) {
@@ -293,13 +281,7 @@ void controller::on_apply_failed(std::uint64_t ticket, const failure& f) {
     task_failed(gone.task, f);
     return;
   }
-  fix_finished(gone.issue.file);
-  if (stopping_)
-    return;
-  if (f.local_io)
-    finish(outcome::local_io, "cannot write " + gone.issue.file + ": " + f.reason);
-  else
-    fix_failed({gone.issue, gone.fix_id}, "the tracker refused the edit: " + f.reason, f.code);
+  fix_not_applied(gone, f);
 }
 
 // -- a task's end -------------------------------------------------------------------
