@@ -219,13 +219,8 @@ int coordinator_command(const coordinator_options& o) {
     return usage_error(err);
   // Reads the store from threads of its own; stopped before the store closes.
   std::optional<api_server> http;
-  if (http_cfg) {
-    http.emplace(runs);
-    if (!http->start(*http_cfg, err))
-      return usage_error("--http: " + err);
-    std::printf("http: %s\n", http->url().c_str());
-    std::fflush(stdout);
-  }
+  if (http_cfg && !start_announced(http, runs, *http_cfg, err))
+    return usage_error("--http: " + err);
 
   int rc = exit_code::ok;
   {

@@ -193,13 +193,8 @@ int run_command(run_options o) {
   // Reads the store from threads of its own; stopped (declared after `runs`)
   // before the store closes.
   std::optional<api_server> http;
-  if (http_cfg) {
-    http.emplace(runs);
-    if (!http->start(*http_cfg, err))
-      return usage_error("--http: " + err);
-    std::printf("http: %s\n", http->url().c_str());
-    std::fflush(stdout);
-  }
+  if (http_cfg && !start_announced(http, runs, *http_cfg, err))
+    return usage_error("--http: " + err);
   std::string run_id;
   if (!o.resume_id.empty()) {
     auto rec = runs->get_run(o.resume_id);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 #include <cstdlib>
 #include <cstring>
@@ -289,6 +290,17 @@ std::string api_server::url() const {
   const auto& h = impl_->cfg.host;
   std::string host = h.find(':') != std::string::npos ? "[" + h + "]" : h;
   return "http://" + host + ":" + std::to_string(impl_->port) + "/";
+}
+
+bool start_announced(std::optional<api_server>& server,
+                     std::shared_ptr<const store::run_store> store, const http_config& cfg,
+                     std::string& error) {
+  server.emplace(std::move(store));
+  if (!server->start(cfg, error))
+    return false;
+  std::printf("http: %s\n", server->url().c_str());
+  std::fflush(stdout);
+  return true;
 }
 
 void api_server::stop() {

@@ -59,4 +59,11 @@ class api_server {
   std::unique_ptr<impl> impl_;
 };
 
+/// Emplaces `server` over `store`, starts it on `cfg` and prints its URL on
+/// stdout as "http: URL" (tests and scripts read that line); false with
+/// `error` when it cannot listen.
+bool start_announced(std::optional<api_server>& server,
+                     std::shared_ptr<const store::run_store> store, const http_config& cfg,
+                     std::string& error);
+
 }  // namespace codehive
