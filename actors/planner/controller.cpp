@@ -3,8 +3,8 @@
 // uses. See controller.hpp for the parts.
 #include "actors/planner/controller.hpp"
 
-#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -93,14 +93,14 @@ bool controller::move_task(const std::string& id, store::task_state to,
 
 namespace {
 
-std::string folder_of(const std::string& path) {
+std::string_view folder_of(std::string_view path) {
   auto k = path.rfind('/');
-  return k == std::string::npos ? std::string{} : path.substr(0, k);
+  return k == std::string_view::npos ? std::string_view{} : path.substr(0, k);
 }
 
-std::string name_of(const std::string& path) {
+std::string_view name_of(std::string_view path) {
   auto k = path.rfind('/');
-  return k == std::string::npos ? path : path.substr(k + 1);
+  return k == std::string_view::npos ? path : path.substr(k + 1);
 }
 
 }  // namespace
@@ -129,31 +129,34 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
     }
     out.push_back(std::move(f));
   }
-  struct entry {
-    int rank;
-    const std::string* path;
-    std::string summary;
-  };
+  // One pass per rank, files before planned ones, until the map is full: no
+  // copy or sort of the whole project per request.
   const auto folder = folder_of(target.path);
-  auto rank_of = [&](const std::string& path) {
+  auto rank_of = [&](std::string_view path) {
     auto name = name_of(path);
     if (!name.empty() && hint.find(name) != std::string::npos)
       return 0;
     return folder_of(path) == folder ? 1 : 2;
   };
-  std::vector<entry> map;
-  for (const auto& rec : run_.files)
-    if (!rec.deleted && listed.insert(rec.path).second)
-      map.push_back({rank_of(rec.path), &rec.path, rec.summary});
-  for (const auto& t : run_.tasks)
-    if (t.action != "delete" && listed.insert(t.path).second)
-      map.push_back({rank_of(t.path), &t.path, "(planned) " + t.description});
-  std::stable_sort(map.begin(), map.end(),
-                   [](const entry& a, const entry& b) { return a.rank < b.rank; });
-  if (map.size() > settings_->context_map_entries)
-    map.resize(settings_->context_map_entries);
-  for (auto& e : map)
-    out.push_back({*e.path, std::move(e.summary), {}, false});
+  auto room = settings_->context_map_entries;
+  for (int rank = 0; rank <= 2 && room > 0; ++rank) {
+    for (const auto& rec : run_.files) {
+      if (room == 0)
+        break;
+      if (!rec.deleted && rank_of(rec.path) == rank && listed.insert(rec.path).second) {
+        out.push_back({rec.path, rec.summary, {}, false});
+        --room;
+      }
+    }
+    for (const auto& t : run_.tasks) {
+      if (room == 0)
+        break;
+      if (t.action != "delete" && rank_of(t.path) == rank && listed.insert(t.path).second) {
+        out.push_back({t.path, "(planned) " + t.description, {}, false});
+        --room;
+      }
+    }
+  }
   return out;
 }
 
