@@ -7,6 +7,7 @@
 #include <regex>
 #include <thread>
 
+#include "storage/codec.hpp"
 #include "store_test_util.hpp"
 
 namespace codehive::store {
@@ -535,6 +536,24 @@ TEST_F(StoreTest, ConcurrentWritersKeepSequencesAndRecordsConsistent) {
   auto problems = store->fsck(run);
   ASSERT_TRUE(problems);
   EXPECT_TRUE(problems->empty()) << (*problems)[0].kind << ": " << (*problems)[0].detail;
+}
+
+// A zero written with an exponent ("0e99") reads as 0 beside a fraction read
+// at full precision: RapidJSON 1.1's full-precision parse would take such a
+// zero into undefined behaviour (found by fuzz_codec under UBSan), so a record
+// holding one keeps the default parse.
+TEST(StoreCodec, AZeroWithAnExponentReadsAsZero) {
+  for (const char* zero : {"0e99", "-0.000E+300", "0.0e-23"}) {
+    std::string json = std::string{R"({"v":1,"seq":1,"role":"r","cost_usd":)"} + zero +
+                       R"(,"tokens_per_s":0.30000000000000004})";
+    auto e = codec::decode_ledger(json, "ledger/1");
+    ASSERT_TRUE(e) << zero << ": " << e.err().describe();
+    EXPECT_EQ(e->use.cost_usd, 0.0) << zero;
+    EXPECT_NEAR(e->use.tokens_per_s, 0.3, 1e-12) << zero;
+  }
+  auto exact = codec::decode_ledger(R"({"v":1,"seq":1,"role":"r","cost_usd":0.30000000000000004})", "l");
+  ASSERT_TRUE(exact) << exact.err().describe();
+  EXPECT_EQ(exact->use.cost_usd, 0.30000000000000004);
 }
 
 }  // namespace
