@@ -406,8 +406,10 @@ void basic_client::attempt(std::shared_ptr<call_state> st) {
   decorate(h, &st->req, st->req.timeout.value_or(cfg_.call_timeout));
   std::shared_ptr<stream_parser> parser;
   if (st->req.stream) {
-    h.first_byte_timeout = cfg_.first_token_timeout;
-    h.idle_timeout = cfg_.idle_timeout;
+    auto t = stream_timeouts(cfg_, st->req.timeout.value_or(cfg_.call_timeout));
+    h.first_byte_timeout = t.first_token;
+    h.idle_timeout = t.idle;
+    h.timeout = t.whole;
     parser = make_stream_parser();
     h.on_chunk = [parser](std::string_view data) {
       parser->feed(data);

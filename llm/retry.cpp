@@ -45,6 +45,14 @@ std::chrono::milliseconds retry_delay(const error& e, int retry, const endpoint_
   return delay;
 }
 
+stream_limits stream_timeouts(const endpoint_config& cfg, std::chrono::milliseconds call) noexcept {
+  stream_limits l;
+  l.first_token = cfg.first_token_timeout.count() > 0 ? cfg.first_token_timeout : call;
+  l.idle = cfg.idle_timeout.count() > 0 ? cfg.idle_timeout : call;
+  l.whole = l.first_token + call;
+  return l;
+}
+
 double unit_random() noexcept {
   thread_local std::mt19937_64 gen{std::random_device{}()};
   return std::uniform_real_distribution<double>{0.0, 1.0}(gen);

@@ -29,6 +29,20 @@ bool should_retry(const error& e, int retries_done, const endpoint_config& cfg) 
 /// instead, capped at cfg.backoff_max.
 std::chrono::milliseconds retry_delay(const error& e, int retry, const endpoint_config& cfg) noexcept;
 
+/// The limits of one streamed call. Unset (0) ones are derived from the
+/// call's timeout `call`, so that streaming is never stricter than a plain
+/// call: the first token may take `call` (the wait in a busy server's queue
+/// and prompt processing), a pause between pieces may last `call`, and the
+/// generation itself gets `call` again after the first token. The wait in the
+/// queue therefore no longer eats the generation's time, which is what turned
+/// a busy Ollama (one request at a time) into a storm of timed-out retries.
+struct stream_limits {
+  std::chrono::milliseconds first_token{0};
+  std::chrono::milliseconds idle{0};
+  std::chrono::milliseconds whole{0};  ///< for the whole transfer
+};
+stream_limits stream_timeouts(const endpoint_config& cfg, std::chrono::milliseconds call) noexcept;
+
 /// A uniform double in [0, 1) from a thread-local generator.
 double unit_random() noexcept;
 

@@ -78,11 +78,14 @@ struct endpoint_config {
   /// A reply body larger than this is aborted while reading (errc::truncated).
   std::size_t max_reply_bytes = std::size_t{16} << 20;
   /// Stream every call (Ollama NDJSON, OpenAI SSE with include_usage), so the
-  /// two timeouts below replace waiting for the whole call.
+  /// two timeouts below replace waiting for the whole call. Off in this
+  /// library by default; codehive's configuration turns it on for every model
+  /// (nodes/config.cpp), `"stream": false` turns it off.
   bool stream = false;
-  /// Streaming only (0 = off): the first token must come within this (time
-  /// in the server's queue included), and no pause between two pieces may be
-  /// longer than idle_timeout. call_timeout still bounds the whole call.
+  /// Streaming only: the first token must come within this (time in the
+  /// server's queue included), and no pause between two pieces may be longer
+  /// than idle_timeout; then call_timeout bounds the generation from the first
+  /// token. 0 = call_timeout (see stream_timeouts in retry.hpp).
   std::chrono::milliseconds first_token_timeout{0};
   std::chrono::milliseconds idle_timeout{0};
   int context_tokens = 8192;        ///< the model's configured context window (num_ctx)

@@ -307,6 +307,11 @@ codehive_config defaults() {
   c.coder_model.context_tokens = 16384;
   c.coder_model.max_in_flight = 4;
   c.coder_model.call_timeout = std::chrono::minutes{5};
+  // Every server codehive talks to streams (Ollama NDJSON, OpenAI SSE): the
+  // wait in a busy server's queue is then told apart from a stalled answer
+  // (llm::stream_timeouts), and a reply is measured as it arrives.
+  c.planner_model.stream = true;
+  c.coder_model.stream = true;
   c.pipeline.prompts = builtin_prompts();
   c.pipeline.schemas = {builtin_schema_plan, builtin_schema_edit, builtin_schema_review,
                         builtin_schema_summary};

@@ -67,3 +67,21 @@ TEST(Retry, RetryAfterIsHonouredWhenLongerAndCappedByBackoffMax) {
   e.retry_after_ms = 0;
   for (int i = 0; i < 50; ++i) EXPECT_LE(retry_delay(e, 5, cfg), milliseconds{1000});
 }
+
+// A streamed call is never stricter than a plain one: unset limits come from
+// the call's timeout, and the generation gets the whole call timeout again
+// after the first token (the queue's wait does not eat it).
+TEST(Retry, StreamLimitsDeriveFromTheCallTimeoutUnlessSet) {
+  endpoint_config cfg;
+  auto d = stream_timeouts(cfg, milliseconds{120000});
+  EXPECT_EQ(d.first_token, milliseconds{120000});
+  EXPECT_EQ(d.idle, milliseconds{120000});
+  EXPECT_EQ(d.whole, milliseconds{240000});
+
+  cfg.first_token_timeout = milliseconds{600000};
+  cfg.idle_timeout = milliseconds{30000};
+  auto s = stream_timeouts(cfg, milliseconds{120000});
+  EXPECT_EQ(s.first_token, milliseconds{600000});
+  EXPECT_EQ(s.idle, milliseconds{30000});
+  EXPECT_EQ(s.whole, milliseconds{720000});
+}
