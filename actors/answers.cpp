@@ -219,6 +219,7 @@ msg::usage to_msg(const llm::usage& u) {
   m.latency_ms = u.latency.count();
   m.cost_usd = u.cost_usd;
   m.calls = u.attempts > 0 ? u.attempts : 1;
+  m.tokens_per_s = u.tokens_per_s;
   return m;
 }
 
@@ -251,6 +252,8 @@ void add_usage(msg::usage& total, const msg::usage& u) {
   total.latency_ms += u.latency_ms;
   total.cost_usd += u.cost_usd;
   total.calls += u.calls;
+  if (u.tokens_per_s > 0)
+    total.tokens_per_s = u.tokens_per_s;
 }
 
 }  // namespace codehive

@@ -56,6 +56,7 @@ struct run_state {
   std::vector<msg::finding> open_findings; ///< of the last validation
 
   std::map<std::string, msg::usage> usage_by_role;
+  double coder_tokens_per_s = 0;  ///< moving average over coder and fixer calls
   std::vector<msg::applied_file> files;    ///< tracker records (latest known)
   std::set<std::string> changed_paths;     ///< written in this run
 

@@ -23,13 +23,14 @@ struct usage {
   std::int64_t latency_ms = 0;
   double cost_usd = 0;
   std::int32_t calls = 0;           ///< model calls summed here (attempts included)
+  double tokens_per_s = 0;          ///< generation speed of the latest call (0: unknown)
   bool operator==(const usage&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, usage& x) {
   return f(caf::meta::type_name("usage"), x.role, x.model, x.prompt_tokens, x.completion_tokens,
-           x.latency_ms, x.cost_usd, x.calls);
+           x.latency_ms, x.cost_usd, x.calls, x.tokens_per_s);
 }
 
 /// Limits of one run; 0 means unlimited.
@@ -284,13 +285,15 @@ struct progress_event {
   std::int64_t tokens = 0;
   double cost_usd = 0;
   std::int64_t elapsed_ms = 0;
+  double coder_tokens_per_s = 0;  ///< one coder's recent generation speed (0: none yet)
   bool operator==(const progress_event&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, progress_event& x) {
   return f(caf::meta::type_name("progress_event"), x.run_id, x.kind, x.task_id, x.path, x.detail,
-           x.tasks_done, x.tasks_total, x.coders_busy, x.round, x.tokens, x.cost_usd, x.elapsed_ms);
+           x.tasks_done, x.tasks_total, x.coders_busy, x.round, x.tokens, x.cost_usd, x.elapsed_ms,
+           x.coder_tokens_per_s);
 }
 
 /// A model's answer delivered to the actor that asked (sent from the HTTP

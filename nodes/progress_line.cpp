@@ -27,6 +27,10 @@ std::string progress_line::format(const msg::progress_event& ev) {
                 ev.tasks_done, ev.tasks_total, ev.coders_busy, ev.round,
                 tokens_text(ev.tokens).c_str(), ev.elapsed_ms / 1000.0);
   std::string out = buf;
+  if (ev.coder_tokens_per_s > 0) {
+    std::snprintf(buf, sizeof buf, " | %.0f tok/s per coder", ev.coder_tokens_per_s);
+    out += buf;
+  }
   std::string what = ev.kind;
   if (!ev.path.empty())
     what += " " + ev.path;

@@ -17,12 +17,23 @@ std::pair<std::int64_t, double> controller::spent() const {
 }
 
 /// Adds usage; false (and the run finishing) when a budget is exceeded.
+void controller::note_speed(const std::string& role, const msg::usage& u) {
+  if (u.tokens_per_s <= 0 || (role != "coder" && role != "fixer"))
+    return;
+  // A moving average over the small model's calls: what one coder generates
+  // per second now (a loaded GPU slows every coder on it), for the progress line.
+  constexpr double weight = 0.3;
+  auto& rate = run_.coder_tokens_per_s;
+  rate = rate > 0 ? (1 - weight) * rate + weight * u.tokens_per_s : u.tokens_per_s;
+}
+
 bool controller::account(const std::string& role, const msg::usage& u) {
   if (u.calls > 0 || u.prompt_tokens > 0 || u.completion_tokens > 0) {
     auto& total = run_.usage_by_role[role];
     add_usage(total, u);
     total.role = role;
   }
+  note_speed(role, u);
   if (stopping_)
     return false;
   const auto& b = run_.limits;

@@ -75,6 +75,7 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
   ev.round = run_.round;
   std::tie(ev.tokens, ev.cost_usd) = spent();
   ev.elapsed_ms = now() - run_.started_ms;
+  ev.coder_tokens_per_s = run_.coder_tokens_per_s;
   emit(report_progress{std::move(ev)});
 }
 

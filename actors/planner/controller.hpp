@@ -172,6 +172,7 @@ class controller {
   // budget.cpp
   std::pair<std::int64_t, double> spent() const;
   bool account(const std::string& role, const msg::usage& u);
+  void note_speed(const std::string& role, const msg::usage& u);
 
   // nodes.cpp
   void put_to_work();

@@ -28,7 +28,7 @@ T roundtrip(const T& x) {
 }
 
 msg::usage sample_usage() {
-  return {"coder", "qwen2.5-coder:7b", 123, 456, 789, 0.0125, 3};
+  return {"coder", "qwen2.5-coder:7b", 123, 456, 789, 0.0125, 3, 41.5};
 }
 
 msg::file_task sample_task() {
@@ -177,7 +177,7 @@ TEST(MessageRoundtrip, FixRequest) {
 }
 
 TEST(MessageRoundtrip, ProgressEvent) {
-  msg::progress_event x{"run-1", "task_done", "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234};
+  msg::progress_event x{"run-1", "task_done", "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234, 38.5};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.tasks_total, 8);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "nodes/cluster.hpp"
+#include "nodes/progress_line.hpp"
 #include "nodes/registry.hpp"
 
 using namespace codehive;
@@ -232,6 +233,19 @@ msg::join_reply ask(caf::actor_system& sys, const registry_actor& reg, msg::join
     .receive([&](msg::join_reply& r) { out = r; },
              [&](caf::error& e) { out.reason = "error: " + sys.render(e); });
   return out;
+}
+
+TEST(NodeProgress, TheLineShowsTheCodersSpeedOnceKnown) {
+  msg::progress_event ev;
+  ev.kind = "task_done";
+  ev.path = "app.js";
+  ev.tasks_done = 3;
+  ev.tasks_total = 8;
+  EXPECT_EQ(progress_line::format(ev).find("tok/s"), std::string::npos) << progress_line::format(ev);
+  ev.coder_tokens_per_s = 38.4;
+  EXPECT_NE(progress_line::format(ev).find("| 38 tok/s per coder | task_done app.js"),
+            std::string::npos)
+    << progress_line::format(ev);
 }
 
 }  // namespace

@@ -78,6 +78,24 @@ TEST(Controller, AWholeRunCodesEachFileOnceInDependencyOrderAndEndsClean) {
   EXPECT_EQ(h.progress_kinds.back(), "finished");
 }
 
+// Progress events carry what one coder generates per second: nothing before
+// the first coder has answered, then the coders' speed (the harness's coders
+// report 40 tokens/s). (The line that shows it: NodeProgress, tests/nodes.)
+TEST(Controller, ProgressCarriesTheCodersSpeedOnceOneHasAnswered) {
+  harness h;
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  ASSERT_FALSE(h.progress_events.empty());
+  EXPECT_EQ(h.progress_events.front().coder_tokens_per_s, 0);
+  const msg::progress_event* done = nullptr;
+  for (const auto& ev : h.progress_events)
+    if (ev.kind == "task_done" && !done)
+      done = &ev;
+  ASSERT_NE(done, nullptr);
+  EXPECT_DOUBLE_EQ(done->coder_tokens_per_s, 40);
+}
+
 TEST(Controller, AnUnusablePlanIsAskedForAgainWithTheReason) {
   harness h;
   h.on_plan = [&](const planner::ask_plan& c) {

@@ -122,6 +122,7 @@ msg::file_edit whole_file(const std::string& run, const std::string& id, const s
   e.use.calls = 1;
   e.use.prompt_tokens = 40;
   e.use.completion_tokens = 20;
+  e.use.tokens_per_s = 40;
   return e;
 }
 
@@ -232,6 +233,7 @@ void harness::answer(planner::command cmd) {
           ctl->on_exports_due();  // as if the delay were over
       } else if constexpr (std::is_same_v<C, report_progress>) {
         progress_kinds.push_back(c.event.kind);
+        progress_events.push_back(c.event);
       } else if constexpr (std::is_same_v<C, collect_final_records>) {
         ctl->on_final_records(std::nullopt, std::nullopt);
       } else if constexpr (std::is_same_v<C, deliver>) {

@@ -53,6 +53,7 @@ struct harness {
   int export_timers_held = 0;
   std::vector<msg::export_file> final_exports;
   std::vector<std::string> progress_kinds;
+  std::vector<msg::progress_event> progress_events;
   std::optional<msg::run_result> result;
 
   harness();
