@@ -124,6 +124,13 @@ class page_check {
     rapidjson::Document msg;
     if (!command("Target.createBrowserContext", msg, deadline, {}, false)) return false;
     if (const auto* r = member(msg, "result")) context_ = str_of(member(*r, "browserContextId"));
+    return open_target(deadline);
+  }
+
+  /// A new tab in the page's browser context, attached, its events on.
+  bool open_target(clock::time_point deadline) {
+    rapidjson::Document msg;
+    session_.clear();
     if (!command("Target.createTarget", msg, deadline, [&](json_writer& w) {
           w.Key("url");
           w.String("about:blank");
@@ -133,11 +140,10 @@ class page_check {
           }
         }, false))
       return false;
-    std::string target;
-    if (const auto* r = member(msg, "result")) target = str_of(member(*r, "targetId"));
+    if (const auto* r = member(msg, "result")) target_ = str_of(member(*r, "targetId"));
     if (!command("Target.attachToTarget", msg, deadline, [&](json_writer& w) {
           w.Key("targetId");
-          w.String(target.c_str());
+          w.String(target_.c_str());
           w.Key("flatten");
           w.Bool(true);
         }, false))
@@ -236,8 +242,6 @@ class page_check {
     return std::string(click_script::install) + "(" + sb.GetString() + ")";
   }
 
-  static constexpr std::string_view step_placeholder = "during an interaction";
-
   void click_through(const std::string& url) {
     clicking_ = true;
     doing_ = "during the click-through";
@@ -251,12 +255,8 @@ class page_check {
     if (!evaluate(install_expression(), step_deadline())) return stuck("installing the click-through");
     for (int n = 0; n < opts_.max_interactions; ++n) {
       if (clock::now() >= total) return out_of_time(n);
-      // What an interaction throws synchronously arrives before evaluate's
-      // reply says what the interaction was: those findings get its name after.
-      std::size_t first_new = res_.found.size();
-      doing_ = step_placeholder;
       auto got = evaluate("window.__codehiveClick ? window.__codehiveClick.step() : 'reload'", step_deadline());
-      if (!got) return stuck("the next interaction");
+      if (!got) return stuck(doing_);
       if (*got == "null") break;
       if (*got == "reload") {
         // A handler navigated away (its page's listeners stopped the event our
@@ -264,6 +264,14 @@ class page_check {
         // with the controls not handled yet.
         if (++reloads > 5) break;
         doing_ = "after " + doing_ + " (the page navigated away; reloaded)";
+        // In a new tab of the same context (storage kept, as on a reload): the
+        // old tab's virtual time stays paused past a navigation.
+        std::string old = target_;
+        if (!open_target(step_deadline())) return;
+        dt_.send("Target.closeTarget", {}, [&](json_writer& w) {
+          w.Key("targetId");
+          w.String(old.c_str());
+        });
         if (!load(url, step_deadline()) || !evaluate(install_expression(), step_deadline()))
           return stuck("reloading the page");
         continue;
@@ -272,11 +280,7 @@ class page_check {
       step.Parse(got->c_str());
       if (step.HasParseError()) break;
       done_.push_back(str_of(member(step, "key")));
-      doing_ = str_of(member(step, "what"));
-      std::string prefix = "page " + page_ + ": ";
-      for (std::size_t i = first_new; i < res_.found.size(); ++i)
-        if (auto& m = res_.found[i].message; m.compare(prefix.size(), step_placeholder.size(), step_placeholder) == 0)
-          m.replace(prefix.size(), step_placeholder.size(), doing_);
+      doing_ = str_of(member(step, "what"));  // as announced
       // Its asynchronous effects (requests, timers it set) under its name too:
       // a short run of virtual time, which waits for pending requests.
       settle(milliseconds(100), step_deadline());
@@ -381,6 +385,17 @@ class page_check {
       add(u.empty() ? page_ : rel_of(u), int_of(member(*d, "lineNumber")) + 1, text);
     } else if (method == "Runtime.consoleAPICalled") {
       std::string type = str_of(member(*params, "type"));
+      if (type == "debug") {  // the click-through announcing its next interaction
+        const auto* args = member(*params, "args");
+        std::string first = args && args->IsArray() && !args->Empty() ? str_of(member((*args)[0], "value")) : "";
+        static const std::string marker = "\x01" "codehive-step ";
+        if (clicking_ && first.rfind(marker, 0) == 0) {
+          rapidjson::Document step;
+          step.Parse(first.c_str() + marker.size());
+          if (!step.HasParseError()) doing_ = str_of(member(step, "what"));
+        }
+        return;
+      }
       if (type != "error" && type != "assert") return;
       std::string text;
       if (const auto* args = member(*params, "args"); args && args->IsArray())
@@ -434,7 +449,7 @@ class page_check {
   limits lim_;
   std::set<std::string>& seen_;
   page_result res_;
-  std::string context_, session_;
+  std::string context_, target_, session_;
   bool loaded_ = false, budget_done_ = false, clicking_ = false;
   int load_reported_ = 0, click_reported_ = 0;
   std::string doing_;

@@ -71,6 +71,11 @@ inline constexpr const char* install = R"JS((function (done) {
   const shown = function (el) {
     return el.isConnected && !el.disabled && el.getClientRects().length > 0 && !el.closest('[inert]');
   };
+  const isClick = function (el) {
+    const type = (el.getAttribute('type') || 'text').toLowerCase();
+    return (el.tagName !== 'INPUT' && el.tagName !== 'TEXTAREA' && el.tagName !== 'SELECT') ||
+        (el.tagName === 'INPUT' && clickTypes.indexOf(type) >= 0);
+  };
   const act = function (el) {
     const tag = el.tagName;
     const type = (el.getAttribute('type') || 'text').toLowerCase();
@@ -79,13 +84,12 @@ inline constexpr const char* install = R"JS((function (done) {
       if (opts.length) el.value = opts[opts.length - 1].value;
       el.dispatchEvent(new Event('input', { bubbles: true }));
       el.dispatchEvent(new Event('change', { bubbles: true }));
-      return 'choosing in ';
+      return;
     }
-    if (tag === 'INPUT' && clickTypes.indexOf(type) >= 0 || (tag !== 'INPUT' && tag !== 'TEXTAREA')) {
+    if (isClick(el)) {
       el.click();
-      return 'clicking ';
+      return;
     }
-    if (type === 'file' || type === 'hidden') return null;
     el.focus();
     let v = tag === 'TEXTAREA' ? 'codehive' : (sample[type] || 'codehive');
     const max = el.maxLength;
@@ -95,8 +99,18 @@ inline constexpr const char* install = R"JS((function (done) {
     el.dispatchEvent(new Event('change', { bubbles: true }));
     for (const t of ['keydown', 'keypress', 'keyup'])
       el.dispatchEvent(new KeyboardEvent(t, { bubbles: true, cancelable: true, key: 'Enter', code: 'Enter', keyCode: 13 }));
-    return 'typing into ';
   };
+  act.verb = function (el) {
+    const type = (el.getAttribute('type') || 'text').toLowerCase();
+    if (el.tagName === 'SELECT') return 'choosing in ';
+    if (isClick(el)) return 'clicking ';
+    return type === 'file' || type === 'hidden' ? null : 'typing into ';
+  };
+  // Says what is done next before doing it (the caller names what follows
+  // after it, even from a handler that never returns); console.debug as the
+  // page found it, since a page may replace it later.
+  const announce = console.debug.bind(console);
+  const marker = '\u0001codehive-step ';
   window.__codehiveClick = {
     // One interaction: the next control not handled yet, in document order
     // (controls a previous interaction revealed included); forms after all
@@ -107,17 +121,23 @@ inline constexpr const char* install = R"JS((function (done) {
         const k = key(el);
         if (seen.has(k)) continue;
         seen.add(k);
-        const what = act(el);
-        if (what) return JSON.stringify({ key: k, what: what + describe(el) });
+        const verb = act.verb(el);
+        if (!verb) continue;
+        const step = JSON.stringify({ key: k, what: verb + describe(el) });
+        announce(marker + step);
+        act(el);
+        return step;
       }
       for (const f of document.forms) {
         if (!f.isConnected) continue;
         const k = 'form ' + key(f);
         if (seen.has(k)) continue;
         seen.add(k);
+        const step = JSON.stringify({ key: k, what: 'submitting ' + describe(f) });
+        announce(marker + step);
         if (f.checkValidity()) f.requestSubmit();
         else f.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
-        return JSON.stringify({ key: k, what: 'submitting ' + describe(f) });
+        return step;
       }
       return null;
     },
