@@ -15,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <utility>
 #include <set>
 #include <vector>
 
@@ -121,6 +122,11 @@ class page_check {
   }
 
   bool setup(clock::time_point deadline) {
+    if (!dt_.spare.context.empty()) {  // made by prepare_spare() after the last check
+      context_ = std::exchange(dt_.spare.context, {});
+      target_ = std::exchange(dt_.spare.target, {});
+      return attach(deadline);
+    }
     rapidjson::Document msg;
     if (!command("Target.createBrowserContext", msg, deadline, {}, false)) return false;
     if (const auto* r = member(msg, "result")) context_ = str_of(member(*r, "browserContextId"));
@@ -141,6 +147,11 @@ class page_check {
         }, false))
       return false;
     if (const auto* r = member(msg, "result")) target_ = str_of(member(*r, "targetId"));
+    return attach(deadline);
+  }
+
+  bool attach(clock::time_point deadline) {
+    rapidjson::Document msg;
     if (!command("Target.attachToTarget", msg, deadline, [&](json_writer& w) {
           w.Key("targetId");
           w.String(target_.c_str());
@@ -457,6 +468,31 @@ class page_check {
   std::map<std::string, std::pair<std::string, int>> initiators_;
 };
 
+
+/// The next check's browser context and tab, made now (a few round trips)
+/// so that their renderer starts while the caller goes on; abandoned by a
+/// check that does not come (Chromium exits with the process).
+void prepare_spare(devtools_browser& dt, milliseconds allowance) {
+  if (!dt.spare.context.empty() || !dt.alive()) return;
+  auto deadline = clock::now() + allowance;
+  rapidjson::Document msg;
+  int id = dt.send("Target.createBrowserContext");
+  if (!dt.reply(id, msg, deadline, {})) return;
+  const auto* r = member(msg, "result");
+  std::string context = r ? str_of(member(*r, "browserContextId")) : "";
+  if (context.empty()) return;
+  id = dt.send("Target.createTarget", {}, [&](json_writer& w) {
+    w.Key("url");
+    w.String("about:blank");
+    w.Key("browserContextId");
+    w.String(context.c_str());
+  });
+  if (!dt.reply(id, msg, deadline, {})) return;
+  r = member(msg, "result");
+  std::string target = r ? str_of(member(*r, "targetId")) : "";
+  if (!target.empty()) dt.spare = {context, target};
+}
+
 }  // namespace
 
 std::optional<std::filesystem::path> find_browser() {
@@ -561,6 +597,7 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
       pages.push_back(p->relative);
     }
   }
+  if (auto* dt = shared.running(*browser)) prepare_spare(*dt, opts.timeout);
 }
 
 }  // namespace codehive::ws

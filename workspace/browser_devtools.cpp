@@ -213,6 +213,7 @@ void devtools_browser::stop() {
     }
   in_.clear();
   out_.clear();
+  spare = {};
   if (!profile_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(profile_, ec);

@@ -72,6 +72,14 @@ class devtools_browser {
              const std::function<void(const rapidjson::Document&)>& on_message);
   const std::string& stderr_text() const { return stderr_; }
 
+  /// A browser context with a blank tab, made after a check for the next one:
+  /// its renderer process starts meanwhile (most of a warm check's set-up
+  /// time on a loaded machine). Empty strings: none.
+  struct spare_tab {
+    std::string context, target;
+  };
+  spare_tab spare;
+
   /// Browser.close, a moment to exit, then SIGKILL to its process group.
   void stop();
 
@@ -97,6 +105,10 @@ class shared_browser {
   std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mu_); }
   /// With the lock held: a running Chromium for `program`, started if needed.
   result<devtools_browser*> get(const std::filesystem::path& program);
+  /// With the lock held: the running Chromium for `program`, or null (none is started).
+  devtools_browser* running(const std::filesystem::path& program) {
+    return browser_ && browser_->alive() && browser_->program() == program ? browser_.get() : nullptr;
+  }
   /// With the lock held: stops it (it did not answer); the next get() starts a new one.
   void discard();
 
