@@ -15,8 +15,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <utility>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -87,14 +87,19 @@ class page_check {
   struct limits {
     milliseconds commands;  ///< each set-up command (Chromium's start-up included)
     milliseconds load;
-    milliseconds click;     ///< the whole click-through
-    bool last_try;          ///< report what ran out of time instead of asking for a retry
+    milliseconds click;  ///< the whole click-through
+    bool last_try;       ///< report what ran out of time instead of asking for a retry
   };
 
   page_check(devtools_browser& dt, const browser_options& opts, std::string url_root, std::string page,
              std::string load_check, limits lim, std::set<std::string>& seen)
-      : dt_(dt), opts_(opts), url_root_(std::move(url_root)), page_(std::move(page)),
-        load_check_(std::move(load_check)), lim_(lim), seen_(seen) {}
+    : dt_(dt)
+    , opts_(opts)
+    , url_root_(std::move(url_root))
+    , page_(std::move(page))
+    , load_check_(std::move(load_check))
+    , lim_(lim)
+    , seen_(seen) {}
 
   page_result run(const std::string& url) {
     auto deadline = clock::now() + lim_.commands;
@@ -116,8 +121,8 @@ class page_check {
     int id = dt_.send(method, in_session ? session_ : std::string(), params);
     if (dt_.reply(id, msg, deadline, [this](const rapidjson::Document& m) { on_message(m); })) return true;
     res_.no_answer = true;
-    res_.why = std::string("no reply to ") + method + " within " + seconds(lim_.commands) +
-               (dt_.stderr_text().empty() ? "" : ": " + tail_lines(dt_.stderr_text(), 3));
+    res_.why = std::string("no reply to ") + method + " within " + seconds(lim_.commands)
+               + (dt_.stderr_text().empty() ? "" : ": " + tail_lines(dt_.stderr_text(), 3));
     return false;
   }
 
@@ -137,14 +142,17 @@ class page_check {
   bool open_target(clock::time_point deadline) {
     rapidjson::Document msg;
     session_.clear();
-    if (!command("Target.createTarget", msg, deadline, [&](json_writer& w) {
-          w.Key("url");
-          w.String("about:blank");
-          if (!context_.empty()) {
-            w.Key("browserContextId");
-            w.String(context_.c_str());
-          }
-        }, false))
+    if (!command(
+          "Target.createTarget", msg, deadline,
+          [&](json_writer& w) {
+            w.Key("url");
+            w.String("about:blank");
+            if (!context_.empty()) {
+              w.Key("browserContextId");
+              w.String(context_.c_str());
+            }
+          },
+          false))
       return false;
     if (const auto* r = member(msg, "result")) target_ = str_of(member(*r, "targetId"));
     return attach(deadline);
@@ -152,12 +160,15 @@ class page_check {
 
   bool attach(clock::time_point deadline) {
     rapidjson::Document msg;
-    if (!command("Target.attachToTarget", msg, deadline, [&](json_writer& w) {
-          w.Key("targetId");
-          w.String(target_.c_str());
-          w.Key("flatten");
-          w.Bool(true);
-        }, false))
+    if (!command(
+          "Target.attachToTarget", msg, deadline,
+          [&](json_writer& w) {
+            w.Key("targetId");
+            w.String(target_.c_str());
+            w.Key("flatten");
+            w.Bool(true);
+          },
+          false))
       return false;
     if (const auto* r = member(msg, "result")) session_ = str_of(member(*r, "sessionId"));
     if (session_.empty()) {
@@ -328,12 +339,13 @@ class page_check {
 
   void out_of_time(int done) {
     res_.click_unfinished = true;
-    res_.why = std::to_string(done) + " interactions in the click-through's " + seconds(lim_.click) +
-               ", the rest not done";
+    res_.why =
+      std::to_string(done) + " interactions in the click-through's " + seconds(lim_.click) + ", the rest not done";
   }
 
   void add(std::string file, int line, std::string text) {
-    if (!seen_.insert(file + ":" + std::to_string(line) + ":" + text).second) return;  // seen on a reload or page before
+    if (!seen_.insert(file + ":" + std::to_string(line) + ":" + text).second)
+      return;  // seen on a reload or page before
     if (++(clicking_ ? click_reported_ : load_reported_) > 20) return;
     std::string msg = "page " + page_ + ": " + (clicking_ ? doing_ + ": " : "") + text;
     res_.found.push_back({std::move(file), line, clicking_ ? "browser_click" : load_check_, std::move(msg)});
@@ -399,7 +411,9 @@ class page_check {
       if (type == "debug") {  // the click-through announcing its next interaction
         const auto* args = member(*params, "args");
         std::string first = args && args->IsArray() && !args->Empty() ? str_of(member((*args)[0], "value")) : "";
-        static const std::string marker = "\x01" "codehive-step ";
+        static const std::string marker =
+          "\x01"
+          "codehive-step ";
         if (clicking_ && first.rfind(marker, 0) == 0) {
           rapidjson::Document step;
           step.Parse(first.c_str() + marker.size());
@@ -468,7 +482,6 @@ class page_check {
   std::map<std::string, std::pair<std::string, int>> initiators_;
 };
 
-
 /// The next check's browser context and tab, made now (a few round trips)
 /// so that their renderer starts while the caller goes on; abandoned by a
 /// check that does not come (Chromium exits with the process).
@@ -515,15 +528,17 @@ void stop_browser_process() {
 
 void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
   std::optional<std::filesystem::path> browser;
-  if (!opts.browser.empty()) browser = find_on_path(opts.browser.string());
-  else browser = find_browser();
+  if (!opts.browser.empty())
+    browser = find_on_path(opts.browser.string());
+  else
+    browser = find_browser();
   if (!browser) {
     out.skipped.push_back(
-        {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
+      {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
     return;
   }
   auto page = resolve_in_root(root, opts.page);
-  struct stat st{};
+  struct stat st {};
   if (!page || ::stat(page->absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     out.skipped.push_back({"browser", "no " + opts.page + " in the output folder: page load not checked"});
     return;
@@ -533,8 +548,10 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   static_server server;
   std::string url_root;
   std::error_code ec;
-  if (server.start(root)) url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  else url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
+  if (server.start(root))
+    url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  else
+    url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
   auto url_of = [&](const std::string& rel) { return url_root + url_escape(rel, "/-_.~"); };
 
   sigpipe_block no_sigpipe;
@@ -577,14 +594,14 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
       lim.last_try = true;
     }
     if (res.no_answer) {
-      out.skipped.push_back({entry ? "browser" : "browser_click",
-                             "Chromium did not answer, twice: " + first_why + "; then " + res.why});
+      out.skipped.push_back(
+        {entry ? "browser" : "browser_click", "Chromium did not answer, twice: " + first_why + "; then " + res.why});
       return;
     }
     out.findings.insert(out.findings.end(), res.found.begin(), res.found.end());
     if (res.click_unfinished)
-      out.skipped.push_back({"browser_click", "page " + rel + ": click-through not finished, twice: " + first_why +
-                                                  "; then " + res.why});
+      out.skipped.push_back(
+        {"browser_click", "page " + rel + ": click-through not finished, twice: " + first_why + "; then " + res.why});
     for (auto& l : res.links) {
       while (!l.empty() && l.front() == '/') l.erase(0, 1);
       if (l.empty() || l.back() == '/') l += "index.html";

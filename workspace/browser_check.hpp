@@ -36,15 +36,16 @@ namespace codehive::ws {
 std::optional<std::filesystem::path> find_browser();
 
 struct browser_options {
-  std::string page = "index.html";             ///< relative to the root
-  std::chrono::milliseconds timeout{30000};    ///< wall clock for Chromium's start-up (the retry gets 3x, at
-                                               ///< least 30 s), and again for the page load
-  std::chrono::milliseconds virtual_time{3000};///< after the load event: virtual time run (timers fast-forwarded)
-  std::filesystem::path browser;               ///< empty: find_browser()
-  bool click = true;                           ///< click-through after the load (config validators.browser_click)
+  std::string page = "index.html";                 ///< relative to the root
+  std::chrono::milliseconds timeout{30000};        ///< wall clock for Chromium's start-up (the retry gets 3x, at
+                                                   ///< least 30 s), again for the page load, and for
+                                                   ///< each interaction of the click-through
+  std::chrono::milliseconds virtual_time{3000};    ///< after the load event: virtual time run (timers fast-forwarded)
+  std::filesystem::path browser;                   ///< empty: find_browser()
+  bool click = true;                               ///< click-through after the load (config validators.browser_click)
   std::chrono::milliseconds click_timeout{60000};  ///< per page, for all its interactions (the retry gets 3x)
-  int max_interactions = 150;                  ///< per page: a page that keeps adding controls ends somewhere
-  int max_linked_pages = 10;                   ///< local pages linked from the entry page, clicked through too
+  int max_interactions = 150;                      ///< per page: a page that keeps adding controls ends somewhere
+  int max_linked_pages = 10;                       ///< local pages linked from the entry page, clicked through too
 };
 
 /// Loads root/page and appends one finding (check "browser") per uncaught

@@ -63,8 +63,7 @@ class devtools_browser {
   const std::filesystem::path& program() const noexcept { return program_; }
 
   /// Sends a command; returns its id.
-  int send(const char* method, const std::string& session = {},
-           const std::function<void(json_writer&)>& params = {});
+  int send(const char* method, const std::string& session = {}, const std::function<void(json_writer&)>& params = {});
   /// The next message until `deadline`; false on timeout or EOF.
   bool next(rapidjson::Document& msg, clock::time_point deadline);
   /// Waits for the reply to command `id`; other messages go to `on_message`.
@@ -95,7 +94,8 @@ class devtools_browser {
 
 /// The one Chromium of this process: started on first use, started again
 /// when it died or was stopped, or when another program is asked for; killed
-/// with its process group at exit. Users take the lock for a whole page check
+/// with its process group at exit (killed by a signal, our process closes the
+/// pipe by dying, and Chromium exits on that). Users take the lock for a whole page check
 /// (one conversation at a time on the pipe).
 class shared_browser {
  public:

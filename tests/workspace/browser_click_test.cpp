@@ -24,14 +24,17 @@ class browser_click : public ws::test::temp_dir_test {
   void SetUp() override {
     temp_dir_test::SetUp();
     if (!ws::find_browser()) {
-      std::printf("[  SKIPPED ] no chromium/google-chrome on PATH (apt-get install chromium to run this)\n");
+      std::printf(
+        "[  SKIPPED ] no chromium/google-chrome on PATH (apt-get install chromium to run this)\n");
       GTEST_SKIP() << "no chromium/google-chrome on PATH";
     }
   }
   static std::string dump(const ws::validation_report& r) {
     std::string s;
-    for (const auto& f : r.findings) s += f.check + " " + f.file + ":" + std::to_string(f.line) + " " + f.message + "\n";
-    for (const auto& k : r.skipped) s += "skipped " + k.check + ": " + k.reason + "\n";
+    for (const auto& f : r.findings)
+      s += f.check + " " + f.file + ":" + std::to_string(f.line) + " " + f.message + "\n";
+    for (const auto& k : r.skipped)
+      s += "skipped " + k.check + ": " + k.reason + "\n";
     return s;
   }
   /// Limits far above what the fixture needs, saying what they wait for: a
@@ -47,17 +50,17 @@ class browser_click : public ws::test::temp_dir_test {
 }  // namespace
 
 TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_and_nothing_else) {
-  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough", root,
-                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
+                        root, std::filesystem::copy_options::recursive);
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
   EXPECT_TRUE(rep.skipped.empty()) << dump(rep);
   // file, line, what the message must say: js/app.js's "planted" comments.
   const std::set<std::tuple<std::string, int, std::string>> planted = {
-      {"js/app.js", 9, "refreshBoard is not defined"},
-      {"js/app.js", 15, "404"},
-      {"js/app.js", 19, "toUppercase is not a function"},
-      {"js/app.js", 30, "Cannot read properties of null (reading 'name')"},
+    {"js/app.js", 9, "refreshBoard is not defined"},
+    {"js/app.js", 15, "404"},
+    {"js/app.js", 19, "toUppercase is not a function"},
+    {"js/app.js", 30, "Cannot read properties of null (reading 'name')"},
   };
   std::set<std::tuple<std::string, int, std::string>> found;
   for (const auto& f : rep.findings) {
@@ -68,19 +71,21 @@ TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_
         found.insert({file, line, text});
         matched = true;
       }
-    EXPECT_TRUE(matched) << "not planted: " << f.file << ":" << f.line << " " << f.message << "\n" << dump(rep);
+    EXPECT_TRUE(matched) << "not planted: " << f.file << ":" << f.line << " " << f.message << "\n"
+                         << dump(rep);
   }
   EXPECT_EQ(found, planted) << dump(rep);
   EXPECT_EQ(rep.findings.size(), planted.size()) << dump(rep);
   // The messages say what was done on which page.
   std::string all = dump(rep);
-  EXPECT_NE(all.find("page index.html: clicking <button#broken> \"Broken\""), std::string::npos) << all;
+  EXPECT_NE(all.find("page index.html: clicking <button#broken> \"Broken\""), std::string::npos)
+    << all;
   EXPECT_NE(all.find("js/plugins/chart.js"), std::string::npos) << all;
 }
 
 TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
-  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough", root,
-                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
+                        root, std::filesystem::copy_options::recursive);
   auto o = generous();
   o.click = false;
   ws::validation_report rep;
@@ -90,7 +95,8 @@ TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
 }
 
 TEST_F(browser_click, a_linked_local_page_is_clicked_through_too) {
-  put(root / "index.html", "<!doctype html><html><body><a href=\"more/page%202.html\">more</a></body></html>\n");
+  put(root / "index.html",
+      "<!doctype html><html><body><a href=\"more/page%202.html\">more</a></body></html>\n");
   put(root / "more/page 2.html",
       "<!doctype html><html><body>\n"
       "<button onclick=\"missingHelper()\">go</button>\n"
@@ -101,7 +107,8 @@ TEST_F(browser_click, a_linked_local_page_is_clicked_through_too) {
   EXPECT_EQ(rep.findings[0].check, "browser_click");
   EXPECT_EQ(rep.findings[0].file, "more/page 2.html");
   EXPECT_EQ(rep.findings[0].line, 2);
-  EXPECT_NE(rep.findings[0].message.find("missingHelper is not defined"), std::string::npos) << dump(rep);
+  EXPECT_NE(rep.findings[0].message.find("missingHelper is not defined"), std::string::npos)
+    << dump(rep);
 }
 
 // A handler that navigates by itself (not through a link our listener can
@@ -119,7 +126,8 @@ TEST_F(browser_click, a_handler_that_navigates_away_does_not_end_the_click_throu
   ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
   EXPECT_EQ(rep.findings[0].file, "index.html");
   EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_NE(rep.findings[0].message.find("afterLeaving is not defined"), std::string::npos) << dump(rep);
+  EXPECT_NE(rep.findings[0].message.find("afterLeaving is not defined"), std::string::npos)
+    << dump(rep);
 }
 
 TEST_F(browser_click, a_handler_in_an_endless_loop_is_a_finding) {
@@ -135,10 +143,12 @@ TEST_F(browser_click, a_handler_in_an_endless_loop_is_a_finding) {
   ws::check_browser(root, o, rep);
   ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
   EXPECT_EQ(rep.findings[0].check, "browser_click");
-  EXPECT_NE(rep.findings[0].message.find("clicking <button#spin> \"spin\" did not return"), std::string::npos)
-      << dump(rep);
+  EXPECT_NE(rep.findings[0].message.find("clicking <button#spin> \"spin\" did not return"),
+            std::string::npos)
+    << dump(rep);
   // The looping renderer went with its page: the next check works.
-  put(root / "index.html", "<!doctype html><html><body><button onclick=\"nope()\">x</button></body></html>\n");
+  put(root / "index.html",
+      "<!doctype html><html><body><button onclick=\"nope()\">x</button></body></html>\n");
   ws::validation_report next;
   ws::check_browser(root, generous(), next);
   ASSERT_EQ(next.findings.size(), 1u) << dump(next);
@@ -150,7 +160,8 @@ TEST_F(browser_click, nothing_beyond_the_private_server_is_requested) {
   // failed by the check itself, not by the network.
   put(root / "index.html",
       "<!doctype html><html><body>\n"
-      "<button onclick=\"fetch('http://192.0.2.1/track').catch(e => console.error('blocked: ' + e.message))\">"
+      "<button onclick=\"fetch('http://192.0.2.1/track').catch(e => console.error('blocked: ' + "
+      "e.message))\">"
       "track</button>\n</body></html>\n");
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
@@ -186,7 +197,9 @@ TEST_F(browser_click, one_chromium_serves_many_checks_and_is_started_again_when_
 
   // Killed from outside: the next check starts a new one and still finds what it should.
   ASSERT_EQ(::kill(two.pid, SIGKILL), 0);
-  put(root / "index.html", "<!doctype html><html><body><script>\nthrow new Error('after the restart');\n</script></body></html>\n");
+  put(root / "index.html",
+      "<!doctype html><html><body><script>\nthrow new Error('after the "
+      "restart');\n</script></body></html>\n");
   ws::validation_report third;
   ws::check_browser(root, generous(), third);
   auto three = ws::browser_process();
