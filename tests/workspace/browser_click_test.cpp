@@ -83,6 +83,24 @@ TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_
   EXPECT_NE(all.find("js/plugins/chart.js"), std::string::npos) << all;
 }
 
+// Through validate_output, as a validation round runs it: the click-through's
+// findings go out with the others, and the static checks find nothing to add.
+TEST_F(browser_click, a_validation_round_reports_the_click_through_findings) {
+  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
+                        root, std::filesystem::copy_options::recursive);
+  ws::validator_options o;
+  o.browser_timeout = 60s;  // Chromium's start-up and the page load on a busy machine
+  auto rep = ws::validate_output(root, o);
+  std::set<std::pair<std::string, int>> where;
+  for (const auto& f : rep.findings) {
+    EXPECT_EQ(f.check, "browser_click") << dump(rep);
+    where.insert({f.file, f.line});
+  }
+  const std::set<std::pair<std::string, int>> planted = {
+    {"js/app.js", 9}, {"js/app.js", 15}, {"js/app.js", 19}, {"js/app.js", 30}};
+  EXPECT_EQ(where, planted) << dump(rep);
+}
+
 TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
   std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
                         root, std::filesystem::copy_options::recursive);
