@@ -8,7 +8,10 @@
 //   - JSON extraction: llm::extract_json of a bare answer, of one wrapped in prose and a
 //     ```json fence, and extract_and_validate against configs/schemas/edit.json;
 //   - one file's validation: check_html (in process) of a small page, check_js (one
-//     `node --check` process) of a small script, validate_output of a 2-file project.
+//     `node --check` process) of a small script, validate_output of a 2-file project;
+//   - the browser check of the demo's output (configs/demo/app: index.html, linking
+//     about.html): a fresh Chromium per check (as before it was shared), the shared one,
+//     and the shared one with the click-through (both pages); `pages` per iteration.
 //
 //   build-x/bench/micro_bench [--benchmark_filter=Serial] [--benchmark_min_time=1]
 #include <benchmark/benchmark.h>
@@ -17,6 +20,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -25,6 +29,7 @@
 
 #include "llm/structured.hpp"
 #include "messages/type_ids.hpp"
+#include "workspace/browser_check.hpp"
 #include "workspace/edits.hpp"
 #include "workspace/validators.hpp"
 
@@ -281,6 +286,61 @@ void BM_ValidateOutputSmallProject(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ValidateOutputSmallProject)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// A copy of the demo's output (what `codehive run --demo` writes).
+struct demo_app {
+  fs::path root;
+  demo_app() : root(fs::temp_directory_path() / ("codehive-micro-bench-demo-" + std::to_string(::getpid()))) {
+    fs::remove_all(root);
+    fs::copy(fs::path(CODEHIVE_SOURCE_DIR) / "configs/demo/app", root, fs::copy_options::recursive);
+  }
+  ~demo_app() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+};
+
+/// mode 0: a fresh Chromium per check, load only; 1: the shared one, load only;
+/// 2: the shared one, load and click-through. Second argument: seconds between
+/// checks, untimed (a run's checks are apart: the next check's tab is made
+/// ready meanwhile), 0: back to back.
+void BM_BrowserCheckDemo(benchmark::State& state) {
+  if (!ws::find_browser()) {
+    state.SkipWithError("no chromium on PATH");
+    return;
+  }
+  demo_app app;
+  ws::browser_options o;
+  o.click = state.range(0) == 2;
+  if (state.range(0) != 0) {  // started once before timing: what a run's later checks see
+    ws::validation_report warm;
+    ws::check_browser(app.root, o, warm);
+  }
+  for (auto _ : state) {
+    if (state.range(1) > 0) {
+      state.PauseTiming();
+      std::this_thread::sleep_for(std::chrono::seconds(state.range(1)));
+      state.ResumeTiming();
+    }
+    if (state.range(0) == 0) ws::stop_browser_process();
+    ws::validation_report r;
+    ws::check_browser(app.root, o, r);
+    if (!r.skipped.empty() || !r.findings.empty()) {
+      state.SkipWithError(("not clean: " + (r.skipped.empty() ? r.findings.front().message : r.skipped.front().reason)).c_str());
+      break;
+    }
+  }
+  state.counters["pages"] = o.click ? 2 : 1;
+  ws::stop_browser_process();
+}
+BENCHMARK(BM_BrowserCheckDemo)
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({0, 2})
+    ->Args({1, 2})
+    ->Args({2, 2})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 
 }  // namespace
 

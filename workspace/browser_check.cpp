@@ -1,54 +1,42 @@
-// Headless Chromium driven over the DevTools protocol on a pipe
-// (--remote-debugging-pipe: the browser reads NUL-terminated JSON commands on
-// fd 3 and writes replies/events on fd 4). This tells console.error apart
-// from console.log, which Chromium's stderr log does not.
+// The page check and its click-through, on the shared Chromium
+// (browser_devtools.hpp): each page in a browser context of its own, every
+// request not for the private static server failed, findings from the
+// DevTools events of that page's session only.
 #include "workspace/browser_check.hpp"
+#include "workspace/browser_click_script.hpp"
+#include "workspace/browser_devtools.hpp"
 #include "workspace/html_scan.hpp"
-#include "workspace/spawn_attr.hpp"
 #include "workspace/static_server.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
-#include <functional>
-#include <mutex>
-#include <thread>
+#include <deque>
+#include <map>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "workspace/file_ops.hpp"
 #include "workspace/path_rules.hpp"
 #include "workspace/subprocess.hpp"
-
-extern char** environ;
 
 namespace codehive::ws {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
-std::string file_url(const std::filesystem::path& p) {
+std::string url_escape(std::string_view s, std::string_view keep) {
   static const char* hex = "0123456789ABCDEF";
-  std::string u = "file://";
-  for (unsigned char c : p.string()) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+  std::string u;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       u += static_cast<char>(c);
     } else {
       u += '%';
@@ -59,18 +47,7 @@ std::string file_url(const std::filesystem::path& p) {
   return u;
 }
 
-/// A fresh, private temp directory, removed on destruction.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "codehive-browser-XXXXXX").string();
-    if (::mkdtemp(tmpl.data())) path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-};
+std::string file_url(const std::filesystem::path& p) { return "file://" + url_escape(p.string(), "/-_.~"); }
 
 const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
   if (!v.IsObject()) return nullptr;
@@ -90,259 +67,333 @@ std::string first_line(std::string s) {
   return s;
 }
 
-/// One Chromium process with its DevTools pipe.
-class devtools_session {
+std::string seconds(milliseconds ms) { return std::to_string((ms.count() + 999) / 1000) + " s"; }
+
+/// What one attempt at one page gave.
+struct page_result {
+  std::vector<finding> found;
+  std::vector<std::string> links;  ///< local pages the page links to (paths from the server's root)
+  bool no_answer = false;          ///< Chromium did not answer a command: retry on a fresh one, longer
+  bool click_unfinished = false;   ///< the click-through ran out of time: retry with more
+  bool discard = false;            ///< Chromium is stuck: start a new one for the next page
+  std::string why;                 ///< for no_answer / click_unfinished
+};
+
+/// One page in a browser context of its own: load, let timers run, click
+/// through. Events of other sessions (an earlier page's, still arriving) are
+/// ignored.
+class page_check {
  public:
-  ~devtools_session() { stop(); }
+  struct limits {
+    milliseconds commands;  ///< each set-up command (Chromium's start-up included)
+    milliseconds load;
+    milliseconds click;  ///< the whole click-through
+    bool last_try;       ///< report what ran out of time instead of asking for a retry
+  };
 
-  status start(const std::filesystem::path& browser, const std::filesystem::path& profile) {
-    int to_browser[2], from_browser[2], err_pipe[2];
-    if (::pipe2(to_browser, O_CLOEXEC) != 0) return fail(errc::spawn_failed, "pipe failed");
-    if (::pipe2(from_browser, O_CLOEXEC) != 0) {
-      ::close(to_browser[0]);
-      ::close(to_browser[1]);
-      return fail(errc::spawn_failed, "pipe failed");
-    }
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-      for (int fd : {to_browser[0], to_browser[1], from_browser[0], from_browser[1]}) ::close(fd);
-      return fail(errc::spawn_failed, "pipe failed");
-    }
-    // Move the child's ends above 2..4 so the dup2 to 3/4 never aliases them.
-    int child_in = ::fcntl(to_browser[0], F_DUPFD_CLOEXEC, 10);
-    int child_out = ::fcntl(from_browser[1], F_DUPFD_CLOEXEC, 10);
-    ::close(to_browser[0]);
-    ::close(from_browser[1]);
-    wr_ = to_browser[1];
-    rd_ = from_browser[0];
-    err_ = err_pipe[0];
-    std::vector<std::string> args = {browser.string(),
-                                     "--headless",
-                                     "--no-sandbox",
-                                     "--disable-gpu",
-                                     "--disable-quic",
-                                     "--no-first-run",
-                                     "--no-default-browser-check",
-                                     "--disable-background-networking",
-                                     "--disable-component-update",
-                                     "--disable-sync",
-                                     "--disable-extensions",
-                                     "--disable-dev-shm-usage",
-                                     "--mute-audio",
-                                     "--no-proxy-server",
-                                     "--disable-breakpad",
-                                     "--disable-crash-reporter",
-                                     "--user-data-dir=" + profile.string(),
-                                     "--remote-debugging-pipe",
-                                     "about:blank"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_store;
-    for (char** e = environ; e && *e; ++e)
-      if (std::strncmp(*e, "HOME=", 5) != 0) env_store.emplace_back(*e);
-    env_store.push_back("HOME=" + profile.string());
-    std::vector<char*> envp;
-    for (auto& s : env_store) envp.push_back(s.data());
-    envp.push_back(nullptr);
+  page_check(devtools_browser& dt, const browser_options& opts, std::string url_root, std::string page,
+             std::string load_check, limits lim, std::set<std::string>& seen)
+    : dt_(dt)
+    , opts_(opts)
+    , url_root_(std::move(url_root))
+    , page_(std::move(page))
+    , load_check_(std::move(load_check))
+    , lim_(lim)
+    , seen_(seen) {}
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    posix_spawn_file_actions_adddup2(&fa, child_in, 3);
-    posix_spawn_file_actions_adddup2(&fa, child_out, 4);
-    posix_spawn_file_actions_addchdir_np(&fa, profile.c_str());
-    child_spawn_attr attr;
-    int rc = ::posix_spawn(&pid_, browser.c_str(), &fa, attr.get(), argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(child_in);
-    ::close(child_out);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-      pid_ = -1;
-      return fail(errc::spawn_failed, "cannot start " + browser.string() + ": " + std::strerror(rc));
+  page_result run(const std::string& url) {
+    auto deadline = clock::now() + lim_.commands;
+    if (!setup(deadline)) return std::move(res_);
+    if (!load(url, clock::now() + lim_.load)) {
+      add(page_, 0, "did not finish loading within " + seconds(lim_.load) + " (an endless loop?)");
+      teardown();
+      return std::move(res_);
     }
-    for (int fd : {wr_, rd_, err_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return ok();
+    settle(opts_.virtual_time, clock::now() + lim_.load);
+    if (opts_.click) click_through(url);
+    teardown();
+    return std::move(res_);
   }
 
-  /// Sends a command; returns its id.
-  int send(const char* method, const std::string& session = {},
-           const std::function<void(rapidjson::Writer<rapidjson::StringBuffer>&)>& params = {}) {
-    rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    int id = ++next_id_;
-    w.StartObject();
-    w.Key("id");
-    w.Int(id);
-    w.Key("method");
-    w.String(method);
-    if (!session.empty()) {
-      w.Key("sessionId");
-      w.String(session.c_str());
-    }
-    if (params) {
-      w.Key("params");
-      w.StartObject();
-      params(w);
-      w.EndObject();
-    }
-    w.EndObject();
-    out_.append(sb.GetString(), sb.GetSize());
-    out_ += '\0';
-    flush();
-    return id;
-  }
-
-  /// Waits for the next message until `deadline`; false on timeout or EOF.
-  bool next(rapidjson::Document& msg, clock::time_point deadline) {
-    while (true) {
-      auto nul = in_.find('\0');
-      if (nul != std::string::npos) {
-        msg.Parse(in_.data(), nul);
-        in_.erase(0, nul + 1);
-        if (msg.HasParseError() || !msg.IsObject()) continue;
-        return true;
-      }
-      if (rd_ < 0) return false;
-      auto now = clock::now();
-      if (now >= deadline) return false;
-      flush();
-      pollfd fds[3] = {{rd_, POLLIN, 0}, {err_, POLLIN, 0}, {wr_, static_cast<short>(out_.empty() ? 0 : POLLOUT), 0}};
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-      ::poll(fds, 3, static_cast<int>(std::min<long long>(ms + 1, 100)));
-      char buf[65536];
-      if (err_ >= 0) {
-        ssize_t n;
-        while ((n = ::read(err_, buf, sizeof buf)) > 0) {
-          stderr_.append(buf, static_cast<std::size_t>(n));
-          if (stderr_.size() > 65536) stderr_.erase(0, stderr_.size() - 32768);
-        }
-        if (n == 0) {
-          ::close(err_);
-          err_ = -1;
-        }
-      }
-      ssize_t n;
-      while ((n = ::read(rd_, buf, sizeof buf)) > 0) in_.append(buf, static_cast<std::size_t>(n));
-      if (n == 0) {
-        ::close(rd_);
-        rd_ = -1;
-      }
-    }
-  }
-
-  /// Waits for the reply to command `id` (events meanwhile go to `on_event`).
-  bool reply(int id, rapidjson::Document& msg, clock::time_point deadline,
-             const std::function<void(const rapidjson::Document&)>& on_event) {
-    while (next(msg, deadline)) {
-      if (int_of(member(msg, "id")) == id) return true;
-      if (member(msg, "method")) on_event(msg);
-    }
+ private:
+  bool command(const char* method, rapidjson::Document& msg, clock::time_point deadline,
+               const std::function<void(json_writer&)>& params = {}, bool in_session = true) {
+    int id = dt_.send(method, in_session ? session_ : std::string(), params);
+    if (dt_.reply(id, msg, deadline, [this](const rapidjson::Document& m) { on_message(m); })) return true;
+    res_.no_answer = true;
+    res_.why = std::string("no reply to ") + method + " within " + seconds(lim_.commands)
+               + (dt_.stderr_text().empty() ? "" : ": " + tail_lines(dt_.stderr_text(), 3));
     return false;
   }
 
-  const std::string& stderr_text() const { return stderr_; }
-
-  void stop() {
-    if (pid_ > 0) {
-      // Browser.close was sent by the caller where possible; give it a moment.
-      auto until = clock::now() + std::chrono::milliseconds(1500);
-      int st = 0;
-      while (clock::now() < until) {
-        pid_t r = ::waitpid(pid_, &st, WNOHANG);
-        if (r == pid_ || r < 0) break;
-        ::usleep(20000);
-      }
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, &st, 0);
-      pid_ = -1;
+  bool setup(clock::time_point deadline) {
+    if (!dt_.spare.context.empty()) {  // made by prepare_spare() after the last check
+      context_ = std::exchange(dt_.spare.context, {});
+      target_ = std::exchange(dt_.spare.target, {});
+      return attach(deadline);
     }
-    for (int* fd : {&wr_, &rd_, &err_})
-      if (*fd >= 0) {
-        ::close(*fd);
-        *fd = -1;
-      }
+    rapidjson::Document msg;
+    if (!command("Target.createBrowserContext", msg, deadline, {}, false)) return false;
+    if (const auto* r = member(msg, "result")) context_ = str_of(member(*r, "browserContextId"));
+    return open_target(deadline);
   }
 
- private:
-  void flush() {
-    while (!out_.empty() && wr_ >= 0) {
-      ssize_t n = ::write(wr_, out_.data(), out_.size());
-      if (n > 0) {
-        out_.erase(0, static_cast<std::size_t>(n));
+  /// A new tab in the page's browser context, attached, its events on.
+  bool open_target(clock::time_point deadline) {
+    rapidjson::Document msg;
+    session_.clear();
+    if (!command(
+          "Target.createTarget", msg, deadline,
+          [&](json_writer& w) {
+            w.Key("url");
+            w.String("about:blank");
+            if (!context_.empty()) {
+              w.Key("browserContextId");
+              w.String(context_.c_str());
+            }
+          },
+          false))
+      return false;
+    if (const auto* r = member(msg, "result")) target_ = str_of(member(*r, "targetId"));
+    return attach(deadline);
+  }
+
+  bool attach(clock::time_point deadline) {
+    rapidjson::Document msg;
+    if (!command(
+          "Target.attachToTarget", msg, deadline,
+          [&](json_writer& w) {
+            w.Key("targetId");
+            w.String(target_.c_str());
+            w.Key("flatten");
+            w.Bool(true);
+          },
+          false))
+      return false;
+    if (const auto* r = member(msg, "result")) session_ = str_of(member(*r, "sessionId"));
+    if (session_.empty()) {
+      res_.no_answer = true;
+      res_.why = "cannot attach to a page target: " + first_line(str_of(member(msg, "error")));
+      return false;
+    }
+    for (const char* m : {"Runtime.enable", "Log.enable", "Page.enable", "Network.enable"})
+      if (!command(m, msg, deadline)) return false;
+    // Every request pauses until on_message lets it through: only the private server's.
+    return command("Fetch.enable", msg, deadline, [](json_writer& w) {
+      w.Key("patterns");
+      w.StartArray();
+      w.StartObject();
+      w.Key("urlPattern");
+      w.String("*");
+      w.EndObject();
+      w.EndArray();
+    });
+  }
+
+  void teardown() {
+    if (context_.empty()) return;
+    rapidjson::Document msg;
+    int id = dt_.send("Target.disposeBrowserContext", {}, [&](json_writer& w) {
+      w.Key("browserContextId");
+      w.String(context_.c_str());
+    });
+    // A renderer in an endless loop is killed with its context; a browser that
+    // does not answer that is replaced before the next page.
+    if (!dt_.reply(id, msg, clock::now() + lim_.commands, {})) res_.discard = true;
+  }
+
+  /// Navigates and waits for the load event; false when it did not come.
+  bool load(const std::string& url, clock::time_point deadline) {
+    loaded_ = false;
+    rapidjson::Document msg;
+    int id = dt_.send("Page.navigate", session_, [&](json_writer& w) {
+      w.Key("url");
+      w.String(url.c_str());
+    });
+    if (dt_.reply(id, msg, deadline, [this](const rapidjson::Document& m) { on_message(m); }))
+      if (const auto* r = member(msg, "result"))
+        if (auto err = str_of(member(*r, "errorText")); !err.empty()) add(page_, 0, "cannot load: " + err);
+    return wait_for(loaded_, deadline);
+  }
+
+  /// Virtual time: timers fast-forwarded, paused while requests are pending.
+  void settle(milliseconds budget, clock::time_point deadline) {
+    budget_done_ = false;
+    dt_.send("Emulation.setVirtualTimePolicy", session_, [&](json_writer& w) {
+      w.Key("policy");
+      w.String("pauseIfNetworkFetchesPending");
+      w.Key("budget");
+      w.Int64(static_cast<std::int64_t>(budget.count()));
+    });
+    wait_for(budget_done_, std::min(deadline, clock::now() + budget + std::chrono::seconds(2)));
+  }
+
+  bool wait_for(const bool& flag, clock::time_point deadline) {
+    rapidjson::Document msg;
+    while (!flag && dt_.next(msg, deadline)) on_message(msg);
+    return flag;
+  }
+
+  /// Runs `expression` in the page; the string it returns, "null" for null,
+  /// nullopt when it did not return by `deadline`.
+  std::optional<std::string> evaluate(const std::string& expression, clock::time_point deadline) {
+    rapidjson::Document msg;
+    int id = dt_.send("Runtime.evaluate", session_, [&](json_writer& w) {
+      w.Key("expression");
+      w.String(expression.c_str(), static_cast<rapidjson::SizeType>(expression.size()));
+      w.Key("returnByValue");
+      w.Bool(true);
+      w.Key("userGesture");
+      w.Bool(true);
+    });
+    if (!dt_.reply(id, msg, deadline, [this](const rapidjson::Document& m) { on_message(m); })) return std::nullopt;
+    const auto* r = member(msg, "result");
+    const auto* v = r ? member(*r, "result") : nullptr;
+    const auto* value = v ? member(*v, "value") : nullptr;
+    if (r && member(*r, "exceptionDetails"))
+      spdlog::debug("page check: click-through script failed on {}: {}", page_, str_of(member(*v, "description")));
+    return value && value->IsString() ? str_of(value) : std::string("null");
+  }
+
+  std::string install_expression() const {
+    rapidjson::StringBuffer sb;
+    json_writer w(sb);
+    w.StartArray();
+    for (const auto& k : done_) w.String(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    w.EndArray();
+    return std::string(click_script::install) + "(" + sb.GetString() + ")";
+  }
+
+  void click_through(const std::string& url) {
+    clicking_ = true;
+    doing_ = "during the click-through";
+    // Two limits: the whole click-through (a page with many controls on a
+    // slow machine runs out of it: retried, then a skip note), and each
+    // interaction (one that does not return is a handler in an endless loop:
+    // retried, then a finding).
+    auto total = clock::now() + lim_.click;
+    auto step_deadline = [&] { return clock::now() + lim_.load; };
+    int reloads = 0;
+    if (!evaluate(install_expression(), step_deadline())) return stuck("installing the click-through");
+    for (int n = 0; n < opts_.max_interactions; ++n) {
+      if (clock::now() >= total) return out_of_time(n);
+      auto got = evaluate("window.__codehiveClick ? window.__codehiveClick.step() : 'reload'", step_deadline());
+      if (!got) return stuck(doing_);
+      if (*got == "null") break;
+      if (*got == "reload") {
+        // A handler navigated away (its page's listeners stopped the event our
+        // listener prevents, or it set location): back to the page, carrying on
+        // with the controls not handled yet.
+        if (++reloads > 5) break;
+        doing_ = "after " + doing_ + " (the page navigated away; reloaded)";
+        // In a new tab of the same context (storage kept, as on a reload): the
+        // old tab's virtual time stays paused past a navigation.
+        std::string old = target_;
+        if (!open_target(step_deadline())) return;
+        dt_.send("Target.closeTarget", {}, [&](json_writer& w) {
+          w.Key("targetId");
+          w.String(old.c_str());
+        });
+        if (!load(url, step_deadline()) || !evaluate(install_expression(), step_deadline()))
+          return stuck("reloading the page");
         continue;
       }
-      if (n < 0 && errno == EAGAIN) return;
-      out_.clear();  // EPIPE: the browser is gone
+      rapidjson::Document step;
+      step.Parse(got->c_str());
+      if (step.HasParseError()) break;
+      done_.push_back(str_of(member(step, "key")));
+      doing_ = str_of(member(step, "what"));  // as announced
+      // Its asynchronous effects (requests, timers it set) under its name too:
+      // a short run of virtual time, which waits for pending requests.
+      settle(milliseconds(100), step_deadline());
+    }
+    doing_ = "after the click-through";
+    settle(milliseconds(1000), step_deadline());
+    if (auto links = evaluate("window.__codehiveClick ? window.__codehiveClick.links() : '[]'", step_deadline())) {
+      rapidjson::Document l;
+      l.Parse(links->c_str());
+      if (!l.HasParseError() && l.IsArray())
+        for (const auto& v : l.GetArray())
+          if (v.IsString()) res_.links.emplace_back(v.GetString(), v.GetStringLength());
+    }
+  }
+
+  /// `what` did not return within an interaction's limit: on the first try a
+  /// retry with a longer one (a loaded machine), on the last a finding (a
+  /// handler that never returns). A Chromium that died is replaced.
+  void stuck(const std::string& what) {
+    if (!dt_.alive()) {
+      res_.discard = true;
+      res_.click_unfinished = true;
+      res_.why = what + ": Chromium exited";
       return;
     }
-  }
-
-  pid_t pid_ = -1;
-  int wr_ = -1, rd_ = -1, err_ = -1;
-  int next_id_ = 0;
-  std::string in_, out_, stderr_;
-};
-
-/// Blocks SIGPIPE in this thread while talking to the browser.
-class sigpipe_block {
- public:
-  sigpipe_block() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~sigpipe_block() {
-    timespec zero{0, 0};
-    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    std::string reason = what + " did not return within " + seconds(lim_.load);
+    if (!lim_.last_try) {
+      res_.click_unfinished = true;
+      res_.why = reason;
+      return;
     }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    add(page_, 0, reason + " (an endless loop?)");
   }
 
- private:
-  sigset_t set_{}, old_{};
-};
+  void out_of_time(int done) {
+    res_.click_unfinished = true;
+    res_.why =
+      std::to_string(done) + " interactions in the click-through's " + seconds(lim_.click) + ", the rest not done";
+  }
 
-}  // namespace
+  void add(std::string file, int line, std::string text) {
+    if (!seen_.insert(file + ":" + std::to_string(line) + ":" + text).second)
+      return;  // seen on a reload or page before
+    if (++(clicking_ ? click_reported_ : load_reported_) > 20) return;
+    std::string msg = "page " + page_ + ": " + (clicking_ ? doing_ + ": " : "") + text;
+    res_.found.push_back({std::move(file), line, clicking_ ? "browser_click" : load_check_, std::move(msg)});
+  }
 
-std::optional<std::filesystem::path> find_browser() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"})
-    if (auto p = find_on_path(name)) return p;
-  return std::nullopt;
-}
-
-namespace {
-
-/// One Chromium session: start it, attach to a page, load `url`, let timers
-/// run. Returns "" when Chromium answered throughout (its findings, if any,
-/// appended to `found`), else why it did not answer within `startup`: the
-/// caller retries that, since a loaded machine starts Chromium slowly.
-std::string load_once(const std::filesystem::path& browser, const browser_options& opts, const std::string& url,
-                      const std::string& url_root, std::chrono::milliseconds startup, std::vector<finding>& found) {
-  temp_dir profile;
-  if (profile.path.empty()) return "cannot create a temp profile directory";
-  auto rel_of = [&](const std::string& u) {
-    if (u.rfind(url_root, 0) == 0) return html::percent_decode(u.substr(url_root.size()));
+  std::string rel_of(const std::string& u) const {
+    if (u.rfind(url_root_, 0) == 0) {
+      auto rel = u.substr(url_root_.size());
+      rel = rel.substr(0, rel.find_first_of("?#"));
+      return html::percent_decode(rel);
+    }
     return u;
-  };
-  devtools_session dt;
-  if (auto s = dt.start(browser, profile.path); !s) return s.err().reason;
-  // One allowance for start-up (slow on a loaded machine), one for the page.
-  auto deadline = clock::now() + startup;
-  rapidjson::Document msg;
-  int reported = 0;
-  bool loaded = false, budget_done = false;
-  auto add = [&](std::string file, int line, std::string text) {
-    if (++reported > 20) return;
-    found.push_back({std::move(file), line, "browser", "page " + opts.page + ": " + std::move(text)});
-  };
-  auto on_event = [&](const rapidjson::Document& m) {
+  }
+
+  void on_message(const rapidjson::Document& m) {
+    if (str_of(member(m, "sessionId")) != session_ || session_.empty()) return;
     const std::string method = str_of(member(m, "method"));
     const rapidjson::Value* params = member(m, "params");
     if (!params) return;
-    if (method == "Runtime.exceptionThrown") {
+    if (method == "Fetch.requestPaused") {
+      std::string id = str_of(member(*params, "requestId"));
+      const auto* req = member(*params, "request");
+      std::string u = req ? str_of(member(*req, "url")) : "";
+      bool ours = u.rfind(url_root_, 0) == 0 || u.rfind("data:", 0) == 0 || u.rfind("blob:", 0) == 0;
+      dt_.send(ours ? "Fetch.continueRequest" : "Fetch.failRequest", session_, [&](json_writer& w) {
+        w.Key("requestId");
+        w.String(id.c_str());
+        if (!ours) {
+          w.Key("errorReason");
+          w.String("BlockedByClient");
+        }
+      });
+    } else if (method == "Network.requestWillBeSent") {
+      // Where the request came from, for a failed load's file and line.
+      const auto* init = member(*params, "initiator");
+      if (!init) return;
+      std::string u = str_of(member(*init, "url"));
+      int line = int_of(member(*init, "lineNumber"));
+      if (const auto* stack = member(*init, "stack"))
+        if (const auto* frames = member(*stack, "callFrames"); frames && frames->IsArray())
+          for (const auto& f : frames->GetArray())
+            if (auto fu = str_of(member(f, "url")); !fu.empty()) {
+              u = fu;
+              line = int_of(member(f, "lineNumber"));
+              break;
+            }
+      if (!u.empty()) initiators_[str_of(member(*params, "requestId"))] = {rel_of(u), line + 1};
+    } else if (method == "Runtime.exceptionThrown") {
       const auto* d = member(*params, "exceptionDetails");
       if (!d) return;
       std::string text = str_of(member(*d, "text"));
@@ -354,9 +405,22 @@ std::string load_once(const std::filesystem::path& browser, const browser_option
       }
       if (!desc.empty() && text.find(desc) == std::string::npos) text += " " + desc;
       std::string u = str_of(member(*d, "url"));
-      add(u.empty() ? opts.page : rel_of(u), int_of(member(*d, "lineNumber")) + 1, text);
+      add(u.empty() ? page_ : rel_of(u), int_of(member(*d, "lineNumber")) + 1, text);
     } else if (method == "Runtime.consoleAPICalled") {
       std::string type = str_of(member(*params, "type"));
+      if (type == "debug") {  // the click-through announcing its next interaction
+        const auto* args = member(*params, "args");
+        std::string first = args && args->IsArray() && !args->Empty() ? str_of(member((*args)[0], "value")) : "";
+        static const std::string marker =
+          "\x01"
+          "codehive-step ";
+        if (clicking_ && first.rfind(marker, 0) == 0) {
+          rapidjson::Document step;
+          step.Parse(first.c_str() + marker.size());
+          if (!step.HasParseError()) doing_ = str_of(member(step, "what"));
+        }
+        return;
+      }
       if (type != "error" && type != "assert") return;
       std::string text;
       if (const auto* args = member(*params, "args"); args && args->IsArray())
@@ -367,7 +431,7 @@ std::string load_once(const std::filesystem::path& browser, const browser_option
           if (!text.empty()) text += ' ';
           text += piece;
         }
-      std::string file = opts.page;
+      std::string file = page_;
       int line = 0;
       if (const auto* stack = member(*params, "stackTrace"))
         if (const auto* frames = member(*stack, "callFrames"); frames && frames->IsArray() && !frames->Empty()) {
@@ -385,95 +449,96 @@ std::string load_once(const std::filesystem::path& browser, const browser_option
       std::string u = str_of(member(*e, "url"));
       std::string text = str_of(member(*e, "text"));
       if (!u.empty()) text += " (" + rel_of(u) + ")";
-      add(opts.page, 0, text);
+      std::string file = page_;
+      int line = 0;
+      if (auto it = initiators_.find(str_of(member(*e, "networkRequestId"))); it != initiators_.end()) {
+        file = it->second.first;
+        line = it->second.second;
+      }
+      add(file, line, text);
     } else if (method == "Page.loadEventFired") {
-      loaded = true;
+      loaded_ = true;
     } else if (method == "Emulation.virtualTimeBudgetExpired") {
-      budget_done = true;
+      budget_done_ = true;
+    } else if (method == "Page.javascriptDialogOpening") {  // beforeunload, or one our overrides missed
+      dt_.send("Page.handleJavaScriptDialog", session_, [](json_writer& w) {
+        w.Key("accept");
+        w.Bool(true);
+      });
     }
-  };
+  }
 
-  auto no_answer = [&](const std::string& why) {
-    return why + " within " + std::to_string(startup.count() / 1000) + " s" +
-           (dt.stderr_text().empty() ? "" : ": " + tail_lines(dt.stderr_text(), 3));
-  };
-  // 1. find (or make) a page target and attach to it
-  int id = dt.send("Target.getTargets");
-  if (!dt.reply(id, msg, deadline, on_event)) return no_answer("Chromium did not answer on the DevTools pipe");
-  std::string target;
-  if (const auto* res = member(msg, "result"))
-    if (const auto* infos = member(*res, "targetInfos"); infos && infos->IsArray())
-      for (const auto& t : infos->GetArray())
-        if (str_of(member(t, "type")) == "page") {
-          target = str_of(member(t, "targetId"));
-          break;
-        }
-  if (target.empty()) {
-    id = dt.send("Target.createTarget", {}, [](auto& w) {
-      w.Key("url");
-      w.String("about:blank");
-    });
-    if (!dt.reply(id, msg, deadline, on_event)) return no_answer("Chromium did not create a page");
-    if (const auto* res = member(msg, "result")) target = str_of(member(*res, "targetId"));
-  }
-  id = dt.send("Target.attachToTarget", {}, [&](auto& w) {
-    w.Key("targetId");
-    w.String(target.c_str());
-    w.Key("flatten");
-    w.Bool(true);
-  });
-  std::string session;
-  if (dt.reply(id, msg, deadline, on_event))
-    if (const auto* res = member(msg, "result")) session = str_of(member(*res, "sessionId"));
-  if (session.empty()) return no_answer("cannot attach to the page target");
-  for (const char* m : {"Runtime.enable", "Log.enable", "Page.enable"}) {
-    id = dt.send(m, session);
-    if (!dt.reply(id, msg, deadline, on_event)) return no_answer(std::string("no reply to ") + m);
-  }
-  // 2. load the page
-  deadline = clock::now() + opts.timeout;
-  id = dt.send("Page.navigate", session, [&](auto& w) {
+  devtools_browser& dt_;
+  const browser_options& opts_;
+  std::string url_root_, page_, load_check_;
+  limits lim_;
+  std::set<std::string>& seen_;
+  page_result res_;
+  std::string context_, target_, session_;
+  bool loaded_ = false, budget_done_ = false, clicking_ = false;
+  int load_reported_ = 0, click_reported_ = 0;
+  std::string doing_;
+  std::vector<std::string> done_;
+  std::map<std::string, std::pair<std::string, int>> initiators_;
+};
+
+/// The next check's browser context and tab, made now (a few round trips)
+/// so that their renderer starts while the caller goes on; abandoned by a
+/// check that does not come (Chromium exits with the process).
+void prepare_spare(devtools_browser& dt, milliseconds allowance) {
+  if (!dt.spare.context.empty() || !dt.alive()) return;
+  auto deadline = clock::now() + allowance;
+  rapidjson::Document msg;
+  int id = dt.send("Target.createBrowserContext");
+  if (!dt.reply(id, msg, deadline, {})) return;
+  const auto* r = member(msg, "result");
+  std::string context = r ? str_of(member(*r, "browserContextId")) : "";
+  if (context.empty()) return;
+  id = dt.send("Target.createTarget", {}, [&](json_writer& w) {
     w.Key("url");
-    w.String(url.c_str());
+    w.String("about:blank");
+    w.Key("browserContextId");
+    w.String(context.c_str());
   });
-  if (dt.reply(id, msg, deadline, on_event))
-    if (const auto* res = member(msg, "result"))
-      if (auto err = str_of(member(*res, "errorText")); !err.empty()) add(opts.page, 0, "cannot load: " + err);
-  while (!loaded && dt.next(msg, deadline))
-    if (member(msg, "method")) on_event(msg);
-  if (!loaded) {
-    add(opts.page, 0,
-        "did not finish loading within " + std::to_string(opts.timeout.count() / 1000) + " s (an endless loop?)");
-  } else {
-    // 3. let timers run: virtual time fast-forwards setTimeout/intervals.
-    id = dt.send("Emulation.setVirtualTimePolicy", session, [&](auto& w) {
-      w.Key("policy");
-      w.String("pauseIfNetworkFetchesPending");
-      w.Key("budget");
-      w.Int64(static_cast<std::int64_t>(opts.virtual_time.count()));
-    });
-    auto settle = std::min(deadline, clock::now() + opts.virtual_time + std::chrono::seconds(2));
-    while (!budget_done && dt.next(msg, settle))
-      if (member(msg, "method")) on_event(msg);
-  }
-  dt.send("Browser.close");
-  dt.stop();
-  return {};
+  if (!dt.reply(id, msg, deadline, {})) return;
+  r = member(msg, "result");
+  std::string target = r ? str_of(member(*r, "targetId")) : "";
+  if (!target.empty()) dt.spare = {context, target};
 }
 
 }  // namespace
 
+std::optional<std::filesystem::path> find_browser() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"})
+    if (auto p = find_on_path(name)) return p;
+  return std::nullopt;
+}
+
+browser_process_info browser_process() {
+  auto& shared = shared_browser::instance();
+  auto lock = shared.lock();
+  return {shared.launches(), shared.pid()};
+}
+
+void stop_browser_process() {
+  auto& shared = shared_browser::instance();
+  auto lock = shared.lock();
+  shared.discard();
+}
+
 void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
   std::optional<std::filesystem::path> browser;
-  if (!opts.browser.empty()) browser = find_on_path(opts.browser.string());
-  else browser = find_browser();
+  if (!opts.browser.empty())
+    browser = find_on_path(opts.browser.string());
+  else
+    browser = find_browser();
   if (!browser) {
     out.skipped.push_back(
-        {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
+      {"browser", "no Chromium found on PATH (chromium, chromium-browser, google-chrome): page load not checked"});
     return;
   }
   auto page = resolve_in_root(root, opts.page);
-  struct stat st{};
+  struct stat st {};
   if (!page || ::stat(page->absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     out.skipped.push_back({"browser", "no " + opts.page + " in the output folder: page load not checked"});
     return;
@@ -481,42 +546,75 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   // Served over loopback HTTP (ES modules and fetch() fail on file://); the
   // file:// URL is the fallback when no socket can be opened.
   static_server server;
-  std::string url, url_root;
-  if (server.start(root)) {
+  std::string url_root;
+  std::error_code ec;
+  if (server.start(root))
     url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-    std::string path;
-    for (char ch : page->relative) {
-      if (std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/-_.~").find(ch) != std::string_view::npos)
-        path += ch;
-      else
-        path += file_url(std::string(1, ch)).substr(7);
-    }
-    url = url_root + path;
-  } else {
-    std::error_code ec;
-    url = file_url(page->absolute);
+  else
     url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
-  }
+  auto url_of = [&](const std::string& rel) { return url_root + url_escape(rel, "/-_.~"); };
+
   sigpipe_block no_sigpipe;
-  // A Chromium that does not answer in time (a loaded machine: "no reply to
-  // Runtime.enable") gets a second, fresh start with a longer allowance; only
-  // when that fails too is the check skipped, saying why both times.
-  std::vector<finding> found;
-  auto first = load_once(*browser, opts, url, url_root, opts.timeout, found);
-  if (first.empty()) {
-    out.findings.insert(out.findings.end(), found.begin(), found.end());
-    return;
+  auto& shared = shared_browser::instance();
+  auto lock = shared.lock();
+  std::set<std::string> seen;  // findings already made (a reload, or a script two pages share)
+  std::deque<std::string> pages{page->relative};
+  std::set<std::string> visited{page->relative};
+  int linked = 0;
+  while (!pages.empty()) {
+    std::string rel = pages.front();
+    pages.pop_front();
+    bool entry = rel == page->relative;
+    // A Chromium that does not answer in time (a loaded machine: "no reply to
+    // Runtime.enable") gets a second, fresh start with a longer allowance; a
+    // click-through that runs out of time gets a second run with 3x the time.
+    // Only when that fails too is the check skipped, saying why both times.
+    page_check::limits lim{opts.timeout, opts.timeout, opts.click_timeout, false};
+    std::string first_why;
+    page_result res;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto dt = shared.get(*browser);
+      if (!dt) {
+        out.skipped.push_back({"browser", dt.err().reason + ": page " + rel + " not checked"});
+        return;
+      }
+      std::set<std::string> seen_try = seen;
+      res = page_check(**dt, opts, url_root, rel, entry ? "browser" : "browser_click", lim, seen_try).run(url_of(rel));
+      if (res.no_answer || res.discard) shared.discard();
+      if (!res.no_answer && !res.click_unfinished) {
+        seen = std::move(seen_try);
+        break;
+      }
+      if (attempt == 1) break;
+      first_why = res.why;
+      spdlog::warn("page check of {}: {}; retrying once with a longer allowance", rel, res.why);
+      lim.commands = std::max<milliseconds>(opts.timeout * 3, std::chrono::seconds(30));
+      lim.load = opts.timeout * 3;
+      lim.click = opts.click_timeout * 3;
+      lim.last_try = true;
+    }
+    if (res.no_answer) {
+      out.skipped.push_back(
+        {entry ? "browser" : "browser_click", "Chromium did not answer, twice: " + first_why + "; then " + res.why});
+      return;
+    }
+    out.findings.insert(out.findings.end(), res.found.begin(), res.found.end());
+    if (res.click_unfinished)
+      out.skipped.push_back(
+        {"browser_click", "page " + rel + ": click-through not finished, twice: " + first_why + "; then " + res.why});
+    for (auto& l : res.links) {
+      while (!l.empty() && l.front() == '/') l.erase(0, 1);
+      if (l.empty() || l.back() == '/') l += "index.html";
+      auto ext = l.substr(l.rfind('.') == std::string::npos ? l.size() : l.rfind('.'));
+      if (ext != ".html" && ext != ".htm") continue;
+      auto p = resolve_in_root(root, l);
+      if (!p || ::stat(p->absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (linked >= opts.max_linked_pages || !visited.insert(p->relative).second) continue;
+      ++linked;
+      pages.push_back(p->relative);
+    }
   }
-  spdlog::warn("page check of {}: Chromium did not answer ({}); retrying once with a longer allowance", opts.page,
-               first);
-  found.clear();
-  auto longer = std::max<std::chrono::milliseconds>(opts.timeout * 3, std::chrono::seconds(30));
-  auto second = load_once(*browser, opts, url, url_root, longer, found);
-  if (second.empty()) {
-    out.findings.insert(out.findings.end(), found.begin(), found.end());
-    return;
-  }
-  out.skipped.push_back({"browser", "Chromium did not answer, twice: " + first + "; then " + second});
+  if (auto* dt = shared.running(*browser)) prepare_spare(*dt, opts.timeout);
 }
 
 }  // namespace codehive::ws
