@@ -48,8 +48,11 @@ using reviewer_actor = caf::typed_actor<
 /// Validator: runs the workspace checks on the output folder (detached: it
 /// blocks on subprocesses).
 using validator_actor = caf::typed_actor<
-  // Check these files (empty: every file) and report findings.
-  caf::replies_to<atom::validate, std::vector<std::string>>::with<msg::validation_report>>;
+  // Check these files (empty: every file) and report findings; findings of
+  // file versions checked before (precheck) are reused while they match.
+  caf::replies_to<atom::validate, std::vector<std::string>>::with<msg::validation_report>,
+  // A file version landed: check it now and cache its findings by content.
+  caf::reacts_to<msg::precheck_file>>;
 
 /// File tracker: the only writer of the output folder (detached: disk I/O).
 using file_tracker_actor = caf::typed_actor<

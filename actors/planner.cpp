@@ -168,6 +168,10 @@ struct runner {
         });
   }
 
+  void operator()(planner::precheck& c) const {
+    self->send(team().validator, msg::precheck_file{std::move(c.path), std::move(c.hash)});
+  }
+
   void operator()(planner::read_review_files& c) const {
     auto s = self;
     self->request(team().tracker, caf::infinite, atom::read_v, std::move(c.paths))

@@ -1,6 +1,7 @@
 // Validator: runs the workspace checks on the output folder. Detached: the
 // checks block on subprocesses (node, chromium, the configured command).
 #include <chrono>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -9,6 +10,7 @@
 
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
+#include "workspace/validation_cache.hpp"
 #include "workspace/validators.hpp"
 
 namespace codehive {
@@ -20,12 +22,14 @@ struct validator_state {
   std::filesystem::path root;
   settings_ptr settings;
   std::string run_id;
+  // Findings per file version, filled as versions land (precheck) and reused
+  // by the round's validation; owns the long-lived node checker.
+  std::unique_ptr<ws::validation_cache> cache = std::make_unique<ws::validation_cache>();
 };
 
-msg::validation_report run_checks(const validator_state& st, std::vector<std::string> files) {
+ws::validator_options options_of(const validator_state& st) {
   const auto& v = st.settings->validators;
   ws::validator_options opts;
-  opts.files = std::move(files);
   opts.json = v.json;
   opts.js = v.js;
   opts.html = v.html;
@@ -34,8 +38,14 @@ msg::validation_report run_checks(const validator_state& st, std::vector<std::st
   opts.command_env_allow = v.command_env;
   opts.browser = v.browser;
   opts.browser_page = v.browser_page;
+  return opts;
+}
+
+msg::validation_report run_checks(validator_state& st, std::vector<std::string> files) {
+  auto opts = options_of(st);
+  opts.files = std::move(files);
   auto t0 = std::chrono::steady_clock::now();
-  auto report = ws::validate_output(st.root, opts);
+  auto report = st.cache->validate(st.root, opts);
   msg::validation_report out;
   for (auto& f : report.findings)
     out.findings.push_back({f.check, f.file, f.line, f.message});
@@ -57,10 +67,19 @@ validator_actor::behavior_type validator(validator_actor::stateful_pointer<valid
   return {
     [self](atom::validate, std::vector<std::string>& files) -> msg::validation_report {
       auto out = run_checks(self->state, std::move(files));
-      spdlog::info("run={} task=validate validator: {} files, {} findings, {} skipped, {} ms",
-                   self->state.run_id, out.checked_files.size(), out.findings.size(),
-                   out.skipped.size(), out.elapsed_ms);
+      spdlog::info("run={} task=validate validator: {} files ({} checked now, the rest cached), {} findings, "
+                   "{} skipped, {} ms",
+                   self->state.run_id, out.checked_files.size(), self->state.cache->rechecked().size(),
+                   out.findings.size(), out.skipped.size(), out.elapsed_ms);
       return out;
+    },
+    [self](msg::precheck_file& f) {
+      auto t0 = std::chrono::steady_clock::now();
+      self->state.cache->precheck(self->state.root, f.path, options_of(self->state));
+      spdlog::debug("run={} task=validate precheck {} ({}): {} ms", self->state.run_id, f.path,
+                    f.hash.substr(0, 12),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+                      .count());
     },
   };
 }

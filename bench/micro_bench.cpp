@@ -8,7 +8,9 @@
 //   - JSON extraction: llm::extract_json of a bare answer, of one wrapped in prose and a
 //     ```json fence, and extract_and_validate against configs/schemas/edit.json;
 //   - one file's validation: check_html (in process) of a small page, check_js (one
-//     `node --check` process) of a small script, validate_output of a 2-file project;
+//     `node --check` process) of a small script, validate_output of a 2-file project; the
+//     same script through the long-lived node checker, a cached file (precheck hit) and
+//     the 2-file project's incremental validation after a change to the script;
 //   - the browser check of the demo's output (configs/demo/app: index.html, linking
 //     about.html): a fresh Chromium per check (as before it was shared), the shared one,
 //     and the shared one with the click-through (both pages); `pages` per iteration.
@@ -31,6 +33,8 @@
 #include "messages/type_ids.hpp"
 #include "workspace/browser_check.hpp"
 #include "workspace/edits.hpp"
+#include "workspace/node_checker.hpp"
+#include "workspace/validation_cache.hpp"
 #include "workspace/validators.hpp"
 
 namespace {
@@ -341,6 +345,68 @@ BENCHMARK(BM_BrowserCheckDemo)
     ->Args({1, 2})
     ->Args({2, 2})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
+// The same script through the long-lived node checker (one process for all
+// files; started before the timing, as a run starts it with its first file).
+void BM_CheckJsNodeChecker(benchmark::State& state) {
+  project p;
+  ws::node_checker checker;
+  auto src = js_module(9) + "function fold0() {}\n";
+  ws::validation_report warm;
+  checker.check(p.root, "app.js", src, warm);
+  for (auto _ : state) {
+    ws::validation_report r;
+    checker.check(p.root, "app.js", src, r);
+    if (!r.skipped.empty() || checker.fell_back() > 0) {
+      state.SkipWithError("node not found or the checker failed");
+      break;
+    }
+  }
+}
+BENCHMARK(BM_CheckJsNodeChecker)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// One file's validation at the round when its version was prechecked: read,
+// hash, reuse (a cache hit), for the script and for the page (whose
+// referenced files are hashed again to see that they did not change).
+void BM_ValidateCachedFile(benchmark::State& state) {
+  project p;
+  ws::validator_options o;
+  o.browser = false;
+  o.files = {state.range(0) == 0 ? "app.js" : "index.html"};
+  o.html = state.range(0) != 0;  // the script alone: no page is pulled in
+  ws::validation_cache cache;
+  cache.precheck(p.root, o.files.front(), o);
+  for (auto _ : state) {
+    auto r = cache.validate(p.root, o);
+    if (!cache.rechecked().empty()) {
+      state.SkipWithError("not a cache hit");
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ValidateCachedFile)->Arg(0)->Arg(1)->ArgName("page")->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The 2-file project's validation through the cache after a change to the
+// script (the script through the node checker, the page re-checked: what a
+// fix round does), against BM_ValidateOutputSmallProject.
+void BM_ValidateCachedAfterAChange(benchmark::State& state) {
+  project p;
+  ws::validator_options o;
+  o.browser = false;
+  o.files = {"app.js"};
+  ws::validation_cache cache;
+  cache.validate(p.root, o);
+  int n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::ofstream{p.root / "app.js"} << js_module(9) << "function fold0() {}\n// " << ++n << "\n";
+    state.ResumeTiming();
+    auto r = cache.validate(p.root, o);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ValidateCachedAfterAChange)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

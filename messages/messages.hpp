@@ -403,4 +403,18 @@ typename Inspector::result_type inspect(Inspector& f, submit_run& x) {
   return f(caf::meta::type_name("submit_run"), x.token, x.run, x.progress, x.fresh);
 }
 
+/// Planner -> validator: a version of `path` just landed (a task or a fix);
+/// check it now, in parallel with the coding of the others, and keep its
+/// findings for the round's validation. Fire and forget.
+struct precheck_file {
+  std::string path;
+  std::string hash;  ///< sha256 of the version that landed (for the log)
+  bool operator==(const precheck_file&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, precheck_file& x) {
+  return f(caf::meta::type_name("precheck_file"), x.path, x.hash);
+}
+
 }  // namespace codehive::msg

@@ -57,4 +57,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::submit_run))
   CAF_ADD_ATOM(codehive, codehive::atom, cancel, "cancel")
 
+  // Validation as a pipeline stage (appended: IDs are positional).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::precheck_file))
+
 CAF_END_TYPE_ID_BLOCK(codehive)

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "storage/records.hpp"
+#include "workspace/sha256.hpp"
 #include "storage/result.hpp"
 
 namespace codehive::store {
@@ -134,7 +135,8 @@ class run_store {
   std::unique_ptr<impl> impl_;
 };
 
-/// Lower-case hex SHA-256 of `data` (the content hash used for blobs).
-std::string sha256_hex(std::string_view data);
+/// Lower-case hex SHA-256 of `data` (the content hash used for blobs; the
+/// validators cache their findings by the same hash, so it lives in workspace/).
+inline std::string sha256_hex(std::string_view data) { return ws::sha256_hex(data); }
 
 }  // namespace codehive::store

@@ -120,7 +120,7 @@ bool is_js_type(const html::tag& t, bool& module) {
 }  // namespace
 
 void check_html(const std::filesystem::path& root, std::string_view file, std::string_view content,
-                validation_report& out) {
+                validation_report& out, std::vector<std::string>* looked_at) {
   auto tags = html::scan(content);
   html::line_index lines(content);
   std::set<std::string> globals, module_locals;
@@ -148,6 +148,7 @@ void check_html(const std::filesystem::path& root, std::string_view file, std::s
         continue;
       }
       if (target.empty()) continue;  // "/" or "./": the folder itself
+      if (looked_at) looked_at->push_back(target);
       auto res = resolve_in_root(root, target);
       struct stat st{};
       if (!res || ::stat(res->absolute.c_str(), &st) != 0) {
@@ -168,6 +169,7 @@ void check_html(const std::filesystem::path& root, std::string_view file, std::s
         bool leaves = false;
         auto target = resolve_ref(page, html::percent_decode(v), leaves);
         if (leaves || target.empty()) continue;
+        if (looked_at) looked_at->push_back(target);
         auto js = read_file(root, target);
         if (!js) continue;  // reported above as a missing reference
         module = module || js::uses_module_syntax(*js);

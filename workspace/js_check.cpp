@@ -2,6 +2,7 @@
 
 #include "workspace/file_ops.hpp"
 #include "workspace/js_scan.hpp"
+#include "workspace/node_checker.hpp"
 #include "workspace/subprocess.hpp"
 #include "workspace/validators.hpp"
 
@@ -17,40 +18,7 @@ bool already_skipped(const validation_report& out, std::string_view check) {
 
 }  // namespace
 
-void check_js(const std::filesystem::path& root, std::string_view file, validation_report& out,
-              const std::string& node, std::chrono::milliseconds timeout) {
-  auto exe = find_on_path(node);
-  if (!exe) {
-    if (!already_skipped(out, "js_syntax"))
-      out.skipped.push_back({"js_syntax", "node is not installed (not on PATH): JavaScript syntax not checked"});
-    return;
-  }
-  auto content = read_file(root, file);
-  if (!content) {
-    out.findings.push_back({std::string(file), 0, "js_syntax", "cannot read: " + content.err().reason});
-    return;
-  }
-  bool module = file.size() >= 4 && file.substr(file.size() - 4) == ".mjs";
-  module = module || js::uses_module_syntax(*content);
-  // Through stdin with an explicit input type: no package.json "type" or
-  // module-detection heuristics get in the way; errors read "[stdin]:LINE".
-  subprocess_options o;
-  o.argv = {exe->string(), "--check", module ? "--input-type=module" : "--input-type=commonjs"};
-  o.cwd = root;
-  o.timeout = timeout;
-  o.stdin_data = *content;
-  auto r = run_subprocess(o);
-  if (!r) {
-    out.skipped.push_back({"js_syntax", "cannot run node: " + r.err().reason});
-    return;
-  }
-  if (r->timed_out) {
-    out.findings.push_back({std::string(file), 0, "js_syntax", "node --check timed out"});
-    return;
-  }
-  if (r->success()) return;
-  // "[stdin]:3\n  code\n   ^\n\nSyntaxError: message\n    at ..."
-  const std::string& text = r->err.empty() ? r->out : r->err;
+finding node_check_finding(std::string_view file, bool module, const std::string& text) {
   int line = 0;
   std::string code, message;
   std::size_t pos = 0;
@@ -83,8 +51,47 @@ void check_js(const std::filesystem::path& root, std::string_view file, validati
   };
   code = trim(code);
   if (!code.empty()) message += " (at: " + code.substr(0, 160) + ")";
-  out.findings.push_back({std::string(file), line, "js_syntax",
-                          std::string(module ? "ES module " : "") + message});
+  return {std::string(file), line, "js_syntax", std::string(module ? "ES module " : "") + message};
+}
+
+bool js_is_module(std::string_view file, std::string_view content) {
+  bool module = file.size() >= 4 && file.substr(file.size() - 4) == ".mjs";
+  return module || js::uses_module_syntax(content);
+}
+
+void check_js(const std::filesystem::path& root, std::string_view file, validation_report& out,
+              const std::string& node, std::chrono::milliseconds timeout) {
+  auto exe = find_on_path(node);
+  if (!exe) {
+    if (!already_skipped(out, "js_syntax"))
+      out.skipped.push_back({"js_syntax", "node is not installed (not on PATH): JavaScript syntax not checked"});
+    return;
+  }
+  auto content = read_file(root, file);
+  if (!content) {
+    out.findings.push_back({std::string(file), 0, "js_syntax", "cannot read: " + content.err().reason});
+    return;
+  }
+  bool module = js_is_module(file, *content);
+  // Through stdin with an explicit input type: no package.json "type" or
+  // module-detection heuristics get in the way; errors read "[stdin]:LINE".
+  subprocess_options o;
+  o.argv = {exe->string(), "--check", module ? "--input-type=module" : "--input-type=commonjs"};
+  o.cwd = root;
+  o.timeout = timeout;
+  o.stdin_data = *content;
+  auto r = run_subprocess(o);
+  if (!r) {
+    out.skipped.push_back({"js_syntax", "cannot run node: " + r.err().reason});
+    return;
+  }
+  if (r->timed_out) {
+    out.findings.push_back({std::string(file), 0, "js_syntax", "node --check timed out"});
+    return;
+  }
+  if (r->success()) return;
+  // "[stdin]:3\n  code\n   ^\n\nSyntaxError: message\n    at ..."
+  out.findings.push_back(node_check_finding(file, module, r->err.empty() ? r->out : r->err));
 }
 
 }  // namespace codehive::ws

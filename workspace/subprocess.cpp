@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -459,6 +460,128 @@ const std::string& network_isolation_unavailable() {
     return r->isolation;
   }();
   return reason;
+}
+
+}  // namespace codehive::ws
+
+namespace codehive::ws {
+
+result<std::unique_ptr<line_process>> line_process::start(const std::vector<std::string>& args,
+                                                          const std::filesystem::path& cwd) {
+  if (args.empty()) return fail(errc::spawn_failed, "no program given");
+  auto exe = find_on_path(args[0]);
+  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    int e = errno;
+    for (int* p : {in, out, err}) {
+      close_fd(p[0]);
+      close_fd(p[1]);
+    }
+    return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(e));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  child_spawn_attr attr;
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close_fd(in[0]);
+  close_fd(out[1]);
+  close_fd(err[1]);
+  if (rc != 0) {
+    close_fd(in[1]);
+    close_fd(out[0]);
+    close_fd(err[0]);
+    return fail(errc::spawn_failed, "cannot start " + args[0] + ": " + std::strerror(rc));
+  }
+  for (int fd : {in[1], out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::unique_ptr<line_process> p(new line_process());
+  p->pid_ = pid;
+  p->in_ = in[1];
+  p->out_ = out[0];
+  p->errfd_ = err[0];
+  return p;
+}
+
+line_process::~line_process() { kill_now(); }
+
+std::string line_process::stderr_tail() const { return tail_lines(err_, 5); }
+
+void line_process::kill_now() {
+  close_fd(in_);
+  close_fd(out_);
+  close_fd(errfd_);
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+result<std::string> line_process::ask(std::string_view request, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return fail(errc::io_error, "the checker process is not running");
+  sigpipe_guard guard;
+  std::string line(request);
+  line += '\n';
+  std::size_t fed = 0;
+  auto deadline = clock::now() + timeout;
+  char buf[65536];
+  auto give_up = [&](std::string why) -> result<std::string> {
+    // Killed, not kept: a late answer would be taken for the next request's.
+    kill_now();
+    auto tail = stderr_tail();
+    return fail(errc::io_error, tail.empty() ? why : why + " (stderr: " + tail + ")");
+  };
+  while (true) {
+    auto nl = pending_.find('\n');
+    if (nl != std::string::npos && fed == line.size()) {
+      std::string answer = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return answer;
+    }
+    auto now = clock::now();
+    if (now >= deadline) return give_up("no answer within " + std::to_string(timeout.count()) + " ms");
+    pollfd fds[3];
+    int n = 0, idx_in = -1, idx_out = -1, idx_err = -1;
+    if (fed < line.size()) {
+      idx_in = n;
+      fds[n++] = {in_, POLLOUT, 0};
+    }
+    if (out_ >= 0) {
+      idx_out = n;
+      fds[n++] = {out_, POLLIN, 0};
+    }
+    if (errfd_ >= 0) {
+      idx_err = n;
+      fds[n++] = {errfd_, POLLIN, 0};
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left + 1, 1000)));
+    if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = ::write(in_, line.data() + fed, line.size() - fed);
+      if (w > 0) fed += static_cast<std::size_t>(w);
+      else if (w < 0 && errno != EAGAIN && errno != EINTR) return give_up("cannot write to the checker process");
+    }
+    if (idx_err >= 0 && (fds[idx_err].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = ::read(errfd_, buf, sizeof buf);
+      if (r > 0) append_tail(err_, buf, static_cast<std::size_t>(r), 16 * 1024);
+      else if (r == 0 || (errno != EAGAIN && errno != EINTR)) close_fd(errfd_);
+    }
+    if (idx_out >= 0 && (fds[idx_out].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = ::read(out_, buf, sizeof buf);
+      if (r > 0) pending_.append(buf, static_cast<std::size_t>(r));
+      else if (r == 0 || (errno != EAGAIN && errno != EINTR)) return give_up("the checker process exited");
+    }
+  }
 }
 
 }  // namespace codehive::ws

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,38 @@ result<subprocess_result> run_sandboxed_shell(std::string_view command, const st
 /// Whether this machine lets a child drop its network (new user + network
 /// namespaces); "" if so, else the reason. Probed once per process.
 const std::string& network_isolation_unavailable();
+
+/// A long-lived child that answers each request line with one line (a checker
+/// that keeps its runtime warm across many files). Its own process group, like
+/// every child of ours; the group is killed (SIGKILL) when the object goes, and
+/// the child sees EOF on stdin if this process dies first. Not thread-safe: one
+/// owner asks at a time.
+class line_process {
+ public:
+  /// errc::spawn_failed when the program cannot be started.
+  static result<std::unique_ptr<line_process>> start(const std::vector<std::string>& argv,
+                                                     const std::filesystem::path& cwd = {});
+  ~line_process();
+  line_process(const line_process&) = delete;
+  line_process& operator=(const line_process&) = delete;
+
+  /// Sends `request` (one line, no '\n' inside) and waits for one answer line.
+  /// errc::io_error when the child died, closed its output or did not answer
+  /// within `timeout` (it is then killed: a late answer must not be taken for
+  /// the next request's).
+  result<std::string> ask(std::string_view request, std::chrono::milliseconds timeout);
+  bool alive() const noexcept { return pid_ > 0; }
+  /// The last lines the child wrote to stderr (for the log when it fails).
+  std::string stderr_tail() const;
+
+ private:
+  line_process() = default;
+  void kill_now();
+  int pid_ = -1;
+  int in_ = -1, out_ = -1, errfd_ = -1;
+  std::string pending_;  ///< stdout bytes after the last answer line
+  std::string err_;
+};
 
 /// First executable `name` on $PATH (or `name` itself when it contains '/').
 std::optional<std::filesystem::path> find_on_path(std::string_view name);

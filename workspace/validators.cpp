@@ -8,7 +8,7 @@
 
 namespace codehive::ws {
 
-namespace {
+namespace detail {
 
 std::string ext_of(std::string_view f) {
   auto slash = f.rfind('/');
@@ -20,9 +20,8 @@ std::string ext_of(std::string_view f) {
   return e;
 }
 
-}  // namespace
-
-validation_report validate_output(const std::filesystem::path& root, const validator_options& opts) {
+validation_report validate_with(const std::filesystem::path& root, const validator_options& opts,
+                                const file_check_fn& check_file) {
   validation_report rep;
   const bool all = opts.files.empty();
   auto files = all ? list_files(root) : opts.files;
@@ -53,9 +52,7 @@ validation_report validate_output(const std::filesystem::path& root, const valid
       rep.findings.push_back({f, 0, "read", "cannot read: " + content.err().reason});
       continue;
     }
-    if (e == "js" || e == "mjs") check_js(root, f, rep, opts.node, opts.node_timeout);
-    else if (e == "json") check_json(f, *content, rep);
-    else check_html(root, f, *content, rep);
+    check_file(f, e, *content, rep);
   }
   if (!opts.command.empty()) check_command(root, opts.command, opts.command_timeout, rep, opts.command_env_allow);
   if (opts.browser) {
@@ -65,6 +62,18 @@ validation_report validate_output(const std::filesystem::path& root, const valid
     check_browser(root, b, rep);
   }
   return rep;
+}
+
+}  // namespace detail
+
+validation_report validate_output(const std::filesystem::path& root, const validator_options& opts) {
+  return detail::validate_with(root, opts,
+                               [&](const std::string& f, const std::string& e, const std::string& content,
+                                   validation_report& rep) {
+                                 if (e == "js" || e == "mjs") check_js(root, f, rep, opts.node, opts.node_timeout);
+                                 else if (e == "json") check_json(f, content, rep);
+                                 else check_html(root, f, content, rep);
+                               });
 }
 
 }  // namespace codehive::ws

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,19 @@ struct validator_options {
 /// Runs the enabled checks. Never throws.
 validation_report validate_output(const std::filesystem::path& root, const validator_options& opts = {});
 
+namespace detail {
+/// validate_output's walk (which files, in which order, whole-project checks
+/// last) with the per-file checks left to `check_file(file, ext, content,
+/// report)`: the uncached run and the cache (validation_cache.hpp) share it,
+/// so both give the same findings in the same order.
+using file_check_fn = std::function<void(const std::string& file, const std::string& ext,
+                                         const std::string& content, validation_report& out)>;
+validation_report validate_with(const std::filesystem::path& root, const validator_options& opts,
+                                const file_check_fn& check_file);
+/// Lower-case extension of a relative path ("" when none).
+std::string ext_of(std::string_view file);
+}  // namespace detail
+
 // --- individual checks --------------------------------------------------
 
 /// `content` parses as JSON; on error one finding with the line of the offset.
@@ -76,8 +90,10 @@ void check_js(const std::filesystem::path& root, std::string_view file, validati
 /// inline scripts or its local <script src> files (function f(, async
 /// function f(, f = function, const/let/var f = ... =>, window.f = ...), or
 /// well-known globals. Findings carry the line of the attribute.
+/// `looked_at` (when given) receives every file of the folder the result
+/// depends on (existence or content), for the cache of findings.
 void check_html(const std::filesystem::path& root, std::string_view file, std::string_view content,
-                validation_report& out);
+                validation_report& out, std::vector<std::string>* looked_at = nullptr);
 
 /// Runs `command` with /bin/sh -c in root, contained by run_sandboxed_shell
 /// (minimal environment plus `env_allow`, a scratch HOME, no network where

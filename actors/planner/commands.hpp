@@ -101,9 +101,17 @@ struct deliver {
   msg::run_result result;
 };
 
+/// A version of `path` landed (a task or a fix): have the validator check it
+/// now, while the others are coded, so the round's validate finds its
+/// findings cached. Fire and forget; nothing waits for it.
+struct precheck {
+  std::string path;
+  std::string hash;
+};
+
 using command = std::variant<list_files, ask_plan, read_files, ask_coder, ask_fixer, apply_edit,
                              validate, read_review_files, review, write_exports, schedule_exports,
-                             report_progress, collect_final_records, deliver>;
+                             report_progress, collect_final_records, deliver, precheck>;
 
 /// Why a request failed, as the controller needs it (built by the shell from
 /// the caf::error, so the controller stays free of CAF).

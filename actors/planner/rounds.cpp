@@ -265,6 +265,8 @@ void controller::fix_applied(const job& fix, const msg::applied_file& file) {
   run_.rounds.back().fixes_applied += 1;
   if (stopping_)
     return;
+  if (!file.hash.empty())
+    emit(precheck{file.path, file.hash});
   spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, fix.fix_id, file.path,
                file.version);
   progress("fix_done", fix.fix_id, file.path, file.summary);

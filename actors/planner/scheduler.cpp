@@ -338,6 +338,8 @@ void controller::task_done(std::size_t idx, const msg::applied_file& f) {
   }
   if (stopping_)
     return;
+  if (task.type != "folder" && !f.hash.empty())  // a deletion leaves nothing to check
+    emit(precheck{f.path, f.hash});
   spdlog::info("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
                f.version, rec.worker, rec.finished_ms - rec.started_ms);
   progress("task_done", task.id, task.path, f.summary);

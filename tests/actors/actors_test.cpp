@@ -22,6 +22,7 @@
 #include "messages/setup.hpp"
 #include "storage/run_store.hpp"
 #include "tests/support/sim_process.hpp"
+#include "workspace/subprocess.hpp"
 
 using namespace codehive;
 using codehive::test::sim_process;
@@ -257,6 +258,28 @@ TEST_F(Validator, ReportsFindingsAsRecords) {
         }
         EXPECT_TRUE(json);
         EXPECT_TRUE(ref);
+      },
+      [](caf::error& e) { FAIL() << describe(e); });
+  caf::anon_send_exit(validator, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Validator, APrecheckedVersionIsReportedAsTheFolderHasItAtTheRound) {
+  if (!ws::find_on_path("node")) GTEST_SKIP() << "node is not installed";
+  dir.write("js/app.js", "function f() {\n  return (;\n}\n");
+  dir.write("js/ok.js", "let a = 1;\n");
+  auto validator = spawn_validator(sys, dir.path(), settings, "run-test");
+  caf::anon_send(validator, msg::precheck_file{"js/app.js", ""});
+  caf::anon_send(validator, msg::precheck_file{"js/ok.js", ""});
+  // A later version lands before the round: the round reports that one.
+  dir.write("js/ok.js", "let a = ;\n");
+  ask(validator, atom::validate_v, std::vector<std::string>{"js/app.js", "js/ok.js"})
+    .receive(
+      [](msg::validation_report& rep) {
+        ASSERT_EQ(rep.findings.size(), 2u);
+        EXPECT_EQ(rep.findings[0].file, "js/app.js");
+        EXPECT_EQ(rep.findings[0].line, 2);
+        EXPECT_EQ(rep.findings[1].file, "js/ok.js");
+        EXPECT_EQ(rep.findings[1].line, 1);
       },
       [](caf::error& e) { FAIL() << describe(e); });
   caf::anon_send_exit(validator, caf::exit_reason::user_shutdown);

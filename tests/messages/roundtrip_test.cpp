@@ -221,6 +221,12 @@ TEST(MessageRoundtrip, JoinReply) {
   EXPECT_EQ(roundtrip(x), x);
 }
 
+TEST(MessageRoundtrip, PrecheckFile) {
+  msg::precheck_file x{"js/app.js", std::string(64, 'a')};
+  EXPECT_EQ(roundtrip(x), x);
+  EXPECT_STREQ(caf::type_name<msg::precheck_file>::value, "codehive::msg::precheck_file");
+}
+
 TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   using caf::type_id;
   std::vector<caf::type_id_t> ids{
@@ -240,6 +246,7 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<std::vector<msg::export_file>>::value,
     type_id<msg::worker_offer>::value,   type_id<msg::join_request>::value,
     type_id<msg::join_reply>::value,     type_id<msg::submit_run>::value,
+    type_id<msg::precheck_file>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";

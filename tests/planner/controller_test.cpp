@@ -261,6 +261,28 @@ TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) 
   EXPECT_EQ(h.store->get_file(h.run_id, "app.js")->content, "// fixed app.js\n");
 }
 
+TEST(Controller, EachLandedVersionIsPrecheckedOnceBeforeTheRoundsValidation) {
+  harness h;
+  one_fix_round(h);
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.result->rounds, 2);
+  // Both tasks' versions, as each landed, then the fix's version of app.js.
+  ASSERT_EQ(h.prechecks.size(), 3u);
+  std::vector<std::string> coded{h.prechecks[0].path, h.prechecks[1].path};
+  std::sort(coded.begin(), coded.end());
+  EXPECT_EQ(coded, (std::vector<std::string>{"app.js", "index.html"}));
+  EXPECT_EQ(h.prechecks[2].path, "app.js");
+  EXPECT_EQ(h.prechecks[2].hash, store::sha256_hex("// fixed app.js\n"));
+  for (std::size_t i = 0; i < 2; ++i)  // the version each task produced
+    EXPECT_EQ(h.prechecks[i].hash, store::sha256_hex("// " + h.prechecks[i].path + "\n"));
+  // Round 1 validates after both tasks' prechecks (the round starts after the
+  // last task), round 2 after the fix's.
+  EXPECT_EQ(h.validations, (std::vector<std::size_t>{2, 3}));
+}
+
 TEST(Controller, ATokenBudgetStopsTheRunAndKeepsWhatWasPaidFor) {
   harness h;
   msg::budget b;
@@ -357,6 +379,8 @@ TEST(Controller, APlannedFolderIsMadeByTheTrackerBeforeTheFilesInItAndIsNoFileTo
   EXPECT_EQ(h.folders_made, 1);
   EXPECT_EQ(h.coded.count("assets"), 0u) << "no model is asked for a folder";
   EXPECT_EQ(validated, std::vector<std::string>{"assets/a.js"});
+  ASSERT_EQ(h.prechecks.size(), 1u) << "a folder is no file to check";
+  EXPECT_EQ(h.prechecks[0].path, "assets/a.js");
   EXPECT_EQ(h.stored_state("d"), stored::done);
   const auto& rec = h.ctl->run().task_records.at(0);
   EXPECT_EQ(rec.finished_ms - rec.started_ms, 0) << "a real duration, not since 1970";

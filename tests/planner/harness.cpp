@@ -209,7 +209,10 @@ void harness::answer(planner::command cmd) {
         a.changed_in_run = true;
         ctl->on_applied(c.ticket, a);
       } else if constexpr (std::is_same_v<C, validate>) {
+        validations.push_back(prechecks.size());
         ctl->on_validated(on_validate(c.paths));
+      } else if constexpr (std::is_same_v<C, precheck>) {
+        prechecks.push_back(c);
       } else if constexpr (std::is_same_v<C, read_review_files>) {
         std::vector<msg::context_file> files;
         for (const auto& p : c.paths)

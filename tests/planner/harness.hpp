@@ -54,6 +54,8 @@ struct harness {
   std::vector<msg::export_file> final_exports;
   std::vector<std::string> progress_kinds;
   std::vector<msg::progress_event> progress_events;
+  std::vector<planner::precheck> prechecks;  ///< in the order emitted
+  std::vector<std::size_t> validations;      ///< per validate: prechecks emitted before it
   std::optional<msg::run_result> result;
 
   harness();

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "storage/run_store.hpp"
+#include "workspace/sha256.hpp"
 
-namespace codehive::store {
+namespace codehive::ws {
 namespace {
 
 constexpr std::array<std::uint32_t, 64> k = {
@@ -88,4 +88,4 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace codehive::store
+}  // namespace codehive::ws
