@@ -26,6 +26,7 @@ struct validator_settings {
   bool html = true;
   bool browser = false;       ///< headless Chromium load (skipped when none installed)
   std::string browser_page = "index.html";
+  bool browser_click = true;  ///< after the load, click, type and submit through the page
   std::string command;        ///< shell command run in the output folder, "" = none
   std::chrono::milliseconds command_timeout{120000};
   /// Environment variables the command may see (it runs with a minimal

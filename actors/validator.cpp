@@ -38,6 +38,7 @@ ws::validator_options options_of(const validator_state& st) {
   opts.command_env_allow = v.command_env;
   opts.browser = v.browser;
   opts.browser_page = v.browser_page;
+  opts.browser_click = v.browser_click;
   return opts;
 }
 

@@ -410,14 +410,10 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   }
   if (auto v = member(doc, "validators")) {
     auto& val = p.validators;
-    // browser_click: the click-through after the page load (ws::browser_options::click).
-    // TODO(lead): store it in validator_options and pass it on in validate_output
-    // (valstage's files); until then it is checked for its type only.
-    bool browser_click = true;
     if (!(known_keys(*v, {"json", "js", "html", "browser", "browser_page", "browser_click", "command",
                           "command_timeout_s", "command_env"},
                      err)
-          && get(*v, "browser_click", browser_click, err)
+          && get(*v, "browser_click", val.browser_click, err)
           && get(*v, "json", val.json, err) && get(*v, "js", val.js, err)
           && get(*v, "html", val.html, err) && get(*v, "browser", val.browser, err)
           && get(*v, "browser_page", val.browser_page, err)

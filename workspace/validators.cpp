@@ -58,6 +58,7 @@ validation_report validate_with(const std::filesystem::path& root, const validat
   if (opts.browser) {
     browser_options b;
     b.page = opts.browser_page;
+    b.click = opts.browser_click;
     b.timeout = opts.browser_timeout;
     check_browser(root, b, rep);
   }

@@ -52,6 +52,7 @@ struct validator_options {
   bool browser = true;             ///< headless Chromium load of browser_page (see browser_check.hpp);
                                    ///< skipped when Chromium or the page is absent
   std::string browser_page = "index.html";
+  bool browser_click = true;       ///< the click-through after the load (browser_options::click)
   std::chrono::milliseconds browser_timeout{30000};
 };
 

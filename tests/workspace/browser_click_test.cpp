@@ -101,6 +101,18 @@ TEST_F(browser_click, a_validation_round_reports_the_click_through_findings) {
   EXPECT_EQ(where, planted) << dump(rep);
 }
 
+// validators.browser_click: false reaches the browser check through
+// validate_output: the same fixture then has nothing to report.
+TEST_F(browser_click, a_validation_round_without_click_through_reports_only_the_load) {
+  std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
+                        root, std::filesystem::copy_options::recursive);
+  ws::validator_options o;
+  o.browser_timeout = 60s;  // Chromium's start-up and the page load on a busy machine
+  o.browser_click = false;
+  auto rep = ws::validate_output(root, o);
+  EXPECT_TRUE(rep.clean()) << dump(rep);
+}
+
 TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
   std::filesystem::copy(std::filesystem::path(CODEHIVE_SOURCE_DIR) / "tests/fixtures/clickthrough",
                         root, std::filesystem::copy_options::recursive);
