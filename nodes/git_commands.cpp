@@ -10,6 +10,7 @@
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 #include "vcs/repository.hpp"
+#include "workspace/file_ops.hpp"
 
 namespace codehive {
 
@@ -107,6 +108,9 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
     repo = std::move(*opened);
   }
   if (auto ex = repo->exclude_exports(); !ex) return git_error("run", ex.err().describe(), exit_code::local_io);
+  // A write cut short by a crash left a temp file: the tracker removes it at
+  // start anyway, and it is no change of the user's.
+  ws::remove_stale_temp_files(out_dir);
   auto dirty = repo->dirty_paths();
   if (!dirty) return git_error("run", dirty.err().describe(), exit_code::local_io);
   auto theirs = continuing ? users_changes(std::move(*dirty), out_dir, run_id, runs) : std::move(*dirty);
