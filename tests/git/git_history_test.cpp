@@ -101,9 +101,15 @@ struct git_fixture : ::testing::Test {
     dir.write("out/old.txt", "obsolete\n");
     auto repo = vcs::repository::init(out, "fixture");  // the user's project, committed
     ASSERT_TRUE(repo) << repo.err().describe();
+    write_config("");
+  }
+
+  /// The default config without the browser check, plus `extra` keys (",\"git\":{...}").
+  void write_config(const std::string& extra) {
     std::string src = CODEHIVE_SOURCE_DIR;
     dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src +
-                                 "/configs/prompts\",\"schemas_dir\":\"" + src + "/configs/schemas\"}");
+                                 "/configs/prompts\",\"schemas_dir\":\"" + src + "/configs/schemas\"" + extra +
+                                 "}");
   }
 
   std::vector<std::string> run_args(std::vector<std::string> extra = {}) {
@@ -242,4 +248,38 @@ TEST_F(git_fixture, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
   auto u = run_codehive({"undo", run, "--out", out.string()});
   ASSERT_EQ(u.exit_code, 0) << u.output;
   EXPECT_EQ(snapshot(out), before);
+}
+
+TEST_F(git_fixture, GitFlagMakesAPlainFolderARepositoryWithItsFilesAsTheFirstCommit) {
+  fs::remove_all(out / ".git");
+  auto before = snapshot(out);
+  auto plain = run_codehive({"diff", "any", "--out", out.string()});
+  EXPECT_EQ(plain.exit_code, 2) << plain.output;  // no repository, no history
+  auto r = run_codehive(run_args({"--git"}), run_timeout_ms);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(vcs::is_repository(out));
+  auto run = run_id_of(r.output);
+  auto commits = commits_of(run);
+  EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
+  auto u = run_codehive({"undo", run, "--out", out.string()});
+  ASSERT_EQ(u.exit_code, 0) << u.output;
+  EXPECT_EQ(snapshot(out), before);
+}
+
+TEST_F(git_fixture, RunBranchModeCommitsOnCodehiveRun) {
+  write_config(",\"git\":{\"branch\":\"run\"}");
+  auto r = run_codehive(run_args(), run_timeout_ms);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto run = run_id_of(r.output);
+  auto repo = vcs::repository::open(out);
+  ASSERT_TRUE(repo);
+  std::string ref;
+  auto commits = repo->run_commits(run, &ref);
+  ASSERT_TRUE(commits);
+  EXPECT_EQ(ref, "refs/heads/codehive/" + run);
+  EXPECT_EQ(tasks_of(*commits), expected_tasks) << describe(*commits);
+  auto bad = run_codehive({"run", "x", "--out", (dir / "other").string(), "--config",
+                           (write_config(",\"git\":{\"branch\":\"main\"}"), (dir / "codehive.json").string())});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("branch must be"), std::string::npos) << bad.output;
 }
