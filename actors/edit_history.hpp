@@ -28,8 +28,9 @@ class edit_history {
  public:
   /// nullptr when the run does not commit (settings.active unset, or the
   /// folder is no repository: then the reason is logged).
-  static std::unique_ptr<edit_history> open(const std::filesystem::path& root, const std::string& run_id,
-                                            const git_settings& settings, const store::run_store& store);
+  static std::unique_ptr<edit_history> open(const std::filesystem::path& root,
+                                            const std::string& run_id, const git_settings& settings,
+                                            const store::run_store& store);
 
   /// Commits `rec.path` as the tracker just wrote it (or deleted it) for `e`.
   /// A failure is logged, not returned: the edit is stored and on disk, and
@@ -43,8 +44,8 @@ class edit_history {
  private:
   edit_history(vcs::repository repo, std::string run_id, const store::run_store& store,
                std::set<std::string> done);
-  void commit(const std::string& path, const std::string& task, std::int64_t version, const std::string& model,
-              const std::string& summary);
+  void commit(const std::string& path, const std::string& task, std::int64_t version,
+              const std::string& model, const std::string& summary);
 
   vcs::repository repo_;
   std::string run_id_;

@@ -36,7 +36,7 @@ struct validator_settings {
 
 /// The output folder's git history (vcs/, actors/edit_history.hpp).
 struct git_settings {
-  bool commit = true;              ///< commit every accepted edit where the output folder is a repository
+  bool commit = true;  ///< commit every accepted edit where the output folder is a repository
   std::string branch = "current";  ///< "current": HEAD's branch; "run": codehive/RUN
   /// Set by `codehive run` once it has checked the folder (a repository, and
   /// clean or --allow-dirty): only then does the file tracker commit.

@@ -116,7 +116,8 @@ int status_command(const store_query_options& o);
 int export_command(const store_query_options& o);
 /// `codehive fsck [RUN]`: the store's consistency check (exit 0 clean, 1 problems found).
 int fsck_command(const store_query_options& o);
-/// `codehive undo RUN`: one revert commit taking the run's commits back out (nodes/git_commands.cpp).
+/// `codehive undo RUN`: one revert commit taking the run's commits back out
+/// (nodes/git_commands.cpp).
 int undo_command(const store_query_options& o);
 /// `codehive diff RUN`: the run's commits with their unified diffs.
 int diff_command(const store_query_options& o);

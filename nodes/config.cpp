@@ -368,8 +368,8 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
     return std::nullopt;
   };
   if (!known_keys(doc,
-                  {"planner_model", "coder_model", "run", "retries", "context", "validators", "prices", "store",
-                   "cluster", "git", "prompts_dir", "schemas_dir"},
+                  {"planner_model", "coder_model", "run", "retries", "context", "validators",
+                   "prices", "store", "cluster", "git", "prompts_dir", "schemas_dir"},
                   err))
     return fail("");
   if (auto v = member(doc, "planner_model"); v && !load_endpoint(*v, "planner_model", cfg.planner_model, err))
@@ -444,7 +444,8 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
           && get(*v, "branch", p.git.branch, err)))
       return fail("git: ");
     if (p.git.branch != "current" && p.git.branch != "run") {
-      error = path.string() + ": git: branch must be \"current\" or \"run\", not \"" + p.git.branch + "\"";
+      error = path.string() + ": git: branch must be \"current\" or \"run\", not \"" + p.git.branch
+              + "\"";
       return std::nullopt;
     }
   }

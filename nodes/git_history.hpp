@@ -26,7 +26,8 @@ struct git_start {
 /// changes that are the run's own (a file whose content is the run's stored
 /// version: written before a crash, not committed yet) do not count as dirty.
 std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& flags,
-                                       const std::filesystem::path& out_dir, const std::string& run_id,
-                                       bool continuing, const store::run_store& runs);
+                                       const std::filesystem::path& out_dir,
+                                       const std::string& run_id, bool continuing,
+                                       const store::run_store& runs);
 
 }  // namespace codehive

@@ -221,16 +221,20 @@ int main(int argc, char** argv) {
   fsck_cmd->add_option("RUN", query.run_id, "run id (default: every run)");
   add_store_opts(fsck_cmd);
   auto* undo_cmd = app.add_subcommand(
-    "undo", "Take a run's git commits back out of its output folder: one new revert commit, the "
-            "files as they were before the run (refused when later commits or uncommitted changes "
-            "touch the same lines)");
+    "undo",
+    "Take a run's git commits back out of its output folder: one new revert commit, the "
+    "files as they were before the run (refused when later commits or uncommitted changes "
+    "touch the same lines)");
   undo_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
-  undo_cmd->add_option("--out", query.out, "the run's output folder (default: the one the store recorded)");
+  undo_cmd->add_option("--out", query.out,
+                       "the run's output folder (default: the one the store recorded)");
   add_store_opts(undo_cmd);
   auto* diff_cmd = app.add_subcommand(
-    "diff", "Show a run's git commits in its output folder, oldest first, each with its unified diff");
+    "diff",
+    "Show a run's git commits in its output folder, oldest first, each with its unified diff");
   diff_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
-  diff_cmd->add_option("--out", query.out, "the run's output folder (default: the one the store recorded)");
+  diff_cmd->add_option("--out", query.out,
+                       "the run's output folder (default: the one the store recorded)");
   add_store_opts(diff_cmd);
   app.footer(
     "Exit codes: 0 done and validators clean; 1 done with unresolved findings; 2 bad usage or\n"

@@ -304,12 +304,13 @@ int run_command(run_options o) {
     return usage_error(err);
   run_id = opened->run_id;
   bool continuing = opened->continuing;
-  if (auto refused = prepare_git_history(cfg, {o.git, o.allow_dirty}, out_dir, run_id, continuing, *runs)) {
+  if (auto refused =
+        prepare_git_history(cfg, {o.git, o.allow_dirty}, out_dir, run_id, continuing, *runs)) {
     // A new run did nothing yet: stored as ended by the refusal, not as
     // resumable work. A continued run stays resumable.
     if (!continuing)
-      if (auto s = runs->set_run_state(run_id, store::run_state::done, "refused to start: uncommitted changes",
-                                       *refused);
+      if (auto s = runs->set_run_state(run_id, store::run_state::done,
+                                       "refused to start: uncommitted changes", *refused);
           !s)
         spdlog::warn("run={} cannot record the end of the run: {}", run_id, s.err().describe());
     return *refused;

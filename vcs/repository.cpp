@@ -19,8 +19,7 @@ constexpr const char* exports_pattern = "/generated_files/";
 
 std::optional<std::string> read_bytes(const fs::path& file) {
   std::ifstream in{file, std::ios::binary};
-  if (!in)
-    return std::nullopt;
+  if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -36,8 +35,9 @@ result<std::string> commit_tree(git_repository* repo, const git_oid& tree_id, co
   auto sig = signature(repo);
   git_oid id;
   const git_commit* parents[] = {parent};
-  if (git_commit_create(&id, repo, "HEAD", sig.get(), sig.get(), "UTF-8", message.c_str(), tree.get(),
-                        parent ? 1 : 0, parents) != 0)
+  if (git_commit_create(&id, repo, "HEAD", sig.get(), sig.get(), "UTF-8", message.c_str(), tree.get(), parent ? 1 : 0,
+                        parents)
+      != 0)
     return git_failure("commit");
   return hex(id);
 }
@@ -224,7 +224,8 @@ result<std::optional<std::string>> repository::commit_path(const std::string& pa
   if (git_repository_index(&idx, repo) != 0) return git_failure("index");
   index_ptr index{idx};
   git_index_read(index.get(), 0);
-  int rc = present ? git_index_add_bypath(index.get(), path.c_str()) : git_index_remove_bypath(index.get(), path.c_str());
+  int rc =
+    present ? git_index_add_bypath(index.get(), path.c_str()) : git_index_remove_bypath(index.get(), path.c_str());
   if (rc != 0 || git_index_write(index.get()) != 0) return git_failure("index entry of " + path);
   return std::optional<std::string>{*made};
 }

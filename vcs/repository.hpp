@@ -28,9 +28,9 @@ using result = basic_result<T, error>;
 /// What a codehive commit says about itself, in its trailers (`Codehive-Run: RUN`, ...).
 struct commit_tag {
   std::string run;
-  std::string task;           ///< task id, or the fix's id ("fix:<round>:<n>")
+  std::string task;  ///< task id, or the fix's id ("fix:<round>:<n>")
   std::string path;
-  std::int64_t version = 0;   ///< the run store's version of `path` this commit holds
+  std::int64_t version = 0;  ///< the run store's version of `path` this commit holds
   std::string model;
 };
 

@@ -110,8 +110,8 @@ result<commit_ptr> lookup(git_repository* repo, const std::string& id) {
 
 int print_line(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* line, void* payload) {
   auto& out = *static_cast<std::string*>(payload);
-  if (line->origin == GIT_DIFF_LINE_CONTEXT || line->origin == GIT_DIFF_LINE_ADDITION ||
-      line->origin == GIT_DIFF_LINE_DELETION)
+  if (line->origin == GIT_DIFF_LINE_CONTEXT || line->origin == GIT_DIFF_LINE_ADDITION
+      || line->origin == GIT_DIFF_LINE_DELETION)
     out += line->origin;
   out.append(line->content, line->content_len);
   return 0;
@@ -136,11 +136,16 @@ commit_tag parse_tag(const std::string& message) {
   if (git_message_trailers(&arr, message.c_str()) != 0) return tag;
   for (std::size_t i = 0; i < arr.count; ++i) {
     std::string key = arr.trailers[i].key, value = arr.trailers[i].value;
-    if (key == t_run) tag.run = value;
-    else if (key == t_task) tag.task = value;
-    else if (key == t_path) tag.path = value;
-    else if (key == t_model) tag.model = value;
-    else if (key == t_version) tag.version = std::strtoll(value.c_str(), nullptr, 10);
+    if (key == t_run)
+      tag.run = value;
+    else if (key == t_task)
+      tag.task = value;
+    else if (key == t_path)
+      tag.path = value;
+    else if (key == t_model)
+      tag.model = value;
+    else if (key == t_version)
+      tag.version = std::strtoll(value.c_str(), nullptr, 10);
   }
   git_message_trailer_array_free(&arr);
   return tag;
@@ -193,8 +198,8 @@ result<std::string> repository::undo_run(const std::string& run_id) {
       return git_failure("revert " + info.id);
     index_ptr merged{idx};
     if (git_index_has_conflicts(merged.get()))
-      return error{"cannot undo run " + run_id + ": commits made after it change the same lines of " +
-                   info.tag.path + " (" + info.id.substr(0, 12) + ")"};
+      return error{"cannot undo run " + run_id + ": commits made after it change the same lines of " + info.tag.path
+                   + " (" + info.id.substr(0, 12) + ")"};
     git_oid next;
     if (git_index_write_tree_to(&next, merged.get(), repo) != 0) return git_failure("revert tree");
     git_tree* t = nullptr;
@@ -202,12 +207,12 @@ result<std::string> repository::undo_run(const std::string& run_id) {
     tree.reset(t);
   }
   auto sig = signature(repo);
-  auto message = "codehive: undo run " + run_id + "\n\nTakes back the " + std::to_string(w->commits.size()) +
-                 " commit(s) of run " + run_id + ".\n\n" + t_undo + ": " + run_id + "\n";
+  auto message = "codehive: undo run " + run_id + "\n\nTakes back the " + std::to_string(w->commits.size())
+                 + " commit(s) of run " + run_id + ".\n\n" + t_undo + ": " + run_id + "\n";
   git_oid made;
   const git_commit* parents[] = {top.get()};
-  if (git_commit_create(&made, repo, nullptr, sig.get(), sig.get(), "UTF-8", message.c_str(), tree.get(), 1,
-                        parents) != 0)
+  if (git_commit_create(&made, repo, nullptr, sig.get(), sig.get(), "UTF-8", message.c_str(), tree.get(), 1, parents)
+      != 0)
     return git_failure("undo commit");
   if (is_checked_out(repo, where)) {
     // SAFE: a file the user changed since is never overwritten (the undo is refused).

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "tests/cli/process.hpp"
 #include "tests/crash/killable_process.hpp"
@@ -29,7 +29,8 @@ namespace {
 
 constexpr int run_timeout_ms = 300000;  // a whole run on a loaded 2-core machine
 
-const std::string scenario = R"json({"models":["small","big"],"latency":{"ttft_ms":5,"tokens_per_s":100000},
+const std::string scenario =
+  R"json({"models":["small","big"],"latency":{"ttft_ms":5,"tokens_per_s":100000},
  "rules":[
   {"name":"plan","match":{"role":"planner"},"response":{"json":{"tasks":[
     {"id":"util","action":"create","type":"file","path":"js/util.js","description":"helpers",
@@ -61,7 +62,8 @@ using tree = std::map<std::string, std::string>;
 /// Every file of the folder but .git/ and generated_files/ (codehive's exports), with its bytes.
 tree snapshot(const fs::path& root) {
   tree out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
     auto rel = fs::relative(it->path(), root).generic_string();
     if (rel == ".git" || rel == "generated_files") {
       it.disable_recursion_pending();
@@ -77,14 +79,16 @@ tree snapshot(const fs::path& root) {
 
 std::multiset<std::string> tasks_of(const std::vector<vcs::commit_info>& commits) {
   std::multiset<std::string> out;
-  for (const auto& c : commits) out.insert(c.tag.task);
+  for (const auto& c : commits)
+    out.insert(c.tag.task);
   return out;
 }
 
 std::string describe(const std::vector<vcs::commit_info>& commits) {
   std::string s;
   for (const auto& c : commits)
-    s += "\n  " + c.id.substr(0, 12) + " " + c.tag.task + " " + c.tag.path + " v" + std::to_string(c.tag.version);
+    s += "\n  " + c.id.substr(0, 12) + " " + c.tag.task + " " + c.tag.path + " v"
+         + std::to_string(c.tag.version);
   return s;
 }
 
@@ -95,7 +99,8 @@ struct git_fixture : ::testing::Test {
   sim_process sim = sim_process::start(scenario);
 
   void SetUp() override {
-    dir.write("out/index.html", "<!DOCTYPE html>\n<html><head><title>Greeter</title></head><body></body></html>\n");
+    dir.write("out/index.html",
+              "<!DOCTYPE html>\n<html><head><title>Greeter</title></head><body></body></html>\n");
     dir.write("out/js/app.js", "function greet() {\n  alert('Hi');\n}\n");
     dir.write("out/README.md", "# Greeter\r\nmixed line ends\n\tand a tab\n");
     dir.write("out/old.txt", "obsolete\n");
@@ -107,34 +112,41 @@ struct git_fixture : ::testing::Test {
   /// The default config without the browser check, plus `extra` keys (",\"git\":{...}").
   void write_config(const std::string& extra) {
     std::string src = CODEHIVE_SOURCE_DIR;
-    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src +
-                                 "/configs/prompts\",\"schemas_dir\":\"" + src + "/configs/schemas\"" + extra +
-                                 "}");
+    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
+                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
+                                 + "/configs/schemas\"" + extra + "}");
   }
 
   std::vector<std::string> run_args(std::vector<std::string> extra = {}) {
     auto port = std::to_string(sim.port());
-    std::vector<std::string> a{"run", "greet with a shout", "--out", out.string(), "--store", store.string(),
-                               "--config", (dir / "codehive.json").string(), "--planner",
-                               "openai://127.0.0.1:" + port + "/v1/big", "--coder",
-                               "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
+    std::vector<std::string> a{"run",       "greet with a shout",
+                               "--out",     out.string(),
+                               "--store",   store.string(),
+                               "--config",  (dir / "codehive.json").string(),
+                               "--planner", "openai://127.0.0.1:" + port + "/v1/big",
+                               "--coder",   "ollama://127.0.0.1:" + port + "/small",
+                               "--coders",  "2"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
 
   std::vector<vcs::commit_info> commits_of(const std::string& run) {
     auto repo = vcs::repository::open(out);
-    if (!repo) throw std::runtime_error(repo.err().describe());
+    if (!repo)
+      throw std::runtime_error(repo.err().describe());
     auto c = repo->run_commits(run);
-    if (!c) throw std::runtime_error(c.err().describe());
+    if (!c)
+      throw std::runtime_error(c.err().describe());
     return *c;
   }
 
   std::vector<std::string> dirty() {
     auto repo = vcs::repository::open(out);
-    if (!repo) throw std::runtime_error(repo.err().describe());
+    if (!repo)
+      throw std::runtime_error(repo.err().describe());
     auto d = repo->dirty_paths();
-    if (!d) throw std::runtime_error(d.err().describe());
+    if (!d)
+      throw std::runtime_error(d.err().describe());
     std::sort(d->begin(), d->end());
     return *d;
   }
@@ -142,7 +154,8 @@ struct git_fixture : ::testing::Test {
 
 std::string run_id_of(const std::string& output) {
   std::smatch m;
-  if (std::regex_search(output, m, std::regex{"codehive ([0-9]{8}-[0-9]{6}-[0-9a-f]{4}): "})) return m[1];
+  if (std::regex_search(output, m, std::regex{"codehive ([0-9]{8}-[0-9]{6}-[0-9a-f]{4}): "}))
+    return m[1];
   return {};
 }
 
@@ -156,19 +169,23 @@ TEST_F(git_fixture, AnUpdateRunCommitsEachAcceptedEditOnceAndUndoRestoresTheTree
   ASSERT_FALSE(run.empty()) << r.output;
   auto commits = commits_of(run);
   EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
-  for (const auto& c : commits) EXPECT_EQ(c.tag.run, run);
+  for (const auto& c : commits)
+    EXPECT_EQ(c.tag.run, run);
   EXPECT_EQ(sim.count_role("fixer"), 1);
   EXPECT_FALSE(fs::exists(out / "old.txt"));
   EXPECT_TRUE(dirty().empty()) << "the run left uncommitted changes";
 
-  auto d = run_codehive({"diff", run, "--store", store.string(), "--config", (dir / "codehive.json").string()});
+  auto d = run_codehive(
+    {"diff", run, "--store", store.string(), "--config", (dir / "codehive.json").string()});
   ASSERT_EQ(d.exit_code, 0) << d.output;
   EXPECT_NE(d.output.find("+++ b/js/util.js"), std::string::npos) << d.output;
-  EXPECT_NE(d.output.find("-  alert(shout('Helo'));\n+  alert(shout('Hello'));"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("-  alert(shout('Helo'));\n+  alert(shout('Hello'));"), std::string::npos)
+    << d.output;
   EXPECT_NE(d.output.find("Codehive-Task: fix:1:1"), std::string::npos) << d.output;
   EXPECT_NE(d.output.find("--- a/old.txt"), std::string::npos) << d.output;
 
-  auto u = run_codehive({"undo", run, "--store", store.string(), "--config", (dir / "codehive.json").string()});
+  auto u = run_codehive(
+    {"undo", run, "--store", store.string(), "--config", (dir / "codehive.json").string()});
   ASSERT_EQ(u.exit_code, 0) << u.output;
   EXPECT_EQ(snapshot(out), before);
   EXPECT_TRUE(dirty().empty());
@@ -200,7 +217,8 @@ TEST_F(git_fixture, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouche
   auto run = run_id_of(r.output);
   auto commits = commits_of(run);
   EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
-  for (const auto& c : commits) EXPECT_TRUE(c.tag.path != "README.md" && c.tag.path != "notes.txt") << c.tag.path;
+  for (const auto& c : commits)
+    EXPECT_TRUE(c.tag.path != "README.md" && c.tag.path != "notes.txt") << c.tag.path;
   EXPECT_EQ(dirty(), (std::vector<std::string>{"README.md", "notes.txt"}));
   EXPECT_EQ(snapshot(out).at("README.md"), "# my edit, not committed\n");
   EXPECT_EQ(snapshot(out).at("notes.txt"), "untracked\n");
@@ -227,8 +245,14 @@ TEST_F(git_fixture, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
     ASSERT_FALSE(run.empty()) << p.tail();
   }
   // Killed once more after the fix's commit (later in the run), then resumed to the end.
-  std::vector<std::string> resume{CODEHIVE_BIN, "resume", run, "--store", store.string(), "--config",
-                                  (dir / "codehive.json").string(), "-v"};
+  std::vector<std::string> resume{CODEHIVE_BIN,
+                                  "resume",
+                                  run,
+                                  "--store",
+                                  store.string(),
+                                  "--config",
+                                  (dir / "codehive.json").string(),
+                                  "-v"};
   {
     killable_process p{resume};
     auto line = p.kill_when(
@@ -236,7 +260,8 @@ TEST_F(git_fixture, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
         return s == stream::err && l.find("task=fix:1:1 tracker: committed") != std::string::npos;
       },
       run_timeout_ms);
-    if (!line) ASSERT_EQ(p.wait_exit(run_timeout_ms), 0) << p.tail();  // ended before the fix's commit
+    if (!line)
+      ASSERT_EQ(p.wait_exit(run_timeout_ms), 0) << p.tail();  // ended before the fix's commit
   }
   killable_process last{resume};
   int rc = last.wait_exit(run_timeout_ms);
@@ -278,8 +303,9 @@ TEST_F(git_fixture, RunBranchModeCommitsOnCodehiveRun) {
   ASSERT_TRUE(commits);
   EXPECT_EQ(ref, "refs/heads/codehive/" + run);
   EXPECT_EQ(tasks_of(*commits), expected_tasks) << describe(*commits);
-  auto bad = run_codehive({"run", "x", "--out", (dir / "other").string(), "--config",
-                           (write_config(",\"git\":{\"branch\":\"main\"}"), (dir / "codehive.json").string())});
+  auto bad = run_codehive(
+    {"run", "x", "--out", (dir / "other").string(), "--config",
+     (write_config(",\"git\":{\"branch\":\"main\"}"), (dir / "codehive.json").string())});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("branch must be"), std::string::npos) << bad.output;
 }

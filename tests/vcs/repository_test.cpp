@@ -20,19 +20,23 @@ namespace {
 /// Every file under `root` except .git/ and generated_files/, with its bytes.
 std::map<std::string, std::string> snapshot(const temp_dir& d) {
   std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(d.path()); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(d.path());
+       it != fs::recursive_directory_iterator(); ++it) {
     auto rel = fs::relative(it->path(), d.path()).generic_string();
     if (rel == ".git" || rel == "generated_files") {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file()) out[rel] = d.read(rel);
+    if (it->is_regular_file())
+      out[rel] = d.read(rel);
   }
   return out;
 }
 
-std::string msg(const std::string& run, const std::string& task, const std::string& path, int version) {
-  return vcs::commit_message("codehive: " + task + " " + path, "", {run, task, path, version, "sim-coder"});
+std::string msg(const std::string& run, const std::string& task, const std::string& path,
+                int version) {
+  return vcs::commit_message("codehive: " + task + " " + path, "",
+                             {run, task, path, version, "sim-coder"});
 }
 
 /// A repository with two committed files (the user's project before a run).
@@ -40,7 +44,8 @@ vcs::repository project(const temp_dir& d) {
   d.write("index.html", "<p>hello</p>\n");
   d.write("js/app.js", "let a = 1;\nlet b = 2;\nlet c = 3;\n");
   auto r = vcs::repository::init(d.path(), "setup");
-  if (!r) throw std::runtime_error(r.err().describe());
+  if (!r)
+    throw std::runtime_error(r.err().describe());
   return std::move(*r);
 }
 
@@ -155,7 +160,8 @@ TEST(Vcs, UndoIsRefusedWhenALaterCommitChangesTheSameLines) {
   ASSERT_TRUE(r.commit_path("js/app.js", vcs::commit_message("mine", "", {})));
   auto undone = r.undo_run("r1");
   ASSERT_FALSE(undone);
-  EXPECT_NE(undone.err().describe().find("js/app.js"), std::string::npos) << undone.err().describe();
+  EXPECT_NE(undone.err().describe().find("js/app.js"), std::string::npos)
+    << undone.err().describe();
   EXPECT_EQ(d.read("js/app.js"), "let a = 11;\nlet b = 2;\nlet c = 3;\n");  // untouched
 }
 
