@@ -51,6 +51,9 @@ inline std::string hex(const git_oid& id) {
 /// The commit HEAD names (null when HEAD is unborn: a repository without commits).
 result<commit_ptr> head_commit(git_repository* repo);
 
+/// The tree of no files (a repository's first commit has it as its parent's).
+result<tree_ptr> empty_tree(git_repository* repo);
+
 /// The author and committer: the user's git identity, else "codehive".
 sig_ptr signature(git_repository* repo);
 

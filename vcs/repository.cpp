@@ -59,6 +59,17 @@ result<commit_ptr> head_commit(git_repository* repo) {
   return commit_ptr{c};
 }
 
+result<tree_ptr> empty_tree(git_repository* repo) {
+  git_treebuilder* b = nullptr;
+  git_oid id;
+  if (git_treebuilder_new(&b, repo, nullptr) != 0) return git_failure("empty tree");
+  int rc = git_treebuilder_write(&id, b);
+  git_treebuilder_free(b);
+  git_tree* t = nullptr;
+  if (rc != 0 || git_tree_lookup(&t, repo, &id) != 0) return git_failure("empty tree");
+  return tree_ptr{t};
+}
+
 sig_ptr signature(git_repository* repo) {
   git_signature* s = nullptr;
   if (git_signature_default(&s, repo) == 0) return sig_ptr{s};
@@ -185,14 +196,9 @@ result<std::optional<std::string>> repository::commit_path(const std::string& pa
     if (git_commit_tree(&t, parent->get()) != 0) return git_failure("HEAD tree");
     base.reset(t);
   } else {
-    git_treebuilder* b = nullptr;
-    git_oid empty;
-    if (git_treebuilder_new(&b, repo, nullptr) != 0) return git_failure("empty tree");
-    int rc = git_treebuilder_write(&empty, b);
-    git_treebuilder_free(b);
-    git_tree* t = nullptr;
-    if (rc != 0 || git_tree_lookup(&t, repo, &empty) != 0) return git_failure("empty tree");
-    base.reset(t);
+    auto empty = empty_tree(repo);
+    if (!empty) return empty.err();
+    base = std::move(*empty);
   }
   git_tree_update up{};
   up.path = path.c_str();

@@ -183,10 +183,28 @@ result<std::string> repository::undo_run(const std::string& run_id) {
   auto current = tree_of(top.get());
   if (!current) return current.err();
   tree_ptr tree = std::move(*current);
-  // Each of the run's commits, newest first, is taken back out of the tree
-  // as it is now: a 3-way merge of (commit -> now) with (commit -> its parent).
-  // Without commits on top this is exactly the tree before the run.
+  // The run's commits form the top of the branch, one after the other (no
+  // commit on top, none in between): the tree before the run is the answer.
+  auto oldest = lookup(repo, w->commits.back().id);
+  if (!oldest) return oldest.err();
+  bool on_top = hex(*git_commit_id(top.get())) == w->commits.front().id;
+  for (std::size_t i = 0; on_top && i + 1 < w->commits.size(); ++i) {
+    auto c = lookup(repo, w->commits[i].id);
+    if (!c) return c.err();
+    on_top = git_commit_parentcount(c->get()) > 0 && hex(*git_commit_parent_id(c->get(), 0)) == w->commits[i + 1].id;
+  }
+  // Else each of the run's commits, newest first, is taken back out of the
+  // tree as it is now: a 3-way merge of (commit -> now) with (commit -> its
+  // parent), which is the same tree when nothing came on top.
+  if (on_top) {
+    auto before = parent_tree(oldest->get());
+    if (!before) return before.err();
+    if (!*before) before = empty_tree(repo);  // the run made the repository's first commit
+    if (!before) return before.err();
+    tree = std::move(*before);
+  }
   for (const auto& info : w->commits) {
+    if (on_top) break;
     auto c = lookup(repo, info.id);
     if (!c) return c.err();
     auto mine = tree_of(c->get());

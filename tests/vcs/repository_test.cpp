@@ -210,3 +210,16 @@ TEST(Vcs, AMessageCannotForgeTrailersThroughItsSubject) {
   EXPECT_EQ(tag.run, "r1");
   EXPECT_EQ(tag.version, 3);
 }
+
+TEST(Vcs, UndoOfARunThatMadeTheRepositorysFirstCommitLeavesNoFiles) {
+  temp_dir d{"vcs-first"};
+  auto r = vcs::repository::init(d.path(), "setup");  // an empty folder: no commit yet
+  ASSERT_TRUE(r) << r.err().describe();
+  d.write("a.txt", "a\n");
+  ASSERT_TRUE(r->commit_path("a.txt", msg("r1", "t1", "a.txt", 1)));
+  d.write("b/c.txt", "c\n");
+  ASSERT_TRUE(r->commit_path("b/c.txt", msg("r1", "t2", "b/c.txt", 1)));
+  auto undone = r->undo_run("r1");
+  ASSERT_TRUE(undone) << undone.err().describe();
+  EXPECT_TRUE(snapshot(d).empty());
+}
