@@ -131,6 +131,7 @@ std::string commit_message(const std::string& subject, const std::string& body, 
 }
 
 commit_tag parse_tag(const std::string& message) {
+  ensure_libgit2();  // may be the process's first libgit2 call
   commit_tag tag;
   git_message_trailer_array arr{};
   if (git_message_trailers(&arr, message.c_str()) != 0) return tag;

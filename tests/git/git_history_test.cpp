@@ -161,7 +161,9 @@ std::string run_id_of(const std::string& output) {
 
 }  // namespace
 
-TEST_F(git_fixture, AnUpdateRunCommitsEachAcceptedEditOnceAndUndoRestoresTheTree) {
+using GitHistory = git_fixture;
+
+TEST_F(GitHistory, AnUpdateRunCommitsEachAcceptedEditOnceAndUndoRestoresTheTree) {
   auto before = snapshot(out);
   auto r = run_codehive(run_args(), run_timeout_ms);
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -194,7 +196,7 @@ TEST_F(git_fixture, AnUpdateRunCommitsEachAcceptedEditOnceAndUndoRestoresTheTree
   EXPECT_NE(again.output.find("already undone"), std::string::npos) << again.output;
 }
 
-TEST_F(git_fixture, ADirtyTreeIsRefusedWithItsPathsAndNothingIsTouched) {
+TEST_F(GitHistory, ADirtyTreeIsRefusedWithItsPathsAndNothingIsTouched) {
   dir.write("out/README.md", "# my edit, not committed\n");
   dir.write("out/notes.txt", "untracked\n");
   auto before = snapshot(out);
@@ -209,7 +211,7 @@ TEST_F(git_fixture, ADirtyTreeIsRefusedWithItsPathsAndNothingIsTouched) {
   EXPECT_EQ(sim.count_role("coder"), 0);
 }
 
-TEST_F(git_fixture, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouched) {
+TEST_F(GitHistory, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouched) {
   dir.write("out/README.md", "# my edit, not committed\n");
   dir.write("out/notes.txt", "untracked\n");
   auto r = run_codehive(run_args({"--allow-dirty"}), run_timeout_ms);
@@ -229,7 +231,7 @@ TEST_F(git_fixture, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouche
   EXPECT_TRUE(fs::exists(out / "old.txt"));
 }
 
-TEST_F(git_fixture, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
+TEST_F(GitHistory, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
   auto before = snapshot(out);
   auto args = run_args({"-v"});
   args.insert(args.begin(), CODEHIVE_BIN);
@@ -275,7 +277,7 @@ TEST_F(git_fixture, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
   EXPECT_EQ(snapshot(out), before);
 }
 
-TEST_F(git_fixture, GitFlagMakesAPlainFolderARepositoryWithItsFilesAsTheFirstCommit) {
+TEST_F(GitHistory, GitFlagMakesAPlainFolderARepositoryWithItsFilesAsTheFirstCommit) {
   fs::remove_all(out / ".git");
   auto before = snapshot(out);
   auto plain = run_codehive({"diff", "any", "--out", out.string()});
@@ -291,7 +293,7 @@ TEST_F(git_fixture, GitFlagMakesAPlainFolderARepositoryWithItsFilesAsTheFirstCom
   EXPECT_EQ(snapshot(out), before);
 }
 
-TEST_F(git_fixture, RunBranchModeCommitsOnCodehiveRun) {
+TEST_F(GitHistory, RunBranchModeCommitsOnCodehiveRun) {
   write_config(",\"git\":{\"branch\":\"run\"}");
   auto r = run_codehive(run_args(), run_timeout_ms);
   ASSERT_EQ(r.exit_code, 0) << r.output;
