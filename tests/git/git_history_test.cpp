@@ -262,8 +262,9 @@ TEST_F(GitHistory, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {
         return s == stream::err && l.find("task=fix:1:1 tracker: committed") != std::string::npos;
       },
       run_timeout_ms);
-    if (!line)
+    if (!line) {
       ASSERT_EQ(p.wait_exit(run_timeout_ms), 0) << p.tail();  // ended before the fix's commit
+    }
   }
   killable_process last{resume};
   int rc = last.wait_exit(run_timeout_ms);
