@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/edit_history.hpp"
 #include "actors/exports.hpp"
 #include "actors/prompts.hpp"
 #include "actors/run_restore.hpp"
@@ -55,6 +56,7 @@ struct file_tracker_state {
   std::vector<caf::typed_response_promise<std::vector<msg::applied_file>>> flushes;
   std::uint64_t next_call = 1;
   msg::usage use;
+  std::unique_ptr<edit_history> history;  ///< commits each applied edit; null: no git history
 };
 
 using tracker_ptr = file_tracker_actor::stateful_pointer<file_tracker_state>;
@@ -165,6 +167,8 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
     rec.bytes = 0;
     rec.modified_ms = now_ms();
     st.files[path] = rec;
+    if (st.history)
+      st.history->record(e, rec);
     spdlog::info("run={} task={} tracker: deleted {}", e.run_id, e.task_id, path);
     return rec;
   }
@@ -210,6 +214,8 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   rec.modified_ms = now_ms();
   rec.summary = std::move(summary);
   st.files[path] = rec;
+  if (st.history)
+    st.history->record(e, rec);
   if (rewritten && st.summarizer && st.settings->summarize_with_model)
     summarize(self, path, rec.version, *next);
   spdlog::info("run={} task={} tracker: wrote {} v{} ({} bytes, {})", e.run_id, e.task_id, path,
@@ -316,6 +322,9 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
     spdlog::info("run={} tracker: removed {} (a write cut short by a crash)", st.run_id, tmp);
   restore_folder(st);
   record_unknown_files(st);
+  st.history = edit_history::open(st.root, st.run_id, st.settings->git, *st.store);
+  if (st.history)
+    st.history->catch_up();  // versions a crash left uncommitted
   spdlog::info("run={} tracker: {} existing files in {}", st.run_id, st.files.size(),
                st.root.string());
   return {

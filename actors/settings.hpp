@@ -34,6 +34,15 @@ struct validator_settings {
   std::vector<std::string> command_env;
 };
 
+/// The output folder's git history (vcs/, actors/edit_history.hpp).
+struct git_settings {
+  bool commit = true;  ///< commit every accepted edit where the output folder is a repository
+  std::string branch = "current";  ///< "current": HEAD's branch; "run": codehive/RUN
+  /// Set by `codehive run` once it has checked the folder (a repository, and
+  /// clean or --allow-dirty): only then does the file tracker commit.
+  bool active = false;
+};
+
 struct pipeline_settings {
   answer_schemas schemas;
   prompt_templates prompts;
@@ -52,6 +61,7 @@ struct pipeline_settings {
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;
+  git_settings git;
   double temperature = 0.2;
 };
 

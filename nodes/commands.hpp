@@ -53,6 +53,8 @@ struct run_options {
   std::string coordinator;    ///< --coordinator H:P: submit the run there and follow it
   cluster_flags cluster;      ///< --token-file, --tls-* (with --coordinator)
   http_flags http;            ///< --http, --http-token-file, --http-linger
+  bool git = false;           ///< --git: make --out a git repository (else: commit where it is one)
+  bool allow_dirty = false;   ///< --allow-dirty: start although --out has uncommitted changes
 };
 
 int run_command(run_options opts);
@@ -114,5 +116,10 @@ int status_command(const store_query_options& o);
 int export_command(const store_query_options& o);
 /// `codehive fsck [RUN]`: the store's consistency check (exit 0 clean, 1 problems found).
 int fsck_command(const store_query_options& o);
+/// `codehive undo RUN`: one revert commit taking the run's commits back out
+/// (nodes/git_commands.cpp).
+int undo_command(const store_query_options& o);
+/// `codehive diff RUN`: the run's commits with their unified diffs.
+int diff_command(const store_query_options& o);
 
 }  // namespace codehive

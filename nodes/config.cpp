@@ -368,8 +368,8 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
     return std::nullopt;
   };
   if (!known_keys(doc,
-                  {"planner_model", "coder_model", "run", "retries", "context", "validators", "prices", "store",
-                   "cluster", "prompts_dir", "schemas_dir"},
+                  {"planner_model", "coder_model", "run", "retries", "context", "validators",
+                   "prices", "store", "cluster", "git", "prompts_dir", "schemas_dir"},
                   err))
     return fail("");
   if (auto v = member(doc, "planner_model"); v && !load_endpoint(*v, "planner_model", cfg.planner_model, err))
@@ -437,6 +437,16 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
                && get_num(it->value, "completion_per_mtok", price.completion_per_mtok, 0, 1e6, err)))
         return fail("prices: " + model + ": ");
       cfg.prices[model] = price;
+    }
+  }
+  if (auto v = member(doc, "git")) {
+    if (!(known_keys(*v, {"commit", "branch"}, err) && get(*v, "commit", p.git.commit, err)
+          && get(*v, "branch", p.git.branch, err)))
+      return fail("git: ");
+    if (p.git.branch != "current" && p.git.branch != "run") {
+      error = path.string() + ": git: branch must be \"current\" or \"run\", not \"" + p.git.branch
+              + "\"";
+      return std::nullopt;
     }
   }
   if (auto v = member(doc, "store")) {

@@ -107,6 +107,13 @@ int main(int argc, char** argv) {
                       "coordinator's models, coders and store are used)");
   add_cluster_opts(run_cmd, run.cluster, false);
   add_http_opts(run_cmd, run.http, true);
+  run_cmd->add_flag("--git", run.git,
+                    "make --out a git repository if it is none (its files so far become one "
+                    "commit); where --out is one, every accepted edit is committed anyway "
+                    "(config git.commit, git.branch: \"current\" or \"run\" = codehive/RUN)");
+  run_cmd->add_flag("--allow-dirty", run.allow_dirty,
+                    "start even though the --out repository has uncommitted changes (default: "
+                    "refuse, exit 2); they stay uncommitted unless the run edits those files");
   run_cmd->add_flag("--new", run.fresh,
                     "start a new run even if an unfinished run of the same request and --out "
                     "folder is in the store (default: continue that run)");
@@ -137,6 +144,9 @@ int main(int argc, char** argv) {
                        "the run was a demo: start the simulator again and point every model at it");
   resume_cmd->add_flag("-v,--verbose", resume.verbose, "log every event, also on a terminal");
   add_http_opts(resume_cmd, resume.http, true);
+  resume_cmd->add_flag("--allow-dirty", resume.allow_dirty,
+                       "continue even though the --out repository has uncommitted changes that are "
+                       "not the run's own");
 
   coordinator_options coord;
   auto* coord_cmd = app.add_subcommand(
@@ -210,6 +220,22 @@ int main(int argc, char** argv) {
             "references, checksums); exit 0 clean, 1 problems found");
   fsck_cmd->add_option("RUN", query.run_id, "run id (default: every run)");
   add_store_opts(fsck_cmd);
+  auto* undo_cmd = app.add_subcommand(
+    "undo",
+    "Take a run's git commits back out of its output folder: one new revert commit, the "
+    "files as they were before the run (refused when later commits or uncommitted changes "
+    "touch the same lines)");
+  undo_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
+  undo_cmd->add_option("--out", query.out,
+                       "the run's output folder (default: the one the store recorded)");
+  add_store_opts(undo_cmd);
+  auto* diff_cmd = app.add_subcommand(
+    "diff",
+    "Show a run's git commits in its output folder, oldest first, each with its unified diff");
+  diff_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
+  diff_cmd->add_option("--out", query.out,
+                       "the run's output folder (default: the one the store recorded)");
+  add_store_opts(diff_cmd);
   app.footer(
     "Exit codes: 0 done and validators clean; 1 done with unresolved findings; 2 bad usage or\n"
     "config; 3 model server unreachable or failing; 4 budget or deadline hit; 5 internal error;\n"
@@ -255,6 +281,10 @@ int main(int argc, char** argv) {
       return export_command(query);
     if (*fsck_cmd)
       return fsck_command(query);
+    if (*undo_cmd)
+      return undo_command(query);
+    if (*diff_cmd)
+      return diff_command(query);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "codehive: internal error: %s\n", e.what());
     return exit_code::internal;

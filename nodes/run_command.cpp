@@ -41,6 +41,7 @@
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
 #include "nodes/generated_files.hpp"
+#include "nodes/git_history.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
@@ -303,6 +304,17 @@ int run_command(run_options o) {
     return usage_error(err);
   run_id = opened->run_id;
   bool continuing = opened->continuing;
+  if (auto refused =
+        prepare_git_history(cfg, {o.git, o.allow_dirty}, out_dir, run_id, continuing, *runs)) {
+    // A new run did nothing yet: stored as ended by the refusal, not as
+    // resumable work. A continued run stays resumable.
+    if (!continuing)
+      if (auto s = runs->set_run_state(run_id, store::run_state::done,
+                                       "refused to start: uncommitted changes", *refused);
+          !s)
+        spdlog::warn("run={} cannot record the end of the run: {}", run_id, s.err().describe());
+    return *refused;
+  }
   std::printf("codehive %s: %s\n  %s\n  output: %s\n  store: %s\n  planner: %s\n"
               "  coders: %d x %s, fixers: %d\n",
               run_id.c_str(), o.request.substr(0, 200).c_str(),

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcaf-dev libcurl4-openssl-dev rapidjson-dev librocksdb-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libssl-dev
+  libgit2-dev   # vcs/: the output folder's git history
   nodejs
   openssl iproute2   # the cluster tests: certificates for TLS, network namespaces (as root)
 )
