@@ -57,4 +57,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::submit_run))
   CAF_ADD_ATOM(codehive, codehive::atom, cancel, "cancel")
 
+  // Plan approval (appended).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_decision))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_verdict))
+
 CAF_END_TYPE_ID_BLOCK(codehive)

@@ -10,9 +10,12 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <shared_mutex>
 #include <thread>
 
 #include <httplib.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include "nodes/http/api_json.hpp"
@@ -219,7 +222,8 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   m.server.set_read_timeout(10, 0);
   m.server.set_write_timeout(10, 0);
   m.server.set_keep_alive_timeout(30);
-  m.server.set_payload_max_length(64 * 1024);
+  // Room for an edited plan of a few thousand tasks (POST .../approve).
+  m.server.set_payload_max_length(4 * 1024 * 1024);
   // Each open event stream holds a thread: room for a few dashboards and scrapers.
   m.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   if (cfg.host.find(':') != std::string::npos) m.server.set_address_family(AF_INET6);
@@ -252,6 +256,12 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   });
   m.server.Get(R"(/api/runs/([^/]+)/events)",
                [&m](const httplib::Request& req, httplib::Response& res) { m.events(req, res); });
+  m.server.Get(R"(/api/runs/([^/]+)/approval)",
+               [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "query"); });
+  m.server.Post(R"(/api/runs/([^/]+)/approve)",
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "approve"); });
+  m.server.Post(R"(/api/runs/([^/]+)/reject)",
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "reject"); });
   m.server.Get("/metrics", [st](const httplib::Request&, httplib::Response& res) {
     reply(res, metrics_reply(*st), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -284,6 +294,10 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   return true;
 }
 
+void api_server::set_plan_decider(plan_decider d) {
+  std::unique_lock lock{impl_->decider_mu};
+  impl_->decider = std::move(d);
+}
 int api_server::port() const noexcept { return impl_->port; }
 
 std::string api_server::url() const {
