@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
                     "stop after planning until the plan is approved: on a terminal it is shown, "
                     "$EDITOR can edit generated_files/tasks.json, and y/n decides; otherwise "
                     "`codehive approve RUN`, the HTTP API or the dashboard's button does (an "
-                    "HTTP server on 127.0.0.1 starts if --http is not given). A rejected plan "
-                    "ends the run with exit 7");
+                    "HTTP server on 127.0.0.1 starts if --http is not given; with --coordinator, "
+                    "the coordinator's --http). A rejected plan ends the run with exit 7");
   run_cmd->add_flag("--new", run.fresh,
                     "start a new run even if an unfinished run of the same request and --out "
                     "folder is in the store (default: continue that run)");
@@ -260,11 +260,6 @@ int main(int argc, char** argv) {
     if (*run_cmd && !run.coordinator.empty() && !run.http.listen.empty()) {
       std::fprintf(stderr, "codehive run: --http serves a run of this process; with --coordinator "
                            "give --http to the coordinator instead\n");
-      return exit_code::usage;
-    }
-    if (*run_cmd && !run.coordinator.empty() && run.approve_plan) {
-      std::fprintf(stderr, "codehive run: --approve-plan works for a run of this process only, "
-                           "not with --coordinator yet\n");
       return exit_code::usage;
     }
     if (*approve_cmd)

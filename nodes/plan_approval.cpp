@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -58,19 +59,23 @@ plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
   } else if (action == "reject") {
     d.plan = body.value_or("");
   }
+  // Asked from a thread of its own that ends here: an HTTP worker thread
+  // that had asked (and lived on in the server's pool) kept the actor
+  // system's shutdown waiting at the end of the run.
   plan_reply r;
   r.message = "the run did not answer";
-  caf::scoped_actor self{sys};
-  // Bounded: the planner answers at once unless its thread is stuck.
-  self->request(planner, std::chrono::seconds(60), d)
-    .receive(
-      [&](msg::plan_verdict& v) {
-        r.waiting = v.waiting;
-        r.accepted = v.accepted;
-        r.message = std::move(v.message);
-        r.tasks = v.tasks;
-      },
-      [&](caf::error& e) { r.message = "the run did not answer: " + describe(e); });
+  std::thread{[&] {
+    caf::scoped_actor self{sys};
+    self->request(planner, caf::infinite, d)
+      .receive(
+        [&](msg::plan_verdict& v) {
+          r.waiting = v.waiting;
+          r.accepted = v.accepted;
+          r.message = std::move(v.message);
+          r.tasks = v.tasks;
+        },
+        [&](caf::error& e) { r.message = "the run did not answer: " + describe(e); });
+  }}.join();
   return r;
 }
 
@@ -110,6 +115,7 @@ void approval_prompt::stop() {
   cv_.notify_all();
   if (thread_.joinable())
     thread_.join();
+  planner_ = nullptr;  // no handle outlives the run's actors
 }
 
 bool approval_prompt::on_event(const msg::progress_event& ev) {

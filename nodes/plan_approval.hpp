@@ -26,7 +26,7 @@ class progress_line;
 /// The planner's word on `action` ("query", "approve", "reject") for run
 /// `run_id`; an approval without a body sends OUT/generated_files/tasks.json
 /// as it is now (the user's edits, if any). Blocks the calling thread (never
-/// an actor's) for at most a minute.
+/// an actor's) until the planner answers (at once: it only decides).
 plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
                        const std::string& run_id, const std::string& out_dir,
                        const std::string& action, const std::optional<std::string>& body);

@@ -85,6 +85,25 @@ void reply(httplib::Response& res, const api_reply& r, const char* type) {
 
 constexpr const char* json_type = "application/json";
 
+/// {"run", "waiting", "accepted", "tasks", "message"} of a plan_reply.
+std::string plan_json(const std::string& run, const plan_reply& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  w.StartObject();
+  w.Key("run");
+  w.String(run.c_str(), static_cast<rapidjson::SizeType>(run.size()));
+  w.Key("waiting");
+  w.Bool(r.waiting);
+  w.Key("accepted");
+  w.Bool(r.accepted);
+  w.Key("tasks");
+  w.Int(r.tasks);
+  w.Key("message");
+  w.String(r.message.c_str(), static_cast<rapidjson::SizeType>(r.message.size()));
+  w.EndObject();
+  return buf.GetString();
+}
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
@@ -134,6 +153,31 @@ struct api_server::impl {
   std::atomic<bool> done{false};
   std::atomic<bool> stopping{false};  // ends the event streams' waits
   std::thread thread;
+  std::shared_mutex decider_mu;  // shared while a decider call runs
+  plan_decider decider;
+
+  /// GET /api/runs/{id}/approval, POST .../approve and .../reject: the
+  /// running run's word (200; 409 when no plan waits; 422 when an edited
+  /// plan is refused, the plan still waiting; 404 when the run is not
+  /// running in this process).
+  void decide(const httplib::Request& req, httplib::Response& res, const std::string& action) {
+    const std::string id = req.matches[1];
+    std::optional<std::string> body;
+    if (!req.body.empty()) body = req.body;
+    std::optional<plan_reply> r;
+    {
+      std::shared_lock lock{decider_mu};
+      if (decider) r = decider(id, action, body);
+    }
+    res.set_header("Cache-Control", "no-store");
+    if (!r) {
+      res.status = 404;
+      res.set_content(error_json("run " + id + " is not running in this process"), json_type);
+      return;
+    }
+    if (action != "query" && !r->accepted) res.status = r->waiting ? 422 : 409;
+    res.set_content(plan_json(id, *r), json_type);
+  }
 
   /// GET /api/runs/{id}/events: the run's event log as Server-Sent Events,
   /// from after Last-Event-ID (or ?after=N) on; new events as they are

@@ -9,9 +9,11 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/cli/process.hpp"
 #include "tests/cluster/node_process.hpp"
@@ -50,6 +52,18 @@ const std::string edited_plan = R"json([
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in{p};
   return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+/// Polls `p` until it holds `text` (the tracker writes the exports on its
+/// own thread, after the run says the plan waits); false after `timeout_ms`.
+bool wait_for_text(const std::filesystem::path& p, const std::string& text, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (slurp(p).find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
 }
 
 struct approve_fixture : ::testing::Test {
@@ -108,7 +122,8 @@ TEST_F(ApproveCommand, AnEditedPlanApprovedWithTheApproveCommandIsWhatGetsBuilt)
   EXPECT_EQ(sim.count_role("coder"), 0);
   EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
   auto plan_file = out / "generated_files" / "tasks.json";
-  EXPECT_NE(slurp(plan_file).find("bye.txt"), std::string::npos) << slurp(plan_file);
+  ASSERT_TRUE(wait_for_text(plan_file, "bye.txt", 60000))
+    << "awaited the exported plan within 60 s: " << slurp(plan_file);
   EXPECT_NE(run.text().find("codehive approve " + id + " --http " + http), std::string::npos)
     << "the run says how to approve\n" << run.tail();
 
@@ -184,7 +199,21 @@ TEST_F(ApproveCommand, UsageErrorsAreExit2) {
   r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("cannot reach"), std::string::npos) << r.output;
-  r = run_codehive({"run", "x", "--out", (dir / "o").string(), "--approve-plan", "--coordinator",
-                    "127.0.0.1:1"});
+  r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:1", "--reject", "--plan",
+                    (dir / "none.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+TEST(ApproveHelp, TheHelpNamesTheCommandAndTheFlags) {
+  auto top = run_codehive({"--help"});
+  EXPECT_NE(top.output.find("approve"), std::string::npos) << top.output;
+  EXPECT_NE(top.output.find("7 the plan was rejected"), std::string::npos) << top.output;
+  auto run = run_codehive({"run", "--help"});
+  EXPECT_NE(run.output.find("--approve-plan"), std::string::npos) << run.output;
+  auto a = run_codehive({"approve", "--help"});
+  EXPECT_EQ(a.exit_code, 0) << a.output;
+  for (const char* opt : {"--http", "--http-token-file", "--plan", "--reject", "--reason"})
+    EXPECT_NE(a.output.find(opt), std::string::npos) << opt << " missing:\n" << a.output;
 }

@@ -4,6 +4,8 @@
 // token; an edited plan the run refuses is a 422 with the reason and the
 // plan keeps waiting; the dashboard shows the waiting plan in a real browser.
 // Every wait polls with a generous deadline and says what it waits for.
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -152,4 +154,59 @@ TEST(HttpApproval, ThePlanWaitsBehindTheTokenARefusedEditKeepsItWaitingAndApprov
   ASSERT_TRUE(code) << "awaited the run's end within 180 s of the approval\n" << run.tail();
   EXPECT_EQ(*code, 0) << run.tail();
   EXPECT_EQ(sim.count_role_path("coder", "bye.txt"), 1);
+}
+
+// `run --coordinator --approve-plan`: the plan waits on the coordinator, the
+// client says so, and the coordinator's HTTP API approves it.
+TEST(HttpApproval, ARunSubmittedToACoordinatorWaitsThereAndIsApprovedThroughItsApi) {
+  temp_dir dir{"codehive-http-approval"};
+  auto sim = codehive::test::sim_process::start(scenario);
+  auto port = std::to_string(sim.port());
+  std::ofstream(dir.path() / "join.token") << "join-token-for-tests\n";
+  std::string src = CODEHIVE_SOURCE_DIR;
+  std::ofstream(dir.path() / "codehive.json")
+      << "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" << src << "/configs/prompts\",\"schemas_dir\":\""
+      << src << "/configs/schemas\"}";
+  const std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
+  node_process coord({CODEHIVE_BIN, "coordinator", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                      "--token-file", (dir.path() / "join.token").string(), "--coders", "1", "--fixers", "1",
+                      "--store", (dir.path() / "store").string(), "--config", (dir.path() / "codehive.json").string(),
+                      "--planner", "openai://127.0.0.1:" + port + "/v1/big", "--coder",
+                      "ollama://127.0.0.1:" + port + "/small"},
+                     dir.path() / "logs" / "coordinator", env);
+  static const std::regex http_re{R"(^http: (http://127\.0\.0\.1:\d+)/$)"};
+  static const std::regex listen_re{R"(listening on (\S+))"};
+  auto http_line = coord.wait_line(http_re, 60000);
+  ASSERT_TRUE(http_line) << "awaited the line \"http: URL\" within 60 s\n" << coord.tail();
+  auto listen_line = coord.wait_line(listen_re, 60000);
+  ASSERT_TRUE(listen_line) << "awaited \"listening on\" within 60 s\n" << coord.tail();
+  std::smatch m;
+  std::regex_search(*http_line, m, http_re);
+  const std::string base = m[1];
+  std::regex_search(*listen_line, m, listen_re);
+  const std::string coordinator = m[1];
+
+  node_process client({CODEHIVE_BIN, "run", "two notes", "--coordinator", coordinator, "--token-file",
+                       (dir.path() / "join.token").string(), "--approve-plan", "--config",
+                       (dir.path() / "codehive.json").string(), "--out", (dir.path() / "out").string()},
+                      dir.path() / "logs" / "client", env);
+  ASSERT_TRUE(client.wait_text("waits; approve it through the coordinator", 120000))
+      << "awaited the client's note that the plan waits\n" << client.tail() << coord.tail();
+  static const std::regex id_re{R"(^codehive (\S+): two notes)"};
+  auto id_line = client.wait_line(id_re, 1000);
+  ASSERT_TRUE(id_line) << client.tail();
+  std::regex_search(*id_line, m, id_re);
+  const std::string id = m[1];
+  EXPECT_EQ(sim.count_role("coder"), 0);
+
+  auto ok = http_post(base, "/api/runs/" + id + "/approve", "");
+  ASSERT_EQ(ok.status, 200) << ok.body << "\n" << coord.tail();
+  auto code = client.wait_exit(180000);
+  ASSERT_TRUE(code) << "awaited the client's end within 180 s of the approval\n" << client.tail();
+  EXPECT_EQ(*code, 0) << client.tail() << coord.tail();
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "out" / "bye.txt"));
+
+  coord.signal(SIGTERM);
+  auto stopped = coord.wait_exit(60000);
+  ASSERT_TRUE(stopped) << "awaited the coordinator to end within 60 s of SIGTERM\n" << coord.tail();
 }
