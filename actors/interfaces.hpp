@@ -87,7 +87,10 @@ using planner_actor = caf::typed_actor<
   // A worker node's coders and fixers join the pool (at start or mid-run:
   // they get work at once). The planner monitors them; when their node is
   // lost, their tasks in flight go back to the queue.
-  caf::reacts_to<msg::worker_offer>>;
+  caf::reacts_to<msg::worker_offer>,
+  // The user's word on a plan that waits for approval (run --approve-plan):
+  // approve (with the plan file's text, maybe edited), reject, or query.
+  caf::replies_to<msg::plan_decision>::with<msg::plan_verdict>>;
 
 /// The coordinator's published actor: workers join here, clients submit runs.
 using registry_actor = caf::typed_actor<

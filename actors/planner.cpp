@@ -330,6 +330,23 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
       self->state.ctl->on_exports_due();
       execute(self);
     },
+    [self](msg::plan_decision& d) -> msg::plan_verdict {
+      auto& ctl = *self->state.ctl;
+      if (!ctl.active() || ctl.run().run_id != d.run_id) {
+        msg::plan_verdict v;
+        v.message = "run " + d.run_id + " is not running in this process";
+        return v;
+      }
+      msg::plan_verdict v;
+      if (d.action == "approve")
+        v = ctl.on_plan_approved(d.has_plan ? std::optional<std::string>{d.plan} : std::nullopt);
+      else if (d.action == "reject")
+        v = ctl.on_plan_rejected(d.plan);
+      else
+        v = ctl.approval_state();
+      execute(self);
+      return v;
+    },
   };
 }
 

@@ -33,6 +33,8 @@ std::string to_json(const run_settings& s) {
   w.Double(s.max_time_s);
   w.Key("demo");
   w.Bool(s.demo);
+  w.Key("approve_plan");
+  w.Bool(s.approve_plan);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -62,6 +64,8 @@ run_settings run_settings_from_json(const std::string& json) {
   num("max_time_s", s.max_time_s);
   if (auto it = d.FindMember("demo"); it != d.MemberEnd() && it->value.IsBool())
     s.demo = it->value.GetBool();
+  if (auto it = d.FindMember("approve_plan"); it != d.MemberEnd() && it->value.IsBool())
+    s.approve_plan = it->value.GetBool();
   return s;
 }
 

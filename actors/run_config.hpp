@@ -19,6 +19,7 @@ struct run_settings {
   double max_cost_usd = 0;
   double max_time_s = 0;
   bool demo = false;
+  bool approve_plan = false; ///< run --approve-plan: a plan waits for the user
 };
 
 /// JSON object text for run_store::create_run / set_run_config.

@@ -53,13 +53,14 @@ struct run_request {
   std::string out_dir;     ///< absolute path of the output folder
   std::int32_t max_rounds = 3;
   budget limits;
+  bool approve_plan = false;  ///< wait for the user's approval after planning
   bool operator==(const run_request&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_request& x) {
   return f(caf::meta::type_name("run_request"), x.run_id, x.request, x.out_dir, x.max_rounds,
-           x.limits);
+           x.limits, x.approve_plan);
 }
 
 /// One file task of a plan (configs/schemas/plan.json).
@@ -341,6 +342,35 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_result& x) {
   return f(caf::meta::type_name("run_result"), x.run_id, x.state, x.exit_code, x.message,
            x.rounds, x.unresolved);
+}
+
+/// CLI or HTTP API -> planner: the user's word on a plan that waits for
+/// approval (`run --approve-plan`), or just the question whether one waits.
+struct plan_decision {
+  std::string run_id;
+  std::string action;   ///< "query" | "approve" | "reject"
+  bool has_plan = false;
+  std::string plan;     ///< approve: the (possibly edited) plan, tasks.json's text
+  bool operator==(const plan_decision&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_decision& x) {
+  return f(caf::meta::type_name("plan_decision"), x.run_id, x.action, x.has_plan, x.plan);
+}
+
+/// Planner -> CLI or HTTP API: the answer to a plan_decision.
+struct plan_verdict {
+  bool waiting = false;   ///< a plan waits for approval (after this decision)
+  bool accepted = false;  ///< the decision was taken (approved or rejected)
+  std::string message;    ///< what happened, or why the edited plan was refused
+  std::int32_t tasks = 0; ///< tasks of the waiting (or approved) plan
+  bool operator==(const plan_verdict&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_verdict& x) {
+  return f(caf::meta::type_name("plan_verdict"), x.waiting, x.accepted, x.message, x.tasks);
 }
 
 // -- several nodes ------------------------------------------------------------------

@@ -59,5 +59,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
 
   // Validation as a pipeline stage (appended: IDs are positional).
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::precheck_file))
+  // Plan approval (appended).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_decision))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_verdict))
 
 CAF_END_TYPE_ID_BLOCK(codehive)

@@ -20,6 +20,7 @@ inline constexpr int model = 3;
 inline constexpr int budget = 4;
 inline constexpr int internal = 5;
 inline constexpr int local_io = 6;  ///< output folder or run store refused a write; resumable
+inline constexpr int plan_rejected = 7;  ///< run --approve-plan: the user rejected the plan
 inline constexpr int interrupted = 130;  ///< Ctrl-C / SIGTERM (the shell's 128 + SIGINT); resumable
 }  // namespace exit_code
 
@@ -49,6 +50,7 @@ struct run_options {
   bool fresh = false;         ///< --new: never continue an unfinished run of the same folder
   bool demo = false;
   bool verbose = false;
+  bool approve_plan = false;  ///< --approve-plan: stop after planning until the user approves
   std::string resume_id;      ///< set by `resume RUN`: continue that run
   std::string coordinator;    ///< --coordinator H:P: submit the run there and follow it
   cluster_flags cluster;      ///< --token-file, --tls-* (with --coordinator)
@@ -58,6 +60,19 @@ struct run_options {
 };
 
 int run_command(run_options opts);
+
+/// `codehive approve RUN --http H:P`: the user's word on a plan that a
+/// `run --approve-plan` waits on, sent to that process's HTTP API.
+struct approve_options {
+  std::string run_id;
+  std::string http;        ///< HOST:PORT of the run's HTTP API
+  std::string token_file;  ///< bearer token file (else $CODEHIVE_HTTP_TOKEN)
+  std::string plan_file;   ///< --plan: send this plan (else the run reads its tasks.json)
+  bool reject = false;
+  std::string reason;      ///< --reason (with --reject)
+};
+
+int approve_command(const approve_options& o);
 
 /// `codehive resume RUN`: the run options with resume_id set; model specs and
 /// budgets given here override the stored ones.

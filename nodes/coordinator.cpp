@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -21,6 +23,7 @@
 #include "llm/model_spec.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
+#include "nodes/plan_approval.hpp"
 #include "nodes/registry.hpp"
 #include "nodes/run_session.hpp"
 #include "nodes/run_settings.hpp"
@@ -65,6 +68,21 @@ msg::run_result failure(const std::string& run_id, int code, std::string text) {
   return r;
 }
 
+/// The planners of the runs this coordinator runs now, for the plan-approval
+/// endpoints of its HTTP API (`--http`): the store admits this process only.
+struct live_planners {
+  std::mutex mu;
+  std::map<std::string, std::pair<planner_actor, std::string>> runs;  ///< id -> planner, out_dir
+
+  std::optional<std::pair<planner_actor, std::string>> find(const std::string& id) {
+    std::lock_guard lock{mu};
+    auto it = runs.find(id);
+    if (it == runs.end())
+      return std::nullopt;
+    return it->second;
+  }
+};
+
 /// Starts (or continues) runs for the registry: the store decides which run,
 /// then a run_session spawns its actors.
 struct starter {
@@ -75,6 +93,8 @@ struct starter {
   std::filesystem::path store_dir;
   int coders;
   int fixers;
+  std::shared_ptr<live_planners> live;
+  bool http = false;  ///< --http given: a plan waiting for approval can be approved
 
   start_outcome operator()(const msg::submit_run& sub, progress_actor progress,
                            const std::set<std::string>& active) {
@@ -112,6 +132,13 @@ struct starter {
       req.limits.max_tokens = stored.max_tokens;
       req.limits.max_cost_usd = stored.max_cost_usd;
       req.limits.max_time_ms = static_cast<std::int64_t>(stored.max_time_s * 1000);
+      req.approve_plan = stored.approve_plan;
+    }
+    if (req.approve_plan && !http) {
+      out.result = failure(run_id, exit_code::usage,
+                           "the run asks for plan approval, which goes through the "
+                           "coordinator's HTTP API: start the coordinator with --http");
+      return out;
     }
     if (request.empty() || req.out_dir.empty()) {
       out.result = failure(run_id, exit_code::usage, "a run needs a request and an output folder");
@@ -130,6 +157,7 @@ struct starter {
     settings.max_tokens = req.limits.max_tokens;
     settings.max_cost_usd = req.limits.max_cost_usd;
     settings.max_time_s = static_cast<double>(req.limits.max_time_ms) / 1000.0;
+    settings.approve_plan = req.approve_plan;
     if (run_id.empty() && !sub.fresh)
       run_id = find_unfinished(*runs, request, settings.out_dir);
     if (!run_id.empty() && active.count(run_id) != 0) {
@@ -174,7 +202,17 @@ struct starter {
     out.continuing = opened->continuing;
     out.planner = session->planner();
     out.request = session->request();
-    out.stop = [session] { session->stop(); };
+    {
+      std::lock_guard lock{live->mu};
+      live->runs[out.run_id] = {out.planner, req.out_dir};
+    }
+    out.stop = [session, live = live, id = out.run_id] {
+      {
+        std::lock_guard lock{live->mu};
+        live->runs.erase(id);
+      }
+      session->stop();
+    };
     return out;
   }
 };
@@ -232,7 +270,20 @@ int coordinator_command(const coordinator_options& o) {
     registry_settings rs;
     rs.token = token;
     rs.name = name;
-    rs.start_run = starter{&sys, &loop, cfg, runs, *store_dir, o.coders, o.fixers};
+    auto live = std::make_shared<live_planners>();
+    rs.start_run =
+      starter{&sys, &loop, cfg, runs, *store_dir, o.coders, o.fixers, live, http.has_value()};
+    // A plan that waits for approval (a run stored by `run --approve-plan`)
+    // is approved through this process's HTTP API.
+    if (http)
+      http->set_plan_decider([&sys, live](const std::string& id, const std::string& action,
+                                          const std::optional<std::string>& body)
+                               -> std::optional<plan_reply> {
+        auto found = live->find(id);
+        if (!found)
+          return std::nullopt;
+        return decide_plan(sys, found->first, id, found->second, action, body);
+      });
     auto registry = spawn_registry(sys, std::move(rs));
     auto port = publish_registry(sys, registry, *listen, tls);
     if (!port) {
@@ -274,6 +325,8 @@ int coordinator_command(const coordinator_options& o) {
       }).detach();
       caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     }
+    if (http)
+      http->set_plan_decider({});  // before the actor system goes
     loop.shutdown();
   }
   return rc;

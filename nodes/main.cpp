@@ -114,6 +114,12 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--allow-dirty", run.allow_dirty,
                     "start even though the --out repository has uncommitted changes (default: "
                     "refuse, exit 2); they stay uncommitted unless the run edits those files");
+  run_cmd->add_flag("--approve-plan", run.approve_plan,
+                    "stop after planning until the plan is approved: on a terminal it is shown, "
+                    "$EDITOR can edit generated_files/tasks.json, and y/n decides; otherwise "
+                    "`codehive approve RUN`, the HTTP API or the dashboard's button does (an "
+                    "HTTP server on 127.0.0.1 starts if --http is not given; with --coordinator, "
+                    "the coordinator's --http). A rejected plan ends the run with exit 7");
   run_cmd->add_flag("--new", run.fresh,
                     "start a new run even if an unfinished run of the same request and --out "
                     "folder is in the store (default: continue that run)");
@@ -147,6 +153,23 @@ int main(int argc, char** argv) {
   resume_cmd->add_flag("--allow-dirty", resume.allow_dirty,
                        "continue even though the --out repository has uncommitted changes that are "
                        "not the run's own");
+
+  approve_options approve;
+  auto* approve_cmd = app.add_subcommand(
+    "approve", "Approve (or --reject) the plan a `run --approve-plan` waits on, through that "
+               "process's HTTP API (the run store admits one process); the run checks an edited "
+               "plan as a model's plan: exit 0 taken, 2 refused (with the reason) or unreachable");
+  approve_cmd->add_option("RUN", approve.run_id, "run id (printed by `run`)")->required();
+  approve_cmd->add_option("--http", approve.http,
+                          "HOST:PORT of the run's HTTP API (its `http: URL` line)")
+    ->required();
+  approve_cmd->add_option("--http-token-file", approve.token_file,
+                          "file holding the bearer token (else $CODEHIVE_HTTP_TOKEN)");
+  approve_cmd->add_option("--plan", approve.plan_file,
+                          "send this plan (tasks.json form) instead of the run's own "
+                          "generated_files/tasks.json as it is now");
+  approve_cmd->add_flag("--reject", approve.reject, "reject the plan: the run ends (exit 7)");
+  approve_cmd->add_option("--reason", approve.reason, "why (with --reject; stored with the run)");
 
   coordinator_options coord;
   auto* coord_cmd = app.add_subcommand(
@@ -240,7 +263,8 @@ int main(int argc, char** argv) {
     "Exit codes: 0 done and validators clean; 1 done with unresolved findings; 2 bad usage or\n"
     "config; 3 model server unreachable or failing; 4 budget or deadline hit; 5 internal error;\n"
     "6 the output folder or the run store refused a write (disk full, read-only; resumable);\n"
-    "130 stopped by Ctrl-C or SIGTERM (`codehive resume RUN` continues it).\n"
+    "7 the plan was rejected (run --approve-plan); 130 stopped by Ctrl-C or SIGTERM\n"
+    "(`codehive resume RUN` continues it).\n"
     "Outputs: the project in --out, plus --out/generated_files/{tasks,code_review,\n"
     "file_tracker,status}.json.");
 
@@ -264,6 +288,8 @@ int main(int argc, char** argv) {
                            "give --http to the coordinator instead\n");
       return exit_code::usage;
     }
+    if (*approve_cmd)
+      return approve_command(approve);
     if (*run_cmd)
       return run.coordinator.empty() ? run_command(std::move(run))
                                      : remote_run_command(std::move(run));

@@ -107,6 +107,7 @@ int remote_run_command(run_options o) {
   req.limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
   req.limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
   req.limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
+  req.approve_plan = o.approve_plan;
 
   auto t0 = std::chrono::steady_clock::now();
   caf::actor_system_config sys_cfg;
@@ -161,6 +162,15 @@ int remote_run_command(run_options o) {
                     + "\n  output: " + out_dir
                     + "\n  coordinator: " + coordinator_text
                     + " (the output folder is on its machine)");
+      }
+      if (ev.kind == "awaiting_approval") {
+        // The plan file and the store are on the coordinator's machine.
+        line->print("codehive " + ev.run_id + ": the plan (" + ev.detail + ") waits; approve it "
+                    "through the coordinator's HTTP API: `codehive approve " + ev.run_id
+                    + " --http HOST:PORT` (its --http), POST /api/runs/" + ev.run_id
+                    + "/approve, or its dashboard; edit generated_files/tasks.json in " + out_dir
+                    + " on its machine first if you like");
+        return false;
       }
       return ev.kind != "accepted";
     });

@@ -42,6 +42,7 @@
 #include "nodes/demo.hpp"
 #include "nodes/generated_files.hpp"
 #include "nodes/git_history.hpp"
+#include "nodes/plan_approval.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
@@ -213,6 +214,14 @@ int run_command(run_options o) {
     apply_stored_settings(run_settings_from_json(rec->config_json), rec->request, o);
     run_id = rec->id;
   }
+  // `codehive approve RUN` and the dashboard reach a waiting plan over HTTP
+  // (the store admits this process only): loopback on a free port if the
+  // user gave no --http.
+  if (o.approve_plan && !http) {
+    http_cfg = http_config{"127.0.0.1", 0, {}};
+    if (!start_announced(http, runs, *http_cfg, err))
+      return usage_error("--approve-plan: cannot serve the HTTP API: " + err);
+  }
 
   // -- demo: our own simulator -------------------------------------------------
   std::optional<sim_child> sim;
@@ -299,6 +308,7 @@ int run_command(run_options o) {
   settings_now.max_cost_usd = limits.max_cost_usd;
   settings_now.max_time_s = static_cast<double>(limits.max_time_ms) / 1000.0;
   settings_now.demo = o.demo;
+  settings_now.approve_plan = o.approve_plan;
   auto opened = open_run(*runs, run_id, o.request, settings_now, o.fresh, err);
   if (!opened)
     return usage_error(err);
@@ -349,18 +359,38 @@ int run_command(run_options o) {
     register_messages(sys_cfg);
     caf::actor_system sys{sys_cfg};
     auto line = std::make_shared<progress_line>(stdout, terminal);
-    auto progress = spawn_progress_sink(sys, line);
+    // Any continued run may hold a plan that waits (from an earlier
+    // --approve-plan), so the prompt is always there; it stays idle otherwise.
+    std::string hint;
+    if (http) {
+      auto port = std::to_string(http->port());
+      hint = "`codehive approve " + run_id + " --http " + http_cfg->host + ":" + port
+             + "` (or --reject), POST " + http->url() + "api/runs/" + run_id
+             + "/approve, or the dashboard at " + http->url();
+    } else {
+      hint = "`codehive resume " + run_id + " --approve-plan --http :0` after stopping this "
+             "run (it has no HTTP API to approve through)";
+    }
+    auto prompt = std::make_shared<approval_prompt>(
+      sys, run_id, out_dir.string(), hint, line,
+      isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1);
+    auto progress = spawn_progress_sink(
+      sys, line, [prompt](const msg::progress_event& ev) { return prompt->on_event(ev); });
     msg::run_request req;
     req.run_id = run_id;
     req.request = o.request;
     req.out_dir = out_dir.string();
     req.max_rounds = max_rounds;
     req.limits = limits;
+    req.approve_plan = o.approve_plan;
     session_params params;
     params.request = std::move(req);
     params.coders = coders;
     params.fixers = fixers;
     run_session session{sys, loop, cfg, runs, std::move(params), progress};
+    prompt->attach(session.planner());
+    if (http)
+      http->set_plan_decider(plan_decider_for(sys, session.planner(), run_id, out_dir.string()));
     stop_signal_watcher watcher{session.planner()};
     {
       caf::scoped_actor self{sys};
@@ -372,6 +402,10 @@ int run_command(run_options o) {
                    result.message = "internal error: " + describe(e);
                  });
     }
+    // Before the actors go: both ask the planner.
+    prompt->stop();
+    if (http)
+      http->set_plan_decider({});
     line->clear();
     // Tell the user now: shutting down may wait for a validator subprocess.
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -7,6 +7,7 @@ void apply_stored_settings(const run_settings& stored, const std::string& reques
   o.request = request;
   o.out = stored.out_dir;
   o.demo = o.demo || stored.demo;
+  o.approve_plan = o.approve_plan || stored.approve_plan;
   if (!o.demo) {
     if (!o.planner && !stored.planner.empty())
       o.planner = stored.planner;

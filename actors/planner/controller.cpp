@@ -180,6 +180,8 @@ bool controller::start(const msg::run_request& req, bool report) {
   run_.limits = req.limits;
   run_.max_rounds = req.max_rounds;
   run_.started_ms = now();
+  approval_required_ = req.approve_plan;
+  awaiting_approval_ = false;
   spdlog::info("run={} planner: start: {} coders, {} fixers, max {} rounds, out {}", req.run_id,
                pool_.live_coders(), pool_.live_fixers(), req.max_rounds, req.out_dir);
   emit(list_files{});

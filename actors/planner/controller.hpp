@@ -12,6 +12,7 @@
 //   budget.cpp      tokens and cost against the run's limits
 //   nodes.cpp       workers joining and being lost (their jobs go back to the queue)
 //   resume.cpp      continuing a run the store already holds
+//   approval.cpp    a plan that waits for the user's approval (run --approve-plan)
 //
 // A job is one request to a coder or fixer slot: it holds a ticket from
 // assignment until its slot replies. When a node is lost its tickets are
@@ -92,6 +93,16 @@ class controller {
   void on_final_records(std::optional<std::vector<msg::applied_file>> files,
                         std::optional<msg::usage> summarizer);
 
+  /// The user approves the plan that waits (run --approve-plan). `edited`:
+  /// the text of generated_files/tasks.json now; absent or unchanged: the
+  /// plan as proposed. An edited plan is checked as a model's plan is; one
+  /// that fails is refused with the reason and the plan keeps waiting.
+  msg::plan_verdict on_plan_approved(const std::optional<std::string>& edited);
+  /// The user rejects the waiting plan: the run ends as plan_rejected.
+  msg::plan_verdict on_plan_rejected(const std::string& why);
+  /// Whether a plan waits, and its size (for `approve` and the dashboard).
+  msg::plan_verdict approval_state() const;
+
   // -- output -----------------------------------------------------------------
 
   std::vector<command> take_commands();
@@ -102,6 +113,7 @@ class controller {
   const worker_pool& pool() const noexcept { return pool_; }
   bool active() const noexcept { return active_; }
   bool stopping() const noexcept { return stopping_; }
+  bool awaiting_approval() const noexcept { return awaiting_approval_; }
 
  private:
   /// One request to a coder or fixer slot, or one edit on its way to the tracker.
@@ -139,8 +151,23 @@ class controller {
                                                const std::string& hint) const;
 
   // planning.cpp
+  struct checked_plan {
+    std::vector<msg::file_task> tasks;
+    std::optional<task_graph> graph;
+  };
+  /// A plan's JSON text checked as every plan is, the model's or the user's
+  /// edit: shape, reserved ids, values the store takes, a graph that builds.
+  static std::optional<checked_plan> check_plan(const std::string& text, std::string& reason);
   void ask_for_plan(const std::string& reason);
   void accept_plan(std::vector<msg::file_task> tasks, task_graph graph);
+
+  // approval.cpp
+  /// Stores the proposal (unless it came from the store), exports it and
+  /// says that it waits; nothing is coded until on_plan_approved.
+  void await_approval(std::vector<msg::file_task> tasks, task_graph graph, bool store_it);
+  /// A stored run with a proposal and no plan: waits again (or takes an
+  /// approved one). False when the store holds no proposal to go on with.
+  bool continue_approval();
 
   // scheduler.cpp
   void dispatch();
@@ -209,6 +236,9 @@ class controller {
   bool said_waiting_ = false;  ///< "no coder available" was said (until a worker joins)
   bool exports_dirty_ = false;
   bool exports_scheduled_ = false;
+  bool approval_required_ = false;  ///< the next plan waits for the user (cleared on approval)
+  bool awaiting_approval_ = false;
+  std::string proposed_text_;       ///< tasks.json as exported for approval
 };
 
 }  // namespace codehive::planner

@@ -17,6 +17,8 @@ enum class outcome {
   budget,         ///< token or cost budget hit (resumable with a higher one)
   deadline,       ///< --max-time hit (resumable)
   cancelled,      ///< Ctrl-C / SIGTERM (resumable)
+  plan_rejected,  ///< the user rejected the plan (run --approve-plan); resuming
+                  ///< asks for a new one
   local_io,       ///< the output folder or the run store refused a write (disk full,
                   ///< permissions): resumable once that is fixed
   failed,         ///< the tracker or the validator failed, a bug (internal)
@@ -36,6 +38,7 @@ inline constexpr outcome_row outcome_table[] = {
   {outcome::budget, "budget", 4, store::run_state::budget_stopped},
   {outcome::deadline, "budget", 4, store::run_state::deadline_stopped},
   {outcome::cancelled, "cancelled", 130, store::run_state::cancelled},
+  {outcome::plan_rejected, "plan_rejected", 7, store::run_state::cancelled},
   {outcome::local_io, "local_io_failure", 6, store::run_state::failed},
   {outcome::failed, "failed", 5, store::run_state::failed},
 };
@@ -44,7 +47,7 @@ constexpr const outcome_row& row_of(outcome o) {
   for (const auto& r : outcome_table)
     if (r.what == o)
       return r;
-  return outcome_table[7];  // unreachable: every outcome has a row
+  return outcome_table[8];  // unreachable: every outcome has a row
 }
 
 }  // namespace codehive::planner

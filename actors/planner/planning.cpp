@@ -11,6 +11,32 @@
 
 namespace codehive::planner {
 
+std::optional<controller::checked_plan> controller::check_plan(const std::string& text,
+                                                              std::string& reason) {
+  auto plan = parse_plan(text);
+  if (!plan) {
+    reason = plan.error;
+    return std::nullopt;
+  }
+  std::vector<task_spec> specs;
+  for (const auto& t : *plan.value) {
+    specs.push_back({t.id, t.path, t.depends_on});
+    const auto& e = t.edit_kind;
+    if (is_fix_task(t.id))
+      reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
+    else if (t.type != "file" && t.type != "folder")
+      reason = "task '" + t.id + "': type must be file or folder";
+    else if (!e.empty() && e != "whole" && e != "html_section" && e != "search_replace")
+      reason = "task '" + t.id + "': edit must be whole, html_section or search_replace";
+    if (!reason.empty())
+      return std::nullopt;
+  }
+  auto graph = task_graph::build(specs, reason);
+  if (!graph)
+    return std::nullopt;
+  return checked_plan{std::move(*plan.value), std::move(graph)};
+}
+
 void controller::ask_for_plan(const std::string& reason) {
   run_.phase = "planning";
   run_.plan_attempts += 1;
@@ -22,6 +48,10 @@ void controller::ask_for_plan(const std::string& reason) {
 }
 
 void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph) {
+  if (approval_required_) {
+    await_approval(std::move(tasks), std::move(graph), true);
+    return;
+  }
   std::vector<store::task_spec> specs;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     tasks[i].path = graph.at(i).spec.path;  // normalized
@@ -56,23 +86,9 @@ void controller::on_plan_reply(const plan_answer& r) {
       return;
     }
     reason = r.problem.reason;
-  } else if (auto plan = parse_plan(r.content); !plan) {
-    reason = plan.error;
-  } else {
-    std::vector<task_spec> specs;
-    std::string err;
-    for (const auto& t : *plan.value) {
-      specs.push_back({t.id, t.path, t.depends_on});
-      if (is_fix_task(t.id))
-        err = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
-    }
-    if (!err.empty()) {
-      reason = err;
-    } else if (auto graph = task_graph::build(specs, err); graph) {
-      accept_plan(std::move(*plan.value), std::move(*graph));
-      return;
-    }
-    reason = err;
+  } else if (auto plan = check_plan(r.content, reason); plan) {
+    accept_plan(std::move(plan->tasks), std::move(*plan->graph));
+    return;
   }
   spdlog::warn("run={} task=plan planner: plan refused: {}", run_.run_id, reason);
   if (run_.plan_attempts >= settings_->plan_attempts) {

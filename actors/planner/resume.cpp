@@ -80,6 +80,8 @@ void controller::start_or_continue() {
   }
   run_.usage_by_role = std::move(restored->run.usage_by_role);
   if (!restored->planned) {
+    if (continue_approval())  // a proposal waits for the user (run --approve-plan)
+      return;
     ask_for_plan({});
     return;
   }

@@ -10,9 +10,12 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <shared_mutex>
 #include <thread>
 
 #include <httplib.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include "nodes/http/api_json.hpp"
@@ -82,6 +85,25 @@ void reply(httplib::Response& res, const api_reply& r, const char* type) {
 
 constexpr const char* json_type = "application/json";
 
+/// {"run", "waiting", "accepted", "tasks", "message"} of a plan_reply.
+std::string plan_json(const std::string& run, const plan_reply& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  w.StartObject();
+  w.Key("run");
+  w.String(run.c_str(), static_cast<rapidjson::SizeType>(run.size()));
+  w.Key("waiting");
+  w.Bool(r.waiting);
+  w.Key("accepted");
+  w.Bool(r.accepted);
+  w.Key("tasks");
+  w.Int(r.tasks);
+  w.Key("message");
+  w.String(r.message.c_str(), static_cast<rapidjson::SizeType>(r.message.size()));
+  w.EndObject();
+  return buf.GetString();
+}
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
@@ -131,6 +153,31 @@ struct api_server::impl {
   std::atomic<bool> done{false};
   std::atomic<bool> stopping{false};  // ends the event streams' waits
   std::thread thread;
+  std::shared_mutex decider_mu;  // shared while a decider call runs
+  plan_decider decider;
+
+  /// GET /api/runs/{id}/approval, POST .../approve and .../reject: the
+  /// running run's word (200; 409 when no plan waits; 422 when an edited
+  /// plan is refused, the plan still waiting; 404 when the run is not
+  /// running in this process).
+  void decide(const httplib::Request& req, httplib::Response& res, const std::string& action) {
+    const std::string id = req.matches[1];
+    std::optional<std::string> body;
+    if (!req.body.empty()) body = req.body;
+    std::optional<plan_reply> r;
+    {
+      std::shared_lock lock{decider_mu};
+      if (decider) r = decider(id, action, body);
+    }
+    res.set_header("Cache-Control", "no-store");
+    if (!r) {
+      res.status = 404;
+      res.set_content(error_json("run " + id + " is not running in this process"), json_type);
+      return;
+    }
+    if (action != "query" && !r->accepted) res.status = r->waiting ? 422 : 409;
+    res.set_content(plan_json(id, *r), json_type);
+  }
 
   /// GET /api/runs/{id}/events: the run's event log as Server-Sent Events,
   /// from after Last-Event-ID (or ?after=N) on; new events as they are
@@ -219,7 +266,8 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   m.server.set_read_timeout(10, 0);
   m.server.set_write_timeout(10, 0);
   m.server.set_keep_alive_timeout(30);
-  m.server.set_payload_max_length(64 * 1024);
+  // Room for an edited plan of a few thousand tasks (POST .../approve).
+  m.server.set_payload_max_length(4 * 1024 * 1024);
   // Each open event stream holds a thread: room for a few dashboards and scrapers.
   m.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   if (cfg.host.find(':') != std::string::npos) m.server.set_address_family(AF_INET6);
@@ -252,6 +300,12 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   });
   m.server.Get(R"(/api/runs/([^/]+)/events)",
                [&m](const httplib::Request& req, httplib::Response& res) { m.events(req, res); });
+  m.server.Get(R"(/api/runs/([^/]+)/approval)",
+               [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "query"); });
+  m.server.Post(R"(/api/runs/([^/]+)/approve)",
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "approve"); });
+  m.server.Post(R"(/api/runs/([^/]+)/reject)",
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "reject"); });
   m.server.Get("/metrics", [st](const httplib::Request&, httplib::Response& res) {
     reply(res, metrics_reply(*st), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -284,6 +338,10 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   return true;
 }
 
+void api_server::set_plan_decider(plan_decider d) {
+  std::unique_lock lock{impl_->decider_mu};
+  impl_->decider = std::move(d);
+}
 int api_server::port() const noexcept { return impl_->port; }
 
 std::string api_server::url() const {

@@ -6,6 +6,7 @@
 // store write. Endpoints and metrics: /work/notes/readme-http.md (README).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,20 @@ std::optional<http_config> check_http_flags(const http_flags& f, std::string& er
 /// True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_host(const std::string& host);
 
+/// A run's answer to the plan-approval endpoints (run --approve-plan).
+struct plan_reply {
+  bool waiting = false;   ///< a plan waits for approval (after this request)
+  bool accepted = false;  ///< the approval or rejection was taken
+  std::string message;    ///< what happened, the plan's summary, or why an edit was refused
+  int tasks = 0;
+};
+
+/// Asks the run `run_id` of this process: `action` "query", "approve" (with
+/// `body`, an edited plan's text, or nullopt: the plan file as it is now) or
+/// "reject" (`body`: the reason). nullopt: no such run is running here.
+using plan_decider = std::function<std::optional<plan_reply>(
+  const std::string& run_id, const std::string& action, const std::optional<std::string>& body)>;
+
 class api_server {
  public:
   explicit api_server(std::shared_ptr<const store::run_store> store);
@@ -48,6 +63,11 @@ class api_server {
   /// Binds and serves from a thread pool of its own until stop(); false with
   /// `error` when it cannot listen.
   bool start(const http_config& cfg, std::string& error);
+  /// Who answers GET /api/runs/{id}/approval and POST .../approve and
+  /// .../reject (none: 404). Any time, from any thread; setting another (or
+  /// none) waits for the calls in progress, so what the old one refers to
+  /// may go once this returns.
+  void set_plan_decider(plan_decider d);
   /// The bound port (after start).
   int port() const noexcept;
   /// "http://HOST:PORT/" ([HOST] for IPv6).

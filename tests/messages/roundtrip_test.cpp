@@ -76,6 +76,18 @@ TEST(MessageRoundtrip, RunRequest) {
   EXPECT_EQ(y.limits.max_tokens, 10);
 }
 
+TEST(MessageRoundtrip, RunRequestAskingForPlanApproval) {
+  msg::run_request x{"run-1", "a kanban board", "/tmp/out", 5, {}, true};
+  EXPECT_TRUE(roundtrip(x).approve_plan);
+}
+
+TEST(MessageRoundtrip, PlanDecisionAndVerdict) {
+  msg::plan_decision d{"run-1", "approve", true, "[{\"id\":\"t1\"}]"};
+  EXPECT_EQ(roundtrip(d), d);
+  msg::plan_verdict v{true, false, "task 't9' depends on unknown task", 3};
+  EXPECT_EQ(roundtrip(v), v);
+}
+
 TEST(MessageRoundtrip, FileTask) {
   auto x = sample_task();
   auto y = roundtrip(x);
@@ -247,6 +259,7 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<msg::worker_offer>::value,   type_id<msg::join_request>::value,
     type_id<msg::join_reply>::value,     type_id<msg::submit_run>::value,
     type_id<msg::precheck_file>::value,
+    type_id<msg::plan_decision>::value,  type_id<msg::plan_verdict>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";

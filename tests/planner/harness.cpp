@@ -75,6 +75,7 @@ void harness::start(int local_coders, int local_fixers, msg::budget limits) {
   req.out_dir = "/tmp/out";
   req.max_rounds = 2;
   req.limits = limits;
+  req.approve_plan = approve_plan;
   if (!ctl->start(req, true))
     throw std::runtime_error("the controller refused to start");
   collect();
@@ -229,6 +230,9 @@ void harness::answer(planner::command cmd) {
         ctl->on_reviewed(std::move(r));
       } else if constexpr (std::is_same_v<C, write_exports>) {
         ++exports_written;
+        for (const auto& f : c.files)
+          if (f.name == "tasks.json")
+            tasks_json = f.content;
       } else if constexpr (std::is_same_v<C, schedule_exports>) {
         if (hold_export_timers)
           ++export_timers_held;

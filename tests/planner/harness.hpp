@@ -49,6 +49,8 @@ struct harness {
   int reviews_asked = 0;
   int exports_written = 0;
   int folders_made = 0;
+  bool approve_plan = false;  ///< start() asks for plan approval (run --approve-plan)
+  std::string tasks_json;     ///< generated_files/tasks.json as last written
   bool hold_export_timers = false;  ///< keep schedule_exports unanswered (time stands still)
   int export_timers_held = 0;
   std::vector<msg::export_file> final_exports;

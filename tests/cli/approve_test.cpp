@@ -1,0 +1,219 @@
+// `codehive run --approve-plan` and `codehive approve RUN` as real processes
+// against llm-sim: the run stops after planning (nothing coded), an edited
+// plan the run refuses is reported with the reason, an edited valid plan
+// approved with `codehive approve` is what gets built; a run killed while
+// its plan waits waits again when resumed (no new plan asked), and a
+// rejected plan ends it with exit 7. No stdin terminal here: the run prints
+// how to approve. Every wait has a generous deadline and names what it waits for.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/cli/process.hpp"
+#include "tests/cluster/node_process.hpp"
+#include "tests/support/sim_process.hpp"
+
+using codehive::cluster_test::node_process;
+using codehive::test::run_codehive;
+using codehive::test::sim_process;
+using codehive::test::temp_dir;
+
+namespace {
+
+const std::string scenario = R"json({"models":["small","big"],
+  "latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[
+  {"name":"plan","match":{"role":"planner"},"response":{"json":{"tasks":[
+    {"id":"hello","action":"create","type":"file","path":"hello.txt","description":"a greeting",
+     "instructions":"Say hello."},
+    {"id":"bye","action":"create","type":"file","path":"bye.txt","description":"a farewell",
+     "instructions":"Say goodbye.","depends_on":["hello"]}]}}},
+  {"name":"hello","match":{"role":"coder","path":"hello.txt"},
+   "response":{"json":{"kind":"whole","content":"hello\n","summary":"a greeting"}}},
+  {"name":"bye","match":{"role":"coder","path":"bye.txt"},
+   "response":{"json":{"kind":"whole","content":"bye\n","summary":"a farewell"}}},
+  {"name":"thanks","match":{"role":"coder","path":"thanks.txt"},
+   "response":{"json":{"kind":"whole","content":"thanks\n","summary":"thanks"}}},
+  {"name":"summary","match":{"role":"summarizer"},"response":{"json":{"summary":"a note"}}},
+  {"name":"review","match":{"role":"reviewer"},"response":{"json":{"issues":[]}}}]})json";
+
+/// The user's edit: bye.txt dropped, thanks.txt added after hello.
+const std::string edited_plan = R"json([
+  {"id":"hello","action":"create","type":"file","path":"hello.txt","description":"a greeting",
+   "instructions":"Say hello.","depends_on":[]},
+  {"id":"thanks","path":"thanks.txt","description":"thanks","instructions":"Say thanks.",
+   "depends_on":["hello"]}])json";
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+/// Polls `p` until it holds `text` (the tracker writes the exports on its
+/// own thread, after the run says the plan waits); false after `timeout_ms`.
+bool wait_for_text(const std::filesystem::path& p, const std::string& text, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (slurp(p).find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+struct approve_fixture : ::testing::Test {
+  temp_dir dir{"codehive-approve"};
+  std::filesystem::path out = dir / "out";
+  std::filesystem::path store = dir / "store";
+  std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
+
+  std::string config() const {
+    std::string src = CODEHIVE_SOURCE_DIR;
+    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
+                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
+                                 + "/configs/schemas\"}");
+    return (dir / "codehive.json").string();
+  }
+
+  std::vector<std::string> run_args(const sim_process& sim) const {
+    auto port = std::to_string(sim.port());
+    return {CODEHIVE_BIN, "run", "two notes", "--approve-plan", "--out", out.string(),
+            "--store", store.string(), "--config", config(), "--planner",
+            "openai://127.0.0.1:" + port + "/v1/big", "--coder",
+            "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
+  }
+
+  /// The run id and "127.0.0.1:PORT" of its HTTP API, once its plan waits.
+  std::pair<std::string, std::string> wait_for_approval(node_process& run) {
+    static const std::regex id_re{R"(^codehive (\S+): )"};
+    static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
+    auto http = run.wait_line(http_re, 60000);
+    EXPECT_TRUE(http) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
+    EXPECT_TRUE(run.wait_text("waits for approval", 120000))
+      << "awaited \"waits for approval\" within 120 s\n" << run.tail();
+    auto id = run.wait_line(id_re, 1000);
+    EXPECT_TRUE(id) << run.tail();
+    if (!http || !id)
+      return {};
+    std::smatch m;
+    std::regex_search(*id, m, id_re);
+    std::string run_id = m[1];
+    std::regex_search(*http, m, http_re);
+    return {run_id, "127.0.0.1:" + m[1].str()};
+  }
+};
+
+}  // namespace
+
+using ApproveCommand = approve_fixture;
+
+TEST_F(ApproveCommand, AnEditedPlanApprovedWithTheApproveCommandIsWhatGetsBuilt) {
+  auto sim = sim_process::start(scenario);
+  node_process run(run_args(sim), dir / "logs" / "run", env);
+  auto [id, http] = wait_for_approval(run);
+  ASSERT_FALSE(id.empty()) << run.tail();
+
+  // Nothing coded; the proposal is exported for the user.
+  EXPECT_EQ(sim.count_role("coder"), 0);
+  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
+  auto plan_file = out / "generated_files" / "tasks.json";
+  ASSERT_TRUE(wait_for_text(plan_file, "bye.txt", 60000))
+    << "awaited the exported plan within 60 s: " << slurp(plan_file);
+  EXPECT_NE(run.text().find("codehive approve " + id + " --http " + http), std::string::npos)
+    << "the run says how to approve\n" << run.tail();
+
+  // An edit the run refuses: the reason, and the plan still waits.
+  dir.write("cycle.json", R"([{"id":"a","path":"a.txt","depends_on":["b"]},)"
+                          R"({"id":"b","path":"b.txt","depends_on":["a"]}])");
+  auto refused = run_codehive({"approve", id, "--http", http, "--plan",
+                               (dir / "cycle.json").string()}, 60000);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("refused"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("cycle"), std::string::npos) << refused.output;
+  EXPECT_TRUE(run.running());
+
+  // The user edits the exported file; `approve` sends nothing: the run reads it.
+  { std::ofstream{plan_file} << edited_plan; }
+  auto approved = run_codehive({"approve", id, "--http", http}, 60000);
+  EXPECT_EQ(approved.exit_code, 0) << approved.output;
+  EXPECT_NE(approved.output.find("approved as edited: 2 tasks"), std::string::npos)
+    << approved.output;
+
+  auto code = run.wait_exit(180000);
+  ASSERT_TRUE(code) << "awaited the run's end within 180 s of the approval\n" << run.tail();
+  EXPECT_EQ(*code, 0) << run.tail();
+  EXPECT_EQ(slurp(out / "hello.txt"), "hello\n");
+  EXPECT_EQ(slurp(out / "thanks.txt"), "thanks\n");
+  EXPECT_FALSE(std::filesystem::exists(out / "bye.txt")) << "dropped from the plan";
+  EXPECT_EQ(sim.count_role_path("coder", "bye.txt"), 0);
+  EXPECT_EQ(sim.count_role("planner"), 1);
+  EXPECT_NE(slurp(plan_file).find("thanks.txt"), std::string::npos);
+
+  // The run is over: nobody answers for it any more.
+  auto late = run_codehive({"approve", id, "--http", http}, 60000);
+  EXPECT_EQ(late.exit_code, 2) << late.output;
+}
+
+TEST_F(ApproveCommand, AResumedRunWaitsAgainAndARejectedPlanEndsWithExit7) {
+  auto sim = sim_process::start(scenario);
+  std::string id;
+  {
+    node_process run(run_args(sim), dir / "logs" / "run", env);
+    auto waiting = wait_for_approval(run);
+    id = waiting.first;
+    ASSERT_FALSE(id.empty()) << run.tail();
+    run.kill();  // the terminal closed, the machine rebooted, ...
+  }
+  ASSERT_EQ(sim.count_role("planner"), 1);
+
+  // `resume` keeps --approve-plan from the store and waits on the stored plan.
+  node_process resumed({CODEHIVE_BIN, "resume", id, "--store", store.string(), "--config",
+                        config()},
+                       dir / "logs" / "resume", env);
+  auto [again, http] = wait_for_approval(resumed);
+  ASSERT_EQ(again, id) << resumed.tail();
+  EXPECT_EQ(sim.count_role("planner"), 1) << "the stored plan is offered, not a new one";
+  EXPECT_EQ(sim.count_role("coder"), 0);
+
+  auto rejected = run_codehive({"approve", id, "--http", http, "--reject", "--reason",
+                                "wrong notes"}, 60000);
+  EXPECT_EQ(rejected.exit_code, 0) << rejected.output;
+  auto code = resumed.wait_exit(120000);
+  ASSERT_TRUE(code) << "awaited the run's end within 120 s of the rejection\n" << resumed.tail();
+  EXPECT_EQ(*code, 7) << resumed.tail();
+  EXPECT_NE(resumed.text().find("plan_rejected"), std::string::npos) << resumed.tail();
+  EXPECT_NE(resumed.text().find("wrong notes"), std::string::npos) << resumed.tail();
+  EXPECT_EQ(sim.count_role("coder"), 0);
+  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
+}
+
+TEST_F(ApproveCommand, UsageErrorsAreExit2) {
+  auto r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:1", "--reason", "x"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--reason goes with --reject"), std::string::npos) << r.output;
+  r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot reach"), std::string::npos) << r.output;
+  r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = run_codehive({"approve", "some-run", "--http", "127.0.0.1:1", "--reject", "--plan",
+                    (dir / "none.json").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+TEST(ApproveHelp, TheHelpNamesTheCommandAndTheFlags) {
+  auto top = run_codehive({"--help"});
+  EXPECT_NE(top.output.find("approve"), std::string::npos) << top.output;
+  EXPECT_NE(top.output.find("7 the plan was rejected"), std::string::npos) << top.output;
+  auto run = run_codehive({"run", "--help"});
+  EXPECT_NE(run.output.find("--approve-plan"), std::string::npos) << run.output;
+  auto a = run_codehive({"approve", "--help"});
+  EXPECT_EQ(a.exit_code, 0) << a.output;
+  for (const char* opt : {"--http", "--http-token-file", "--plan", "--reject", "--reason"})
+    EXPECT_NE(a.output.find(opt), std::string::npos) << opt << " missing:\n" << a.output;
+}
