@@ -342,7 +342,7 @@ void record_unknown_files(tracker_ptr self) {
                     v.err().describe());
       return;
     }
-    take_version(rec, *v);
+    rec.hash = v->hash;  // version 0: there before the run, untouched
     st.files[path] = rec;
     ++recorded;
     if (known)
