@@ -15,8 +15,8 @@
 // content: the store caches each summary by content hash, so a second run on
 // the same folder asks the summarizer only about files that changed, and the
 // plan waits (the first `list`) until the summaries are in.
-#include <deque>
 #include <chrono>
+#include <deque>
 #include <map>
 
 #include <caf/actor_cast.hpp>
@@ -318,47 +318,51 @@ void record_unknown_files(tracker_ptr self) {
   bool ask = st.summarizer && st.settings->summarize_with_model;
   std::size_t cached = 0;
   std::size_t recorded = 0;
-  auto report = ws::scan_project(st.root, [&](const std::string& path, std::string content) {
-    if (st.files.count(path) > 0)
-      return;
-    // The store holds only what the tracker could write back (a resume or
-    // `codehive export` rewrites every stored file).
-    if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path)); !c) {
-      spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
-      return;
-    }
-    msg::applied_file rec;
-    rec.path = path;
-    auto hash = store::sha256_hex(content);
-    std::optional<std::string> known;
-    if (auto c = st.store->cached_summary(hash); c && *c)
-      known = std::move(**c);
-    rec.summary = known ? *known : fallback_summary(path, content);
-    rec.bytes = static_cast<std::int64_t>(content.size());
-    rec.modified_ms = modified_ms_of(st.root / path);
-    auto v = st.store->put_file(st.run_id, path, content, store::from_task({}, rec.summary));
-    if (!v) {
-      spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
-                    v.err().describe());
-      return;
-    }
-    rec.hash = v->hash;  // version 0: there before the run, untouched
-    st.files[path] = rec;
-    ++recorded;
-    if (known)
-      ++cached;
-    else if (ask)
-      st.scan_queue.push_back({path, rec.version, std::move(content)});
-  }, opts);
+  auto report = ws::scan_project(
+    st.root,
+    [&](const std::string& path, std::string content) {
+      if (st.files.count(path) > 0)
+        return;
+      // The store holds only what the tracker could write back (a resume or
+      // `codehive export` rewrites every stored file).
+      if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path));
+          !c) {
+        spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
+        return;
+      }
+      msg::applied_file rec;
+      rec.path = path;
+      auto hash = store::sha256_hex(content);
+      std::optional<std::string> known;
+      if (auto c = st.store->cached_summary(hash); c && *c)
+        known = std::move(**c);
+      rec.summary = known ? *known : fallback_summary(path, content);
+      rec.bytes = static_cast<std::int64_t>(content.size());
+      rec.modified_ms = modified_ms_of(st.root / path);
+      auto v = st.store->put_file(st.run_id, path, content, store::from_task({}, rec.summary));
+      if (!v) {
+        spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
+                      v.err().describe());
+        return;
+      }
+      rec.hash = v->hash;  // version 0: there before the run, untouched
+      st.files[path] = rec;
+      ++recorded;
+      if (known)
+        ++cached;
+      else if (ask)
+        st.scan_queue.push_back({path, rec.version, std::move(content)});
+    },
+    opts);
   for (const auto& skip : report.skipped)
     spdlog::info("run={} tracker: {} left out of the project: {}", st.run_id, skip.path,
                  skip.reason);
   if (!report.files.empty() || report.ignored > 0)
-    spdlog::info("run={} tracker: scanned {}: {} files ({} new to this run, {} summaries cached, "
-                 "{} to summarise), {} ignored by .gitignore, {} skipped",
-                 st.run_id, st.root.string(), report.files.size(),
-                 recorded, cached, st.scan_queue.size(),
-                 report.ignored, report.skipped.size());
+    spdlog::info(
+      "run={} tracker: scanned {}: {} files ({} new to this run, {} summaries cached, "
+      "{} to summarise), {} ignored by .gitignore, {} skipped",
+      st.run_id, st.root.string(), report.files.size(), recorded, cached, st.scan_queue.size(),
+      report.ignored, report.skipped.size());
   pump_scan(self);
 }
 
@@ -455,8 +459,8 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
                          job.path, w.err().describe());
           // By content: the next scan of this file, in any run, asks no model.
           if (auto w = st.store->put_cached_summary(rec->second.hash, *s.value); !w)
-            spdlog::warn("run={} tracker: cannot cache the summary of {}: {}", st.run_id,
-                         job.path, w.err().describe());
+            spdlog::warn("run={} tracker: cannot cache the summary of {}: {}", st.run_id, job.path,
+                         w.err().describe());
         } else
           spdlog::info("run={} tracker: summary of {} unusable ({}), keeping fallback", st.run_id,
                        job.path, s.error);

@@ -87,8 +87,9 @@ void controller::on_plan_reply(const plan_answer& r) {
       if (verdict.problem.empty()) {
         for (const auto& note : verdict.notes) {
           spdlog::warn("run={} task=plan planner: {}", run_.run_id, note);
-          if (!persisted(store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
-                         "plan note"))
+          if (!persisted(
+                store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
+                "plan note"))
             return;
           progress("plan", {}, {}, note);
         }
