@@ -9,7 +9,14 @@
 // the folder never holds content the store lacks; at start the folder is made
 // to match the store (a file damaged or half-written at a crash is rewritten
 // from its stored version) and files the store does not know are recorded.
+//
+// A project codehive did not write (workspace/project_scan.hpp: .gitignore,
+// binaries and files over the size limit left out) is summarised once per
+// content: the store caches each summary by content hash, so a second run on
+// the same folder asks the summarizer only about files that changed, and the
+// plan waits (the first `list`) until the summaries are in.
 #include <chrono>
+#include <deque>
 #include <map>
 
 #include <caf/actor_cast.hpp>
@@ -32,6 +39,7 @@
 #include "workspace/edits.hpp"
 #include "workspace/file_ops.hpp"
 #include "workspace/path_rules.hpp"
+#include "workspace/project_scan.hpp"
 
 namespace codehive {
 
@@ -42,7 +50,18 @@ constexpr const char* exports_dir = "generated_files";
 struct pending_summary {
   std::string path;
   std::int64_t version = 0;
+  bool scan = false;  ///< a found file's: the first listing waits for it
 };
+
+/// A found file waiting for the summarizer (a few at a time: a project of
+/// 2,000 files must not open 2,000 requests at once).
+struct scan_job {
+  std::string path;
+  std::int64_t version = 0;
+  std::string content;
+};
+
+constexpr std::size_t scan_summaries_in_flight = 4;
 
 struct file_tracker_state {
   static inline const char* name = "file_tracker";
@@ -54,6 +73,10 @@ struct file_tracker_state {
   std::map<std::string, msg::applied_file> files;
   std::map<std::uint64_t, pending_summary> pending;
   std::vector<caf::typed_response_promise<std::vector<msg::applied_file>>> flushes;
+  std::deque<scan_job> scan_queue;
+  std::size_t scan_in_flight = 0;
+  /// Listings asked for while found files are still being summarised.
+  std::vector<caf::typed_response_promise<std::vector<msg::applied_file>>> lists;
   std::uint64_t next_call = 1;
   msg::usage use;
   std::unique_ptr<edit_history> history;  ///< commits each applied edit; null: no git history
@@ -83,15 +106,32 @@ void release_flushes(file_tracker_state& st) {
 }
 
 void summarize(tracker_ptr self, const std::string& path, std::int64_t version,
-               const std::string& content) {
+               const std::string& content, bool scan = false) {
   auto& st = self->state;
   auto id = st.next_call++;
-  st.pending[id] = {path, version};
+  st.pending[id] = {path, version, scan};
   auto handle = caf::actor_cast<file_tracker_actor>(self);
   st.summarizer->chat(summary_prompt(*st.settings, path, content),
                       [handle, id](llm::result<llm::chat_response> r) {
                         caf::anon_send(handle, make_reply(id, "summarizer", std::move(r)));
                       });
+}
+
+/// Sends queued scan summaries while fewer than the cap are on their way;
+/// once none is left, the waiting listings get the summarised files.
+void pump_scan(tracker_ptr self) {
+  auto& st = self->state;
+  while (st.scan_in_flight < scan_summaries_in_flight && !st.scan_queue.empty()) {
+    auto job = std::move(st.scan_queue.front());
+    st.scan_queue.pop_front();
+    ++st.scan_in_flight;
+    summarize(self, job.path, job.version, job.content, true);
+  }
+  if (st.scan_in_flight == 0 && st.scan_queue.empty()) {
+    for (auto& rp : st.lists)
+      rp.deliver(listing(st));
+    st.lists.clear();
+  }
 }
 
 caf::error from_store(const store::error& e) {
@@ -274,35 +314,62 @@ void restore_folder(file_tracker_state& st) {
 
 /// Files in the folder that the store does not know (the project being
 /// updated, or files a user added): recorded as found, so the store holds the
-/// whole project and `codehive export` can rebuild it.
-void record_unknown_files(file_tracker_state& st) {
-  for (const auto& path : ws::list_files(st.root)) {
-    if (path.rfind(std::string{exports_dir} + "/", 0) == 0 || st.files.count(path) > 0)
-      continue;
-    auto content = ws::read_file(st.root, path);
-    if (!content)
-      continue;
-    // The store holds only what the tracker could write back (a resume or
-    // `codehive export` rewrites every stored file): a file it would refuse
-    // (a NUL byte in a text file, over the size cap) stays unrecorded.
-    if (auto c = ws::check_content(*content, ws::default_max_file_bytes, ws::is_text_path(path)); !c) {
-      spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
-      continue;
-    }
-    msg::applied_file rec;
-    rec.path = path;
-    rec.summary = fallback_summary(path, *content);
-    rec.bytes = static_cast<std::int64_t>(content->size());
-    rec.modified_ms = modified_ms_of(st.root / path);
-    auto v = st.store->put_file(st.run_id, path, *content, store::from_task({}, rec.summary));
-    if (!v) {
-      spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
-                    v.err().describe());
-      continue;
-    }
-    rec.hash = v->hash;
-    st.files[path] = rec;
-  }
+/// whole project and `codehive export` can rebuild it. Their summaries come
+/// from the store's cache when this content was summarised before (any run),
+/// else from the summarizer (queued).
+void record_unknown_files(tracker_ptr self) {
+  auto& st = self->state;
+  ws::scan_options opts;
+  opts.reserved_folders = {exports_dir};
+  bool ask = st.summarizer && st.settings->summarize_with_model;
+  std::size_t cached = 0;
+  std::size_t recorded = 0;
+  auto report = ws::scan_project(
+    st.root,
+    [&](const std::string& path, std::string content) {
+      if (st.files.count(path) > 0)
+        return;
+      // The store holds only what the tracker could write back (a resume or
+      // `codehive export` rewrites every stored file).
+      if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path));
+          !c) {
+        spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
+        return;
+      }
+      msg::applied_file rec;
+      rec.path = path;
+      auto hash = store::sha256_hex(content);
+      std::optional<std::string> known;
+      if (auto c = st.store->cached_summary(hash); c && *c)
+        known = std::move(**c);
+      rec.summary = known ? *known : fallback_summary(path, content);
+      rec.bytes = static_cast<std::int64_t>(content.size());
+      rec.modified_ms = modified_ms_of(st.root / path);
+      auto v = st.store->put_file(st.run_id, path, content, store::from_task({}, rec.summary));
+      if (!v) {
+        spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
+                      v.err().describe());
+        return;
+      }
+      rec.hash = v->hash;  // version 0: there before the run, untouched
+      st.files[path] = rec;
+      ++recorded;
+      if (known)
+        ++cached;
+      else if (ask)
+        st.scan_queue.push_back({path, rec.version, std::move(content)});
+    },
+    opts);
+  for (const auto& skip : report.skipped)
+    spdlog::info("run={} tracker: {} left out of the project: {}", st.run_id, skip.path,
+                 skip.reason);
+  if (!report.files.empty() || report.ignored > 0)
+    spdlog::info(
+      "run={} tracker: scanned {}: {} files ({} new to this run, {} summaries cached, "
+      "{} to summarise), {} ignored by .gitignore, {} skipped",
+      st.run_id, st.root.string(), report.files.size(), recorded, cached, st.scan_queue.size(),
+      report.ignored, report.skipped.size());
+  pump_scan(self);
 }
 
 file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem::path root,
@@ -321,7 +388,7 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
   for (const auto& tmp : ws::remove_stale_temp_files(st.root))
     spdlog::info("run={} tracker: removed {} (a write cut short by a crash)", st.run_id, tmp);
   restore_folder(st);
-  record_unknown_files(st);
+  record_unknown_files(self);
   st.history = edit_history::open(st.root, st.run_id, st.settings->git, *st.store);
   if (st.history)
     st.history->catch_up();  // versions a crash left uncommitted
@@ -329,7 +396,15 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
                st.root.string());
   return {
     [self](msg::file_edit& e) -> caf::result<msg::applied_file> { return apply(self, e); },
-    [self](atom::list) -> std::vector<msg::applied_file> { return listing(self->state); },
+    [self](atom::list) -> caf::result<std::vector<msg::applied_file>> {
+      auto& st = self->state;
+      if (st.scan_in_flight == 0 && st.scan_queue.empty())
+        return listing(st);
+      // The plan lists every file with its summary: wait for the found ones.
+      auto rp = self->make_response_promise<std::vector<msg::applied_file>>();
+      st.lists.push_back(rp);
+      return rp;
+    },
     [self](atom::read, std::vector<std::string>& paths) -> std::vector<msg::context_file> {
       auto& st = self->state;
       std::vector<msg::context_file> out;
@@ -391,12 +466,20 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
           if (auto w = st.store->set_summary(st.run_id, job.path, *s.value); !w)
             spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id,
                          job.path, w.err().describe());
+          // By content: the next scan of this file, in any run, asks no model.
+          if (auto w = st.store->put_cached_summary(rec->second.hash, *s.value); !w)
+            spdlog::warn("run={} tracker: cannot cache the summary of {}: {}", st.run_id, job.path,
+                         w.err().describe());
         } else
           spdlog::info("run={} tracker: summary of {} unusable ({}), keeping fallback", st.run_id,
                        job.path, s.error);
       } else if (!r.ok) {
         spdlog::info("run={} tracker: summarizer failed for {} ({}), keeping fallback", st.run_id,
                      job.path, r.error_message);
+      }
+      if (job.scan) {
+        --st.scan_in_flight;
+        pump_scan(self);
       }
       release_flushes(st);
     },

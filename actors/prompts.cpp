@@ -1,8 +1,11 @@
 #include "actors/prompts.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include "actors/plan_checks.hpp"
 #include "actors/settings.hpp"
 
 namespace codehive {
@@ -55,10 +58,16 @@ std::string show_target(const msg::context_file& f) {
          + "```\n";
 }
 
-std::string edit_hint(const std::string& kind) {
-  if (kind.empty())
-    return "";
-  return "Preferred edit kind: " + kind + "\n";
+std::string edit_hint(const std::string& kind, const std::string& action = {}) {
+  if (!kind.empty())
+    return "Preferred edit kind: " + kind + "\n";
+  // An existing file: the smallest edit that does the task, so the rest of
+  // the file stays exactly as its owner wrote it.
+  if (action == "update")
+    return "This file exists: change only what the task needs. Prefer search_replace blocks (or "
+           "html_section for a whole <head> or <body>); use whole only if most of the file "
+           "changes.\n";
+  return "";
 }
 
 llm::chat_request make(const std::string& role, const std::string& path, const prompt_template& t,
@@ -170,10 +179,38 @@ void add_retry_turn(llm::chat_request& req, const std::string& reason) {
 llm::chat_request plan_prompt(const pipeline_settings& s, const std::string& request,
                               const std::vector<msg::applied_file>& existing,
                               const std::string& previous_error) {
+  // At most plan_map_entries files, those the request names first: a
+  // project of 10,000 files must not make a prompt no model can take.
   std::string files;
+  std::size_t listed = 0;
+  std::size_t present = 0;
+  auto named = files_named_in(request);
+  auto is_named = [&](const std::string& path) {
+    std::string l = path;
+    for (auto& c : l)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto slash = l.rfind('/');
+    auto name = slash == std::string::npos ? l : l.substr(slash + 1);
+    return std::find(named.begin(), named.end(), l) != named.end()
+           || std::find(named.begin(), named.end(), name) != named.end();
+  };
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto& f : existing) {
+      if (f.deleted || is_named(f.path) != (pass == 0))
+        continue;
+      if (pass == 0)
+        ++present;
+      if (listed < s.plan_map_entries) {
+        files += "- " + f.path + ": " + f.summary + "\n";
+        ++listed;
+      }
+    }
+  std::size_t total = 0;
   for (const auto& f : existing)
-    if (!f.deleted)
-      files += "- " + f.path + ": " + f.summary + "\n";
+    total += f.deleted ? 0 : 1;
+  if (listed < total)
+    files += "(and " + std::to_string(total - listed)
+             + " more files not listed here; name them in context_paths to see them)\n";
   if (files.empty())
     files = "(none: the folder is empty)\n";
   auto req = make("planner", "", s.prompts.planner,
@@ -193,7 +230,7 @@ llm::chat_request code_prompt(const pipeline_settings& s, const msg::code_reques
                    {"action", t.action},
                    {"description", t.description},
                    {"instructions", t.instructions},
-                   {"edit_hint", edit_hint(t.edit_kind)},
+                   {"edit_hint", edit_hint(t.edit_kind, t.action)},
                    {"current_file", show_target(r.target)},
                    {"context_files", render_files(r.context)},
                    {"schema", s.schemas.edit}},

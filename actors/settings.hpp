@@ -58,6 +58,12 @@ struct pipeline_settings {
   /// generated_files/* are rewritten at most this often during a run (they
   /// cost O(tasks) to render); always at the end.
   std::int64_t exports_interval_ms = 500;
+  /// Existing files the planning prompt lists with their summaries (files
+  /// the request names first): the prompt stays bounded in a large project.
+  std::size_t plan_map_entries = 400;
+  /// Deletes of files the request does not mention that a plan may hold;
+  /// a plan with more is asked for again (actors/plan_checks.hpp).
+  std::size_t max_unrequested_deletes = 1;
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;

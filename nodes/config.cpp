@@ -368,7 +368,7 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
     return std::nullopt;
   };
   if (!known_keys(doc,
-                  {"planner_model", "coder_model", "run", "retries", "context", "validators",
+                  {"planner_model", "coder_model", "run", "retries", "context", "plan", "validators",
                    "prices", "store", "cluster", "git", "prompts_dir", "schemas_dir"},
                   err))
     return fail("");
@@ -407,6 +407,14 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
           && get(*v, "summarize_with_model", p.summarize_with_model, err)
           && get_num(*v, "temperature", p.temperature, 0, 2, err)))
       return fail("context: ");
+  }
+  // A plan for a project that exists: how much of it the planning prompt
+  // lists, how many deletes the request need not name (actors/plan_checks.hpp).
+  if (auto v = member(doc, "plan")) {
+    if (!(known_keys(*v, {"files_listed", "max_unrequested_deletes"}, err)
+          && get_num(*v, "files_listed", p.plan_map_entries, 1, 1e6, err)
+          && get_num(*v, "max_unrequested_deletes", p.max_unrequested_deletes, 0, 1e6, err)))
+      return fail("plan: ");
   }
   if (auto v = member(doc, "validators")) {
     auto& val = p.validators;

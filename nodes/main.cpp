@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
     "run", "Build a project from a request: on this machine (all actors in one process), or on a coordinator (--coordinator H:P)");
   run_cmd->add_option("REQUEST", run.request,
                       "what to build, e.g. \"a kanban board in HTML/CSS/JS\" (optional with --demo)");
-  run_cmd->add_option("--out", run.out, "output folder (created if missing; default with --demo: ./demo-out)");
+  run_cmd->add_option("--out", run.out,
+                      "output folder (created if missing; default with --demo: ./demo-out); one "
+                      "that holds a project is changed in place: .gitignore is respected, files "
+                      "the plan does not touch stay as they are");
   run_cmd->add_option("--config", run.config,
                       "config file (default: configs/codehive.json of this installation)");
   run_cmd->add_option("--coders", run.coders, "number of coder actors (default: the config's run.coders, shipped as 4)")

@@ -634,4 +634,23 @@ result<event> decode_event(std::string_view json, std::string_view where) {
   return e;
 }
 
+// -- summary cache -----------------------------------------------------------
+
+std::string encode_summary(std::string_view summary, std::int64_t at_ms) {
+  out o;
+  o.field("summary", summary).field("at_ms", at_ms);
+  return o.done();
+}
+
+result<std::string> decode_summary(std::string_view json, std::string_view where) {
+  auto d = parse(json, where);
+  if (!d) return std::move(d).err();
+  std::string summary;
+  in r{*d, where};
+  r.require("summary");
+  r.get("summary", summary);
+  if (auto s = r.finish(); !s) return std::move(s).err();
+  return summary;
+}
+
 }  // namespace codehive::store::codec

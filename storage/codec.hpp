@@ -49,4 +49,8 @@ result<ledger_entry> decode_ledger(std::string_view json, std::string_view where
 std::string encode(const event& e);
 result<event> decode_event(std::string_view json, std::string_view where);
 
+/// files/"s\0<hash>": the summarizer's line for one content, shared by runs.
+std::string encode_summary(std::string_view summary, std::int64_t at_ms);
+result<std::string> decode_summary(std::string_view json, std::string_view where);
+
 }  // namespace codehive::store::codec

@@ -72,6 +72,9 @@ inline std::string version(std::string_view run, std::string_view path, std::uin
   return k;
 }
 
+/// files, summary of one content (any run, any path): "s\0<sha256 hex>"
+inline std::string summary(std::string_view hash) { return std::string{"s"} + sep + std::string{hash}; }
+
 /// meta: "schema"
 inline constexpr std::string_view meta_schema{"schema"};
 

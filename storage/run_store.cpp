@@ -1224,6 +1224,28 @@ status run_store::set_summary(std::string_view run, std::string_view path,
   return s.commit(b, "set_summary");
 }
 
+result<std::optional<std::string>> run_store::cached_summary(std::string_view hash) const {
+  auto& s = *impl_;
+  auto key = keys::summary(hash);
+  auto v = s.get(s.files, key);
+  if (!v) return std::move(v).err();
+  if (!*v) return std::optional<std::string>{};
+  auto summary = codec::decode_summary(**v, "files/s/" + std::string{hash});
+  if (!summary) return std::move(summary).err();
+  return std::optional<std::string>{std::move(*summary)};
+}
+
+status run_store::put_cached_summary(std::string_view hash, std::string_view summary) {
+  auto& s = *impl_;
+  if (auto w = s.writable(); !w) return w;
+  if (hash.empty() || summary.empty()) return fail(errc::invalid_argument, "a cached summary needs a hash and a line");
+  std::lock_guard lock{s.mu};
+  // No event: the cache belongs to no run and changes no state.
+  rocksdb::WriteBatch b;
+  b.Put(s.files, keys::summary(hash), codec::encode_summary(summary, now_ms()));
+  return s.commit(b, "put_cached_summary");
+}
+
 result<file_version> run_store::delete_file(std::string_view run, std::string_view path,
                                             const file_meta& meta) {
   auto& s = *impl_;

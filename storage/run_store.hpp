@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,12 @@ class run_store {
   /// Replaces the summary of the current version of `path` (the summarizer's
   /// line arrives after the write); errc::not_found when absent or deleted.
   status set_summary(std::string_view run, std::string_view path, std::string_view summary);
+  /// The summarizer's line for the content with sha256 `hash`, whatever run
+  /// or path it was written for (nullopt: never summarised). A project scanned
+  /// again is summarised only where its content changed.
+  result<std::optional<std::string>> cached_summary(std::string_view hash) const;
+  /// Keeps `summary` as the line for content `hash` (replacing an older one).
+  status put_cached_summary(std::string_view hash, std::string_view summary);
   /// Writes a delete marker as the new current version of `path`.
   result<file_version> delete_file(std::string_view run, std::string_view path,
                                    const file_meta& meta = {});

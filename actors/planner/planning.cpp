@@ -1,15 +1,29 @@
 // Planning: ask the large model for a plan, re-ask with the reason when it is
-// unusable (shape, reserved ids, a graph that does not build), store the plan
-// before anyone acts on it.
+// unusable (shape, reserved ids, a graph that does not build, a plan that does
+// not fit the project: actors/plan_checks.hpp), store the plan before anyone
+// acts on it.
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/plan_checks.hpp"
 #include "actors/planner/controller.hpp"
 #include "actors/prompts.hpp"
 #include "actors/run_restore.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive::planner {
+
+namespace {
+
+/// The plan's tasks (paths as the graph normalized them) against the project.
+plan_verdict fits_project(std::vector<msg::file_task> tasks, const task_graph& graph,
+                          const run_state& run, const pipeline_settings& s) {
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    tasks[i].path = graph.at(i).spec.path;
+  return check_plan_against_project(tasks, run.files, run.request, s.max_unrequested_deletes);
+}
+
+}  // namespace
 
 std::optional<controller::checked_plan> controller::check_plan(const std::string& text,
                                                               std::string& reason) {
@@ -87,10 +101,27 @@ void controller::on_plan_reply(const plan_answer& r) {
     }
     reason = r.problem.reason;
   } else if (auto plan = check_plan(r.content, reason); plan) {
-    accept_plan(std::move(plan->tasks), std::move(*plan->graph));
-    return;
+    auto verdict = fits_project(plan->tasks, *plan->graph, run_, *settings_);
+    if (verdict.problem.empty()) {
+      for (const auto& note : verdict.notes) {
+        spdlog::warn("run={} task=plan planner: {}", run_.run_id, note);
+        if (!persisted(
+              store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
+              "plan note"))
+          return;
+        progress("plan", {}, {}, note);
+      }
+      accept_plan(std::move(plan->tasks), std::move(*plan->graph));
+      return;
+    }
+    reason = std::move(verdict.problem);
   }
   spdlog::warn("run={} task=plan planner: plan refused: {}", run_.run_id, reason);
+  if (!persisted(store_.append_event(run_.run_id, "plan_refused",
+                                     plan_event_json("reason", reason, run_.plan_attempts)),
+                 "plan refusal"))
+    return;
+  progress("plan", {}, {}, "plan refused: " + reason);
   if (run_.plan_attempts >= settings_->plan_attempts) {
     finish(outcome::model_failure, "no usable plan after " + std::to_string(run_.plan_attempts)
                                      + " attempts; last problem: " + reason);
