@@ -181,6 +181,7 @@ planner_actor::behavior_type fake_planner(planner_actor::stateful_pointer<fake_p
     [](atom::deadline) {},
     [](atom::exports) {},
     [](atom::cancel) {},
+    [](msg::plan_decision&) { return msg::plan_verdict{}; },
     [got, first](msg::worker_offer& o) {
       if (*first) {
         *first = false;
