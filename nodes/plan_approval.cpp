@@ -66,7 +66,9 @@ plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
   r.message = "the run did not answer";
   std::thread{[&] {
     caf::scoped_actor self{sys};
-    self->request(planner, caf::infinite, d)
+    // Bounded: the planner answers at once (its controller decides in
+    // memory), and an HTTP thread must never wait for good on a wedged run.
+    self->request(planner, std::chrono::seconds{30}, d)
       .receive(
         [&](msg::plan_verdict& v) {
           r.waiting = v.waiting;
