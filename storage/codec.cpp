@@ -1,10 +1,13 @@
 #include "storage/codec.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -113,38 +116,64 @@ bool has_non_finite(const rapidjson::Value& v, bool& has_fraction) {
   return false;
 }
 
-/// True if the text holds a number whose digits are all zero and that has an
-/// exponent ("0e99", "-0.00E+400"). RapidJSON 1.1's full-precision parse
-/// takes such a zero past its fast path into DiyFp::Normalize, which calls
-/// __builtin_clzll(0): undefined behaviour (UBSan, found by fuzz_codec) and a
-/// garbage value in practice. The default parse reads it as exactly 0.
-bool has_zero_with_exponent(std::string_view json) {
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (c == '"') {
-      for (++i; i < json.size() && json[i] != '"'; ++i)
-        if (json[i] == '\\') ++i;
-      continue;
-    }
-    if (c != '-' && (c < '0' || c > '9')) continue;
-    bool nonzero = false;
-    for (i += (c == '-'); i < json.size(); ++i) {
-      char d = json[i];
-      if (d >= '1' && d <= '9') nonzero = true;
-      else if (d != '0' && d != '.') break;
-    }
-    if (i < json.size() && (json[i] == 'e' || json[i] == 'E') && !nonzero) return true;
-    --i;  // the loop's ++i looks at the character that ended the number again
+/// Every number's text, in document order (RapidJSON's RawNumber callback,
+/// with kParseNumbersAsStringsFlag).
+struct number_texts : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, number_texts> {
+  std::vector<std::string> texts;  ///< copies: the reader's buffer is reused
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    texts.emplace_back(s, n);
+    return true;
   }
-  return false;
+};
+
+/// Sets every double of `v` (walked in document order, as the reader saw the
+/// numbers) to the correctly rounded value of its text (std::from_chars).
+bool set_exact(rapidjson::Value& v, const std::vector<std::string>& texts, std::size_t& i) {
+  if (v.IsNumber()) {
+    if (i >= texts.size())
+      return false;
+    const auto& t = texts[i++];
+    if (v.IsDouble()) {
+      double x = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+      if (ec != std::errc{} || end != t.data() + t.size())
+        return false;
+      v.SetDouble(x);
+    }
+    return true;
+  }
+  if (v.IsArray()) {
+    for (auto& x : v.GetArray())
+      if (!set_exact(x, texts, i))
+        return false;
+  } else if (v.IsObject()) {
+    for (auto& m : v.GetObject())
+      if (!set_exact(m.value, texts, i))
+        return false;
+  }
+  return true;
+}
+
+/// Reads every double of `d` exactly as written, so a double reads back as
+/// the one that was written. Not RapidJSON 1.1's kParseFullPrecisionFlag:
+/// that parse misreads integers past uint64 (184467440737095516155 as
+/// 1.7e-18) and, for those and for a zero with an exponent ("0e99"), runs
+/// into undefined behaviour (__builtin_clzll(0), shifts past 63 bits; found
+/// by fuzz_codec under UBSan).
+bool read_doubles_exactly(rapidjson::Document& d, std::string_view json) {
+  number_texts numbers;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(json.data(), json.size());
+  if (!reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(ms, numbers))
+    return false;
+  std::size_t i = 0;
+  return set_exact(d, numbers.texts, i) && i == numbers.texts.size();
 }
 
 /// Parses and checks the "v" header. A number past the double range is
 /// refused (RapidJSON reads it as inf, which cannot be written back as JSON);
-/// a record holding fractions is parsed again at full precision, so a double
-/// reads back as the one that was written. (RapidJSON 1.1's full-precision
-/// parse misreads out-of-range numbers, hence the default parse first; and it
-/// misreads a zero with an exponent, so such a record keeps the default parse.)
+/// in a record holding fractions every double is read again from its text
+/// (read_doubles_exactly), so it reads back as the one that was written.
 result<rapidjson::Document> parse(std::string_view json, std::string_view where) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
@@ -154,10 +183,8 @@ result<rapidjson::Document> parse(std::string_view json, std::string_view where)
                           rapidjson::GetParseError_En(d.GetParseError()));
   bool has_fraction = false;
   if (has_non_finite(d, has_fraction)) return bad(where, "a number is out of range");
-  if (has_fraction && !has_zero_with_exponent(json)) {
-    d.Parse<rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
-    if (d.HasParseError()) return bad(where, "JSON parse error at full precision");
-  }
+  if (has_fraction && !read_doubles_exactly(d, json))
+    return bad(where, "a number cannot be read exactly");
   if (!d.IsObject()) return bad(where, "not a JSON object");
   auto v = d.FindMember("v");
   if (v == d.MemberEnd() || !v->value.IsInt()) return bad(where, "no integer \"v\" field");

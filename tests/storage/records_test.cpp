@@ -538,10 +538,10 @@ TEST_F(StoreTest, ConcurrentWritersKeepSequencesAndRecordsConsistent) {
   EXPECT_TRUE(problems->empty()) << (*problems)[0].kind << ": " << (*problems)[0].detail;
 }
 
-// A zero written with an exponent ("0e99") reads as 0 beside a fraction read
-// at full precision: RapidJSON 1.1's full-precision parse would take such a
-// zero into undefined behaviour (found by fuzz_codec under UBSan), so a record
-// holding one keeps the default parse.
+// Doubles are read exactly from their text, not with RapidJSON 1.1's
+// full-precision parse, which takes a zero with an exponent ("0e99") and an
+// integer past uint64 into undefined behaviour (found by fuzz_codec under
+// UBSan) and misreads the latter.
 TEST(StoreCodec, AZeroWithAnExponentReadsAsZero) {
   for (const char* zero : {"0e99", "-0.000E+300", "0.0e-23"}) {
     std::string json = std::string{R"({"v":1,"seq":1,"role":"r","cost_usd":)"} + zero +
@@ -551,6 +551,13 @@ TEST(StoreCodec, AZeroWithAnExponentReadsAsZero) {
     EXPECT_EQ(e->use.cost_usd, 0.0) << zero;
     EXPECT_NEAR(e->use.tokens_per_s, 0.3, 1e-12) << zero;
   }
+  // An integer past uint64 beside a fraction: RapidJSON 1.1's full-precision
+  // parse read it as 1.7e-18 (and into undefined behaviour); it is about 1.8e20.
+  auto big = codec::decode_ledger(
+    R"({"v":1,"seq":1,"role":"r","cost_usd":184467440737095516155,"tokens_per_s":142.857})", "l");
+  ASSERT_TRUE(big) << big.err().describe();
+  EXPECT_EQ(big->use.cost_usd, 184467440737095516155.0);
+  EXPECT_EQ(big->use.tokens_per_s, 142.857);
   auto exact = codec::decode_ledger(R"({"v":1,"seq":1,"role":"r","cost_usd":0.30000000000000004})", "l");
   ASSERT_TRUE(exact) << exact.err().describe();
   EXPECT_EQ(exact->use.cost_usd, 0.30000000000000004);
