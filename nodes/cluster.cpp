@@ -19,6 +19,7 @@
 
 #include "messages/messages.hpp"
 #include "nodes/config.hpp"
+#include "nodes/silence_limit.hpp"
 #include "messages/setup.hpp"
 
 namespace codehive {
@@ -222,8 +223,15 @@ void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
   if (s.heartbeat_interval_ms > 0) {
     cfg.set("middleman.heartbeat-interval",
             caf::timespan{std::chrono::milliseconds{s.heartbeat_interval_ms}});
-    cfg.set("middleman.connection-timeout",
-            caf::timespan{std::chrono::milliseconds{s.connection_timeout_ms}});
+    // CAF's own timeout is only the backstop: it is checked on the
+    // middleman's timer, which a loaded machine delays past bytes already
+    // waiting in the socket, and it never adapts. The coordinator's gate
+    // judges silence (silence_limit: the configured timeout, up to 10x it for
+    // a node that has shown long gaps); a dead process closes its socket and
+    // is seen at once anyway.
+    auto backstop = std::chrono::milliseconds{s.connection_timeout_ms}
+                    * (silence_limit::ceiling_factor + 1);
+    cfg.set("middleman.connection-timeout", caf::timespan{backstop});
   }
 }
 

@@ -25,7 +25,8 @@ namespace codehive {
 struct cluster_settings {
   std::string token_file;            ///< "" = CODEHIVE_JOIN_TOKEN / --token-file
   int heartbeat_interval_ms = 1000;  ///< middleman.heartbeat-interval (0 = off)
-  int connection_timeout_ms = 5000;  ///< middleman.connection-timeout
+  int connection_timeout_ms = 5000;  ///< silence before a node is taken for dead (adapts, see silence_limit)
+  std::uint32_t max_frame_bytes = 64u << 20;  ///< largest message a coordinator accepts from a node
   std::string tls_certificate;       ///< PEM; all three set = TLS between nodes
   std::string tls_key;
   std::string tls_ca_file;

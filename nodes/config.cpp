@@ -465,10 +465,14 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   auto base = path.parent_path();
   if (auto v = member(doc, "cluster")) {
     auto& c = cfg.cluster;
-    if (!(known_keys(*v, {"token_file", "heartbeat_interval_ms", "connection_timeout_ms", "tls"}, err)
+    if (!(known_keys(*v,
+                     {"token_file", "heartbeat_interval_ms", "connection_timeout_ms",
+                      "max_frame_bytes", "tls"},
+                     err)
           && get(*v, "token_file", c.token_file, err)
           && get_num(*v, "heartbeat_interval_ms", c.heartbeat_interval_ms, 0, 3600000, err)
-          && get_num(*v, "connection_timeout_ms", c.connection_timeout_ms, 0, 3600000, err)))
+          && get_num(*v, "connection_timeout_ms", c.connection_timeout_ms, 0, 3600000, err)
+          && get_num(*v, "max_frame_bytes", c.max_frame_bytes, 65536, 4294967295.0, err)))
       return fail("cluster: ");
     if (auto t = member(*v, "tls")) {
       if (!(known_keys(*t, {"certificate", "key", "ca_file"}, err)

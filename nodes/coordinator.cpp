@@ -21,6 +21,7 @@
 
 #include "llm/http_loop.hpp"
 #include "llm/model_spec.hpp"
+#include "nodes/basp_gate.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
 #include "nodes/plan_approval.hpp"
@@ -285,15 +286,22 @@ int coordinator_command(const coordinator_options& o) {
         return decide_plan(sys, found->first, id, found->second, action, body);
       });
     auto registry = spawn_registry(sys, std::move(rs));
-    auto port = publish_registry(sys, registry, *listen, tls);
-    if (!port) {
+    // CAF listens on loopback only; the gate faces the network (see basp_gate.hpp).
+    auto inner = publish_registry(sys, registry, host_port{"127.0.0.1", 0}, tls);
+    std::unique_ptr<basp_gate> gate;
+    std::string gate_error;
+    if (inner)
+      gate = basp_gate::start(*listen, *inner, gate_settings_for(cfg.cluster, tls), gate_error);
+    if (!inner || !gate) {
       std::fprintf(stderr, "codehive coordinator: cannot listen on %s: %s\n",
-                   listen->str().c_str(), sys.render(port.error()).c_str());
+                   listen->str().c_str(),
+                   inner ? gate_error.c_str() : sys.render(inner.error()).c_str());
       caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
       rc = exit_code::usage;
     } else {
-      host_port bound{listen->host, *port};
-      if (!o.port_file.empty() && !write_port_file(o.port_file, *port, err))
+      auto port = gate->port();
+      host_port bound{listen->host, port};
+      if (!o.port_file.empty() && !write_port_file(o.port_file, port, err))
         spdlog::error("{}", err);
       spdlog::info("coordinator: store {}, planner {}, coder {}, local coders {}, fixers {}, "
                    "heartbeat {} ms, timeout {} ms{}",

@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 3600000));
       cmd->add_option("--timeout-ms", f.timeout_ms,
                       "drop a node silent this long, in ms (default: the config's "
-                      "cluster.connection_timeout_ms, shipped as 5000)")
+                      "cluster.connection_timeout_ms, shipped as 5000); a coordinator "
+                      "allows a node that has shown long gaps up to 3x its longest, at "
+                      "most 10x this")
         ->check(CLI::Range(0, 3600000));
     }
   };
