@@ -388,9 +388,9 @@ result<run_record> decode_run(std::string_view json, std::string_view where) {
   r.raw("config", x.config_json);
   r.get_enum("state", x.state, parse_run_state);
   r.get("state_reason", x.state_reason);
-  std::int64_t exit_code = -1;  // absent in records written before it existed
-  r.get("exit_code", exit_code);
-  x.exit_code = static_cast<int>(exit_code);
+  // Absent in records written before it existed (then -1). Read as an int, so a
+  // value past int's range is a mismatch, not a silently narrowed code.
+  r.get("exit_code", x.exit_code);
   r.get("created_ms", x.created_ms);
   r.get("updated_ms", x.updated_ms);
   if (auto s = r.finish(); !s) return std::move(s).err();

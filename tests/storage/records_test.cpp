@@ -563,5 +563,20 @@ TEST(StoreCodec, AZeroWithAnExponentReadsAsZero) {
   EXPECT_EQ(exact->use.cost_usd, 0.30000000000000004);
 }
 
+// Issue 16: an exit code past int's range was narrowed (4294967299 read back as 3,
+// a model failure). It is now a mismatch that names the field; codes in range and
+// records without one still read.
+TEST(StoreCodec, AnExitCodePastIntsRangeIsRefusedNotNarrowed) {
+  auto narrowed = codec::decode_run(R"({"v":1,"id":"r1","state":"done","exit_code":4294967299})", "runs/r1");
+  ASSERT_FALSE(narrowed) << "read as exit code " << narrowed->exit_code;
+  EXPECT_NE(narrowed.err().describe().find("exit_code"), std::string::npos) << narrowed.err().describe();
+  auto fine = codec::decode_run(R"({"v":1,"id":"r1","state":"done","exit_code":7})", "runs/r1");
+  ASSERT_TRUE(fine) << fine.err().describe();
+  EXPECT_EQ(fine->exit_code, 7);
+  auto old = codec::decode_run(R"({"v":1,"id":"r1","state":"done"})", "runs/r1");
+  ASSERT_TRUE(old) << old.err().describe();
+  EXPECT_EQ(old->exit_code, -1);
+}
+
 }  // namespace
 }  // namespace codehive::store
