@@ -41,6 +41,76 @@ void append_tail(std::string& buf, const char* data, std::size_t n, std::size_t 
   if (buf.size() > 2 * max + 4096) buf.erase(0, buf.size() - max);
 }
 
+/// A child's stdin, stdout and stderr pipes (close-on-exec), and the one way
+/// run_subprocess and line_process start a child on them. The parent's ends
+/// are `in[1]`, `out[0]`, `err[0]`; whatever is still open is closed at the
+/// end of the scope, so an early return leaks nothing.
+struct child_pipes {
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  int err[2] = {-1, -1};
+
+  child_pipes() = default;
+  child_pipes(const child_pipes&) = delete;
+  child_pipes& operator=(const child_pipes&) = delete;
+  ~child_pipes() {
+    for (int* p : {in, out, err}) {
+      close_fd(p[0]);
+      close_fd(p[1]);
+    }
+  }
+
+  /// Without `with_stdin` the child reads /dev/null.
+  status open(bool with_stdin) {
+    if ((with_stdin && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0
+        || ::pipe2(err, O_CLOEXEC) != 0)
+      return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(errno));
+    return ok();
+  }
+
+  /// posix_spawn of `exe` on these pipes, in its own process group
+  /// (child_spawn_attr), in `cwd` unless empty; then closes the child's ends
+  /// here. 0 or the error number.
+  int spawn(pid_t& pid, const char* exe, char* const* argv, char* const* envp,
+            const std::filesystem::path& cwd) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (in[0] >= 0)
+      posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    else
+      posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    if (!cwd.empty())
+      posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+    child_spawn_attr attr;
+    int rc = ::posix_spawn(&pid, exe, &fa, attr.get(), argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close_child_ends();
+    return rc;
+  }
+
+  void close_child_ends() {
+    close_fd(in[0]);
+    close_fd(out[1]);
+    close_fd(err[1]);
+  }
+
+  /// The parent's ends, non-blocking.
+  void parent_ends_nonblocking() {
+    for (int fd : {in[1], out[0], err[0]})
+      if (fd >= 0)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+
+  /// Hands an end over: the caller closes it from now on.
+  static int take(int& fd) {
+    int x = fd;
+    fd = -1;
+    return x;
+  }
+};
+
 /// Blocks SIGPIPE in the calling thread for its lifetime (writes to a dead
 /// child's stdin then fail with EPIPE instead of killing the process).
 class sigpipe_guard {
@@ -251,16 +321,10 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
   for (auto& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
   bool feed = !opts.stdin_data.empty();
-  if ((feed && ::pipe2(in, O_CLOEXEC) != 0) || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    int e = errno;
-    for (int* p : {in, out, err}) {
-      close_fd(p[0]);
-      close_fd(p[1]);
-    }
-    return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(e));
-  }
+  child_pipes pipes;
+  if (auto opened = pipes.open(feed); !opened)
+    return std::move(opened).err();
 
   sigpipe_guard guard;
   auto start = clock::now();
@@ -272,37 +336,26 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
     sp.exe = exe->c_str();
     sp.argv = argv.data();
     sp.envp = envp.data();
-    sp.in_fd = feed ? in[0] : -1;
-    sp.out_fd = out[1];
-    sp.err_fd = err[1];
+    sp.in_fd = pipes.in[0];
+    sp.out_fd = pipes.out[1];
+    sp.err_fd = pipes.err[1];
     sp.cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
     sp.uid_map = std::to_string(::getuid()) + " " + std::to_string(::getuid()) + " 1";
     sp.gid_map = std::to_string(::getgid()) + " " + std::to_string(::getgid()) + " 1";
     pid = spawn_isolated(sp, rc, res.isolation);
+    pipes.close_child_ends();
   } else {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (feed) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
-    child_spawn_attr attr;
-    rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
+    rc = pipes.spawn(pid, exe->c_str(), argv.data(), envp.data(), opts.cwd);
   }
-  close_fd(in[0]);
-  close_fd(out[1]);
-  close_fd(err[1]);
   if (rc != 0) {
-    close_fd(in[1]);
-    close_fd(out[0]);
-    close_fd(err[0]);
     std::string where = opts.cwd.empty() ? "" : " in " + opts.cwd.string();
     return fail(errc::spawn_failed, "cannot start " + opts.argv[0] + where + ": " + std::strerror(rc));
   }
-  for (int fd : {in[1], out[0], err[0]})
-    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  pipes.parent_ends_nonblocking();
+  // From here the loop below owns the parent's ends (and closes them).
+  int in[2] = {-1, child_pipes::take(pipes.in[1])};
+  int out[2] = {child_pipes::take(pipes.out[0]), -1};
+  int err[2] = {child_pipes::take(pipes.err[0]), -1};
 
   std::size_t fed = 0;
   auto deadline = start + opts.timeout;
@@ -474,40 +527,18 @@ result<std::unique_ptr<line_process>> line_process::start(const std::vector<std:
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    int e = errno;
-    for (int* p : {in, out, err}) {
-      close_fd(p[0]);
-      close_fd(p[1]);
-    }
-    return fail(errc::spawn_failed, std::string("cannot create pipes: ") + std::strerror(e));
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
-  child_spawn_attr attr;
+  child_pipes pipes;
+  if (auto opened = pipes.open(true); !opened)
+    return std::move(opened).err();
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe->c_str(), &fa, attr.get(), argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close_fd(in[0]);
-  close_fd(out[1]);
-  close_fd(err[1]);
-  if (rc != 0) {
-    close_fd(in[1]);
-    close_fd(out[0]);
-    close_fd(err[0]);
+  if (int rc = pipes.spawn(pid, exe->c_str(), argv.data(), environ, cwd); rc != 0)
     return fail(errc::spawn_failed, "cannot start " + args[0] + ": " + std::strerror(rc));
-  }
-  for (int fd : {in[1], out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  pipes.parent_ends_nonblocking();
   std::unique_ptr<line_process> p(new line_process());
   p->pid_ = pid;
-  p->in_ = in[1];
-  p->out_ = out[0];
-  p->errfd_ = err[0];
+  p->in_ = child_pipes::take(pipes.in[1]);
+  p->out_ = child_pipes::take(pipes.out[0]);
+  p->errfd_ = child_pipes::take(pipes.err[0]);
   return p;
 }
 
