@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <spdlog/spdlog.h>
 
+#include "common/secret_file.hpp"
 #include "messages/messages.hpp"
 #include "nodes/config.hpp"
 #include "nodes/silence_limit.hpp"
@@ -80,14 +81,8 @@ std::optional<std::string> read_token_file(const std::string& file, std::string&
 }  // namespace
 
 std::optional<std::string> token_file_warning(const std::string& file) {
-  struct stat st{};
-  if (::stat(file.c_str(), &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
-    return std::nullopt;
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  return "the join token file " + file + " is readable by " +
-         ((st.st_mode & S_IRWXO) ? std::string{"everyone"} : std::string{"its group"}) + " (mode " + mode +
-         "); anyone who reads it can join workers and submit runs: chmod 600 " + file;
+  return secret_file_warning(file, "the join token file",
+                             "anyone who reads it can join workers and submit runs");
 }
 
 std::optional<std::string> load_token(const std::string& flag_file, const cluster_settings& s,

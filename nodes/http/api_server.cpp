@@ -18,6 +18,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "common/secret_file.hpp"
 #include "nodes/http/api_json.hpp"
 #include "storage/run_store.hpp"
 
@@ -121,6 +122,10 @@ std::optional<http_config> check_http_flags(const http_flags& f, std::string& er
     return std::nullopt;
   }
   if (!f.token_file.empty()) {
+    if (auto w = secret_file_warning(f.token_file, "the HTTP token file",
+                                     "anyone who reads it can use the HTTP API (read runs, "
+                                     "approve or reject plans)"))
+      spdlog::warn("{}", *w);
     std::ifstream in{f.token_file};
     if (!in) {
       error = "--http-token-file: cannot read " + f.token_file;
