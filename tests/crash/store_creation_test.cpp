@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/crash/fast_demo.hpp"
 #include "tests/crash/killable_process.hpp"
 #include "tests/support/sim_process.hpp"
 
@@ -34,30 +35,8 @@ namespace {
 
 constexpr int finish_timeout_ms = 300000;  // a demo run on a loaded 2-core machine
 
-/// configs/demo with the simulator's pacing taken out (answers at once): the
-/// runs after each kill finish in seconds, not the ~20 s of the paced demo.
-/// What is under test (the store's creation) happens before any model call.
-class fast_demo {
- public:
-  fast_demo() : dir_("codehive-fast-demo") {
-    const fs::path demo = fs::path{CODEHIVE_SOURCE_DIR} / "configs" / "demo";
-    for (const auto& e : fs::directory_iterator(demo))
-      if (e.path().filename() != "scenario.json") fs::create_symlink(e.path(), dir_ / e.path().filename());
-    std::ifstream in(demo / "scenario.json", std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string text = std::regex_replace(ss.str(), std::regex{R"("ttft_ms"\s*:\s*[0-9]+)"}, R"("ttft_ms": 0)");
-    text = std::regex_replace(text, std::regex{R"("tokens_per_s"\s*:\s*[0-9]+)"}, R"("tokens_per_s": 1000000)");
-    dir_.write("scenario.json", text);
-  }
-  const fs::path& path() const { return dir_.path(); }
-
- private:
-  temp_dir dir_;
-};
-
 const fs::path& demo_dir() {
-  static fast_demo d;
+  static codehive::crash_test::fast_demo d;
   return d.path();
 }
 
