@@ -1,4 +1,5 @@
 #include "workspace/subprocess.hpp"
+#include "workspace/landlock.hpp"
 #include "workspace/spawn_attr.hpp"
 
 #include <fcntl.h>
@@ -140,7 +141,7 @@ class sigpipe_guard {
 
 /// What the child of spawn_isolated reports through its status pipe.
 struct child_report {
-  int stage = 0;  ///< 1: namespaces (err: unshare's errno, 0 = isolated), 2: exec/chdir failed
+  int stage = 0;  ///< 1: namespaces (err: unshare's errno, 0 = isolated), 2: exec/chdir failed, 3: Landlock
   int err = 0;
 };
 
@@ -182,6 +183,8 @@ struct isolated_spawn {
   int err_fd = -1;
   const char* cwd = nullptr;
   std::string uid_map, gid_map;
+  bool new_network = true;  ///< unshare user + network namespaces
+  int confine_fd = -1;      ///< a Landlock ruleset to apply (write_confinement), or -1
 };
 
 /// fork + unshare(CLONE_NEWUSER | CLONE_NEWNET) + exec: posix_spawn cannot
@@ -215,16 +218,21 @@ pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& is
     ::dup2(in, 0);
     ::dup2(sp.out_fd, 1);
     ::dup2(sp.err_fd, 2);
-    int err = 0;
-    if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
-      write_text("/proc/self/setgroups", "deny");
-      write_text("/proc/self/uid_map", sp.uid_map.c_str());
-      write_text("/proc/self/gid_map", sp.gid_map.c_str());
-    } else if (err = errno; ::unshare(CLONE_NEWNET) == 0) {
-      err = 0;  // privileged enough for a network namespace alone
+    if (sp.new_network) {
+      int err = 0;
+      if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+        write_text("/proc/self/setgroups", "deny");
+        write_text("/proc/self/uid_map", sp.uid_map.c_str());
+        write_text("/proc/self/gid_map", sp.gid_map.c_str());
+      } else if (err = errno; ::unshare(CLONE_NEWNET) == 0) {
+        err = 0;  // privileged enough for a network namespace alone
+      }
+      if (err == 0) loopback_up();
+      write_report(status[1], 1, err);
     }
-    if (err == 0) loopback_up();
-    write_report(status[1], 1, err);
+    if (sp.confine_fd >= 0)
+      if (int err = confine_self(sp.confine_fd); err != 0)
+        write_report(status[1], 3, err);
     if (sp.cwd && ::chdir(sp.cwd) != 0) {
       write_report(status[1], 2, errno);
       ::_exit(127);
@@ -241,6 +249,7 @@ pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& is
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof r)) break;  // EOF: exec succeeded
     if (r.stage == 1 && r.err != 0) isolation = std::string("unshare: ") + std::strerror(r.err);
+    if (r.stage == 3) isolation += (isolation.empty() ? "" : "; ") + std::string("landlock: ") + std::strerror(r.err);
     if (r.stage == 2) spawn_errno = r.err;
   }
   ::close(status[0]);
@@ -331,8 +340,14 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
   pid_t pid = -1;
   int rc = 0;
   subprocess_result res;
-  if (opts.no_network) {
+  if (opts.no_network || !opts.write_only_beneath.empty()) {
+    std::string unconfined;
+    write_confinement confinement;
+    if (!opts.write_only_beneath.empty())
+      confinement = write_confinement::prepare(opts.write_only_beneath, unconfined);
     isolated_spawn sp;
+    sp.new_network = opts.no_network;
+    sp.confine_fd = confinement.fd();
     sp.exe = exe->c_str();
     sp.argv = argv.data();
     sp.envp = envp.data();
@@ -343,6 +358,8 @@ result<subprocess_result> run_subprocess(const subprocess_options& opts) {
     sp.uid_map = std::to_string(::getuid()) + " " + std::to_string(::getuid()) + " 1";
     sp.gid_map = std::to_string(::getgid()) + " " + std::to_string(::getgid()) + " 1";
     pid = spawn_isolated(sp, rc, res.isolation);
+    if (!unconfined.empty())
+      res.isolation += (res.isolation.empty() ? "" : "; ") + unconfined;
     pipes.close_child_ends();
   } else {
     rc = pipes.spawn(pid, exe->c_str(), argv.data(), envp.data(), opts.cwd);
@@ -490,11 +507,14 @@ result<subprocess_result> run_sandboxed_shell(std::string_view command, const st
   auto h = home.path.empty() ? cwd.string() : home.path.string();
   o.env.emplace_back("HOME", h);
   o.env.emplace_back("TMPDIR", h);
+  if (sandbox.confine_writes)
+    o.write_only_beneath = {cwd, home.path.empty() ? cwd : home.path};
   auto r = run_subprocess(o);
   if (r && !r->isolation.empty()) {
     static std::once_flag said;
     std::call_once(said, [&] {
-      spdlog::warn("validator commands run with network access: this machine does not let a child drop it ({})",
+      spdlog::warn("validator commands run less contained than intended: this machine does not let a child "
+                   "drop its network or confine its writes ({})",
                    r->isolation);
     });
   }

@@ -34,6 +34,11 @@ struct subprocess_options {
   /// 127.0.0.1, is reachable). Where it does not, the child runs anyway and
   /// subprocess_result::isolation says why.
   bool no_network = false;
+  /// Non-empty: the child may create, change or delete files only beneath
+  /// these folders (and /dev), with Landlock where the kernel has it; reading
+  /// is not restricted. Where it cannot be applied the child runs anyway and
+  /// subprocess_result::isolation says why.
+  std::vector<std::filesystem::path> write_only_beneath;
 };
 
 struct subprocess_result {
@@ -43,8 +48,8 @@ struct subprocess_result {
   std::string out;       ///< stdout (tail, if truncated)
   std::string err;       ///< stderr (tail, if truncated)
   std::chrono::milliseconds elapsed{0};
-  /// With no_network: "" when the child ran without network, else why it
-  /// could not be cut off (e.g. "unshare: Operation not permitted").
+  /// With no_network / write_only_beneath: "" when the child ran as asked,
+  /// else why not (e.g. "unshare: Operation not permitted", "landlock: ...").
   std::string isolation;
   bool success() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
 };
@@ -65,12 +70,15 @@ struct sandbox_options {
   /// (PATH, LANG, LC_ALL, TERM, TZ). None by default: keys and tokens stay out.
   std::vector<std::string> env_allow;
   bool no_network = true;
+  /// Writes only beneath the output folder and the scratch home (Landlock).
+  bool confine_writes = true;
 };
 
 /// `/bin/sh -c command` in `cwd` with the environment reduced to PATH, LANG,
 /// LC_ALL, TERM, TZ (those that are set) and the allowed names; HOME and
 /// TMPDIR point to a fresh temporary folder (removed afterwards), so tools'
-/// caches neither land in the output folder nor read the user's home.
+/// caches neither land in the output folder nor read the user's home; writes
+/// anywhere else are refused where the kernel has Landlock.
 result<subprocess_result> run_sandboxed_shell(std::string_view command, const std::filesystem::path& cwd,
                                               std::chrono::milliseconds timeout,
                                               const sandbox_options& sandbox = {});

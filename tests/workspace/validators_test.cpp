@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "workspace/js_scan.hpp"
+#include "workspace/landlock.hpp"
 #include "workspace/subprocess.hpp"
 #include "ws_test_util.hpp"
 
@@ -268,6 +269,35 @@ TEST_F(validators, command_sees_a_minimal_environment_without_keys) {
   ::unsetenv("OPENAI_API_KEY");
   ::unsetenv("CODEHIVE_TEST_TOKEN_X");
   ::unsetenv("ANTHROPIC_KEY");
+}
+
+// Issue 16: the command writes only inside the output folder and its scratch
+// home (Landlock); the rest of the machine it may read, not change. The
+// control: the same command without the sandbox writes where it likes.
+TEST_F(validators, command_cannot_write_outside_the_output_folder) {
+  auto outside = std::filesystem::temp_directory_path()
+                 / ("codehive-outside-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(outside);
+  std::ofstream{outside / "precious.txt"} << "keep me\n";
+  auto cmd = "echo written > inside.txt; echo x > " + (outside / "new.txt").string() + "; rm -f "
+             + (outside / "precious.txt").string() + "; (echo h > \"$HOME/cache\" && echo yes > home_ok.txt); cat /etc/hostname > read.txt";
+  auto plain = ws::run_shell(cmd, root, 10s);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(std::filesystem::exists(outside / "new.txt")) << "the control could not write outside: " << plain->err;
+  std::filesystem::remove(outside / "new.txt");
+  std::ofstream{outside / "precious.txt"} << "keep me\n";
+  if (auto why = ws::write_confinement_unavailable(); !why.empty()) {
+    std::filesystem::remove_all(outside);
+    GTEST_SKIP() << "no Landlock on this machine: " << why;
+  }
+  ws::validation_report rep;
+  ws::check_command(root, cmd, 10s, rep);
+  EXPECT_EQ(get(root / "inside.txt"), "written\n") << dump(rep);
+  EXPECT_FALSE(std::filesystem::exists(outside / "new.txt")) << "the command wrote outside the output folder";
+  EXPECT_EQ(get(outside / "precious.txt"), "keep me\n") << "the command deleted a file outside the output folder";
+  EXPECT_TRUE(std::filesystem::exists(root / "read.txt")) << "reading the system was refused too";
+  EXPECT_EQ(get(root / "home_ok.txt"), "yes\n") << "the scratch home is not writable";
+  std::filesystem::remove_all(outside);
 }
 
 // Where the machine allows a network namespace, the command cannot reach
