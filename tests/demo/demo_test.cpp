@@ -336,7 +336,7 @@ TEST(Demo, AFollowUpRequestOnTheDemosOutputChangesOnlyWhatItMustInCommits) {
     EXPECT_TRUE(slurp(out / rel) == want) << rel;
   }
   const std::set<std::string> expected(app_files().begin(), app_files().end());
-  for (const auto& rel : files_under(out)) {
+  for (const auto& rel : files_under(out.path())) {
     if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
     EXPECT_TRUE(expected.count(rel)) << "unexpected file in the output: " << rel;
   }
