@@ -23,15 +23,27 @@ std::unique_ptr<edit_history> edit_history::open(const std::filesystem::path& ro
     spdlog::error("run={} tracker: no git history: {}", run_id, done.err().describe());
     return nullptr;
   }
+  auto commits = repo->run_commits(run_id);
+  if (!commits) {
+    spdlog::error("run={} tracker: no git history: {}", run_id, commits.err().describe());
+    return nullptr;
+  }
+  std::set<std::string> paths;
+  for (const auto& c : *commits)
+    paths.insert(c.tag.path);
   spdlog::info("run={} tracker: committing every edit to git ({} commits of this run already)",
                run_id, done->size());
   return std::unique_ptr<edit_history>{
-    new edit_history{std::move(*repo), run_id, store, std::move(*done)}};
+    new edit_history{std::move(*repo), run_id, store, std::move(*done), std::move(paths)}};
 }
 
 edit_history::edit_history(vcs::repository repo, std::string run_id, const store::run_store& store,
-                           std::set<std::string> done)
-  : repo_(std::move(repo)), run_id_(std::move(run_id)), store_(store), done_(std::move(done)) {}
+                           std::set<std::string> done, std::set<std::string> committed_paths)
+  : repo_(std::move(repo)),
+    run_id_(std::move(run_id)),
+    store_(store),
+    done_(std::move(done)),
+    committed_paths_(std::move(committed_paths)) {}
 
 void edit_history::record(const msg::file_edit& e, const msg::applied_file& rec) {
   if (e.kind == "folder")
@@ -56,6 +68,8 @@ void edit_history::commit(const std::string& path, const std::string& task, std:
   auto key = vcs::commit_key(task, version);
   if (done_.count(key) > 0)
     return;
+  if (committed_paths_.count(path) == 0)
+    keep_users_version(path);
   // The subject names what was asked: the task's description, or for a fix
   // the review issue it answers (both stored with the task).
   std::string what = task;
@@ -77,9 +91,41 @@ void edit_history::commit(const std::string& path, const std::string& task, std:
     return;
   }
   done_.insert(key);
+  committed_paths_.insert(path);
   if (*made)
     spdlog::info("run={} task={} tracker: committed {} v{} as {}", run_id_, task, path, version,
                  made->value().substr(0, 12));
+}
+
+void edit_history::keep_users_version(const std::string& path) {
+  // The found version is the path's first one, with no task: what the disk
+  // held when the run started. A path the run created has none.
+  auto versions = store_.file_history(run_id_, path);
+  if (!versions || versions->empty() || !versions->front().task_id.empty()
+      || versions->front().deleted)
+    return;
+  const auto& found = versions->front();
+  auto bytes = store_.get_blob(found.hash);
+  if (!bytes) {
+    spdlog::error("run={} tracker: cannot read the found version of {}: {}", run_id_, path,
+                  bytes.err().describe());
+    return;
+  }
+  auto message = "codehive: your uncommitted changes to " + path
+                 + "\n\nThe file as run " + run_id_
+                 + " found it, committed apart before the run changes it (--allow-dirty),\n"
+                   "so that the run's own commits hold only its edits and undoing the run "
+                   "gives this version back.\n";
+  auto made = repo_.commit_content(path, *bytes, message);
+  if (!made) {
+    spdlog::error("run={} tracker: cannot commit the uncommitted changes to {}: {}", run_id_, path,
+                  made.err().describe());
+    return;
+  }
+  if (*made)
+    spdlog::warn("run={} tracker: committed your uncommitted changes to {} as {}, apart from the "
+                 "run's edit of it",
+                 run_id_, path, made->value().substr(0, 12));
 }
 
 }  // namespace codehive

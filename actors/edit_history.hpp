@@ -7,6 +7,13 @@
 // once, and a version whose "task@version" is among them is never committed
 // again. A version stored (and written) but not yet committed when the
 // process died is committed at the next start (catch_up).
+//
+// The user's uncommitted changes (a run with --allow-dirty) never go into a
+// codehive commit: before the run's first commit of a path, the path as the
+// run found it (its found version in the store) is committed on its own,
+// "codehive: your uncommitted changes to PATH", with no run trailer, so that
+// `codehive undo` gives the user's version back and keeps it. Dirty files
+// the run does not touch stay uncommitted and untouched.
 #pragma once
 
 #include <filesystem>
@@ -43,7 +50,10 @@ class edit_history {
 
  private:
   edit_history(vcs::repository repo, std::string run_id, const store::run_store& store,
-               std::set<std::string> done);
+               std::set<std::string> done, std::set<std::string> committed_paths);
+  /// Commits `path` as the run found it, when HEAD holds something else
+  /// (the user's uncommitted change), before the run's first commit of it.
+  void keep_users_version(const std::string& path);
   void commit(const std::string& path, const std::string& task, std::int64_t version,
               const std::string& model, const std::string& summary);
 
@@ -51,6 +61,7 @@ class edit_history {
   std::string run_id_;
   const store::run_store& store_;
   std::set<std::string> done_;  ///< "task@version" of the run's commits on HEAD
+  std::set<std::string> committed_paths_;  ///< paths the run's commits on HEAD touch
 };
 
 }  // namespace codehive

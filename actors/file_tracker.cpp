@@ -10,13 +10,17 @@
 // to match the store (a file damaged or half-written at a crash is rewritten
 // from its stored version) and files the store does not know are recorded.
 //
-// A project codehive did not write (workspace/project_scan.hpp: .gitignore,
-// binaries and files over the size limit left out) is summarised once per
-// content: the store caches each summary by content hash, so a second run on
-// the same folder asks the summarizer only about files that changed, and the
-// plan waits (the first `list`) until the summaries are in.
+// A project codehive did not write (workspace/project_scan.hpp: .gitignore
+// and files over the size limit left out) is summarised once per content
+// (its binary files are stored as they are, never summarised or read to a
+// model, so `codehive export` rebuilds the whole project; what stays out is
+// kept as the event "files_left_out" for export's note): the store caches
+// each summary by content hash, so a second run on the same folder asks the
+// summarizer only about files that changed, and the plan waits (the first
+// `list`) until the summaries are in.
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <map>
 
 #include <caf/actor_cast.hpp>
@@ -24,11 +28,14 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
 #include "actors/edit_history.hpp"
 #include "actors/exports.hpp"
+#include "actors/plan_checks.hpp"
 #include "actors/prompts.hpp"
 #include "actors/run_restore.hpp"
 #include "actors/settings.hpp"
@@ -303,13 +310,68 @@ void restore_folder(file_tracker_state& st) {
                     stored.err().describe());
       continue;
     }
-    if (auto w = ws::write_file(st.root, f.path, stored->content); !w)
+    ws::write_options wo;  // the stored bytes, as they were written or found
+    wo.max_bytes = std::numeric_limits<std::size_t>::max();
+    wo.any_bytes = true;
+    if (auto w = ws::write_file(st.root, f.path, stored->content, wo); !w)
       spdlog::error("run={} tracker: cannot restore {}: {}", st.run_id, f.path,
                     w.err().describe());
     else
       spdlog::info("run={} tracker: restored {} v{} from the store ({})", st.run_id, f.path,
                    f.version, present ? "it differed on disk" : "it was missing");
   }
+}
+
+/// A file found in the folder goes to the store as it is (no task: version
+/// 0, there before the run, untouched) and to the records; false if the
+/// store refused it (logged).
+bool record_found(file_tracker_state& st, const std::string& path, const std::string& content,
+                  std::string summary) {
+  msg::applied_file rec;
+  rec.path = path;
+  rec.summary = std::move(summary);
+  rec.bytes = static_cast<std::int64_t>(content.size());
+  rec.modified_ms = modified_ms_of(st.root / path);
+  auto v = st.store->put_file(st.run_id, path, content, store::from_task({}, rec.summary));
+  if (!v) {
+    spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
+                  v.err().describe());
+    return false;
+  }
+  rec.hash = v->hash;
+  st.files[path] = std::move(rec);
+  return true;
+}
+
+/// What the scan left out (too large, empty, unreadable) and the folder it
+/// is in, as the event "files_left_out": `codehive export` cannot rebuild
+/// those files and says so. Only when something was left out.
+void keep_left_out(file_tracker_state& st, const ws::scan_report& report) {
+  if (report.skipped.empty())
+    return;
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  auto str = [&](const std::string& s) {
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  w.StartObject();
+  w.Key("folder");
+  str(st.root.string());
+  w.Key("files");
+  w.StartArray();
+  for (const auto& skip : report.skipped) {
+    w.StartObject();
+    w.Key("path");
+    str(skip.path);
+    w.Key("reason");
+    str(skip.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  if (auto r = st.store->append_event(st.run_id, "files_left_out", buf.GetString()); !r)
+    spdlog::error("run={} tracker: cannot keep the list of files left out: {}", st.run_id,
+                  r.err().describe());
 }
 
 /// Files in the folder that the store does not know (the project being
@@ -321,6 +383,12 @@ void record_unknown_files(tracker_ptr self) {
   auto& st = self->state;
   ws::scan_options opts;
   opts.reserved_folders = {exports_dir};
+  opts.max_binary_bytes = st.settings->max_binary_bytes;
+  opts.on_binary = [&](const std::string& path, std::string content) {
+    // Its bytes as found; its summary says what it is (no model reads it).
+    if (st.files.count(path) == 0)
+      record_found(st, path, content, binary_summary(content.size()));
+  };
   bool ask = st.summarizer && st.settings->summarize_with_model;
   std::size_t cached = 0;
   std::size_t recorded = 0;
@@ -336,33 +404,23 @@ void record_unknown_files(tracker_ptr self) {
         spdlog::info("run={} tracker: {} is not recorded: {}", st.run_id, path, c.err().describe());
         return;
       }
-      msg::applied_file rec;
-      rec.path = path;
       auto hash = store::sha256_hex(content);
       std::optional<std::string> known;
       if (auto c = st.store->cached_summary(hash); c && *c)
         known = std::move(**c);
-      rec.summary = known ? *known : fallback_summary(path, content);
-      rec.bytes = static_cast<std::int64_t>(content.size());
-      rec.modified_ms = modified_ms_of(st.root / path);
-      auto v = st.store->put_file(st.run_id, path, content, store::from_task({}, rec.summary));
-      if (!v) {
-        spdlog::error("run={} tracker: cannot record {} in the store: {}", st.run_id, path,
-                      v.err().describe());
+      if (!record_found(st, path, content, known ? *known : fallback_summary(path, content)))
         return;
-      }
-      rec.hash = v->hash;  // version 0: there before the run, untouched
-      st.files[path] = rec;
       ++recorded;
       if (known)
         ++cached;
       else if (ask)
-        st.scan_queue.push_back({path, rec.version, std::move(content)});
+        st.scan_queue.push_back({path, st.files[path].version, std::move(content)});
     },
     opts);
   for (const auto& skip : report.skipped)
     spdlog::info("run={} tracker: {} left out of the project: {}", st.run_id, skip.path,
                  skip.reason);
+  keep_left_out(st, report);
   if (!report.files.empty() || report.ignored > 0)
     spdlog::info(
       "run={} tracker: scanned {}: {} files ({} new to this run, {} summaries cached, "
@@ -415,7 +473,10 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
         if (auto it = st.files.find(f.path); it != st.files.end())
           f.summary = it->second.summary;
         if (norm) {
-          if (auto content = ws::read_file_if_exists(st.root, f.path); content && *content) {
+          // A binary file's bytes are no context for a model: its summary is.
+          if (auto content = ws::read_file_if_exists(st.root, f.path);
+              content && *content && (*content)->find('\0') == std::string::npos
+              && ws::is_utf8(**content)) {
             f.content = std::move(**content);
             f.has_content = true;
           }

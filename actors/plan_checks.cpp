@@ -82,6 +82,19 @@ std::vector<std::string> files_named_in(const std::string& request) {
   return out;
 }
 
+namespace {
+constexpr std::string_view binary_prefix = "binary file (";
+}
+
+std::string binary_summary(std::size_t bytes) {
+  return std::string{binary_prefix} + std::to_string(bytes)
+         + " bytes), kept as it is: it may be referenced or deleted, never updated";
+}
+
+bool is_binary_summary(const std::string& summary) {
+  return summary.rfind(binary_prefix, 0) == 0;
+}
+
 std::string plan_event_json(const char* key, const std::string& text, int attempt) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
@@ -103,18 +116,31 @@ plan_verdict check_plan_against_project(const std::vector<msg::file_task>& tasks
   plan_verdict v;
   std::set<std::string> existing;
   std::set<std::string> existing_lower;
+  std::set<std::string> binary;
   for (const auto& f : files)
     if (!f.deleted) {
       existing.insert(f.path);
       existing_lower.insert(lower(f.path));
+      if (is_binary_summary(f.summary))
+        binary.insert(f.path);
     }
   std::vector<std::string> missing;
+  std::vector<std::string> binary_updates;
   for (const auto& t : tasks) {
     if (t.type == "folder" || (t.action != "update" && t.action != "delete"))
       continue;
     if (existing.count(t.path) == 0)
       missing.push_back("task " + t.id + " " + (t.action == "update" ? "updates " : "deletes ")
                         + t.path);
+    else if (t.action == "update" && binary.count(t.path) > 0)
+      binary_updates.push_back("task " + t.id + " updates " + t.path);
+  }
+  if (missing.empty() && !binary_updates.empty()) {
+    for (const auto& b : binary_updates)
+      v.problem += (v.problem.empty() ? "" : "; ") + b;
+    v.problem += ", a binary file no model can rewrite (leave it as it is, or delete it and "
+                 "create a text file in its place)";
+    return v;
   }
   auto named = files_named_in(request);
   auto is_present = [&](const std::string& n) {

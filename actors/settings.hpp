@@ -64,6 +64,10 @@ struct pipeline_settings {
   /// Deletes of files the request does not mention that a plan may hold;
   /// a plan with more is asked for again (actors/plan_checks.hpp).
   std::size_t max_unrequested_deletes = 1;
+  /// A project's binary files up to this size are kept in the store (bytes
+  /// as found, never summarised or edited) so `codehive export` rebuilds the
+  /// whole project; larger ones are left out and named in the export's note.
+  std::size_t max_binary_bytes = 8u << 20;
   std::size_t summary_input_chars = 6000;  ///< content sent to the summarizer
   bool summarize_with_model = true;   ///< ask the summarizer when an edit has no summary
   validator_settings validators;

@@ -369,7 +369,7 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   };
   if (!known_keys(doc,
                   {"planner_model", "coder_model", "run", "retries", "context", "plan", "validators",
-                   "prices", "store", "cluster", "git", "prompts_dir", "schemas_dir"},
+                   "prices", "store", "cluster", "git", "project", "prompts_dir", "schemas_dir"},
                   err))
     return fail("");
   if (auto v = member(doc, "planner_model"); v && !load_endpoint(*v, "planner_model", cfg.planner_model, err))
@@ -415,6 +415,12 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
           && get_num(*v, "files_listed", p.plan_map_entries, 1, 1e6, err)
           && get_num(*v, "max_unrequested_deletes", p.max_unrequested_deletes, 0, 1e6, err)))
       return fail("plan: ");
+  }
+  // An existing project's binary files: kept in the store up to this size.
+  if (auto v = member(doc, "project")) {
+    if (!(known_keys(*v, {"max_binary_bytes"}, err)
+          && get_num(*v, "max_binary_bytes", p.max_binary_bytes, 1, 1e9, err)))
+      return fail("project: ");
   }
   if (auto v = member(doc, "validators")) {
     auto& val = p.validators;

@@ -141,7 +141,7 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
     return git_error("run",
                      out_dir.string() + " has uncommitted changes that the run could overwrite:" + list +
                        "\n  commit or stash them first, or pass --allow-dirty (the run then commits only the "
-                       "files it writes)",
+                       "files it writes, each one you changed first as you left it, in a commit of its own)",
                      exit_code::usage);
   }
   if (git.branch == "run") {
@@ -151,7 +151,9 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
   git.active = true;
   std::printf("  git: one commit per accepted edit on %s%s\n",
               git.branch == "run" ? vcs::run_branch(run_id).c_str() : "the current branch",
-              theirs.empty() ? "" : " (--allow-dirty: your uncommitted changes are left out)");
+              theirs.empty() ? ""
+                             : " (--allow-dirty: your uncommitted changes are left out; a file of them the "
+                               "run edits is committed first as you left it)");
   return std::nullopt;
 }
 

@@ -475,7 +475,33 @@ bool is_generated(const std::string& path) {
 ws::write_options export_write_options() {
   ws::write_options wo;
   wo.max_bytes = std::numeric_limits<std::size_t>::max();  // the store already holds it
+  wo.any_bytes = true;  // a project's binary files, as found
   return wo;
+}
+
+/// Says which files of the project the store does not hold (the scan left
+/// them out: too large, empty, unreadable) and where they are: the export
+/// cannot rebuild them. From the run's last "files_left_out" event.
+void note_left_out(const store::run_store& st, const std::string& run) {
+  auto events = st.read_events(run);
+  if (!events) return;
+  const store::event* last = nullptr;
+  for (const auto& e : *events)
+    if (e.type == "files_left_out") last = &e;
+  if (!last) return;
+  rapidjson::Document doc;
+  doc.Parse(last->data_json.c_str(), last->data_json.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("files") || !doc["files"].IsArray()) return;
+  std::string folder = doc.HasMember("folder") && doc["folder"].IsString() ? doc["folder"].GetString() : "";
+  const auto& files = doc["files"];
+  std::fprintf(stderr,
+               "codehive export: note: %u file(s) of the project are not in the store and were not exported "
+               "(copy them from %s if you need them):\n",
+               files.Size(), folder.empty() ? "the project folder" : folder.c_str());
+  for (const auto& f : files.GetArray())
+    if (f.IsObject() && f.HasMember("path") && f["path"].IsString())
+      std::fprintf(stderr, "  %s: %s\n", f["path"].GetString(),
+                   f.HasMember("reason") && f["reason"].IsString() ? f["reason"].GetString() : "left out");
 }
 
 /// Writes the run's current files; returns how many, or nullopt after a failure.
@@ -602,6 +628,7 @@ int export_command(const store_query_options& o) {
   std::printf("exported %zu files to %s (and generated_files/: tasks.json, code_review.json, "
               "file_tracker.json, status.json)\n",
               *n, out.string().c_str());
+  note_left_out(*s->st, o.run_id);
   return exit_code::ok;
 }
 

@@ -118,7 +118,9 @@ int main(int argc, char** argv) {
                     "(config git.commit, git.branch: \"current\" or \"run\" = codehive/RUN)");
   run_cmd->add_flag("--allow-dirty", run.allow_dirty,
                     "start even though the --out repository has uncommitted changes (default: "
-                    "refuse, exit 2); they stay uncommitted unless the run edits those files");
+                    "refuse, exit 2); they stay uncommitted, except in a file the run edits: "
+                    "that file as you left it is committed first, in a commit of its own "
+                    "(\"codehive: your uncommitted changes to PATH\"), which undo keeps");
   run_cmd->add_flag("--approve-plan", run.approve_plan,
                     "stop after planning until the plan is approved: on a terminal it is shown, "
                     "$EDITOR can edit generated_files/tasks.json, and y/n decides; otherwise "

@@ -186,8 +186,19 @@ result<unit> repository::use_branch(const std::string& branch) {
   return unit{};
 }
 
-result<std::optional<std::string>> repository::commit_path(const std::string& path, const std::string& message) {
-  auto* repo = p_->repo.get();
+namespace {
+
+/// What one commit does to one path: its new bytes and mode, or its removal.
+struct path_change {
+  std::optional<std::string> bytes;  ///< nullopt: the path is removed
+  git_filemode_t mode = GIT_FILEMODE_BLOB;
+};
+
+/// Commits `change` of `path` on top of HEAD (nothing else of the tree); the
+/// index follows for that path, from the disk or from the bytes committed.
+result<std::optional<std::string>> commit_change(git_repository* repo, const std::string& path,
+                                                 const path_change& change, bool index_from_disk,
+                                                 const std::string& message) {
   auto parent = head_commit(repo);
   if (!parent) return parent.err();
   tree_ptr base;
@@ -202,17 +213,11 @@ result<std::optional<std::string>> repository::commit_path(const std::string& pa
   }
   git_tree_update up{};
   up.path = path.c_str();
-  auto file = workdir_ / path;
-  struct stat st {};
-  bool present = ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  if (present) {
-    // The bytes as written, no filters: undo must give them back byte for byte.
-    auto bytes = read_bytes(file);
-    if (!bytes) return error{"cannot read " + file.string()};
-    if (git_blob_create_from_buffer(&up.id, repo, bytes->data(), bytes->size()) != 0)
+  if (change.bytes) {
+    if (git_blob_create_from_buffer(&up.id, repo, change.bytes->data(), change.bytes->size()) != 0)
       return git_failure("blob of " + path);
     up.action = GIT_TREE_UPDATE_UPSERT;
-    up.filemode = (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+    up.filemode = change.mode;
   } else {
     git_tree_entry* e = nullptr;
     if (git_tree_entry_bypath(&e, base.get(), path.c_str()) != 0) return std::optional<std::string>{};
@@ -230,10 +235,45 @@ result<std::optional<std::string>> repository::commit_path(const std::string& pa
   if (git_repository_index(&idx, repo) != 0) return git_failure("index");
   index_ptr index{idx};
   git_index_read(index.get(), 0);
-  int rc =
-    present ? git_index_add_bypath(index.get(), path.c_str()) : git_index_remove_bypath(index.get(), path.c_str());
+  int rc = 0;
+  if (!change.bytes) {
+    rc = git_index_remove_bypath(index.get(), path.c_str());
+  } else if (index_from_disk) {
+    rc = git_index_add_bypath(index.get(), path.c_str());
+  } else {
+    git_index_entry entry{};
+    entry.path = path.c_str();
+    entry.mode = change.mode;
+    rc = git_index_add_from_buffer(index.get(), &entry, change.bytes->data(), change.bytes->size());
+  }
   if (rc != 0 || git_index_write(index.get()) != 0) return git_failure("index entry of " + path);
   return std::optional<std::string>{*made};
+}
+
+}  // namespace
+
+result<std::optional<std::string>> repository::commit_path(const std::string& path, const std::string& message) {
+  auto file = workdir_ / path;
+  struct stat st {};
+  path_change change;
+  if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    // The bytes as written, no filters: undo must give them back byte for byte.
+    change.bytes = read_bytes(file);
+    if (!change.bytes) return error{"cannot read " + file.string()};
+    change.mode = (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+  }
+  return commit_change(p_->repo.get(), path, change, true, message);
+}
+
+result<std::optional<std::string>> repository::commit_content(const std::string& path, const std::string& bytes,
+                                                              const std::string& message) {
+  path_change change;
+  change.bytes = bytes;
+  // The mode the path has on disk now (the user's), else a plain file.
+  struct stat st {};
+  if (auto file = workdir_ / path; ::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR))
+    change.mode = GIT_FILEMODE_BLOB_EXECUTABLE;
+  return commit_change(p_->repo.get(), path, change, false, message);
 }
 
 }  // namespace codehive::vcs

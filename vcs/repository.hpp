@@ -86,6 +86,12 @@ class repository {
   /// deletion when it is gone, on top of HEAD; nothing else of the work tree or
   /// the index goes in. nullopt when HEAD already holds exactly that.
   result<std::optional<std::string>> commit_path(const std::string& path, const std::string& message);
+  /// Commits `bytes` as the content of `path` on top of HEAD, whatever the
+  /// disk holds (the user's version kept in the run store, committed apart
+  /// before codehive's edit of it); the index entry of `path` follows, the
+  /// work tree is not touched. nullopt when HEAD already holds exactly that.
+  result<std::optional<std::string>> commit_content(const std::string& path, const std::string& bytes,
+                                                    const std::string& message);
 
   /// "task@version" of every commit of `run_id` on HEAD's first-parent history.
   result<std::set<std::string>> committed_keys(const std::string& run_id) const;

@@ -222,7 +222,7 @@ status check_content(std::string_view content, std::size_t max_bytes, bool text)
 
 status write_file(const std::filesystem::path& root, std::string_view rel, std::string_view content,
                   const write_options& opts) {
-  if (auto c = check_content(content, opts.max_bytes, is_text_path(rel)); !c) return c;
+  if (auto c = check_content(content, opts.max_bytes, is_text_path(rel) && !opts.any_bytes); !c) return c;
   if (opts.create_root) {
     std::error_code ec;
     std::filesystem::create_directories(root, ec);

@@ -30,6 +30,9 @@ status check_content(std::string_view content, std::size_t max_bytes = default_m
 struct write_options {
   std::size_t max_bytes = default_max_file_bytes;
   bool create_root = true;  ///< create the output folder itself if missing
+  /// NUL bytes allowed whatever the extension: bytes kept from a project's
+  /// binary file (restored or exported), not a model's text.
+  bool any_bytes = false;
 };
 
 /// Atomic write of `content` to root/rel. Creates parent directories (each

@@ -103,6 +103,11 @@ struct walker {
     }
   }
 
+  void too_large(const std::string& path, std::size_t size, std::size_t limit) {
+    report.skipped.push_back(
+      {path, "too large (" + std::to_string(size) + " bytes, the limit is " + std::to_string(limit) + ")"});
+  }
+
   void file(const fs::path& p, const std::string& path) {
     std::error_code ec;
     auto size = fs::file_size(p, ec);
@@ -110,10 +115,11 @@ struct walker {
       report.skipped.push_back({path, "unreadable: " + ec.message()});
       return;
     }
-    // Checked before reading: a 2 GiB log file is never loaded.
-    if (size > opts.max_bytes) {
-      report.skipped.push_back(
-        {path, "too large (" + std::to_string(size) + " bytes, the limit is " + std::to_string(opts.max_bytes) + ")"});
+    // Checked before reading: a 2 GiB log file is never loaded. A binary
+    // file may be larger than a text one (when the caller keeps binaries).
+    auto limit = opts.on_binary ? std::max(opts.max_bytes, opts.max_binary_bytes) : opts.max_bytes;
+    if (size > limit) {
+      too_large(path, size, limit);
       return;
     }
     if (size == 0) {
@@ -125,12 +131,23 @@ struct walker {
       report.skipped.push_back({path, "unreadable"});
       return;
     }
-    if (content.size() > opts.max_bytes) {  // it grew since file_size
-      report.skipped.push_back({path, "too large"});
+    if (content.size() > limit) {  // it grew since file_size
+      too_large(path, content.size(), limit);
       return;
     }
     if (content.find('\0') != std::string::npos || !is_utf8(content)) {
-      report.skipped.push_back({path, "binary"});
+      if (!opts.on_binary) {
+        report.skipped.push_back({path, "binary"});
+      } else if (content.size() > opts.max_binary_bytes) {
+        too_large(path, content.size(), opts.max_binary_bytes);
+      } else {
+        report.binary.push_back(path);
+        opts.on_binary(path, std::move(content));
+      }
+      return;
+    }
+    if (content.size() > opts.max_bytes) {
+      too_large(path, content.size(), opts.max_bytes);
       return;
     }
     report.files.push_back(path);

@@ -117,9 +117,19 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   if (!awaiting_approval_ || stopping_)
     return approval_state();
   std::optional<checked_plan> plan;
+  plan_verdict verdict;
   if (edited && *edited != proposed_text_) {
     std::string reason;
     plan = check_plan(as_plan_object(*edited), reason);
+    // The user's edit fits the project as a model's plan must (no update of
+    // a file it lacks, no deletes the request does not ask for): the proposal
+    // was checked, the edit was not.
+    if (plan) {
+      verdict = fits_project(*plan);
+      reason = verdict.problem;
+      if (!reason.empty())
+        plan.reset();
+    }
     if (!plan) {
       spdlog::warn("run={} task=plan planner: edited plan refused: {}", run_.run_id, reason);
       progress("approval_refused", {}, {}, reason);
@@ -142,6 +152,8 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   if (!persisted(store_.append_event(run_.run_id, approved_event, event_json(text, changed, {})),
                  "plan approval"))
     return approval_state();
+  if (!note_plan(verdict))
+    return approval_state();
   awaiting_approval_ = false;
   approval_required_ = false;
   spdlog::info("run={} task=plan planner: plan approved{} ({} tasks)", run_.run_id,
@@ -151,6 +163,8 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   v.tasks = static_cast<std::int32_t>(plan->tasks.size());
   v.message = std::string{"plan approved"} + (changed ? " as edited" : "") + ": "
               + std::to_string(v.tasks) + " tasks";
+  for (const auto& note : verdict.notes)
+    v.message += "; note: " + note;
   accept_plan(std::move(plan->tasks), std::move(*plan->graph));
   return v;
 }

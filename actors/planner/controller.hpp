@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
 #include "actors/planner/outcome.hpp"
 #include "actors/run_state.hpp"
@@ -158,6 +159,11 @@ class controller {
   /// A plan's JSON text checked as every plan is, the model's or the user's
   /// edit: shape, reserved ids, values the store takes, a graph that builds.
   static std::optional<checked_plan> check_plan(const std::string& text, std::string& reason);
+  /// A checked plan against the project the run changes (actors/plan_checks.hpp),
+  /// the model's plan and the user's edit alike.
+  plan_verdict fits_project(const checked_plan& plan) const;
+  /// Keeps and shows the verdict's notes; false when the store failed.
+  bool note_plan(const plan_verdict& verdict);
   void ask_for_plan(const std::string& reason);
   void accept_plan(std::vector<msg::file_task> tasks, task_graph graph);
 

@@ -13,17 +13,25 @@
 
 namespace codehive::planner {
 
-namespace {
-
 /// The plan's tasks (paths as the graph normalized them) against the project.
-plan_verdict fits_project(std::vector<msg::file_task> tasks, const task_graph& graph,
-                          const run_state& run, const pipeline_settings& s) {
+plan_verdict controller::fits_project(const checked_plan& plan) const {
+  auto tasks = plan.tasks;
   for (std::size_t i = 0; i < tasks.size(); ++i)
-    tasks[i].path = graph.at(i).spec.path;
-  return check_plan_against_project(tasks, run.files, run.request, s.max_unrequested_deletes);
+    tasks[i].path = plan.graph->at(i).spec.path;
+  return check_plan_against_project(tasks, run_.files, run_.request,
+                                    settings_->max_unrequested_deletes);
 }
 
-}  // namespace
+bool controller::note_plan(const plan_verdict& verdict) {
+  for (const auto& note : verdict.notes) {
+    spdlog::warn("run={} task=plan planner: {}", run_.run_id, note);
+    if (!persisted(store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
+                   "plan note"))
+      return false;
+    progress("plan", {}, {}, note);
+  }
+  return true;
+}
 
 std::optional<controller::checked_plan> controller::check_plan(const std::string& text,
                                                               std::string& reason) {
@@ -101,16 +109,10 @@ void controller::on_plan_reply(const plan_answer& r) {
     }
     reason = r.problem.reason;
   } else if (auto plan = check_plan(r.content, reason); plan) {
-    auto verdict = fits_project(plan->tasks, *plan->graph, run_, *settings_);
+    auto verdict = fits_project(*plan);
     if (verdict.problem.empty()) {
-      for (const auto& note : verdict.notes) {
-        spdlog::warn("run={} task=plan planner: {}", run_.run_id, note);
-        if (!persisted(
-              store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
-              "plan note"))
-          return;
-        progress("plan", {}, {}, note);
-      }
+      if (!note_plan(verdict))
+        return;
       accept_plan(std::move(plan->tasks), std::move(*plan->graph));
       return;
     }

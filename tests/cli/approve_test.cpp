@@ -17,6 +17,7 @@
 
 #include "tests/cli/process.hpp"
 #include "tests/cluster/node_process.hpp"
+#include "tests/support/approval_scenario.hpp"
 #include "tests/support/sim_process.hpp"
 
 using codehive::cluster_test::node_process;
@@ -25,22 +26,6 @@ using codehive::test::sim_process;
 using codehive::test::temp_dir;
 
 namespace {
-
-const std::string scenario = R"json({"models":["small","big"],
-  "latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[
-  {"name":"plan","match":{"role":"planner"},"response":{"json":{"tasks":[
-    {"id":"hello","action":"create","type":"file","path":"hello.txt","description":"a greeting",
-     "instructions":"Say hello."},
-    {"id":"bye","action":"create","type":"file","path":"bye.txt","description":"a farewell",
-     "instructions":"Say goodbye.","depends_on":["hello"]}]}}},
-  {"name":"hello","match":{"role":"coder","path":"hello.txt"},
-   "response":{"json":{"kind":"whole","content":"hello\n","summary":"a greeting"}}},
-  {"name":"bye","match":{"role":"coder","path":"bye.txt"},
-   "response":{"json":{"kind":"whole","content":"bye\n","summary":"a farewell"}}},
-  {"name":"thanks","match":{"role":"coder","path":"thanks.txt"},
-   "response":{"json":{"kind":"whole","content":"thanks\n","summary":"thanks"}}},
-  {"name":"summary","match":{"role":"summarizer"},"response":{"json":{"summary":"a note"}}},
-  {"name":"review","match":{"role":"reviewer"},"response":{"json":{"issues":[]}}}]})json";
 
 /// The user's edit: bye.txt dropped, thanks.txt added after hello.
 const std::string edited_plan = R"json([
@@ -113,7 +98,7 @@ struct approve_fixture : ::testing::Test {
 using ApproveCommand = approve_fixture;
 
 TEST_F(ApproveCommand, AnEditedPlanApprovedWithTheApproveCommandIsWhatGetsBuilt) {
-  auto sim = sim_process::start(scenario);
+  auto sim = sim_process::start(codehive::test::approval_scenario);
   node_process run(run_args(sim), dir / "logs" / "run", env);
   auto [id, http] = wait_for_approval(run);
   ASSERT_FALSE(id.empty()) << run.tail();
@@ -160,7 +145,7 @@ TEST_F(ApproveCommand, AnEditedPlanApprovedWithTheApproveCommandIsWhatGetsBuilt)
 }
 
 TEST_F(ApproveCommand, AResumedRunWaitsAgainAndARejectedPlanEndsWithExit7) {
-  auto sim = sim_process::start(scenario);
+  auto sim = sim_process::start(codehive::test::approval_scenario);
   std::string id;
   {
     node_process run(run_args(sim), dir / "logs" / "run", env);

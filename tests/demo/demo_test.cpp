@@ -20,6 +20,7 @@
 
 #include "tests/demo/run_process.hpp"
 #include "tests/support/sim_process.hpp"
+#include "vcs/repository.hpp"
 
 namespace fs = std::filesystem;
 using codehive::demo_test::find_in_path;
@@ -283,4 +284,82 @@ window.addEventListener('load', function () {
   // The seed has six cards, one of them in Done; Clear done leaves five and none in Done.
   EXPECT_EQ(m[1].str(), "before=6;after=5;done=0");
   EXPECT_NE(b.output.find("Write the release notes"), std::string::npos) << "seed cards not rendered";
+}
+
+// (d) Issue 14's "done means": a follow-up request on the demo's output (with --git, which
+// makes the folder a repository, its files the first commit) changes only what it must, in
+// commits: one search/replace in about.html, one commit of the run, every other file byte
+// for byte the demo's, nothing left uncommitted; undo gives back the demo's output.
+TEST(Demo, AFollowUpRequestOnTheDemosOutputChangesOnlyWhatItMustInCommits) {
+  temp_dir out("codehive-demo-followup");
+  temp_dir store("codehive-demo-store");
+  const auto demo = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
+                                 "--store", store.path().string()},
+                                run_timeout_ms, source_dir);
+  ASSERT_EQ(demo.exit_code, 0) << describe(demo);
+  expect_output_matches_app(out.path());
+
+  const std::string plan = R"json({"tasks":[{"id":"title","action":"update","type":"file",
+    "path":"about.html","edit":"search_replace","description":"rename the about page",
+    "instructions":"Change the title About the Kanban board to About our Kanban board."}]})json";
+  auto sim = sim_process::start(
+      R"json({"models":["small","big"],"latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[
+    {"name":"sum","match":{"role":"summarizer"},"response":{"json":{"summary":"a file of the board"}}},
+    {"name":"plan","match":{"role":"planner","prompt_regex":"- about\\.html: "},"response":{"json":)json" +
+      plan + R"json(}},
+    {"name":"blind plan","match":{"role":"planner"},"response":{"content":"the project was not listed"}},
+    {"name":"coder","match":{"role":"coder","path":"about.html"},"response":{"json":{"kind":"search_replace",
+      "blocks":[{"search":"<title>About the Kanban board</title>","replace":"<title>About our Kanban board</title>"}]}}},
+    {"name":"review","match":{"role":"reviewer"},"response":{"json":{"issues":[]}}}]})json");
+  const std::string port = std::to_string(sim.port());
+  temp_dir cfg("codehive-demo-followup-config");
+  cfg.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" +
+                                 source_dir.string() + "/configs/prompts\",\"schemas_dir\":\"" +
+                                 source_dir.string() + "/configs/schemas\"}");
+  const auto r = run_process(
+      {CODEHIVE_BIN, "run", "rename the about page: About our Kanban board", "--out",
+       out.path().string(), "--store", store.path().string(), "--git", "--config",
+       (cfg.path() / "codehive.json").string(), "--planner",
+       "openai://127.0.0.1:" + port + "/v1/big", "--coder", "ollama://127.0.0.1:" + port + "/small"},
+      run_timeout_ms);
+  ASSERT_EQ(r.exit_code, 0) << describe(r) << "\nsim stats: " << sim.stats_json();
+  EXPECT_EQ(sim.count_role("planner"), 1) << "the plan was made against the listed project";
+  EXPECT_EQ(sim.count_role("coder"), 1);
+  EXPECT_EQ(sim.count_role("fixer"), 0);
+
+  // Only about.html changed, and only its title.
+  for (const auto& rel : app_files()) {
+    auto want = slurp(app_dir / rel);
+    if (rel == "about.html")
+      want.replace(want.find("<title>About the Kanban board</title>"), 37,
+                   "<title>About our Kanban board</title>");
+    EXPECT_TRUE(slurp(out / rel) == want) << rel;
+  }
+  const std::set<std::string> expected(app_files().begin(), app_files().end());
+  for (const auto& rel : files_under(out.path())) {
+    if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
+    EXPECT_TRUE(expected.count(rel)) << "unexpected file in the output: " << rel;
+  }
+
+  // In commits: the run's one commit holds the edit, and nothing is left uncommitted.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m,
+                                std::regex{"codehive ([0-9]{8}-[0-9]{6}-[0-9a-f]{4}): "}))
+      << r.output;
+  const std::string run = m[1];
+  auto repo = codehive::vcs::repository::open(out.path());
+  ASSERT_TRUE(repo) << repo.err().describe();
+  auto commits = repo->run_commits(run);
+  ASSERT_TRUE(commits) << commits.err().describe();
+  ASSERT_EQ(commits->size(), 1u);
+  EXPECT_EQ((*commits)[0].tag.task, "title");
+  EXPECT_EQ((*commits)[0].tag.path, "about.html");
+  auto dirty = repo->dirty_paths();
+  ASSERT_TRUE(dirty);
+  EXPECT_TRUE(dirty->empty()) << "left uncommitted: " << (dirty->empty() ? "" : dirty->front());
+
+  const auto u = run_process({CODEHIVE_BIN, "undo", run, "--store", store.path().string()},
+                             run_timeout_ms);
+  ASSERT_EQ(u.exit_code, 0) << describe(u);
+  expect_output_matches_app(out.path());
 }

@@ -17,6 +17,8 @@
 #include "tests/support/sim_process.hpp"
 #include "vcs/repository.hpp"
 
+#include <git2.h>
+
 namespace fs = std::filesystem;
 namespace vcs = codehive::vcs;
 using codehive::crash_test::killable_process;
@@ -152,6 +154,30 @@ struct git_fixture : ::testing::Test {
   }
 };
 
+/// The subjects of HEAD's first-parent history, newest first (libgit2, as codehive reads it).
+std::vector<std::string> git_log_subjects(const fs::path& repo_dir) {
+  std::vector<std::string> out;
+  git_libgit2_init();
+  git_repository* repo = nullptr;
+  git_revwalk* walk = nullptr;
+  if (git_repository_open(&repo, repo_dir.c_str()) == 0 && git_revwalk_new(&walk, repo) == 0) {
+    git_revwalk_simplify_first_parent(walk);
+    git_revwalk_push_head(walk);
+    git_oid id;
+    while (git_revwalk_next(&id, walk) == 0) {
+      git_commit* c = nullptr;
+      if (git_commit_lookup(&c, repo, &id) != 0)
+        break;
+      out.emplace_back(git_commit_summary(c));
+      git_commit_free(c);
+    }
+  }
+  git_revwalk_free(walk);
+  git_repository_free(repo);
+  git_libgit2_shutdown();
+  return out;
+}
+
 std::string run_id_of(const std::string& output) {
   std::smatch m;
   if (std::regex_search(output, m, std::regex{"codehive ([0-9]{8}-[0-9]{6}-[0-9a-f]{4}): "}))
@@ -229,6 +255,44 @@ TEST_F(GitHistory, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouched
   EXPECT_EQ(snapshot(out).at("README.md"), "# my edit, not committed\n");
   EXPECT_EQ(snapshot(out).at("js/app.js"), "function greet() {\n  alert('Hi');\n}\n");
   EXPECT_TRUE(fs::exists(out / "old.txt"));
+}
+
+TEST_F(GitHistory, AllowDirtyCommitsTheUsersChangesToAFileTheRunEditsApartFirst) {
+  // js/app.js (the run updates it) and README.md (it does not) changed, uncommitted.
+  const std::string mine = "function greet() {\n  alert('Hi there');\n}\n";
+  dir.write("out/js/app.js", mine);
+  dir.write("out/README.md", "# my edit, not committed\n");
+  auto r = run_codehive(run_args({"--allow-dirty"}), run_timeout_ms);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto run = run_id_of(r.output);
+  auto commits = commits_of(run);
+  EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
+
+  // The commit before the run's first commit of js/app.js holds the user's
+  // version, under its own label and no run trailer.
+  auto log = run_codehive({"diff", run, "--out", out.string()});
+  ASSERT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_EQ(log.output.find("your uncommitted changes"), std::string::npos)
+    << "the user's commit is not one of the run's: " << log.output;
+  EXPECT_NE(log.output.find("-  alert('Hi there');"), std::string::npos)
+    << "the run's commit of js/app.js starts from the user's version: " << log.output;
+  EXPECT_EQ(log.output.find("-  alert('Hi');"), std::string::npos) << log.output;
+  auto subjects = git_log_subjects(out);
+  auto kept = std::find(subjects.begin(), subjects.end(),
+                        "codehive: your uncommitted changes to js/app.js");
+  ASSERT_NE(kept, subjects.end()) << ::testing::PrintToString(subjects);
+  EXPECT_EQ(std::count_if(subjects.begin(), subjects.end(),
+                          [](const std::string& s) { return s.find("uncommitted") != s.npos; }),
+            1)
+    << "only the edited dirty file is committed for the user";
+  EXPECT_EQ(dirty(), std::vector<std::string>{"README.md"}) << "untouched dirty files stay dirty";
+
+  // Undo takes the run out and gives back the user's version, now committed.
+  auto u = run_codehive({"undo", run, "--out", out.string()});
+  ASSERT_EQ(u.exit_code, 0) << u.output;
+  EXPECT_EQ(snapshot(out).at("js/app.js"), mine);
+  EXPECT_EQ(snapshot(out).at("README.md"), "# my edit, not committed\n");
+  EXPECT_EQ(dirty(), std::vector<std::string>{"README.md"});
 }
 
 TEST_F(GitHistory, ARunKilledRightAfterACommitAndResumedCommitsNothingTwice) {

@@ -17,6 +17,7 @@
 #include <rapidjson/document.h>
 
 #include "tests/cluster/node_process.hpp"
+#include "tests/support/approval_scenario.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace {
@@ -28,20 +29,6 @@ using codehive::test::http_reply;
 using codehive::test::temp_dir;
 
 const std::string token = "approval-token-for-tests";
-
-const std::string scenario = R"json({"models":["small","big"],
-  "latency":{"ttft_ms":5,"tokens_per_s":100000},"rules":[
-  {"name":"plan","match":{"role":"planner"},"response":{"json":{"tasks":[
-    {"id":"hello","action":"create","type":"file","path":"hello.txt","description":"a greeting",
-     "instructions":"Say hello."},
-    {"id":"bye","action":"create","type":"file","path":"bye.txt","description":"a farewell",
-     "instructions":"Say goodbye.","depends_on":["hello"]}]}}},
-  {"name":"hello","match":{"role":"coder","path":"hello.txt"},
-   "response":{"json":{"kind":"whole","content":"hello\n","summary":"a greeting"}}},
-  {"name":"bye","match":{"role":"coder","path":"bye.txt"},
-   "response":{"json":{"kind":"whole","content":"bye\n","summary":"a farewell"}}},
-  {"name":"summary","match":{"role":"summarizer"},"response":{"json":{"summary":"a note"}}},
-  {"name":"review","match":{"role":"reviewer"},"response":{"json":{"issues":[]}}}]})json";
 
 std::map<std::string, std::string> bearer() { return {{"Authorization", "Bearer " + token}}; }
 
@@ -79,7 +66,7 @@ void check_dashboard_shows_the_plan(const std::string& base, const temp_dir& dir
 
 TEST(HttpApproval, ThePlanWaitsBehindTheTokenARefusedEditKeepsItWaitingAndApprovalBuildsIt) {
   temp_dir dir{"codehive-http-approval"};
-  auto sim = codehive::test::sim_process::start(scenario);
+  auto sim = codehive::test::sim_process::start(codehive::test::approval_scenario);
   auto port = std::to_string(sim.port());
   std::ofstream(dir.path() / "http.token") << token << "\n";
   std::string src = CODEHIVE_SOURCE_DIR;
@@ -160,7 +147,7 @@ TEST(HttpApproval, ThePlanWaitsBehindTheTokenARefusedEditKeepsItWaitingAndApprov
 // client says so, and the coordinator's HTTP API approves it.
 TEST(HttpApproval, ARunSubmittedToACoordinatorWaitsThereAndIsApprovedThroughItsApi) {
   temp_dir dir{"codehive-http-approval"};
-  auto sim = codehive::test::sim_process::start(scenario);
+  auto sim = codehive::test::sim_process::start(codehive::test::approval_scenario);
   auto port = std::to_string(sim.port());
   std::ofstream(dir.path() / "join.token") << "join-token-for-tests\n";
   std::string src = CODEHIVE_SOURCE_DIR;

@@ -199,3 +199,74 @@ TEST(PlanApproval, ARejectedPlanEndsTheRunCleanlyAndResumingAsksForANewPlan) {
   EXPECT_TRUE(h.ctl->awaiting_approval());
   EXPECT_TRUE(h.coded.empty());
 }
+
+TEST(PlanApproval, AnEditedPlanMustFitTheProjectAsAModelsPlanMust) {
+  harness h;
+  for (const auto* p : {"index.html", "about.html", "blog.html", "contact.html"}) {
+    msg::applied_file f;
+    f.path = p;
+    f.summary = std::string{"what "} + p + " is for";
+    h.project_files.push_back(f);
+  }
+  h.request = "make the heading of index.html bigger and link it to news.html";
+  h.on_plan = [](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = R"({"tasks":[{"id":"t1","action":"update","type":"file","path":"index.html",)"
+                R"("description":"bigger heading","instructions":"h1 at 3em"}]})";
+    return a;
+  };
+  run_until_waiting(h);
+  ASSERT_TRUE(h.ctl->awaiting_approval()) << (h.result ? h.result->message : "");
+  auto task = [](const std::string& id, const std::string& action, const std::string& path) {
+    return R"({"id":")" + id + R"(","action":")" + action + R"(","type":"file","path":")" + path
+           + R"(","description":"d","instructions":"i"})";
+  };
+  // An update of a file the project lacks, then deletes the request never asked for.
+  auto missing = h.ctl->on_plan_approved("[" + task("t1", "update", "faq.html") + "]");
+  EXPECT_FALSE(missing.accepted);
+  EXPECT_TRUE(missing.waiting);
+  EXPECT_NE(missing.message.find("the edited plan was refused: task t1 updates faq.html, but the "
+                                 "project has no such file"),
+            std::string::npos)
+    << missing.message;
+  auto deletes = h.ctl->on_plan_approved("[" + task("t1", "update", "index.html") + ","
+                                         + task("t2", "delete", "blog.html") + ","
+                                         + task("t3", "delete", "contact.html") + "]");
+  EXPECT_FALSE(deletes.accepted);
+  EXPECT_NE(deletes.message.find(
+              "deletes 2 files the request does not mention (blog.html, contact.html)"),
+            std::string::npos)
+    << deletes.message;
+  EXPECT_TRUE(h.ctl->awaiting_approval());
+  h.collect();
+  h.run_until_delivered();
+  EXPECT_TRUE(h.coded.empty()) << "nothing is coded while the edits are refused";
+  EXPECT_FALSE(h.store->get_task(h.run_id, "t2"));
+
+  // An edit that fits: its note (the request's news.html, created) is shown and kept.
+  auto notes_before = 0;
+  if (auto events = h.store->read_events(h.run_id))
+    notes_before = static_cast<int>(std::count_if(
+      events->begin(), events->end(), [](const auto& e) { return e.type == "plan_note"; }));
+  auto fine = h.ctl->on_plan_approved("[" + task("t1", "update", "index.html") + ","
+                                      + task("t2", "create", "news.html") + "]");
+  ASSERT_TRUE(fine.accepted) << fine.message;
+  EXPECT_NE(fine.message.find("the request names news.html, which the project lacks: the plan "
+                              "creates it"),
+            std::string::npos)
+    << fine.message;
+  auto events = h.store->read_events(h.run_id);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(std::count_if(events->begin(), events->end(),
+                          [](const auto& e) { return e.type == "plan_note"; }),
+            notes_before + 1);
+  h.collect();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+  EXPECT_EQ(h.coded["index.html"], 1);
+  EXPECT_EQ(h.coded["news.html"], 1);
+  EXPECT_EQ(h.coded.count("faq.html"), 0u);
+}

@@ -114,6 +114,20 @@ TEST(PlanChecks, UpdatesAndDeletesMustNameExistingFilesAndDeletesNeedTheRequest)
               "the request names faq.html, which the project lacks: the plan creates it"});
 }
 
+TEST(PlanChecks, ABinaryFileMayBeDeletedButNotUpdated) {
+  auto files = project({"index.html", "logo.png"});
+  files[1].summary = binary_summary(2048);
+  auto update = check_plan_against_project(
+    {{"t1", "update", "file", "logo.png", "", "", {}, {}, ""}}, files, "make logo.png blue", 1);
+  EXPECT_NE(update.problem.find("task t1 updates logo.png, a binary file no model can rewrite"),
+            std::string::npos)
+    << update.problem;
+  auto remove = check_plan_against_project(
+    {{"t1", "delete", "file", "logo.png", "", "", {}, {}, ""}}, files, "remove logo.png", 1);
+  EXPECT_EQ(remove.problem, "");
+  EXPECT_FALSE(is_binary_summary("what index.html is for"));
+}
+
 TEST(ExistingProject, AnUpdateOfAFileTheProjectLacksIsAskedAgainWithTheReason) {
   harness h;
   std::string second_prompt;

@@ -71,7 +71,7 @@ void harness::start(int local_coders, int local_fixers, msg::budget limits) {
                        static_cast<std::size_t>(local_fixers));
   msg::run_request req;
   req.run_id = run_id;
-  req.request = "a board";
+  req.request = request;
   req.out_dir = "/tmp/out";
   req.max_rounds = 2;
   req.limits = limits;
@@ -146,7 +146,7 @@ void harness::answer(planner::command cmd) {
     [this](auto& c) {
       using C = std::decay_t<decltype(c)>;
       if constexpr (std::is_same_v<C, list_files>) {
-        ctl->on_files_listed({});
+        ctl->on_files_listed(project_files);
       } else if constexpr (std::is_same_v<C, ask_plan>) {
         ++plans_asked;
         auto a = on_plan(c);

@@ -50,6 +50,8 @@ struct harness {
   int exports_written = 0;
   int folders_made = 0;
   bool approve_plan = false;  ///< start() asks for plan approval (run --approve-plan)
+  std::string request = "a board";               ///< what start() asks for
+  std::vector<msg::applied_file> project_files;  ///< the tracker's listing (the project found)
   std::string tasks_json;     ///< generated_files/tasks.json as last written
   bool hold_export_timers = false;  ///< keep schedule_exports unanswered (time stands still)
   int export_timers_held = 0;

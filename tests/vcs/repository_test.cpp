@@ -223,3 +223,30 @@ TEST(Vcs, UndoOfARunThatMadeTheRepositorysFirstCommitLeavesNoFiles) {
   ASSERT_TRUE(undone) << undone.err().describe();
   EXPECT_TRUE(snapshot(d).empty());
 }
+
+TEST(Vcs, CommitContentCommitsGivenBytesLeavesTheWorkTreeAndUndoKeepsThem) {
+  temp_dir d{"vcs-content"};
+  auto r = project(d);
+  // The user's uncommitted version, then a run's edit on top of it on disk.
+  const std::string users = "let a = 1;\nlet b = 20;\nlet c = 3;\n";
+  d.write("js/app.js", "let a = 1;\nlet b = 20;\nlet c = 30;\n");
+  auto kept = r.commit_content("js/app.js", users, "codehive: your uncommitted changes to js/app.js");
+  ASSERT_TRUE(kept) << kept.err().describe();
+  ASSERT_TRUE(kept->has_value());
+  EXPECT_EQ(d.read("js/app.js"), "let a = 1;\nlet b = 20;\nlet c = 30;\n") << "the disk is not touched";
+  auto again = r.commit_content("js/app.js", users, "again");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value()) << "HEAD already holds those bytes";
+  EXPECT_TRUE(r.run_commits("r1")->empty()) << "no run trailer: not one of a run's commits";
+  auto made = r.commit_path("js/app.js", msg("r1", "t1", "js/app.js", 2));
+  ASSERT_TRUE(made) << made.err().describe();
+  EXPECT_TRUE(r.dirty_paths()->empty());
+  auto diff = r.diff_run("r1");
+  ASSERT_TRUE(diff);
+  EXPECT_NE(diff->find("-let c = 3;\n+let c = 30;"), std::string::npos) << *diff;
+  EXPECT_EQ(diff->find("b = 2;"), std::string::npos) << "the user's change is not the run's: " << *diff;
+  auto undone = r.undo_run("r1");
+  ASSERT_TRUE(undone) << undone.err().describe();
+  EXPECT_EQ(d.read("js/app.js"), users);
+  EXPECT_TRUE(r.dirty_paths()->empty());
+}

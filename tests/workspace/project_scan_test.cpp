@@ -138,3 +138,38 @@ TEST(ProjectScan, FilesOverTheLimitEmptyFilesGitAndReservedFoldersAreLeftOut) {
   EXPECT_EQ(report.skipped[1].path, "empty.txt");
   fs::remove_all(root);
 }
+
+TEST(ProjectScan, BinaryFilesGoToOnBinaryUpToTheirOwnLimitWhenTheCallerKeepsThem) {
+  auto root = fs::temp_directory_path() / ("codehive-scan-bin-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  auto put = [&](const std::string& rel, const std::string& content) {
+    fs::create_directories((root / rel).parent_path());
+    std::ofstream{root / rel, std::ios::binary} << content;
+  };
+  std::string png{"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16};
+  put("img/logo.png", png);
+  // Bigger than a text file may be, within the binary limit; and one over it.
+  put("img/photo.jpg", std::string(ws::default_max_file_bytes + 1, '\0'));
+  put("img/huge.bin", std::string(3 * ws::default_max_file_bytes, '\0'));
+  put("big.txt", std::string(ws::default_max_file_bytes + 1, 'x'));
+  put("index.html", "<p>hi</p>\n");
+  ws::scan_options opts;
+  opts.max_binary_bytes = 2 * ws::default_max_file_bytes;
+  std::map<std::string, std::string> binary;
+  opts.on_binary = [&](const std::string& p, std::string content) { binary[p] = std::move(content); };
+  std::vector<std::string> text;
+  auto report = ws::scan_project(
+    root, [&](const std::string& p, std::string) { text.push_back(p); }, opts);
+  EXPECT_EQ(text, std::vector<std::string>{"index.html"});
+  EXPECT_EQ(report.binary, (std::vector<std::string>{"img/logo.png", "img/photo.jpg"}));
+  ASSERT_EQ(binary.size(), 2u);
+  EXPECT_EQ(binary["img/logo.png"], png);
+  EXPECT_EQ(binary["img/photo.jpg"].size(), ws::default_max_file_bytes + 1);
+  std::map<std::string, std::string> skipped;
+  for (const auto& s : report.skipped)
+    skipped[s.path] = s.reason;
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_NE(skipped["big.txt"].find("too large"), std::string::npos) << skipped["big.txt"];
+  EXPECT_NE(skipped["img/huge.bin"].find("too large"), std::string::npos);
+  fs::remove_all(root);
+}
