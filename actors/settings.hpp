@@ -64,6 +64,8 @@ struct pipeline_settings {
   /// Deletes of files the request does not mention that a plan may hold;
   /// a plan with more is asked for again (actors/plan_checks.hpp).
   std::size_t max_unrequested_deletes = 1;
+  /// Tasks one plan may hold (plan.max_tasks); a larger plan is asked for again.
+  std::size_t max_plan_tasks = 50000;
   /// A project's binary files up to this size are kept in the store (bytes
   /// as found, never summarised or edited) so `codehive export` rebuilds the
   /// whole project; larger ones are left out and named in the export's note.

@@ -411,9 +411,10 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   // A plan for a project that exists: how much of it the planning prompt
   // lists, how many deletes the request need not name (actors/plan_checks.hpp).
   if (auto v = member(doc, "plan")) {
-    if (!(known_keys(*v, {"files_listed", "max_unrequested_deletes"}, err)
+    if (!(known_keys(*v, {"files_listed", "max_unrequested_deletes", "max_tasks"}, err)
           && get_num(*v, "files_listed", p.plan_map_entries, 1, 1e6, err)
-          && get_num(*v, "max_unrequested_deletes", p.max_unrequested_deletes, 0, 1e6, err)))
+          && get_num(*v, "max_unrequested_deletes", p.max_unrequested_deletes, 0, 1e6, err)
+          && get_num(*v, "max_tasks", p.max_plan_tasks, 1, 1e7, err)))
       return fail("plan: ");
   }
   // An existing project's binary files: kept in the store up to this size.

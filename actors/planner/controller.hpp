@@ -158,7 +158,7 @@ class controller {
   };
   /// A plan's JSON text checked as every plan is, the model's or the user's
   /// edit: shape, reserved ids, values the store takes, a graph that builds.
-  static std::optional<checked_plan> check_plan(const std::string& text, std::string& reason);
+  std::optional<checked_plan> check_plan(const std::string& text, std::string& reason) const;
   /// A checked plan against the project the run changes (actors/plan_checks.hpp),
   /// the model's plan and the user's edit alike.
   plan_verdict fits_project(const checked_plan& plan) const;

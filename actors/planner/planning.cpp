@@ -34,10 +34,16 @@ bool controller::note_plan(const plan_verdict& verdict) {
 }
 
 std::optional<controller::checked_plan> controller::check_plan(const std::string& text,
-                                                              std::string& reason) {
+                                                              std::string& reason) const {
   auto plan = parse_plan(text);
   if (!plan) {
     reason = plan.error;
+    return std::nullopt;
+  }
+  // Before the graph is built: its cost grows with the plan (issue 16).
+  if (plan.value->size() > settings_->max_plan_tasks) {
+    reason = "the plan has " + std::to_string(plan.value->size()) + " tasks, more than plan.max_tasks ("
+             + std::to_string(settings_->max_plan_tasks) + "): plan fewer, larger files";
     return std::nullopt;
   }
   std::vector<task_spec> specs;

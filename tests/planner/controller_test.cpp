@@ -118,6 +118,34 @@ TEST(Controller, AnUnusablePlanIsAskedForAgainWithTheReason) {
   EXPECT_EQ(h.result->exit_code, 0);
 }
 
+// Issue 16: a plan is bounded (plan.max_tasks) before its graph is built; a
+// larger one is asked for again, naming the limit.
+TEST(Controller, APlanOverPlanMaxTasksIsAskedForAgainNamingTheLimit) {
+  harness h;
+  h.settings->max_plan_tasks = 2;
+  std::string second_prompt;
+  h.on_plan = [&](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    if (h.plans_asked == 1) {
+      a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}}});
+    } else {
+      second_prompt = c.request.messages.back().content;
+      a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}});
+    }
+    return a;
+  };
+  h.start();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.plans_asked, 2);
+  EXPECT_NE(second_prompt.find("the plan has 3 tasks, more than plan.max_tasks (2)"), std::string::npos)
+    << second_prompt;
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.coded.size(), 2u);
+}
+
 TEST(Controller, NoUsablePlanAfterTheAttemptsIsAModelFailure) {
   harness h;
   h.on_plan = [](const planner::ask_plan& c) {
