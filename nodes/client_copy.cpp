@@ -48,14 +48,15 @@ bool exists_on_disk(const fs::path& root, const std::string& path) {
   return cur && cur->has_value();
 }
 
-/// One fetch_files round trip from a plain thread.
-caf::expected<msg::fetched_files> ask(caf::actor_system& sys, const registry_actor& reg,
-                                      msg::fetch_files req) {
+/// One fetch_files round trip from a plain thread; nullopt with `error` when
+/// the coordinator did not answer.
+std::optional<msg::fetched_files> ask(caf::actor_system& sys, const registry_actor& reg,
+                                      msg::fetch_files req, std::string& error) {
   caf::scoped_actor self{sys};
-  caf::expected<msg::fetched_files> out{caf::error{}};
+  std::optional<msg::fetched_files> out;
   self->request(reg, fetch_timeout, std::move(req))
     .receive([&](msg::fetched_files& r) { out = std::move(r); },
-             [&](caf::error& e) { out = std::move(e); });
+             [&](caf::error& e) { error = describe(e); });
   return out;
 }
 
@@ -104,8 +105,16 @@ bool client_copy::apply_locked(const msg::file_copy& c, std::string& error) {
       spdlog::info("run={} copy: deleted {} (v{})", run_id_, path, c.version);
     }
   } else {
-    if (!c.has_content)
-      return true;  // a listing entry: nothing to write
+    if (!c.has_content) {
+      // A listing entry: nothing to write. When the file is here already
+      // (written by an earlier client that died before committing it) it is
+      // remembered, and committed below.
+      if (hash_on_disk(root_, path) != c.hash)
+        return true;
+      versions_[path] = c.version;
+      commit(c, path);
+      return true;
+    }
     if (ws::sha256_hex(c.content) != c.hash) {
       error = "its content does not match its hash " + c.hash.substr(0, 16)
               + " (damaged on the way)";
@@ -177,9 +186,10 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
   msg::fetch_files list_req;
   list_req.token = token;
   list_req.run_id = run_id;
-  auto listing = ask(sys, reg, list_req);
+  std::string why;
+  auto listing = ask(sys, reg, list_req, why);
   if (!listing) {
-    error = "cannot list the run's files on the coordinator: " + describe(listing.error());
+    error = "cannot list the run's files on the coordinator: " + why;
     return false;
   }
   if (!listing->ok) {
@@ -221,9 +231,9 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
     req.content = true;
     req.paths.assign(missing.begin() + static_cast<std::ptrdiff_t>(i),
                      missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), i + fetch_batch)));
-    auto got = ask(sys, reg, req);
+    auto got = ask(sys, reg, req, why);
     if (!got) {
-      error = "cannot fetch the run's files from the coordinator: " + describe(got.error());
+      error = "cannot fetch the run's files from the coordinator: " + why;
       return false;
     }
     if (!got->ok) {

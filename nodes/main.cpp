@@ -248,7 +248,8 @@ int main(int argc, char** argv) {
   add_store_opts(status_cmd);
   status_cmd->add_flag("--json", query.json, "print JSON instead of tables");
   auto* export_cmd = app.add_subcommand(
-    "export", "Write a run's project and its four generated_files exports, from the store alone");
+    "export", "Write a run's project and its four generated_files exports, from the store alone "
+              "(or, with --coordinator H:P, fetched from that coordinator's store)");
   export_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
   export_cmd->add_option("--out", query.out, "folder to write (created; must be empty)")->required();
   add_store_opts(export_cmd);
