@@ -150,11 +150,6 @@ int remote_run_command(run_options o) {
   req.limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
   req.approve_plan = o.approve_plan;
 
-  auto t0 = std::chrono::steady_clock::now();
-  caf::actor_system_config sys_cfg;
-  configure_node(sys_cfg, cfg.cluster);
-  caf::actor_system sys{sys_cfg};
-
   // The results land here: the folder, and its git history, are checked
   // before anything is submitted.
   std::error_code ec2;
