@@ -7,7 +7,6 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/run_restore.hpp"
 #include "messages/error.hpp"
 #include "workspace/sha256.hpp"
 #include "workspace/file_ops.hpp"
@@ -20,6 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* exports_dir = "generated_files";
+/// A fixer's task id starts so (actors/run_restore.hpp's fix_task_prefix).
+constexpr const char* fix_prefix = "fix:";
 /// Contents asked for in one fetch: a project of thousands of files comes in
 /// several answers, none of them huge.
 constexpr std::size_t fetch_batch = 64;
@@ -160,7 +161,7 @@ void client_copy::commit(const msg::file_copy& c, const std::string& path) {
   auto key = vcs::commit_key(c.task_id, c.version);
   if (committed_->count(key) > 0)
     return;
-  bool fix = c.task_id.rfind(fix_task_prefix, 0) == 0;
+  bool fix = c.task_id.rfind(fix_prefix, 0) == 0;
   auto subject = std::string{"codehive: "} + (fix ? "fix " : "") + path + ": "
                  + (c.summary.empty() ? c.task_id : c.summary);
   if (subject.size() > 120)

@@ -289,7 +289,10 @@ int coordinator_command(const coordinator_options& o) {
     rs.token = token;
     rs.name = name;
     auto live = std::make_shared<live_planners>();
-    auto workspaces = o.workspaces.empty() ? store_dir->parent_path() / "workspaces"
+    auto store_abs = std::filesystem::absolute(*store_dir).lexically_normal();
+    if (store_abs.filename().empty())  // "DIR/store/"
+      store_abs = store_abs.parent_path();
+    auto workspaces = o.workspaces.empty() ? store_abs.parent_path() / "workspaces"
                                            : std::filesystem::path{o.workspaces};
     workspaces = std::filesystem::absolute(workspaces).lexically_normal();
     rs.start_run = starter{&sys,     &loop, cfg,  runs, *store_dir, o.coders, o.fixers,
