@@ -741,6 +741,10 @@ TEST(ClusterResults, KilledClientStartedAgainEndsWithTheRunsFiles) {
   EXPECT_FALSE(c.coordinator().has_line(std::regex{"finished: done"}))
       << "the run ended before the client was killed: nothing left to miss\n" << c.all_tails();
   std::printf("[ cluster  ] client killed with %zu of 11 files in its folder\n", before);
+  // A version lands while no client follows the run: the next client must fetch it.
+  const std::regex wrote{"tracker: wrote "};
+  ASSERT_TRUE(wait_lines(c.coordinator(), wrote, count_lines(c.coordinator(), wrote) + 1, run_timeout_ms))
+      << "no file landed after the kill\n" << c.all_tails();
 
   auto second = c.submit(out.path());
   const auto code = finish_run(*second);
@@ -750,6 +754,12 @@ TEST(ClusterResults, KilledClientStartedAgainEndsWithTheRunsFiles) {
       << "the second client should follow the run the first one started\n" << c.coordinator().tail();
   expect_output_matches_app(out.path());
   EXPECT_TRUE(fs::is_regular_file(out.path() / "generated_files" / "status.json"));
+  std::smatch m;
+  const std::string text = second->out();
+  static const std::regex summary_re{"output: [^\n]*\\(11 files; ([0-9]+) versions written, ([0-9]+) of them fetched"};
+  ASSERT_TRUE(std::regex_search(text, m, summary_re)) << text;
+  std::printf("[ cluster  ] the second client wrote %s versions, %s of them fetched at the end\n",
+              m[1].str().c_str(), m[2].str().c_str());
 
   const auto run_id = run_id_of(*second);
   ASSERT_FALSE(run_id.empty()) << second->out();
