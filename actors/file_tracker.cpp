@@ -87,6 +87,7 @@ struct file_tracker_state {
   std::uint64_t next_call = 1;
   msg::usage use;
   std::unique_ptr<edit_history> history;  ///< commits each applied edit; null: no git history
+  progress_actor copies;  ///< gets every applied version (run --coordinator's client copy)
 };
 
 using tracker_ptr = file_tracker_actor::stateful_pointer<file_tracker_state>;
@@ -170,6 +171,28 @@ caf::error check_writable(const file_tracker_state& st, const std::string& path,
   return {};
 }
 
+/// Sends the version just applied to the clients that keep a copy of the
+/// results; only after the store and the disk have it, so a copy is never
+/// ahead of the run.
+void send_copy(const file_tracker_state& st, const msg::file_edit& e, const msg::applied_file& rec,
+               const std::string& content) {
+  if (!st.copies)
+    return;
+  msg::file_copy c;
+  c.run_id = st.run_id;
+  c.path = rec.path;
+  c.version = rec.version;
+  c.hash = rec.hash;
+  c.deleted = rec.deleted;
+  c.has_content = !rec.deleted;
+  if (!rec.deleted)
+    c.content = content;
+  c.task_id = e.task_id;
+  c.model = e.use.model;
+  c.summary = rec.summary;
+  caf::anon_send(st.copies, std::move(c));
+}
+
 caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto& st = self->state;
   auto norm = ws::normalize_relative(e.path);
@@ -216,6 +239,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
     st.files[path] = rec;
     if (st.history)
       st.history->record(e, rec);
+    send_copy(st, e, rec, {});
     spdlog::info("run={} task={} tracker: deleted {}", e.run_id, e.task_id, path);
     return rec;
   }
@@ -263,6 +287,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   st.files[path] = rec;
   if (st.history)
     st.history->record(e, rec);
+  send_copy(st, e, rec, *next);
   if (rewritten && st.summarizer && st.settings->summarize_with_model)
     summarize(self, path, rec.version, *next);
   spdlog::info("run={} task={} tracker: wrote {} v{} ({} bytes, {})", e.run_id, e.task_id, path,
@@ -432,8 +457,10 @@ void record_unknown_files(tracker_ptr self) {
 
 file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem::path root,
                                                client_ptr summarizer, settings_ptr settings,
-                                               std::string run_id, store_ptr store) {
+                                               std::string run_id, store_ptr store,
+                                               progress_actor copies) {
   auto& st = self->state;
+  st.copies = std::move(copies);
   st.store = std::move(store);
   st.root = std::move(root);
   st.summarizer = std::move(summarizer);
@@ -551,9 +578,11 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
 
 file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::path root,
                                       client_ptr summarizer, settings_ptr settings,
-                                      std::string run_id, store_ptr store) {
+                                      std::string run_id, store_ptr store,
+                                      progress_actor copies) {
   return sys.spawn<caf::detached>(file_tracker, std::move(root), std::move(summarizer),
-                                  std::move(settings), std::move(run_id), std::move(store));
+                                  std::move(settings), std::move(run_id), std::move(store),
+                                  std::move(copies));
 }
 
 }  // namespace codehive

@@ -19,7 +19,10 @@ using progress_actor = caf::typed_actor<
   // Something happened in the run; print or record it.
   caf::reacts_to<msg::progress_event>,
   // Internal: redraw (the elapsed time moves on between events).
-  caf::reacts_to<caf::tick_atom>>;
+  caf::reacts_to<caf::tick_atom>,
+  // A file version of the run, for a client that keeps a copy of the results
+  // (run --coordinator); other sinks ignore it.
+  caf::reacts_to<msg::file_copy>>;
 
 /// Coder: one file task in, one edit out. Stateless between tasks.
 using coder_actor = caf::typed_actor<
@@ -99,6 +102,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<msg::join_request>::with<msg::join_reply>,
   // Run a request on this coordinator (or continue a stored run); progress
   // events go to submit_run.progress; replies when the run ends.
-  caf::replies_to<msg::submit_run>::with<msg::run_result>>;
+  caf::replies_to<msg::submit_run>::with<msg::run_result>,
+  // The files of a stored run (hashes, or contents), for `export --coordinator`
+  // and a client completing its copy; refused (ok=false) on a wrong token.
+  caf::replies_to<msg::fetch_files>::with<msg::fetched_files>>;
 
 }  // namespace codehive

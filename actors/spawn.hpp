@@ -37,10 +37,13 @@ reviewer_actor spawn_reviewer(caf::actor_system& sys, client_ptr client, setting
 /// come from the edit or the deterministic fallback only. At start it makes
 /// the folder match run `run_id` in `store` (files rewritten from their stored
 /// versions) and records files the store does not know yet; every edit goes
-/// to the store (synced) before the disk.
+/// to the store (synced) before the disk. `copies`, when valid, gets a
+/// msg::file_copy of every version the tracker applies (after the store and
+/// the disk have it): the coordinator's relay to the clients that keep a copy.
 file_tracker_actor spawn_file_tracker(caf::actor_system& sys, std::filesystem::path root,
                                       client_ptr summarizer, settings_ptr settings,
-                                      std::string run_id, store_ptr store);
+                                      std::string run_id, store_ptr store,
+                                      progress_actor copies = {});
 
 /// Detached (runs subprocesses: node, chromium, the configured command).
 validator_actor spawn_validator(caf::actor_system& sys, std::filesystem::path root,

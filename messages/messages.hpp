@@ -419,18 +419,24 @@ typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
 }
 
 /// Client -> coordinator: run this (run.run_id "" = a new run; out_dir is a
-/// folder on the coordinator's machine) and send progress events to
+/// folder on the coordinator's machine unless copy_to_client) and send progress events to
 /// `progress` (may be null). Replied to with the run_result.
 struct submit_run {
   std::string token;   ///< the shared join secret (clients authenticate like workers)
   run_request run;
   caf::strong_actor_ptr progress;
   bool fresh = false;  ///< never continue an unfinished run of the same request and folder
+  /// The results go to the client: run.out_dir is the client's folder (on
+  /// its machine, `client_host`), the coordinator works in a folder of its own
+  /// (coordinator --workspaces) and pushes every file version to `progress`.
+  bool copy_to_client = false;
+  std::string client_host;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, submit_run& x) {
-  return f(caf::meta::type_name("submit_run"), x.token, x.run, x.progress, x.fresh);
+  return f(caf::meta::type_name("submit_run"), x.token, x.run, x.progress, x.fresh,
+           x.copy_to_client, x.client_host);
 }
 
 /// Planner -> validator: a version of `path` just landed (a task or a fix);
@@ -445,6 +451,62 @@ struct precheck_file {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, precheck_file& x) {
   return f(caf::meta::type_name("precheck_file"), x.path, x.hash);
+}
+
+// -- results where the user is ----------------------------------------------------
+
+/// Coordinator -> client: one version of one project file of a run, pushed to
+/// the clients following the run as the file tracker applies it (and sent as
+/// the answer to fetch_files). The client checks the content against `hash`
+/// before it writes anything.
+struct file_copy {
+  std::string run_id;
+  std::string path;          ///< relative to the output folder
+  std::int64_t version = 0;  ///< the run store's version of `path` (0: there before the run)
+  std::string hash;          ///< sha256 (hex) of `content`
+  bool deleted = false;      ///< the run deleted the file: the client deletes its copy
+  bool has_content = false;  ///< false: a listing entry (hash only)
+  std::string content;
+  std::string task_id;       ///< the task or fix that wrote this version ("" : found)
+  std::string model;         ///< the model that wrote it (for the commit message)
+  std::string summary;       ///< one line: what the file is for
+  bool operator==(const file_copy&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_copy& x) {
+  return f(caf::meta::type_name("file_copy"), x.run_id, x.path, x.version, x.hash, x.deleted,
+           x.has_content, x.content, x.task_id, x.model, x.summary);
+}
+
+/// Client -> coordinator: the files of a stored run (`codehive export RUN
+/// --coordinator`, and a client's final check that its copy is complete).
+struct fetch_files {
+  std::string token;               ///< the shared join secret
+  std::string run_id;
+  bool content = false;            ///< false: hashes only
+  std::vector<std::string> paths;  ///< empty: every file of the run, plus the exports
+  bool operator==(const fetch_files&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_files& x) {
+  return f(caf::meta::type_name("fetch_files"), x.token, x.run_id, x.content, x.paths);
+}
+
+/// Coordinator -> client: the answer to fetch_files.
+struct fetched_files {
+  bool ok = false;
+  std::string message;               ///< why not (wrong token, no such run, store error)
+  std::string state;                 ///< the run's stored state: running|done|failed|...
+  std::vector<file_copy> files;      ///< deletions included
+  std::vector<export_file> exports;  ///< generated_files/* (when paths was empty)
+  bool operator==(const fetched_files&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetched_files& x) {
+  return f(caf::meta::type_name("fetched_files"), x.ok, x.message, x.state, x.files, x.exports);
 }
 
 }  // namespace codehive::msg

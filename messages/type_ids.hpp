@@ -62,5 +62,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   // Plan approval (appended).
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_decision))
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::plan_verdict))
+  // Results where the user is (appended).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::file_copy))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::fetch_files))
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::fetched_files))
 
 CAF_END_TYPE_ID_BLOCK(codehive)

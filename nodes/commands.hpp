@@ -90,6 +90,9 @@ struct coordinator_options {
   int fixers = 0;             ///< local fixers
   cluster_flags cluster;
   std::string port_file;      ///< write the bound port here ("PORT\n", atomically)
+  /// Where runs submitted from other machines work: one folder per client
+  /// folder ("" = "workspaces" beside the store).
+  std::string workspaces;
   bool verbose = false;
   http_flags http;            ///< --http, --http-token-file
 };
@@ -121,6 +124,8 @@ struct store_query_options {
   std::string run_id;  ///< RUN (status, export, fsck; fsck: "" = every run)
   std::string out;     ///< export --out DIR
   bool json = false;   ///< --json: machine-readable output (runs, status)
+  std::string coordinator;  ///< export --coordinator H:P: fetch the run from that coordinator
+  cluster_flags cluster;    ///< --token-file, --tls-* (with --coordinator)
 };
 
 /// `codehive runs`: a table of every run (id, request, state, files, tokens, cost, age).
@@ -129,6 +134,9 @@ int runs_command(const store_query_options& o);
 int status_command(const store_query_options& o);
 /// `codehive export RUN --out DIR`: the project and the four exports, from the store alone.
 int export_command(const store_query_options& o);
+/// `codehive export RUN --coordinator H:P --out DIR`: the run's files and
+/// exports fetched from a coordinator (nodes/remote_run.cpp).
+int remote_export_command(const store_query_options& o);
 /// `codehive fsck [RUN]`: the store's consistency check (exit 0 clean, 1 problems found).
 int fsck_command(const store_query_options& o);
 /// `codehive undo RUN`: one revert commit taking the run's commits back out

@@ -26,6 +26,7 @@
 #include "nodes/config.hpp"
 #include "nodes/plan_approval.hpp"
 #include "nodes/registry.hpp"
+#include "nodes/run_files.hpp"
 #include "nodes/run_session.hpp"
 #include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
@@ -96,6 +97,7 @@ struct starter {
   int fixers;
   std::shared_ptr<live_planners> live;
   bool http = false;  ///< --http given: a plan waiting for approval can be approved
+  std::filesystem::path workspaces;  ///< the folders of runs whose results go to a client
 
   start_outcome operator()(const msg::submit_run& sub, progress_actor progress,
                            const std::set<std::string>& active) {
@@ -134,6 +136,18 @@ struct starter {
       req.limits.max_cost_usd = stored.max_cost_usd;
       req.limits.max_time_ms = static_cast<std::int64_t>(stored.max_time_s * 1000);
       req.approve_plan = stored.approve_plan;
+    }
+    if (run_id.empty() && sub.copy_to_client) {
+      // The client's folder is on its machine: the run works in a folder of
+      // this machine's, the same one for every run into that client folder.
+      if (!std::filesystem::path{req.out_dir}.is_absolute()) {
+        out.result = failure(run_id, exit_code::usage,
+                             "the output folder must be an absolute path: " + req.out_dir);
+        return out;
+      }
+      auto mine = client_workspace(workspaces, sub.client_host, req.out_dir);
+      spdlog::info("results for {}:{} are made in {}", sub.client_host, req.out_dir, mine.string());
+      req.out_dir = mine.string();
     }
     if (req.approve_plan && !http) {
       out.result = failure(run_id, exit_code::usage,
@@ -196,6 +210,9 @@ struct starter {
     params.request = req;
     params.coders = coders;
     params.fixers = fixers;
+    // Every version goes to the clients following the run (a client that
+    // resubmits after a restart attaches to the resumed run and gets them).
+    params.copy_files = true;
     auto session = std::make_shared<run_session>(*sys, *loop, cfg, runs, std::move(params),
                                                  std::move(progress));
     out.kind = start_outcome::started;
@@ -272,8 +289,17 @@ int coordinator_command(const coordinator_options& o) {
     rs.token = token;
     rs.name = name;
     auto live = std::make_shared<live_planners>();
-    rs.start_run =
-      starter{&sys, &loop, cfg, runs, *store_dir, o.coders, o.fixers, live, http.has_value()};
+    auto store_abs = std::filesystem::absolute(*store_dir).lexically_normal();
+    if (store_abs.filename().empty())  // "DIR/store/"
+      store_abs = store_abs.parent_path();
+    auto workspaces = o.workspaces.empty() ? store_abs.parent_path() / "workspaces"
+                                           : std::filesystem::path{o.workspaces};
+    workspaces = std::filesystem::absolute(workspaces).lexically_normal();
+    rs.start_run = starter{&sys,     &loop, cfg,  runs, *store_dir, o.coders, o.fixers,
+                           live,     http.has_value(), workspaces};
+    rs.fetch_files = [runs, policy = cfg.pipeline.retry](const msg::fetch_files& req) {
+      return fetch_run_files(*runs, policy, req);
+    };
     // A plan that waits for approval (a run stored by `run --approve-plan`)
     // is approved through this process's HTTP API.
     if (http)
@@ -303,9 +329,9 @@ int coordinator_command(const coordinator_options& o) {
       host_port bound{listen->host, port};
       if (!o.port_file.empty() && !write_port_file(o.port_file, port, err))
         spdlog::error("{}", err);
-      spdlog::info("coordinator: store {}, planner {}, coder {}, local coders {}, fixers {}, "
-                   "heartbeat {} ms, timeout {} ms{}",
-                   store_dir->string(), llm::to_string(cfg.planner_model.spec),
+      spdlog::info("coordinator: store {}, workspaces {}, planner {}, coder {}, local coders {}, "
+                   "fixers {}, heartbeat {} ms, timeout {} ms{}",
+                   store_dir->string(), workspaces.string(), llm::to_string(cfg.planner_model.spec),
                    llm::to_string(cfg.coder_model.spec), o.coders, o.fixers,
                    cfg.cluster.heartbeat_interval_ms, cfg.cluster.connection_timeout_ms,
                    tls ? ", TLS" : "");

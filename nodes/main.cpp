@@ -108,8 +108,12 @@ int main(int argc, char** argv) {
                       "else ~/.local/share/codehive/store)");
   run_cmd->add_option("--coordinator", run.coordinator,
                       "HOST:PORT of a `codehive coordinator`: submit the run there and follow its "
-                      "progress (--out is then a folder on the coordinator's machine; the "
-                      "coordinator's models, coders and store are used)");
+                      "progress; the coordinator's models, coders and store are used. The results "
+                      "come to --out on this machine: each file version as it lands, checked "
+                      "against its hash, deletions too, and at the end whatever was missed (run "
+                      "the same command again after a lost connection to follow the run); where "
+                      "--out is a git repository (or with --git) each version is committed there. "
+                      "The coordinator works in a folder of its own (its --workspaces)");
   add_cluster_opts(run_cmd, run.cluster, false);
   add_http_opts(run_cmd, run.http, true);
   run_cmd->add_flag("--git", run.git,
@@ -201,6 +205,11 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(0, 256));
   add_cluster_opts(coord_cmd, coord.cluster, true);
   add_http_opts(coord_cmd, coord.http, false);
+  coord_cmd->add_option("--workspaces", coord.workspaces,
+                        "folder under which runs submitted with `run --coordinator` work, one "
+                        "folder per client folder (validators and commands run there; the "
+                        "results are copied to the client); default: \"workspaces\" beside the "
+                        "store");
   coord_cmd->add_option("--port-file", coord.port_file,
                         "write the bound port to this file (\"PORT\\n\", atomically)");
   coord_cmd->add_flag("-v,--verbose", coord.verbose, "debug logging");
@@ -241,10 +250,15 @@ int main(int argc, char** argv) {
   add_store_opts(status_cmd);
   status_cmd->add_flag("--json", query.json, "print JSON instead of tables");
   auto* export_cmd = app.add_subcommand(
-    "export", "Write a run's project and its four generated_files exports, from the store alone");
+    "export", "Write a run's project and its four generated_files exports, from the store alone "
+              "(or, with --coordinator H:P, fetched from that coordinator's store)");
   export_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
   export_cmd->add_option("--out", query.out, "folder to write (created; must be empty)")->required();
   add_store_opts(export_cmd);
+  export_cmd->add_option("--coordinator", query.coordinator,
+                         "HOST:PORT of a `codehive coordinator`: fetch the run from its store "
+                         "(running or ended), each file checked against its hash");
+  add_cluster_opts(export_cmd, query.cluster, false);
   auto* fsck_cmd = app.add_subcommand(
     "fsck", "Check the store's consistency (every done task has its file version, no dangling "
             "references, checksums); exit 0 clean, 1 problems found");
@@ -311,7 +325,7 @@ int main(int argc, char** argv) {
     if (*status_cmd)
       return status_command(query);
     if (*export_cmd)
-      return export_command(query);
+      return query.coordinator.empty() ? export_command(query) : remote_export_command(query);
     if (*fsck_cmd)
       return fsck_command(query);
     if (*undo_cmd)

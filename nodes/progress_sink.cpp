@@ -18,7 +18,7 @@ struct progress_state {
 
 progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<progress_state> self,
                                             std::shared_ptr<progress_line> line,
-                                            progress_filter filter) {
+                                            progress_filter filter, file_copy_handler files) {
   if (line->terminal())
     self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
   return {
@@ -30,14 +30,18 @@ progress_actor::behavior_type progress_sink(progress_actor::stateful_pointer<pro
       line->refresh();
       self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
     },
+    [files](msg::file_copy& f) {
+      if (files)
+        files(f);
+    },
   };
 }
 
 }  // namespace
 
 progress_actor spawn_progress_sink(caf::actor_system& sys, std::shared_ptr<progress_line> line,
-                                   progress_filter filter) {
-  return sys.spawn(progress_sink, std::move(line), std::move(filter));
+                                   progress_filter filter, file_copy_handler files) {
+  return sys.spawn(progress_sink, std::move(line), std::move(filter), std::move(files));
 }
 
 }  // namespace codehive

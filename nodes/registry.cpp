@@ -82,6 +82,12 @@ progress_actor::behavior_type relay(progress_actor::stateful_pointer<relay_state
         caf::anon_send(s, ev);
     },
     [](caf::tick_atom) {},
+    [ls](msg::file_copy& f) {
+      spdlog::debug("run={} copy of {} v{} to {} client(s)", f.run_id, f.path, f.version,
+                    ls->all().size());
+      for (auto& s : ls->all())
+        caf::anon_send(s, f);
+    },
   };
 }
 
@@ -276,6 +282,19 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
                 finish(std::move(r));
               });
       return rp;
+    },
+    [self](msg::fetch_files& req) -> msg::fetched_files {
+      msg::fetched_files out;
+      if (!tokens_equal(req.token, self->state.settings.token)) {
+        spdlog::warn("refused a file fetch from {}: wrong token", sender_node(self));
+        out.message = "refused by the coordinator: wrong token";
+        return out;
+      }
+      if (!self->state.settings.fetch_files) {
+        out.message = "this coordinator keeps no runs";
+        return out;
+      }
+      return self->state.settings.fetch_files(req);
     },
   };
 }

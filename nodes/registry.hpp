@@ -43,6 +43,9 @@ struct registry_settings {
   std::string token;        ///< the join secret
   std::string name;         ///< this coordinator's node name (join_reply.coordinator)
   run_starter start_run;    ///< may be empty: submit_run is then refused
+  /// Answers fetch_files from the run store (token already checked; on the
+  /// registry's detached thread). May be empty: fetches are then refused.
+  std::function<msg::fetched_files(const msg::fetch_files&)> fetch_files;
 };
 
 /// Detached (the starter touches the store).

@@ -1,8 +1,13 @@
-// `codehive run --coordinator H:P`: submits the run to a coordinator and
+// `codehive run --coordinator`: submits the run to a coordinator and
 // follows it with the same progress line and final lines as a local run.
-// The output folder is on the coordinator's machine. If the coordinator is
-// lost mid-run the run is not: it continues there when the coordinator
-// comes back (it resumes its running runs on restart).
+// The results come here: the coordinator works in a folder of its own and
+// pushes every file version as its tracker applies it; this client checks
+// each against its hash and writes it into --out (nodes/client_copy.hpp),
+// committing it where --out is a git repository. At the end the client asks
+// for the run's file list and fetches whatever it missed. If the coordinator
+// is lost mid-run the run is not: it continues there when the coordinator
+// comes back, and `run` again (it follows the run) or `export RUN
+// --coordinator` brings the results. Also `codehive export RUN --coordinator`.
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -18,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
+#include "nodes/client_copy.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
 #include "nodes/progress_line.hpp"
@@ -70,6 +76,41 @@ caf::behavior follow(caf::event_based_actor* self, registry_actor reg, msg::subm
   return {[](caf::tick_atom) {}};
 }
 
+/// Connects to the coordinator's registry, retrying for up to 10 s
+/// (remote_actor itself may block: given up on after the deadline).
+registry_actor connect_for(caf::actor_system& sys, const host_port& target, bool tls,
+                           std::string& last_error) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  last_error = "no answer";
+  while (true) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds(0))
+      return {};
+    auto attempt = std::make_shared<std::promise<caf::expected<registry_actor>>>();
+    auto fut = attempt->get_future();
+    std::thread{[&sys, where = target, tls, attempt] {
+      attempt->set_value(connect_registry(sys, where, tls));
+    }}.detach();
+    if (fut.wait_for(left) != std::future_status::ready)
+      return {};
+    auto r = fut.get();
+    if (r)
+      return *r;
+    last_error = sys.render(r.error());
+    spdlog::info("coordinator {} not reachable ({}); retrying", target.str(), last_error);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+[[noreturn]] void unreachable(const char* cmd, const host_port& target, const std::string& why) {
+  std::fprintf(stderr,
+               "codehive %s: coordinator %s not reachable for 10 s (%s); is `codehive "
+               "coordinator --listen %s` running?\n",
+               cmd, target.str().c_str(), why.c_str(), target.str().c_str());
+  std::fflush(nullptr);
+  std::_Exit(exit_code::model);
+}
+
 }  // namespace
 
 int remote_run_command(run_options o) {
@@ -83,7 +124,7 @@ int remote_run_command(run_options o) {
   if (o.request.empty())
     return usage_error("the REQUEST argument is required (what to build)");
   if (o.out.empty())
-    return usage_error("--out DIR is required (the output folder, on the coordinator's machine)");
+    return usage_error("--out DIR is required (the output folder: the results are copied there)");
 
   std::string err;
   auto loaded = load_config_for(o.config, err);
@@ -109,43 +150,31 @@ int remote_run_command(run_options o) {
   req.limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
   req.approve_plan = o.approve_plan;
 
+  // The results land here: the folder, and its git history, are checked
+  // before anything is submitted.
+  std::error_code ec2;
+  std::filesystem::path out_path{req.out_dir};
+  if (std::filesystem::exists(out_path, ec2) && !std::filesystem::is_directory(out_path, ec2))
+    return usage_error("--out " + o.out + " exists and is not a folder");
+  std::filesystem::create_directories(out_path, ec2);
+  if (ec2)
+    return usage_error("cannot create the output folder " + req.out_dir + ": " + ec2.message());
+  auto repo = open_client_history(out_path, cfg.pipeline.git.commit, o.git, o.allow_dirty, err);
+  if (!err.empty())
+    return usage_error(err);
+  bool commits = repo.has_value();
+  auto copy = std::make_shared<client_copy>(out_path, std::move(repo),
+                                            cfg.pipeline.git.branch == "run");
+
   auto t0 = std::chrono::steady_clock::now();
   caf::actor_system_config sys_cfg;
   configure_node(sys_cfg, cfg.cluster);
   caf::actor_system sys{sys_cfg};
 
-  // -- connect: up to 10 s (remote_actor itself may block: give up on it) -----
-  const auto deadline = t0 + std::chrono::seconds(10);
-  registry_actor reg;
-  std::string last_error = "no answer";
-  while (!reg) {
-    auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::milliseconds(0))
-      break;
-    auto attempt = std::make_shared<std::promise<caf::expected<registry_actor>>>();
-    auto fut = attempt->get_future();
-    std::thread{[&sys, where = *target, tls, attempt] {
-      attempt->set_value(connect_registry(sys, where, tls));
-    }}.detach();
-    if (fut.wait_for(left) != std::future_status::ready)
-      break;
-    auto r = fut.get();
-    if (r) {
-      reg = *r;
-      break;
-    }
-    last_error = sys.render(r.error());
-    spdlog::info("coordinator {} not reachable ({}); retrying", target->str(), last_error);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  if (!reg) {
-    std::fprintf(stderr,
-                 "codehive run: coordinator %s not reachable for 10 s (%s); is `codehive "
-                 "coordinator --listen %s` running?\n",
-                 target->str().c_str(), last_error.c_str(), target->str().c_str());
-    std::fflush(nullptr);
-    std::_Exit(exit_code::model);
-  }
+  std::string last_error;
+  auto reg = connect_for(sys, *target, tls, last_error);
+  if (!reg)
+    unreachable("run", *target, last_error);
 
   // -- submit and follow ---------------------------------------------------------
   auto line = std::make_shared<progress_line>(stdout, terminal);
@@ -159,26 +188,30 @@ int remote_run_command(run_options o) {
         *header_shown = ev.run_id;
         line->print("codehive " + ev.run_id + ": " + request_text.substr(0, 200) + "\n  "
                     + (ev.kind == "accepted" ? ev.detail : std::string{"new run"})
-                    + "\n  output: " + out_dir
-                    + "\n  coordinator: " + coordinator_text
-                    + " (the output folder is on its machine)");
+                    + "\n  output: " + out_dir + " (copied from the coordinator as files land)"
+                    + "\n  coordinator: " + coordinator_text);
       }
       if (ev.kind == "awaiting_approval") {
         // The plan file and the store are on the coordinator's machine.
         line->print("codehive " + ev.run_id + ": the plan (" + ev.detail + ") waits; approve it "
                     "through the coordinator's HTTP API: `codehive approve " + ev.run_id
                     + " --http HOST:PORT` (its --http), POST /api/runs/" + ev.run_id
-                    + "/approve, or its dashboard; edit generated_files/tasks.json in " + out_dir
-                    + " on its machine first if you like");
+                    + "/approve, or its dashboard; edit generated_files/tasks.json in the "
+                    "run's folder on its machine (its log names it) first if you like");
         return false;
       }
       return ev.kind != "accepted";
-    });
+    },
+    [copy](const msg::file_copy& f) { copy->apply(f); });
   msg::submit_run sub;
   sub.token = token;
   sub.run = req;
   sub.progress = caf::actor_cast<caf::strong_actor_ptr>(sink);
   sub.fresh = o.fresh;
+  sub.copy_to_client = true;
+  sub.client_host = default_node_name();
+  if (auto dash = sub.client_host.rfind('-'); dash != std::string::npos)
+    sub.client_host.resize(dash);  // the host, not this process (hostname-pid)
   auto done = std::make_shared<std::promise<outcome>>();
   auto fut = done->get_future();
   sys.spawn(follow, reg, std::move(sub), done);
@@ -189,9 +222,11 @@ int remote_run_command(run_options o) {
     std::string id = header_shown->empty() ? std::string{"RUN"} : *header_shown;
     std::fprintf(stderr,
                  "codehive run: lost the coordinator %s (%s); the run continues on the "
-                 "coordinator when it comes back (it resumes its runs on restart; or `codehive "
-                 "resume %s` there)\n",
-                 target->str().c_str(), out.lost_reason.c_str(), id.c_str());
+                 "coordinator when it comes back (it resumes its runs on restart); %s holds "
+                 "what came so far: run the same command again to follow the run, or `codehive "
+                 "export %s --coordinator %s --out NEW_DIR` once it ended\n",
+                 target->str().c_str(), out.lost_reason.c_str(), out_dir.c_str(), id.c_str(),
+                 target->str().c_str());
     std::fflush(nullptr);
     return exit_code::model;
   }
@@ -200,14 +235,81 @@ int remote_run_command(run_options o) {
     std::fprintf(stderr, "codehive run: %s\n", result.message.c_str());
     return result.exit_code;
   }
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto id = result.run_id.empty() ? *header_shown : result.run_id;
+  // Whatever the pushes missed (this client came late, or a version was
+  // refused on the way) is fetched now: the folder ends as the run's files.
+  std::string copy_error;
+  bool complete = !id.empty() && copy->complete(sys, reg, token, id, copy_error);
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
               result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
-  std::printf("  output: %s\n  exports: %s\n", out_dir.c_str(),
+  std::printf("  output: %s (%zu files; %zu versions written, %zu of them fetched at the end%s)\n"
+              "  exports: %s\n",
+              out_dir.c_str(), copy->files(), copy->written(), copy->fetched(),
+              commits ? (", " + std::to_string(copy->commits()) + " git commits").c_str() : "",
               (std::filesystem::path{out_dir} / "generated_files").string().c_str());
   std::fflush(stdout);
+  if (!complete) {
+    std::fprintf(stderr,
+                 "codehive run: the results in %s are not complete: %s (`codehive export %s "
+                 "--coordinator %s --out NEW_DIR` fetches them again)\n",
+                 out_dir.c_str(), id.empty() ? "no run id" : copy_error.c_str(), id.c_str(),
+                 target->str().c_str());
+    return exit_code::local_io;
+  }
   return result.exit_code;
+}
+
+int remote_export_command(const store_query_options& o) {
+  auto fail = [](const std::string& text) {
+    std::fprintf(stderr, "codehive export: %s\n", text.c_str());
+    return exit_code::usage;
+  };
+  setup_node_logging(false);
+  spdlog::set_level(spdlog::level::warn);
+  if (o.out.empty())
+    return fail("--out DIR is required");
+  if (!o.store.empty())
+    return fail("--store is the coordinator's; not with --coordinator");
+  std::error_code ec;
+  std::filesystem::path out = std::filesystem::absolute(o.out, ec).lexically_normal();
+  // As the local export: never mix a run into (or overwrite) someone's files.
+  if (std::filesystem::exists(out, ec)) {
+    if (!std::filesystem::is_directory(out, ec))
+      return fail(out.string() + " exists and is not a folder");
+    if (std::filesystem::directory_iterator(out, ec) != std::filesystem::directory_iterator{})
+      return fail(out.string() + " is not empty; choose a new or empty folder");
+  }
+  std::string err;
+  auto loaded = load_config_for(o.config, err);
+  if (!loaded)
+    return fail(err);
+  auto cfg = std::move(*loaded);
+  auto setup = load_cluster_setup(o.cluster, cfg, err);
+  if (!setup)
+    return fail(err);
+  auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
+  if (!target)
+    return fail("--coordinator: " + err);
+  caf::actor_system_config sys_cfg;
+  configure_node(sys_cfg, cfg.cluster);
+  caf::actor_system sys{sys_cfg};
+  auto reg = connect_for(sys, *target, setup->tls, err);
+  if (!reg)
+    unreachable("export", *target, err);
+  client_copy copy{out, std::nullopt, false};
+  if (!copy.complete(sys, reg, setup->token, o.run_id, err)) {
+    std::fprintf(stderr, "codehive export: %s\n", err.c_str());
+    std::fflush(nullptr);
+    // Refusals (wrong token, no such run) are the user's; the rest is I/O.
+    std::_Exit(err.rfind("refused", 0) == 0 || err.rfind("no run", 0) == 0 ? exit_code::usage
+                                                                           : exit_code::local_io);
+  }
+  std::printf("exported %zu files of run %s from %s to %s (and generated_files/: tasks.json, "
+              "code_review.json, file_tracker.json, status.json)\n",
+              copy.files(), o.run_id.c_str(), target->str().c_str(), out.string().c_str());
+  std::fflush(stdout);
+  return exit_code::ok;
 }
 
 }  // namespace codehive

@@ -181,7 +181,8 @@ run_session::run_session(caf::actor_system& sys, llm::http_loop& loop, const cod
   auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
   auto& team = d_->team;
   team.store = runs;
-  team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id, runs);
+  team.tracker = spawn_file_tracker(sys, out_dir, small, settings, run_id, runs,
+                                    p.copy_files ? progress : progress_actor{});
   team.validator = spawn_validator(sys, out_dir, settings, run_id);
   team.reviewer = spawn_reviewer(sys, large, settings);
   for (int i = 0; i < p.coders; ++i)

@@ -64,6 +64,9 @@ struct session_params {
   msg::run_request request;   ///< run_id, request, out_dir (absolute), rounds, limits
   int coders = 0;             ///< local coders (remote ones come as worker offers)
   int fixers = 0;             ///< local fixers
+  /// The tracker pushes every applied file version to `progress` (a
+  /// coordinator's relay to the clients that keep a copy of the results).
+  bool copy_files = false;
 };
 
 class run_session {

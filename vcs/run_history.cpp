@@ -62,6 +62,9 @@ result<walked> walk(git_repository* repo, const std::string& ref, const std::str
   walk_ptr w{raw};
   git_revwalk_sorting(w.get(), GIT_SORT_TOPOLOGICAL);
   git_revwalk_simplify_first_parent(w.get());
+  // A repository without commits (`--git` on an empty folder): libgit2 1.5
+  // reports its unborn HEAD as a plain error, not GIT_EUNBORNBRANCH.
+  if (ref == "HEAD" && git_repository_head_unborn(repo) == 1) return out;
   int rc = git_revwalk_push_ref(w.get(), ref.c_str());
   if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) return out;  // no commits yet
   if (rc != 0) return git_failure("history of " + ref);

@@ -19,7 +19,7 @@ TEST(Help, NodeCommandsListTheirOptions) {
   EXPECT_EQ(c.exit_code, 0) << c.output;
   for (const char* opt : {"--listen", "--store", "--planner", "--coder", "--coders", "--fixers",
                           "--token-file", "--tls-cert", "--tls-key", "--tls-ca", "--heartbeat-ms",
-                          "--timeout-ms", "--port-file"})
+                          "--timeout-ms", "--port-file", "--workspaces"})
     EXPECT_NE(c.output.find(opt), std::string::npos) << opt << " missing:\n" << c.output;
   auto w = run_codehive({"worker", "--help"});
   EXPECT_EQ(w.exit_code, 0) << w.output;
@@ -29,6 +29,9 @@ TEST(Help, NodeCommandsListTheirOptions) {
   auto r = run_codehive({"run", "--help"});
   for (const char* opt : {"--coordinator", "--token-file", "--tls-ca"})
     EXPECT_NE(r.output.find(opt), std::string::npos) << opt << " missing:\n" << r.output;
+  auto e = run_codehive({"export", "--help"});
+  for (const char* opt : {"--coordinator", "--token-file", "--tls-ca", "--out"})
+    EXPECT_NE(e.output.find(opt), std::string::npos) << opt << " missing:\n" << e.output;
 }
 
 TEST(Usage, NodeCommandsNeedAJoinToken) {

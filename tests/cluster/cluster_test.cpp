@@ -413,6 +413,13 @@ class cluster {
     return std::make_unique<node_process>(argv, dir_.path() / "logs" / ("run-" + std::to_string(++runs_)));
   }
 
+  /// `codehive export RUN --coordinator ADDRESS --out OUT`; returns its exit code.
+  int export_run(const std::string& run_id, const fs::path& out, std::string* output = nullptr) {
+    return run_to_end({CODEHIVE_BIN, "export", run_id, "--coordinator", address_, "--out", out.string(),
+                       "--token-file", token_file_.string(), "--config", config_.string()},
+                      dir_.path() / "logs" / ("export-" + std::to_string(++runs_)), 60000, output);
+  }
+
   /// Everything logged, for failure messages.
   std::string all_tails() {
     std::string s = coordinator_ ? coordinator_->tail(60) : "";
@@ -670,12 +677,159 @@ TEST(ClusterFailure, RestartedCoordinatorResumesItsRun) {
         << w.name << " did not rejoin\n" << w.proc->tail();
   ASSERT_TRUE(c.coordinator().wait_line(std::regex{"run=" + run_id + " finished: done"}, run_timeout_ms))
       << c.all_tails();
-  expect_output_matches_app(out.path());
+  // The client died with the first coordinator: the results come with an export.
+  temp_dir fetched("codehive-cluster-restart-export");
+  ASSERT_EQ(c.export_run(run_id, fetched.path() / "out"), 0) << c.all_tails();
+  expect_output_matches_app(fetched.path() / "out");
   const auto coded_end = coder_sum({counts_of(*c.workers()[0].sim), counts_of(*c.workers()[1].sim)});
   for (const auto& path : done_at_kill)
     EXPECT_EQ(coded_end.at(path), coded_at_kill.at(path)) << path << " was done at the kill and coded again";
   std::printf("[ cluster  ] coordinator killed with %zu of 11 files done; the restarted one finished the run\n",
               done_at_kill.size());
+}
+
+namespace {
+
+/// How many of the demo's files are in `out` with their final bytes.
+std::size_t app_files_in(const fs::path& out) {
+  std::size_t n = 0;
+  for (const auto& rel : app_files())
+    if (fs::is_regular_file(out / rel) && slurp(out / rel) == slurp(app_dir / rel)) ++n;
+  return n;
+}
+
+/// The project files under `root` (generated_files/ and hidden folders aside).
+std::vector<std::string> project_files(const fs::path& root) {
+  std::vector<std::string> out;
+  for (auto& rel : files_under(root))
+    if (rel.rfind("generated_files/", 0) != 0 && rel[0] != '.') out.push_back(rel);
+  return out;
+}
+
+/// The run id of `codehive run --coordinator`'s first stdout line ("codehive RUN: ...").
+std::string run_id_of(node_process& run) {
+  static const std::regex id_re("^codehive ([^ :]+): ");
+  std::smatch m;
+  const std::string first = first_line(run.out());
+  return std::regex_search(first, m, id_re) ? m[1].str() : std::string{};
+}
+
+}  // namespace
+
+// (e) Results where the user is: `run --coordinator --out DIR` gets each file in DIR as it
+// lands on the coordinator (before the run ends); the client killed mid-run and started
+// again follows the run and ends with every file, byte for byte what `export
+// --coordinator` fetches from the store; the coordinator worked in a folder of its own.
+TEST(ClusterResults, KilledClientStartedAgainEndsWithTheRunsFiles) {
+  cluster c("results");
+  std::string why;
+  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  // One coder whose answers take 1.5 s each: the run outlasts the kill and the restart.
+  c.start_worker("w1", 1, 1, write_slow_scenario(c.dir(), 1500));
+  ASSERT_TRUE(c.wait_joined(c.workers().back()));
+  temp_dir out("codehive-cluster-results-out");
+  auto first = c.submit(out.path());
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(run_timeout_ms);
+  while (app_files_in(out.path()) < 2 && first->running() && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(app_files_in(out.path()), 2u) << "no 2 files reached the client's folder\n"
+                                          << first->tail() << c.all_tails();
+  ASSERT_TRUE(first->running()) << "the client ended before the test could kill it\n" << first->tail();
+  first->signal(SIGKILL);
+  first->wait_exit(5000);
+  const auto before = app_files_in(out.path());
+  EXPECT_FALSE(c.coordinator().has_line(std::regex{"finished: done"}))
+      << "the run ended before the client was killed: nothing left to miss\n" << c.all_tails();
+  std::printf("[ cluster  ] client killed with %zu of 11 files in its folder\n", before);
+  // A version lands while no client follows the run: the next client must fetch it.
+  const std::regex wrote{"tracker: wrote "};
+  ASSERT_TRUE(wait_lines(c.coordinator(), wrote, count_lines(c.coordinator(), wrote) + 1, run_timeout_ms))
+      << "no file landed after the kill\n" << c.all_tails();
+
+  auto second = c.submit(out.path());
+  const auto code = finish_run(*second);
+  ASSERT_TRUE(code.has_value()) << "the second client did not end\n" << second->tail() << c.all_tails();
+  ASSERT_EQ(*code, 0) << second->tail() << c.all_tails();
+  EXPECT_TRUE(c.coordinator().has_line(std::regex{"another client follows it"}))
+      << "the second client should follow the run the first one started\n" << c.coordinator().tail();
+  expect_output_matches_app(out.path());
+  EXPECT_TRUE(fs::is_regular_file(out.path() / "generated_files" / "status.json"));
+  std::smatch m;
+  const std::string text = second->out();
+  static const std::regex summary_re{"output: [^\n]*\\(11 files; ([0-9]+) versions written, ([0-9]+) of them fetched"};
+  ASSERT_TRUE(std::regex_search(text, m, summary_re)) << text;
+  std::printf("[ cluster  ] the second client wrote %s versions, %s of them fetched at the end\n",
+              m[1].str().c_str(), m[2].str().c_str());
+
+  const auto run_id = run_id_of(*second);
+  ASSERT_FALSE(run_id.empty()) << second->out();
+  temp_dir exported("codehive-cluster-results-export");
+  std::string output;
+  ASSERT_EQ(c.export_run(run_id, exported.path() / "out", &output), 0) << output << c.all_tails();
+  EXPECT_EQ(project_files(exported.path() / "out"), project_files(out.path()));
+  for (const auto& rel : project_files(out.path()))
+    EXPECT_TRUE(slurp(out.path() / rel) == slurp(exported.path() / "out" / rel)) << rel << " differs from the export";
+
+  // The coordinator's own copy: one folder under its workspaces, not the client's.
+  std::vector<fs::path> mine;
+  for (const auto& e : fs::directory_iterator(c.dir() / "workspaces")) mine.push_back(e.path());
+  ASSERT_EQ(mine.size(), 1u);
+  expect_output_matches_app(mine.front());
+
+  // An unknown run and a wrong token are refused with exit 2.
+  EXPECT_EQ(c.export_run("no-such-run", exported.path() / "none", &output), 2) << output;
+  const fs::path bad_token = c.dir() / "bad-token";
+  spit(bad_token, "not-the-token\n", 0600);
+  EXPECT_EQ(run_to_end({CODEHIVE_BIN, "export", run_id, "--coordinator", c.address(), "--out",
+                        (exported.path() / "denied").string(), "--token-file", bad_token.string()},
+                       c.dir() / "logs" / "export-bad-token", 60000, &output),
+            2) << output;
+  EXPECT_FALSE(fs::exists(exported.path() / "denied" / "index.html"));
+}
+
+// (f) Git history where the user is: `run --coordinator --git` makes the client's folder a
+// repository and commits there one commit per file version the run wrote (11 files and
+// the demo's one fix); `undo` on the client takes them back out; a folder with
+// uncommitted changes is refused before anything is submitted.
+TEST(ClusterResults, ClientFolderGetsOneCommitPerVersion) {
+  cluster c("git");
+  std::string why;
+  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  c.start_worker("w1", 4, 1);
+  ASSERT_TRUE(c.wait_joined(c.workers().back()));
+  temp_dir out("codehive-cluster-git-out");
+  auto run = c.submit(out.path(), {"--git"});
+  const auto code = finish_run(*run);
+  ASSERT_TRUE(code.has_value()) << run->tail() << c.all_tails();
+  ASSERT_EQ(*code, 0) << run->tail() << c.all_tails();
+  expect_output_matches_app(out.path());
+  ASSERT_TRUE(fs::is_directory(out.path() / ".git"));
+  const auto run_id = run_id_of(*run);
+  ASSERT_FALSE(run_id.empty()) << run->out();
+
+  std::string diff;
+  ASSERT_EQ(run_to_end({CODEHIVE_BIN, "diff", run_id, "--out", out.path().string()},
+                       c.dir() / "logs" / "diff", 60000, &diff),
+            0) << diff;
+  int commits = 0;
+  std::istringstream in{diff};
+  for (std::string line; std::getline(in, line);)
+    commits += line.rfind("    Codehive-Task: ", 0) == 0 || line.rfind("Codehive-Task: ", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(commits, 12) << "one commit per version: 11 files and one fix\n" << diff.substr(0, 4000);
+  EXPECT_NE(diff.find("Codehive-Run: " + run_id), std::string::npos);
+
+  std::string undo;
+  ASSERT_EQ(run_to_end({CODEHIVE_BIN, "undo", run_id, "--out", out.path().string()},
+                       c.dir() / "logs" / "undo", 60000, &undo),
+            0) << undo;
+  EXPECT_TRUE(project_files(out.path()).empty()) << "undo left project files behind";
+
+  spit(out.path() / "notes.txt", "mine, not committed\n");
+  auto dirty = c.submit(out.path());
+  const auto refused = finish_run(*dirty, 60000);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(*refused, 2) << dirty->tail();
+  EXPECT_TRUE(dirty->has_line(std::regex{"uncommitted changes"})) << dirty->tail();
 }
 
 // (c) SIGSTOP of a worker (frozen, its socket still open) with a task in flight: the

@@ -239,6 +239,33 @@ TEST(MessageRoundtrip, PrecheckFile) {
   EXPECT_STREQ(caf::type_name<msg::precheck_file>::value, "codehive::msg::precheck_file");
 }
 
+// The results of a coordinator run on the client: a pushed version, the
+// fetch request and its answer (a deletion and a listing entry included).
+TEST(MessageRoundtrip, FileCopy) {
+  msg::file_copy x{"run-1", "js/app.js", 3, std::string(64, 'b'), false, true,
+                   "console.log(1);\n", "t2", "qwen2.5-coder:7b", "the app's logic"};
+  auto y = roundtrip(x);
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(y.version, 3);
+  EXPECT_TRUE(y.has_content);
+  msg::file_copy gone{"run-1", "old.js", 4, "", true, false, "", "t5", "", ""};
+  EXPECT_EQ(roundtrip(gone), gone);
+  EXPECT_STREQ(caf::type_name<msg::file_copy>::value, "codehive::msg::file_copy");
+}
+
+TEST(MessageRoundtrip, FetchFilesAndAnswer) {
+  msg::fetch_files req{"secret", "run-1", true, {"index.html", "js/app.js"}};
+  EXPECT_EQ(roundtrip(req), req);
+  msg::fetched_files ans{true, "", "done",
+                         {{"run-1", "index.html", 1, std::string(64, 'c'), false, false, "", "t1",
+                           "", "the page"}},
+                         {{"status.json", "{}"}}};
+  auto y = roundtrip(ans);
+  EXPECT_EQ(y, ans);
+  EXPECT_EQ(y.files.size(), 1u);
+  EXPECT_EQ(y.exports.front().name, "status.json");
+}
+
 TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   using caf::type_id;
   std::vector<caf::type_id_t> ids{
@@ -260,6 +287,8 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<msg::join_reply>::value,     type_id<msg::submit_run>::value,
     type_id<msg::precheck_file>::value,
     type_id<msg::plan_decision>::value,  type_id<msg::plan_verdict>::value,
+    type_id<msg::file_copy>::value,      type_id<msg::fetch_files>::value,
+    type_id<msg::fetched_files>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";
