@@ -407,10 +407,10 @@ int run_command(run_options o) {
     }
     // Before the actors go: both ask the planner.
     prompt->stop();
-    if (http) {
+    // The live view stays: during --http-linger /api/nodes shows the run's
+    // last picture (its heartbeat age growing); it holds no actor.
+    if (http)
       http->set_plan_decider({});
-      http->set_live_source({});
-    }
     line->clear();
     // Tell the user now: shutting down may wait for a validator subprocess.
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
