@@ -580,6 +580,14 @@ TEST(HttpApi, CoordinatorServesTheApi) {
   std::string why;
   ASSERT_TRUE(parse_prometheus(metrics.body, samples, why)) << why << "\n" << metrics.body;
   EXPECT_EQ(sum_of(samples, "codehive_runs"), 0);
+  // No worker has joined and no run runs: no nodes yet, and no one up.
+  auto nodes = http_get(*base, "/api/nodes", bearer());
+  ASSERT_EQ(nodes.status, 200) << nodes.body;
+  auto nd = parse(nodes.body);
+  ASSERT_TRUE(nd.IsObject() && nd["nodes"].IsArray() && nd["runs"].IsArray()) << nodes.body;
+  EXPECT_EQ(nd["runs"].Size(), 0u) << nodes.body;
+  EXPECT_EQ(sum_of(samples, "codehive_workers_up"), static_cast<double>(nd["nodes"].Size()));
+  EXPECT_EQ(http_get(*base, "/api/nodes", {}).status, 401);
   coord.signal(SIGTERM);
   auto code = coord.wait_exit(60000);
   ASSERT_TRUE(code) << "awaited the coordinator to end within 60 s of SIGTERM\n" << coord.tail();
