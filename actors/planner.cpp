@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/live_view.hpp"
 #include "actors/planner/controller.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
@@ -251,6 +252,10 @@ struct runner {
 void execute(self_ptr self) {
   for (auto& cmd : self->state.ctl->take_commands())
     std::visit(runner{self}, cmd);
+  // Every event ends here: a fresh picture for the HTTP API (O(slots), no I/O).
+  auto& st = self->state;
+  if (st.team.board)
+    st.team.board->publish(st.ctl->view(st.team.local_model));
 }
 
 void on_offer(self_ptr self, msg::worker_offer& offer) {
@@ -283,6 +288,8 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
   st.coders = st.team.coders;
   st.fixers = st.team.fixers;
   st.ctl->add_local_slots(st.coders.size(), st.fixers.size());
+  if (st.team.board)
+    st.team.board->publish(st.ctl->view(st.team.local_model));
   self->set_down_handler([self](caf::down_msg& dm) {
     auto node = node_of(self->state, dm.source);
     if (node.empty() || node == "local")

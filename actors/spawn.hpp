@@ -23,6 +23,7 @@ class run_store;
 }
 using store_ptr = std::shared_ptr<store::run_store>;
 struct pipeline_settings;
+class live_board;
 
 using settings_ptr = std::shared_ptr<const pipeline_settings>;
 using client_ptr = std::shared_ptr<llm::client>;
@@ -59,6 +60,10 @@ struct planner_team {
   coder_actor escalation;    ///< a coder bound to the large model
   progress_actor progress;   ///< may be invalid
   store_ptr store;           ///< the run store: every state change is written here first
+  /// Where the planner publishes its live view after each message (may be
+  /// null): the HTTP API reads it without asking the actor.
+  std::shared_ptr<live_board> board;
+  std::string local_model;   ///< this node's coder model, for the live view
 };
 
 /// Detached: it waits for the store's synced writes before telling anyone.

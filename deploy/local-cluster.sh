@@ -36,6 +36,9 @@ options:
   --planner-spec SPEC     real large model for the coordinator (\$CODEHIVE_PLANNER_SPEC)
   --heartbeat-ms N        node heartbeat interval (default: the config's, 1000)
   --timeout-ms N          a node silent this long is lost (default: the config's, 5000)
+  --http H:P              the coordinator serves its HTTP API and dashboard there
+                          (e.g. 127.0.0.1:8080; :0 picks a free port); the URL is printed.
+                          Beyond loopback it needs CODEHIVE_HTTP_TOKEN set (the bearer token)
   -h, --help              this text
 
 environment:
@@ -76,6 +79,7 @@ coder_spec="${CODEHIVE_CODER_SPEC:-}"
 planner_spec="${CODEHIVE_PLANNER_SPEC:-}"
 heartbeat_ms=""
 timeout_ms=""
+http=""
 
 need_value() {
   [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
@@ -98,6 +102,7 @@ while [[ $# -gt 0 ]]; do
     --planner-spec) need_value "$@"; planner_spec=$2; shift ;;
     --heartbeat-ms) need_value "$@"; heartbeat_ms=$2; shift ;;
     --timeout-ms) need_value "$@"; timeout_ms=$2; shift ;;
+    --http) need_value "$@"; http=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
@@ -311,9 +316,14 @@ if [[ -z $planner || -z $summarizer ]]; then
   [[ -n $planner ]] || planner="openai://127.0.0.1:$sim_port/v1/gpt-4o-mini"
   [[ -n $summarizer ]] || summarizer="ollama://127.0.0.1:$sim_port/qwen2.5-coder:7b"
 fi
+http_args=()
+[[ -z $http ]] || http_args=(--http "$http")
 launch coordinator "$bin" coordinator --listen "$host:$port" --store "$state_dir/store" \
-  --planner "$planner" --coder "$summarizer" --port-file "$run_dir/coordinator.port" "${common[@]}"
+  --planner "$planner" --coder "$summarizer" --port-file "$run_dir/coordinator.port" "${http_args[@]}" "${common[@]}"
 wait_port_file "$run_dir/coordinator.port" 30 coordinator
+# With --http the coordinator prints "http: URL" once it listens (before the cluster port).
+dashboard=""
+[[ -z $http ]] || dashboard=$(sed -n 's/^http: \(http:[^ ]*\)$/\1/p' "$log_dir/coordinator.log" | head -n 1)
 address="$host:$(<"$run_dir/coordinator.port")"
 join_host=$host
 [[ $host == 0.0.0.0 ]] && join_host=127.0.0.1
@@ -352,6 +362,8 @@ request_file="$repo_dir/configs/demo/request.txt"
 echo "codehive local cluster is up (state in $state_dir)"
 printf '  %-14s %s  (pid %s, log %s)\n' coordinator "$address" "$(<"$run_dir/coordinator.pid")" "$log_dir/coordinator.log"
 printf '  %-14s planner %s\n' "" "$planner"
+[[ -z $dashboard ]] || printf '  %-14s %s  (API: %sapi/runs, %sapi/nodes, %smetrics)\n' dashboard "$dashboard" \
+  "$dashboard" "$dashboard" "$dashboard"
 for ((i = 1; i <= workers; i++)); do
   printf '  %-14s %s coders, %s fixers, model %s  (pid %s, log %s)\n' "worker-$i" "$coders" "$fixers" \
     "${worker_models[i - 1]}" "$(<"$run_dir/worker-$i.pid")" "$log_dir/worker-$i.log"

@@ -24,6 +24,7 @@
 #include "nodes/basp_gate.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
+#include "nodes/http/api_json.hpp"
 #include "nodes/plan_approval.hpp"
 #include "nodes/registry.hpp"
 #include "nodes/run_files.hpp"
@@ -75,6 +76,17 @@ msg::run_result failure(const std::string& run_id, int code, std::string text) {
 struct live_planners {
   std::mutex mu;
   std::map<std::string, std::pair<planner_actor, std::string>> runs;  ///< id -> planner, out_dir
+  std::map<std::string, std::shared_ptr<live_board>> boards;          ///< id -> its live view
+  std::shared_ptr<live_board> registry = std::make_shared<live_board>();
+
+  /// The registry's view and every running planner's (for /api/nodes, /metrics).
+  live_views views() {
+    std::lock_guard lock{mu};
+    live_views out{registry->latest()};
+    for (const auto& [id, b] : boards)
+      out.push_back(b->latest());
+    return out;
+  }
 
   std::optional<std::pair<planner_actor, std::string>> find(const std::string& id) {
     std::lock_guard lock{mu};
@@ -223,11 +235,13 @@ struct starter {
     {
       std::lock_guard lock{live->mu};
       live->runs[out.run_id] = {out.planner, req.out_dir};
+      live->boards[out.run_id] = session->board();
     }
     out.stop = [session, live = live, id = out.run_id] {
       {
         std::lock_guard lock{live->mu};
         live->runs.erase(id);
+        live->boards.erase(id);
       }
       session->stop();
     };
@@ -295,6 +309,7 @@ int coordinator_command(const coordinator_options& o) {
     auto workspaces = o.workspaces.empty() ? store_abs.parent_path() / "workspaces"
                                            : std::filesystem::path{o.workspaces};
     workspaces = std::filesystem::absolute(workspaces).lexically_normal();
+    rs.board = live->registry;
     rs.start_run = starter{&sys,     &loop, cfg,  runs, *store_dir, o.coders, o.fixers,
                            live,     http.has_value(), workspaces};
     rs.fetch_files = [runs, policy = cfg.pipeline.retry](const msg::fetch_files& req) {
@@ -311,6 +326,8 @@ int coordinator_command(const coordinator_options& o) {
           return std::nullopt;
         return decide_plan(sys, found->first, id, found->second, action, body);
       });
+    if (http)
+      http->set_live_source([live] { return live->views(); });
     auto registry = spawn_registry(sys, std::move(rs));
     // CAF listens on loopback only; the gate faces the network (see basp_gate.hpp).
     auto inner = publish_registry(sys, registry, host_port{"127.0.0.1", 0}, tls);
@@ -359,8 +376,10 @@ int coordinator_command(const coordinator_options& o) {
       }).detach();
       caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     }
-    if (http)
+    if (http) {
       http->set_plan_decider({});  // before the actor system goes
+      http->set_live_source({});
+    }
     loop.shutdown();
   }
   return rc;

@@ -2,6 +2,7 @@
 // few translation units that instantiate typed actors (build time).
 #include "nodes/registry.hpp"
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,7 @@ struct active_run {
 struct offer_entry {
   msg::worker_offer offer;
   std::string from;  ///< the worker's CAF node, for logs
+  std::int64_t joined_ms = 0;
 };
 
 struct registry_state {
@@ -117,6 +119,35 @@ using registry_ptr = registry_actor::stateful_pointer<registry_state>;
 std::string sender_node(registry_ptr self) {
   auto& src = self->current_sender();
   return src ? to_string(src->node()) : std::string{"(anonymous)"};
+}
+
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// The joined workers as a live view (no load: the planners know that).
+void publish_workers(registry_ptr self) {
+  auto& board = self->state.settings.board;
+  if (!board)
+    return;
+  live_view v;
+  v.source = "registry";
+  v.at_ms = unix_ms();
+  for (const auto& [name, entry] : self->state.offers) {
+    live_node n;
+    n.name = name;
+    n.model = entry.offer.model;
+    n.coders = static_cast<int>(entry.offer.coders.size());
+    n.fixers = static_cast<int>(entry.offer.fixers.size());
+    n.joined_ms = n.last_seen_ms = entry.joined_ms;
+    for (std::size_t i = 0; i < entry.offer.coders.size(); ++i)
+      n.coder_slots.push_back({name + "/coder-" + std::to_string(i + 1), false, true});
+    for (std::size_t i = 0; i < entry.offer.fixers.size(); ++i)
+      n.fixer_slots.push_back({name + "/fixer-" + std::to_string(i + 1), false, true});
+    v.nodes.push_back(std::move(n));
+  }
+  board->publish(std::move(v));
 }
 
 void drop_offer(registry_ptr self, const std::string& name) {
@@ -141,6 +172,7 @@ void tell_clients(const listeners_ptr& ls, const std::string& run_id, const std:
 
 registry_actor::behavior_type registry(registry_ptr self, registry_settings settings) {
   self->state.settings = std::move(settings);
+  publish_workers(self);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto it = self->state.members.find(dm.source);
     if (it == self->state.members.end())
@@ -148,6 +180,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
     auto name = it->second;
     spdlog::warn("worker {} lost ({})", name, to_string(dm.reason));
     drop_offer(self, name);
+    publish_workers(self);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& [id, run] : self->state.runs) {
@@ -180,6 +213,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
       auto& entry = self->state.offers[name];
       entry.offer = req.offer;
       entry.from = sender_node(self);
+      entry.joined_ms = unix_ms();
       for (auto* group : {&req.offer.coders, &req.offer.fixers})
         for (auto& p : *group)
           if (p) {
@@ -190,6 +224,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
                    req.offer.coders.size(), req.offer.fixers.size(), req.offer.model);
       for (auto& [id, run] : self->state.runs)
         caf::anon_send(run.planner, req.offer);
+      publish_workers(self);
       reply.accepted = true;
       return reply;
     },

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 
 #include <caf/expected.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/live_view.hpp"
 #include "nodes/cluster.hpp"
 
 namespace caf {
@@ -46,6 +48,9 @@ struct registry_settings {
   /// Answers fetch_files from the run store (token already checked; on the
   /// registry's detached thread). May be empty: fetches are then refused.
   std::function<msg::fetched_files(const msg::fetch_files&)> fetch_files;
+  /// Where the registry publishes the workers that joined (may be null): the
+  /// coordinator's /api/nodes between runs.
+  std::shared_ptr<live_board> board;
 };
 
 /// Detached (the starter touches the store).

@@ -41,6 +41,7 @@
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
 #include "nodes/generated_files.hpp"
+#include "nodes/http/api_json.hpp"
 #include "nodes/git_history.hpp"
 #include "nodes/plan_approval.hpp"
 #include "nodes/progress_line.hpp"
@@ -389,8 +390,10 @@ int run_command(run_options o) {
     params.fixers = fixers;
     run_session session{sys, loop, cfg, runs, std::move(params), progress};
     prompt->attach(session.planner());
-    if (http)
+    if (http) {
       http->set_plan_decider(plan_decider_for(sys, session.planner(), run_id, out_dir.string()));
+      http->set_live_source([board = session.board()] { return live_views{board->latest()}; });
+    }
     stop_signal_watcher watcher{session.planner()};
     {
       caf::scoped_actor self{sys};
@@ -404,6 +407,8 @@ int run_command(run_options o) {
     }
     // Before the actors go: both ask the planner.
     prompt->stop();
+    // The live view stays: during --http-linger /api/nodes shows the run's
+    // last picture (its heartbeat age growing); it holds no actor.
     if (http)
       http->set_plan_decider({});
     line->clear();

@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/live_view.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
@@ -162,6 +163,7 @@ struct run_session::impl {
   msg::run_request request;
   planner_actor planner;
   planner_team team;
+  std::shared_ptr<live_board> board = std::make_shared<live_board>();
   bool stopped = false;
 };
 
@@ -191,6 +193,8 @@ run_session::run_session(caf::actor_system& sys, llm::http_loop& loop, const cod
     team.fixers.push_back(spawn_fixer(sys, small, settings, "fixer-" + std::to_string(i + 1)));
   team.escalation = spawn_coder(sys, large, settings, "large-coder");
   team.progress = std::move(progress);
+  team.board = d_->board;
+  team.local_model = coder_ep.spec.model;
   d_->planner = spawn_planner(sys, large, settings, team);
 }
 
@@ -204,6 +208,10 @@ const planner_actor& run_session::planner() const noexcept {
 
 const msg::run_request& run_session::request() const noexcept {
   return d_->request;
+}
+
+const std::shared_ptr<live_board>& run_session::board() const noexcept {
+  return d_->board;
 }
 
 void run_session::stop() {

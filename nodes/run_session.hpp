@@ -26,6 +26,7 @@ class http_loop;
 namespace store {
 class run_store;
 }
+class live_board;
 
 /// An unfinished run of the same request writing the same folder ("" if none).
 std::string find_unfinished(const store::run_store& runs, const std::string& request,
@@ -82,6 +83,9 @@ class run_session {
 
   const planner_actor& planner() const noexcept;
   const msg::run_request& request() const noexcept;
+  /// The planner's live view (nodes, slots, queue), published after each of
+  /// its messages; read it from any thread.
+  const std::shared_ptr<live_board>& board() const noexcept;
   /// Stops every actor of the run (not the progress sink). Idempotent.
   void stop();
 

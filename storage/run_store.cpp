@@ -238,6 +238,7 @@ struct run_store::impl {
   std::map<std::string, std::uint64_t, std::less<>> next_ledger;  // guarded by mu
   std::map<std::string, ledger_totals, std::less<>> ledger_sums;  // guarded by mu; runs asked for
   std::set<std::string, std::less<>> known_runs;                  // guarded by mu
+  write_clock writes_timed;                                       // atomics: read without mu
   std::mt19937_64 rng{std::random_device{}()};                    // guarded by mu
 
   ~impl() {
@@ -274,7 +275,10 @@ struct run_store::impl {
       return fail(write_failure->code, "store " + dir.string() + " takes no more writes (" +
                                            std::string{what} + ") since one failed: " +
                                            write_failure->reason);
+    auto t0 = std::chrono::steady_clock::now();
     auto s = db->Write(wo, &b);
+    writes_timed.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
     if (!s.ok()) {
       auto e = from_status(s, what);
       if (e.code == errc::not_found) e.code = errc::io_error;
@@ -1750,6 +1754,8 @@ result<std::vector<fsck_problem>> run_store::fsck(std::string_view run) const {
   if (ec) problem("read_error", s.dir.string(), "cannot list the store folder: " + ec.message());
   return problems;
 }
+
+write_timings run_store::write_stats() const noexcept { return impl_->writes_timed.read(); }
 
 status run_store::flush() {
   auto& s = *impl_;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "storage/records.hpp"
+#include "storage/write_timings.hpp"
 #include "workspace/sha256.hpp"
 #include "storage/result.hpp"
 
@@ -134,6 +135,8 @@ class run_store {
   result<std::vector<fsck_problem>> fsck(std::string_view run) const;
   /// Flushes memtables to SST files (tests, before a backup).
   status flush();
+  /// How long this process's writes took so far (without a lock: /metrics).
+  write_timings write_stats() const noexcept;
 
   struct impl;
 

@@ -165,6 +165,7 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
 
 void controller::add_local_slots(std::size_t coders, std::size_t fixers) {
   pool_.add("local", coders, fixers);
+  seen_["local"].joined_ms = now();
 }
 
 bool controller::start(const msg::run_request& req, bool report) {

@@ -33,6 +33,7 @@
 
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
+#include "actors/live_view.hpp"
 #include "actors/planner/outcome.hpp"
 #include "actors/run_state.hpp"
 #include "actors/settings.hpp"
@@ -115,6 +116,10 @@ class controller {
   bool active() const noexcept { return active_; }
   bool stopping() const noexcept { return stopping_; }
   bool awaiting_approval() const noexcept { return awaiting_approval_; }
+  /// What the dashboard and /api/nodes show: nodes with their slots and
+  /// load, the phase, the ready queue (live.cpp). `local_model` names this
+  /// node's coder model, which the controller does not otherwise know.
+  live_view view(const std::string& local_model) const;
 
  private:
   /// One request to a coder or fixer slot, or one edit on its way to the tracker.
@@ -210,6 +215,20 @@ class controller {
   // nodes.cpp
   void put_to_work();
 
+  // live.cpp
+  /// What the live view keeps per node beyond the pool: when it offered and
+  /// was last heard from, its calls and generation speed.
+  struct node_seen {
+    std::string model;
+    std::int64_t joined_ms = 0;
+    std::int64_t last_seen_ms = 0;
+    double tokens_per_s = 0;
+    std::int64_t calls = 0;
+    std::int64_t completion_tokens = 0;
+  };
+  /// A message from `node` (a slot's reply, with the usage it carried).
+  void heard_from(const std::string& node, const msg::usage* u);
+
   // resume.cpp
   using stored_files = std::map<std::string, store::file_version>;
   void start_or_continue();
@@ -245,6 +264,7 @@ class controller {
   bool approval_required_ = false;  ///< the next plan waits for the user (cleared on approval)
   bool awaiting_approval_ = false;
   std::string proposed_text_;       ///< tasks.json as exported for approval
+  std::map<std::string, node_seen> seen_;  ///< by node name (live.cpp)
 };
 
 }  // namespace codehive::planner

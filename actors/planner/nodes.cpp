@@ -25,6 +25,9 @@ void controller::on_worker_offer(const std::string& node, std::size_t coders,
   if (pool_.has_live_slots(node))
     on_node_lost(node, "it joined again");
   pool_.add(node, coders, fixers);
+  auto& seen = seen_[node];
+  seen.model = model;
+  seen.joined_ms = seen.last_seen_ms = now();
   said_waiting_ = false;
   spdlog::info("run={} worker {} offers {} coders and {} fixers ({}); {} coders, {} fixers in all",
                run_.run_id.empty() ? "-" : run_.run_id, node, coders, fixers, model,

@@ -223,6 +223,8 @@ void controller::on_edit_made(std::uint64_t ticket, msg::file_edit edit) {
     return;  // a reply from a slot given up since
   free_slot(ticket, *j);
   j->replied = true;
+  if (j->slot != escalation_slot && j->slot != no_slot)  // the large model is no node's
+    heard_from(slot_node(*j), &edit.use);
   if (j->what == job::kind::task) {
     record_remote_usage(slot_node(*j), edit.use, run_.tasks[j->task].id, true);
     // Applied even past the budget: it is paid for (task_done keeps it).
@@ -240,6 +242,8 @@ void controller::on_edit_failed(std::uint64_t ticket, const failure& f) {
     return;
   auto& gone = *taken;
   free_slot(ticket, gone);
+  if (gone.slot != escalation_slot && gone.slot != no_slot)
+    heard_from(slot_node(gone), &f.use);
   if (gone.what == job::kind::task) {
     record_remote_usage(slot_node(gone), f.use, run_.tasks[gone.task].id, false);
     if (!account(gone.slot == escalation_slot ? "coder_escalated" : "coder", f.use)) {

@@ -1,11 +1,13 @@
 #include "nodes/http/api_json.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -333,7 +335,211 @@ api_reply run_reply(const store::run_store& st, const std::string& id) {
   return {200, buf.GetString()};
 }
 
-api_reply metrics_reply(const store::run_store& st) {
+namespace {
+
+void version_json(json_writer& w, const store::file_version& v) {
+  w.Key("version"); w.Uint64(v.version);
+  str(w, "hash", v.hash);
+  w.Key("size"); w.Uint64(v.size);
+  w.Key("deleted"); w.Bool(v.deleted);
+  str(w, "task_id", v.task_id);
+  w.Key("at_ms"); w.Int64(v.at_ms);
+}
+
+/// 404 for an unknown run, 500 when the store cannot say; nullopt: it exists.
+std::optional<api_reply> run_missing(const store::run_store& st, const std::string& id) {
+  auto rec = st.get_run(id);
+  if (rec) return std::nullopt;
+  auto code = rec.err().code;
+  if (code == store::errc::not_found || code == store::errc::invalid_argument)
+    return api_reply{404, error_json("no run " + id)};
+  return api_reply{500, error_json("cannot read run " + id + ": " + rec.err().describe())};
+}
+
+/// Text content as a JSON string, or null for a binary blob (a NUL byte).
+void content_json(json_writer& w, const char* key, const store::run_store& st, const store::file_version& v) {
+  w.Key(key);
+  if (v.deleted || v.hash.empty()) {
+    w.String("");
+    return;
+  }
+  auto blob = st.get_blob(v.hash);
+  if (!blob || blob->find('\0') != std::string::npos) {
+    w.Null();
+    return;
+  }
+  w.String(blob->data(), static_cast<rapidjson::SizeType>(blob->size()));
+}
+
+}  // namespace
+
+api_reply files_reply(const store::run_store& st, const std::string& id) {
+  if (auto missing = run_missing(st, id)) return *missing;
+  auto files = st.list_files(id, true);
+  if (!files) return {500, error_json("cannot list the files of run " + id + ": " + files.err().describe())};
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("files");
+  w.StartArray();
+  for (const auto& f : *files) {
+    w.StartObject();
+    str(w, "path", f.path);
+    w.Key("versions");
+    w.StartArray();
+    if (auto history = st.file_history(id, f.path))
+      for (const auto& v : *history) {
+        w.StartObject();
+        version_json(w, v);
+        w.EndObject();
+      }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, buf.GetString()};
+}
+
+api_reply file_version_reply(const store::run_store& st, const std::string& id, const std::string& path,
+                             const std::string& version) {
+  if (auto missing = run_missing(st, id)) return *missing;
+  if (path.empty()) return {400, error_json("give the file as ?path=...")};
+  std::uint64_t want = 0;  // 0: the latest
+  if (!version.empty()) {
+    auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), want);
+    if (ec != std::errc{} || end != version.data() + version.size() || want == 0)
+      return {400, error_json("version must be a number from 1 on, not " + version)};
+  }
+  auto history = st.file_history(id, path);
+  if (!history || history->empty()) return {404, error_json("run " + id + " has no file " + path)};
+  std::size_t at = history->size() - 1;
+  if (want != 0) {
+    auto it = std::find_if(history->begin(), history->end(),
+                           [want](const store::file_version& v) { return v.version == want; });
+    if (it == history->end())
+      return {404, error_json(path + " has no version " + version + " in run " + id)};
+    at = static_cast<std::size_t>(it - history->begin());
+  }
+  const auto& v = (*history)[at];
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  str(w, "run", id);
+  str(w, "path", path);
+  version_json(w, v);
+  w.Key("versions"); w.Uint64(history->size());
+  content_json(w, "content", st, v);
+  w.Key("previous");
+  if (at == 0) {
+    w.Null();
+  } else {
+    w.StartObject();
+    version_json(w, (*history)[at - 1]);
+    content_json(w, "content", st, (*history)[at - 1]);
+    w.EndObject();
+  }
+  w.EndObject();
+  return {200, buf.GetString()};
+}
+
+api_reply nodes_reply(const live_views& views, std::int64_t now) {
+  // By name: the registry's entry first, then every planner's, which knows
+  // the load (a node serving two runs at once: its busy slots add up).
+  struct merged {
+    live_node node;
+    bool from_planner = false;
+    std::vector<std::string> runs;
+  };
+  std::map<std::string, merged> by_name;
+  for (bool planner : {false, true})
+    for (const auto& v : views) {
+      if (!v || (v->source == "planner") != planner) continue;
+      for (const auto& n : v->nodes) {
+        auto& m = by_name[n.name];
+        if (!m.from_planner && planner) {
+          auto model = m.node.model;
+          m.node = n;
+          if (m.node.model.empty()) m.node.model = model;
+          m.from_planner = true;
+        } else if (m.node.name.empty()) {
+          m.node = n;
+        } else if (planner) {
+          m.node.busy_coders += n.busy_coders;
+          m.node.busy_fixers += n.busy_fixers;
+          m.node.last_seen_ms = std::max(m.node.last_seen_ms, n.last_seen_ms);
+          if (n.tokens_per_s > 0) m.node.tokens_per_s = n.tokens_per_s;
+          m.node.calls += n.calls;
+          m.node.completion_tokens += n.completion_tokens;
+        }
+        if (planner && !v->run_id.empty()) m.runs.push_back(v->run_id);
+      }
+    }
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("now_ms"); w.Int64(now);
+  w.Key("nodes");
+  w.StartArray();
+  for (const auto& [name, m] : by_name) {
+    const auto& n = m.node;
+    w.StartObject();
+    str(w, "name", n.name);
+    str(w, "model", n.model);
+    w.Key("alive"); w.Bool(n.alive);
+    w.Key("coders"); w.Int(n.coders);
+    w.Key("fixers"); w.Int(n.fixers);
+    w.Key("busy_coders"); w.Int(n.busy_coders);
+    w.Key("busy_fixers"); w.Int(n.busy_fixers);
+    w.Key("tokens_per_s"); w.Double(n.tokens_per_s);
+    w.Key("calls"); w.Int64(n.calls);
+    w.Key("completion_tokens"); w.Int64(n.completion_tokens);
+    w.Key("joined_ms"); w.Int64(n.joined_ms);
+    w.Key("last_seen_ms"); w.Int64(n.last_seen_ms);
+    // Since its last message (a reply or its offer). CAF's own heartbeats
+    // drop a silent connection after cluster.connection_timeout_ms.
+    w.Key("heartbeat_age_ms");
+    if (n.last_seen_ms > 0) w.Int64(std::max<std::int64_t>(0, now - n.last_seen_ms));
+    else w.Null();
+    for (bool fixers : {false, true}) {
+      w.Key(fixers ? "fixer_slots" : "coder_slots");
+      w.StartArray();
+      for (const auto& sl : fixers ? n.fixer_slots : n.coder_slots) {
+        w.StartObject();
+        str(w, "label", sl.label);
+        w.Key("busy"); w.Bool(sl.busy);
+        w.Key("alive"); w.Bool(sl.alive);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    w.Key("runs");
+    w.StartArray();
+    for (const auto& r : m.runs) w.String(r.c_str(), static_cast<rapidjson::SizeType>(r.size()));
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("runs");
+  w.StartArray();
+  for (const auto& v : views) {
+    if (!v || v->source != "planner") continue;
+    w.StartObject();
+    str(w, "id", v->run_id);
+    str(w, "phase", v->phase);
+    w.Key("ready_tasks"); w.Int64(v->ready_tasks);
+    w.Key("tasks_in_flight"); w.Int64(v->tasks_in_flight);
+    w.Key("fixes_queued"); w.Int64(v->fixes_queued);
+    w.Key("coder_tokens_per_s"); w.Double(v->coder_tokens_per_s);
+    w.Key("at_ms"); w.Int64(v->at_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, buf.GetString()};
+}
+
+api_reply metrics_reply(const store::run_store& st, const live_views& views) {
   auto runs = st.list_runs();
   if (!runs) return {500, "# cannot list runs: " + runs.err().describe() + "\n"};
 
@@ -427,6 +633,48 @@ api_reply metrics_reply(const store::run_store& st) {
     p.sample("codehive_model_call_duration_seconds_count", {{"role", k.first}, {"model", k.second}},
              static_cast<double>(t.calls));
   }
+  // -- live: the running planners' queues and the nodes they see ----------------
+  p.family("codehive_ready_tasks", "gauge",
+           "Tasks of a running run whose dependencies are done, waiting for a free coder (the queue).");
+  p.family("codehive_tasks_in_flight", "gauge", "Tasks of a running run with a coder now.");
+  p.family("codehive_fixes_queued", "gauge", "Review fixes of a running run waiting for a fixer.");
+  std::map<std::string, std::pair<bool, std::pair<int, int>>> nodes;  // name -> alive, (busy, coders)
+  for (const auto& v : views) {
+    if (!v) continue;
+    if (v->source == "planner" && !v->run_id.empty()) {
+      p.sample("codehive_ready_tasks", {{"run", v->run_id}}, static_cast<double>(v->ready_tasks));
+      p.sample("codehive_tasks_in_flight", {{"run", v->run_id}}, static_cast<double>(v->tasks_in_flight));
+      p.sample("codehive_fixes_queued", {{"run", v->run_id}}, static_cast<double>(v->fixes_queued));
+    }
+    for (const auto& n : v->nodes) {
+      auto& e = nodes[n.name];
+      e.first = e.first || n.alive;
+      if (v->source == "planner") e.second.first += n.busy_coders;
+      e.second.second = std::max(e.second.second, n.coders);
+    }
+  }
+  p.family("codehive_workers_up", "gauge",
+           "Nodes with live coder or fixer slots (this node counts as \"local\" when it has coders).");
+  std::size_t up = 0;
+  for (const auto& [name, e] : nodes) up += e.first ? 1 : 0;
+  p.sample("codehive_workers_up", {}, static_cast<double>(up));
+  p.family("codehive_coder_slots", "gauge", "Live coder slots per node, busy or idle.");
+  for (const auto& [name, e] : nodes) {
+    p.sample("codehive_coder_slots", {{"node", name}, {"state", "busy"}}, static_cast<double>(e.second.first));
+    p.sample("codehive_coder_slots", {{"node", name}, {"state", "idle"}},
+             static_cast<double>(std::max(0, e.second.second - e.second.first)));
+  }
+
+  // -- the store's writes (this process's, since it started) ------------------
+  auto wt = st.write_stats();
+  p.family("codehive_store_write_duration_seconds", "histogram",
+           "Wall time of the run store's writes (one RocksDB WriteBatch each, synced unless store.sync is false).");
+  for (std::size_t i = 0; i < wt.le.size(); ++i)
+    p.sample("codehive_store_write_duration_seconds_bucket", {{"le", number(store::write_timings::bounds_s[i])}},
+             static_cast<double>(wt.le[i]));
+  p.sample("codehive_store_write_duration_seconds_bucket", {{"le", "+Inf"}}, static_cast<double>(wt.count));
+  p.sample("codehive_store_write_duration_seconds_sum", {}, wt.sum_s);
+  p.sample("codehive_store_write_duration_seconds_count", {}, static_cast<double>(wt.count));
   return {200, p.take()};
 }
 

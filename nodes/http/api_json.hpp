@@ -4,7 +4,12 @@
 // ledger_total, whose cache sits behind the store's write mutex.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "actors/live_view.hpp"
 
 namespace codehive {
 
@@ -27,7 +32,25 @@ api_reply runs_reply(const store::run_store& st);
 /// review rounds with issues; usage per role, per model, per role and model.
 /// 404 for an unknown id.
 api_reply run_reply(const store::run_store& st, const std::string& id);
-/// GET /metrics: Prometheus text exposition format 0.0.4.
-api_reply metrics_reply(const store::run_store& st);
+/// GET /api/runs/{id}/files: every path the run wrote, with its versions
+/// (number, hash, size, deleted, task, time), oldest first. 404: unknown run.
+api_reply files_reply(const store::run_store& st, const std::string& id);
+/// GET /api/runs/{id}/file?path=P[&version=N]: one version's content (the
+/// latest when N is absent) and the version before it, for a diff. 404:
+/// unknown run, path or version; 400: a bad version number.
+api_reply file_version_reply(const store::run_store& st, const std::string& id, const std::string& path,
+                             const std::string& version);
+
+/// The live views of this process (running planners, the coordinator's
+/// registry); null entries are skipped.
+using live_views = std::vector<std::shared_ptr<const live_view>>;
+
+/// GET /api/nodes: every node of the views, merged by name (a planner's view
+/// of a node wins over the registry's, which knows no load): slots, busy
+/// slots, model, tokens/s, heartbeat age (`now_ms` minus its last message).
+api_reply nodes_reply(const live_views& views, std::int64_t now_ms);
+/// GET /metrics: Prometheus text exposition format 0.0.4. `views` give the
+/// queue length and the workers up; `store_writes` the store's write timings.
+api_reply metrics_reply(const store::run_store& st, const live_views& views = {});
 
 }  // namespace codehive

@@ -160,6 +160,13 @@ struct api_server::impl {
   std::thread thread;
   std::shared_mutex decider_mu;  // shared while a decider call runs
   plan_decider decider;
+  std::shared_mutex live_mu;  // shared while a live source call runs
+  live_source live;
+
+  live_views views() {
+    std::shared_lock lock{live_mu};
+    return live ? live() : live_views{};
+  }
 
   /// GET /api/runs/{id}/approval, POST .../approve and .../reject: the
   /// running run's word (200; 409 when no plan waits; 422 when an edited
@@ -311,8 +318,20 @@ bool api_server::start(const http_config& cfg, std::string& error) {
                 [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "approve"); });
   m.server.Post(R"(/api/runs/([^/]+)/reject)",
                 [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "reject"); });
-  m.server.Get("/metrics", [st](const httplib::Request&, httplib::Response& res) {
-    reply(res, metrics_reply(*st), "text/plain; version=0.0.4; charset=utf-8");
+  m.server.Get(R"(/api/runs/([^/]+)/files)", [st](const httplib::Request& req, httplib::Response& res) {
+    reply(res, files_reply(*st, req.matches[1]), json_type);
+  });
+  m.server.Get(R"(/api/runs/([^/]+)/file)", [st](const httplib::Request& req, httplib::Response& res) {
+    reply(res, file_version_reply(*st, req.matches[1], req.get_param_value("path"), req.get_param_value("version")),
+          json_type);
+  });
+  m.server.Get("/api/nodes", [&m](const httplib::Request&, httplib::Response& res) {
+    using namespace std::chrono;
+    reply(res, nodes_reply(m.views(), duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()),
+          json_type);
+  });
+  m.server.Get("/metrics", [st, &m](const httplib::Request&, httplib::Response& res) {
+    reply(res, metrics_reply(*st, m.views()), "text/plain; version=0.0.4; charset=utf-8");
   });
   m.server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
@@ -346,6 +365,10 @@ bool api_server::start(const http_config& cfg, std::string& error) {
 void api_server::set_plan_decider(plan_decider d) {
   std::unique_lock lock{impl_->decider_mu};
   impl_->decider = std::move(d);
+}
+void api_server::set_live_source(live_source s) {
+  std::unique_lock lock{impl_->live_mu};
+  impl_->live = std::move(s);
 }
 int api_server::port() const noexcept { return impl_->port; }
 

@@ -10,12 +10,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace codehive {
 
 namespace store {
 class run_store;
 }
+struct live_view;
 
 /// --http, --http-token-file and --http-linger as the commands take them.
 struct http_flags {
@@ -53,6 +55,10 @@ struct plan_reply {
 using plan_decider = std::function<std::optional<plan_reply>(
   const std::string& run_id, const std::string& action, const std::optional<std::string>& body)>;
 
+/// This process's live views (running planners, the coordinator's registry),
+/// each the latest its actor published: it must not wait on an actor.
+using live_source = std::function<std::vector<std::shared_ptr<const live_view>>()>;
+
 class api_server {
  public:
   explicit api_server(std::shared_ptr<const store::run_store> store);
@@ -68,6 +74,9 @@ class api_server {
   /// none) waits for the calls in progress, so what the old one refers to
   /// may go once this returns.
   void set_plan_decider(plan_decider d);
+  /// Who answers GET /api/nodes and the live part of /metrics (none: no
+  /// nodes, no queue). Same rules as set_plan_decider.
+  void set_live_source(live_source s);
   /// The bound port (after start).
   int port() const noexcept;
   /// "http://HOST:PORT/" ([HOST] for IPv6).

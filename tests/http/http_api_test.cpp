@@ -329,6 +329,212 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   EXPECT_EQ(run.text().find(token), std::string::npos) << "the token must never be logged";
 }
 
+// -- the dashboard watching a run live -------------------------------------------------
+
+/// The attribute `name` of the first element whose opening tag contains `tag`.
+std::string attr_of(const std::string& dom, const std::string& tag, const std::string& name) {
+  auto at = dom.find(tag);
+  if (at == std::string::npos) return {};
+  auto end = dom.find('>', at);
+  auto open = dom.substr(at, end - at);
+  auto k = open.find(" " + name + "=\"");
+  if (k == std::string::npos) return {};
+  k += name.size() + 3;
+  return open.substr(k, open.find('"', k) - k);
+}
+
+std::string unescape_html(std::string s) {
+  for (auto [from, to] : {std::pair<std::string, std::string>{"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"},
+                          {"&#39;", "'"}, {"&amp;", "&"}}) {
+    for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// A demo run with 3 coders, watched from its start by a real browser (one
+// page session from "running" to "done") while /api/nodes and /metrics are
+// polled: the workers, the queue and the numbers move as the run goes.
+TEST(HttpApi, DashboardWatchesARunLiveWithWorkersCostGraphAndDiff) {
+  auto chromium = codehive::cluster_test::find_program({"chromium", "chromium-browser", "google-chrome"});
+  temp_dir dir{"codehive-http"};
+  node_process run({CODEHIVE_BIN, "run", "--demo", "--coders", "3", "--http", "127.0.0.1:0", "--http-linger", "300",
+                    "--out", (dir.path() / "out").string(), "--store", (dir.path() / "store").string()},
+                   dir.path() / "logs" / "run", no_token_env);
+  auto base = wait_base_url(run, 60000);
+  ASSERT_TRUE(base) << "awaited the line \"http: http://HOST:PORT/\" within 60 s\n" << run.tail();
+
+  // The browser opens the page now, during the run, and keeps it open until
+  // the run is over (virtual time waits for the open event stream).
+  std::string dom;
+  int browser_rc = -1;
+  std::thread browser;
+  if (!chromium.empty())
+    browser = std::thread([&] {
+      browser_rc = codehive::cluster_test::run_to_end(
+          {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--user-data-dir=" + (dir.path() / "chromium-live").string(), "--virtual-time-budget=200000",
+           "--dump-dom", *base + "/"},
+          dir.path() / "logs" / "chromium-live", 300000, &dom);
+    });
+  else
+    std::printf("[  NOTE    ] no chromium in PATH: the dashboard was not watched in a browser\n");
+  struct joiner {  // a failed ASSERT below must not leave a joinable thread behind
+    std::thread& t;
+    ~joiner() {
+      if (t.joinable()) t.join();
+    }
+  } join_browser{browser};
+
+  auto no_token = std::map<std::string, std::string>{};
+  auto metrics_now = [&](std::vector<sample>& out) {
+    auto r = http_get(*base, "/metrics", no_token);
+    std::string why;
+    out.clear();
+    return r.status == 200 && parse_prometheus(r.body, out, why);
+  };
+
+  // While the run runs: the node, its coders and the queue; a first look at the numbers.
+  std::vector<sample> first;
+  bool saw_local = false, saw_queue = false;
+  auto deadline = clock_type::now() + std::chrono::seconds(120);
+  while (clock_type::now() < deadline && !(saw_local && saw_queue && !first.empty())) {
+    auto nodes = http_get(*base, "/api/nodes", no_token);
+    ASSERT_EQ(nodes.status, 200) << nodes.body << nodes.error;
+    auto d = parse(nodes.body);
+    ASSERT_TRUE(d.IsObject() && d["nodes"].IsArray() && d["runs"].IsArray()) << nodes.body;
+    for (const auto& n : d["nodes"].GetArray())
+      if (std::string(n["name"].GetString()) == "local" && n["alive"].GetBool()) {
+        saw_local = true;
+        EXPECT_EQ(n["coders"].GetInt(), 3) << nodes.body;
+        EXPECT_EQ(n["coder_slots"].Size(), 3u) << nodes.body;
+        EXPECT_LE(n["busy_coders"].GetInt(), 3);
+        EXPECT_STREQ(n["model"].GetString(), "qwen2.5-coder:7b") << nodes.body;
+        EXPECT_TRUE(n["heartbeat_age_ms"].IsInt64()) << nodes.body;
+      }
+    for (const auto& r : d["runs"].GetArray()) {
+      saw_queue = true;
+      EXPECT_GE(r["ready_tasks"].GetInt64(), 0);
+    }
+    std::vector<sample> m;
+    if (first.empty() && metrics_now(m) && sum_of(m, "codehive_runs", {{"state", "running"}}) == 1) first = m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(saw_local) << "awaited node \"local\" in /api/nodes within 120 s\n" << run.tail();
+  ASSERT_TRUE(saw_queue) << "awaited the run's queue in /api/nodes within 120 s";
+  ASSERT_FALSE(first.empty()) << "awaited /metrics with the run running within 120 s";
+  EXPECT_EQ(sum_of(first, "codehive_workers_up"), 1);
+  EXPECT_EQ(sum_of(first, "codehive_coder_slots", {{"node", "local"}}), 3);
+
+  // The end of the run; then the numbers have moved.
+  auto listed = poll(*base, "/api/runs", 240000, [](const http_reply& r) {
+    auto d = parse(r.body);
+    return r.status == 200 && d.IsObject() && d["runs"].Size() == 1 &&
+           std::string(d["runs"][0]["state"].GetString()) != "running";
+  });
+  auto list = parse(listed.body);
+  ASSERT_TRUE(list.IsObject() && list["runs"].Size() == 1) << listed.body;
+  ASSERT_STREQ(list["runs"][0]["state"].GetString(), "done") << "awaited the run's end within 240 s\n" << run.tail();
+  const std::string id = list["runs"][0]["id"].GetString();
+  std::vector<sample> last;
+  ASSERT_TRUE(metrics_now(last));
+  EXPECT_GT(sum_of(last, "codehive_model_tokens_total"), sum_of(first, "codehive_model_tokens_total"));
+  EXPECT_GT(sum_of(last, "codehive_model_calls_total"), sum_of(first, "codehive_model_calls_total"));
+  EXPECT_GT(sum_of(last, "codehive_store_write_duration_seconds_count"),
+            sum_of(first, "codehive_store_write_duration_seconds_count"));
+  EXPECT_EQ(sum_of(last, "codehive_store_write_duration_seconds_bucket", {{"le", "+Inf"}}),
+            sum_of(last, "codehive_store_write_duration_seconds_count"));
+  EXPECT_GT(sum_of(last, "codehive_store_write_duration_seconds_sum"), 0);
+  EXPECT_EQ(sum_of(last, "codehive_tasks", {{"state", "done"}}), 11);
+  EXPECT_EQ(sum_of(last, "codehive_ready_tasks", {{"run", id}}), 0) << "nothing waits once the run is done";
+
+  // File versions: the list, one version with the one before it, and errors.
+  auto files = http_get(*base, "/api/runs/" + id + "/files", no_token);
+  ASSERT_EQ(files.status, 200) << files.body;
+  auto fd = parse(files.body);
+  ASSERT_TRUE(fd.IsObject() && fd["files"].IsArray()) << files.body;
+  EXPECT_EQ(fd["files"].Size(), 11u) << files.body;
+  std::string most;  // as the dashboard picks it: the first file with the most versions
+  unsigned most_n = 0;
+  for (const auto& f : fd["files"].GetArray())
+    if (f["versions"].Size() > most_n) most = f["path"].GetString(), most_n = f["versions"].Size();
+  ASSERT_GE(most_n, 2u) << "the demo's review round rewrites a file: " << files.body;
+  auto ver = http_get(*base, "/api/runs/" + id + "/file?path=" + most + "&version=" + std::to_string(most_n), no_token);
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  auto vd = parse(ver.body);
+  ASSERT_TRUE(vd.IsObject() && vd["previous"].IsObject()) << ver.body;
+  EXPECT_EQ(vd["version"].GetUint64(), most_n);
+  EXPECT_EQ(vd["previous"]["version"].GetUint64(), most_n - 1);
+  EXPECT_STRNE(vd["content"].GetString(), vd["previous"]["content"].GetString());
+  EXPECT_EQ(http_get(*base, "/api/runs/" + id + "/file?path=no/such.js", no_token).status, 404);
+  EXPECT_EQ(http_get(*base, "/api/runs/" + id + "/file?path=" + most + "&version=99", no_token).status, 404);
+  EXPECT_EQ(http_get(*base, "/api/runs/" + id + "/file?path=" + most + "&version=x", no_token).status, 400);
+  EXPECT_EQ(http_get(*base, "/api/runs/no-such-run/files", no_token).status, 404);
+
+  if (browser.joinable()) {
+    browser.join();
+    ASSERT_EQ(browser_rc, 0) << dom;
+    EXPECT_EQ(dom.find("Uncaught"), std::string::npos) << dom;
+    // One page session saw the run from running to done, and the cost grow.
+    std::string watch_tag = "<div id=\"watch\"";
+    EXPECT_EQ(attr_of(dom, watch_tag, "data-run"), id) << dom;
+    EXPECT_EQ(attr_of(dom, watch_tag, "data-first-state"), "running") << "the page was loaded during the run";
+    EXPECT_EQ(attr_of(dom, watch_tag, "data-last-state"), "done") << dom;
+    double first_cost = std::atof(attr_of(dom, watch_tag, "data-first-cost").c_str());
+    double last_cost = std::atof(attr_of(dom, watch_tag, "data-last-cost").c_str());
+    EXPECT_GT(last_cost, first_cost) << "the cost grew while the page watched";
+    EXPECT_GE(std::atoi(attr_of(dom, watch_tag, "data-cost-samples").c_str()), 2);
+    // The worker list matched the cluster: this node with its 3 coders.
+    auto workers = parse(unescape_html(attr_of(dom, watch_tag, "data-workers")));
+    ASSERT_TRUE(workers.IsObject()) << dom;
+    EXPECT_EQ(workers.MemberCount(), 1u);
+    ASSERT_TRUE(workers.HasMember("local")) << dom;
+    EXPECT_EQ(workers["local"].GetInt(), 3);
+    EXPECT_EQ(attr_of(dom, "<tr id=\"node-local\"", "data-coders"), "3") << dom;
+    // The task graph: every task a box, every box done.
+    auto graph_at = dom.find("<div id=\"graph\">");
+    ASSERT_NE(graph_at, std::string::npos) << dom;
+    auto graph = dom.substr(graph_at, dom.find("</svg>", graph_at) - graph_at);
+    std::size_t boxes = 0, done = 0;
+    for (std::size_t at = 0; (at = graph.find("<g id=\"g-", at)) != std::string::npos; ++at) {
+      ++boxes;
+      auto tag = graph.substr(at, graph.find('>', at) - at);
+      if (tag.find("data-state=\"done\"") != std::string::npos) ++done;
+    }
+    EXPECT_EQ(boxes, 11u) << graph;
+    EXPECT_EQ(done, 11u) << graph;
+    // The review rounds and the diff of the most rewritten file's latest version.
+    EXPECT_NE(dom.find("<p class=\"round\""), std::string::npos) << dom;
+    EXPECT_EQ(attr_of(dom, "<div id=\"diff\"", "data-path"), most) << dom;
+    EXPECT_EQ(attr_of(dom, "<div id=\"diff\"", "data-version"), std::to_string(most_n)) << dom;
+    EXPECT_GT(std::atoi(attr_of(dom, "<div id=\"diff\"", "data-added").c_str()) +
+                  std::atoi(attr_of(dom, "<div id=\"diff\"", "data-removed").c_str()),
+              0)
+        << dom;
+
+    std::error_code ec;
+    std::filesystem::create_directories(CODEHIVE_HTTP_ARTIFACTS, ec);
+    auto shot = std::filesystem::path(CODEHIVE_HTTP_ARTIFACTS) / "dashboard-live.png";
+    std::filesystem::remove(shot, ec);
+    std::string out;
+    EXPECT_EQ(codehive::cluster_test::run_to_end(
+                  {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--user-data-dir=" + (dir.path() / "chromium-live").string(), "--virtual-time-budget=5000",
+                   "--window-size=1280,2600", "--screenshot=" + shot.string(), *base + "/"},
+                  dir.path() / "logs" / "chromium-shot", 120000, &out),
+              0)
+        << out;
+    EXPECT_TRUE(std::filesystem::is_regular_file(shot)) << out;
+    std::printf("[  NOTE    ] live dashboard screenshot: %s\n", shot.string().c_str());
+  }
+
+  run.signal(SIGTERM);
+  auto code = run.wait_exit(60000);
+  ASSERT_TRUE(code) << "awaited the process to end within 60 s of SIGTERM\n" << run.tail();
+  EXPECT_EQ(*code, 0) << run.tail();
+}
+
 TEST(HttpApi, BeyondLoopbackWithoutTokenRefusesWithExit2) {
   temp_dir dir{"codehive-http"};
   std::string output;
@@ -374,6 +580,14 @@ TEST(HttpApi, CoordinatorServesTheApi) {
   std::string why;
   ASSERT_TRUE(parse_prometheus(metrics.body, samples, why)) << why << "\n" << metrics.body;
   EXPECT_EQ(sum_of(samples, "codehive_runs"), 0);
+  // No worker has joined and no run runs: no nodes yet, and no one up.
+  auto nodes = http_get(*base, "/api/nodes", bearer());
+  ASSERT_EQ(nodes.status, 200) << nodes.body;
+  auto nd = parse(nodes.body);
+  ASSERT_TRUE(nd.IsObject() && nd["nodes"].IsArray() && nd["runs"].IsArray()) << nodes.body;
+  EXPECT_EQ(nd["runs"].Size(), 0u) << nodes.body;
+  EXPECT_EQ(sum_of(samples, "codehive_workers_up"), static_cast<double>(nd["nodes"].Size()));
+  EXPECT_EQ(http_get(*base, "/api/nodes", {}).status, 401);
   coord.signal(SIGTERM);
   auto code = coord.wait_exit(60000);
   ASSERT_TRUE(code) << "awaited the coordinator to end within 60 s of SIGTERM\n" << coord.tail();
