@@ -526,7 +526,8 @@ void stop_browser_process() {
   shared.discard();
 }
 
-void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
+void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out,
+                   browser_deps* deps) {
   std::optional<std::filesystem::path> browser;
   if (!opts.browser.empty())
     browser = find_on_path(opts.browser.string());
@@ -548,10 +549,24 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   static_server server;
   std::string url_root;
   std::error_code ec;
-  if (server.start(root))
+  bool served = false;
+  if (server.start(root)) {
     url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  else
+    served = true;
+  } else {
     url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
+  }
+  // Every return below has checked pages: what they were served is recorded.
+  struct record_deps {
+    browser_deps* deps;
+    static_server& server;
+    bool served;
+    ~record_deps() {
+      if (!deps) return;
+      deps->recorded = served;
+      if (served) deps->files = server.served();
+    }
+  } record{deps, server, served};
   auto url_of = [&](const std::string& rel) { return url_root + url_escape(rel, "/-_.~"); };
 
   sigpipe_block no_sigpipe;
