@@ -520,6 +520,17 @@ browser_process_info browser_process() {
   return {shared.launches(), shared.pid()};
 }
 
+void start_browser_process(const browser_options& opts) {
+  auto browser = opts.browser.empty() ? find_browser() : find_on_path(opts.browser.string());
+  if (!browser) return;  // the check itself says it was skipped
+  sigpipe_block no_sigpipe;
+  auto& shared = shared_browser::instance();
+  auto lock = shared.lock();
+  if (shared.running(*browser)) return;
+  // A start that fails here is tried again (with the retry's allowance) by the check.
+  if (auto dt = shared.get(*browser)) prepare_spare(**dt, opts.timeout);
+}
+
 void stop_browser_process() {
   auto& shared = shared_browser::instance();
   auto lock = shared.lock();

@@ -77,6 +77,10 @@ struct browser_process_info {
 };
 browser_process_info browser_process();
 
+/// Starts the shared Chromium now, unless it runs (or none is installed), so
+/// that the first check does not wait for its start-up (seconds); blocking.
+void start_browser_process(const browser_options& opts = {});
+
 /// Stops the shared Chromium now (it is also stopped at exit); the next check starts a new one.
 void stop_browser_process();
 

@@ -147,7 +147,15 @@ void validation_cache::precheck(const std::filesystem::path& root, const std::st
       if (check_file(root, file, ext, *content, opts, scratch)) prechecked_.push_back(file);
     }
   }
-  if (opts.browser) precheck_page(root, file, opts);
+  if (opts.browser) {
+    // The first landed version starts Chromium, while the coders work: the
+    // page check (here or in the round) then does not wait for its start-up.
+    if (!browser_started_) {
+      browser_started_ = true;
+      start_browser_process(browser_options_of(opts));
+    }
+    precheck_page(root, file, opts);
+  }
 }
 
 validation_report validation_cache::validate(const std::filesystem::path& root, const validator_options& opts) {

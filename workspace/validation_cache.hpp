@@ -6,7 +6,8 @@
 // browser check of the entry page (opts.browser_page) runs as soon as the
 // page and every local file it references have landed (a precheck of one of
 // them), and its findings are kept with the state of every file Chromium was
-// served; the round reuses them while none of those changed. The command
+// served; the round reuses them while none of those changed. The first
+// precheck starts Chromium, so no check waits for its start-up. The command
 // always runs. validate() gives the same findings in the same order as
 // validate_output (tests compare both).
 // JavaScript goes to one long-lived node process (node_checker.hpp).
@@ -95,6 +96,7 @@ class validation_cache {
   browser_entry browser_;
   std::size_t browser_checks_ = 0;
   bool browser_reused_ = false;
+  bool browser_started_ = false;  ///< Chromium started by the first precheck
   std::unique_ptr<node_checker> node_;
   std::vector<std::string> rechecked_, prechecked_;
 };

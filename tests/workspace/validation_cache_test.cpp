@@ -231,8 +231,11 @@ TEST_F(validation_cache,
   ws::validation_cache cache;
 
   // The page lands first: its script and stylesheet are missing, no load yet.
+  ws::stop_browser_process();
   put(root / "index.html", page);
   cache.precheck(root, "index.html", o);
+  // The first precheck started Chromium, so that no page check waits for its start-up.
+  EXPECT_NE(ws::browser_process().pid, -1);
   put(root / "css/site.css", "p { color: red; }\n");
   cache.precheck(root, "css/site.css", o);
   EXPECT_EQ(cache.browser_checks(), 0u);
