@@ -371,7 +371,8 @@ class Bench:
             n_tasks = json.load(f)["files"]
         t0 = time.time()
         client = self.start([self.bin, "run", "--coordinator", addr, "--token-file", token,
-                             request, "--out", os.path.join(d, "out")], os.path.join(d, "run.log"))
+                             "--config", cfg, request, "--out", os.path.join(d, "out")],
+                            os.path.join(d, "run.log"))
         killed_at = None
         done_re = re.compile(r" done: \S+ v\d+ by ")
         done = 0
