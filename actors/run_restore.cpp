@@ -241,7 +241,8 @@ bool restore_plan(const store::run_snapshot& snap, const retry_policy& policy, r
   std::vector<task_spec> specs;
   for (const auto* t : plan) {
     run.tasks.push_back(from_store(t->spec));
-    specs.push_back({t->spec.id, t->spec.path, t->spec.depends_on});
+    specs.push_back(
+      {t->spec.id, t->spec.path, t->spec.depends_on, run.tasks.back().type != "folder"});
   }
   auto graph = task_graph::build(specs, error);
   if (!graph) {

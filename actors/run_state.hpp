@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/task_graph.hpp"
@@ -57,17 +58,28 @@ struct run_state {
 
   std::map<std::string, msg::usage> usage_by_role;
   double coder_tokens_per_s = 0;  ///< moving average over coder and fixer calls
-  std::vector<msg::applied_file> files;    ///< tracker records (latest known)
+  /// Tracker records (latest known). Whoever replaces it wholesale calls
+  /// reindex_files() (remember() notices appends and stale places itself).
+  std::vector<msg::applied_file> files;
   std::set<std::string> changed_paths;     ///< written in this run
 
-  /// Keeps the tracker's latest record of a file.
+  /// Keeps the tracker's latest record of a file. O(1) per task: a path's
+  /// place in `files` is looked up, not searched (a scan made every task of
+  /// a 10,000-file run cost 10,000 string compares).
   void remember(const msg::applied_file& f) {
-    for (auto& x : files) {
-      if (x.path == f.path) {
-        x = f;
-        return;
-      }
+    if (file_index_.size() != files.size())
+      reindex_files();  // `files` was filled or replaced directly (a restore)
+    auto it = file_index_.find(f.path);
+    if (it != file_index_.end()
+        && (it->second >= files.size() || files[it->second].path != f.path)) {
+      reindex_files();  // replaced by a listing of the same size
+      it = file_index_.find(f.path);
     }
+    if (it != file_index_.end()) {
+      files[it->second] = f;
+      return;
+    }
+    file_index_.emplace(f.path, files.size());
     files.push_back(f);
   }
 
@@ -96,6 +108,17 @@ struct run_state {
       c += u.cost_usd;
     return c;
   }
+
+  /// After `files` is replaced wholesale (a tracker listing): remember()
+  /// finds its records again.
+  void reindex_files() {
+    file_index_.clear();
+    for (std::size_t i = 0; i < files.size(); ++i)
+      file_index_.emplace(files[i].path, i);  // the first of duplicates, as the scan found it
+  }
+
+ private:
+  std::unordered_map<std::string, std::size_t> file_index_;  ///< path -> place in `files`
 };
 
 }  // namespace codehive

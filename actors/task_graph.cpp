@@ -196,13 +196,26 @@ std::vector<std::size_t> task_graph::ready() const {
   return out;
 }
 
+std::optional<std::size_t> task_graph::next_ready(std::optional<std::size_t> after,
+                                                  bool any_task) const {
+  const auto& set = any_task ? ready_ : ready_without_coder_;
+  auto it = after ? set.upper_bound({-nodes_.at(*after).critical_length, *after}) : set.begin();
+  if (it == set.end())
+    return std::nullopt;
+  return it->second;
+}
+
 void task_graph::refresh_ready(std::size_t i) {
   const auto& n = nodes_[i];
   std::pair key{-n.critical_length, i};
-  if (n.state == task_state::pending && unfinished_deps_[i] == 0)
+  ready_without_coder_.erase(key);  // by key: whatever the flags said when it went in
+  if (n.state == task_state::pending && unfinished_deps_[i] == 0) {
     ready_.insert(key);
-  else
+    if (!n.spec.needs_coder || n.escalated)
+      ready_without_coder_.insert(key);
+  } else {
     ready_.erase(key);
+  }
 }
 
 void task_graph::set_state(std::size_t i, task_state s) {

@@ -26,6 +26,7 @@ struct task_spec {
   std::string id;
   std::string path;
   std::vector<std::string> depends_on;  ///< task ids (a path is refused: the store keys by id)
+  bool needs_coder = true;              ///< false: no model call (a folder), no coder slot needed
 };
 
 enum class task_state { pending, running, done, failed, skipped };
@@ -70,6 +71,11 @@ class task_graph {
   /// first, then plan order. Kept up to date by the mutators below, so this
   /// costs the number of ready tasks, not the size of the plan.
   std::vector<std::size_t> ready() const;
+  /// The ready task that follows `after` (none: the first) in ready()'s
+  /// order; with `any_task` false the next one that needs no coder slot (no
+  /// model call, or escalated to the large model). O(log n): dispatch walks
+  /// only what it can start, not every ready task per event.
+  std::optional<std::size_t> next_ready(std::optional<std::size_t> after, bool any_task) const;
 
   void mark_running(std::size_t i, int worker);
   void mark_done(std::size_t i);
@@ -101,6 +107,8 @@ class task_graph {
   std::vector<std::size_t> unfinished_deps_;  ///< per node: dependencies not done
   /// Pending nodes with no unfinished dependency, as (-critical_length, index).
   std::set<std::pair<int, std::size_t>> ready_;
+  /// The part of ready_ that needs no coder slot (see next_ready).
+  std::set<std::pair<int, std::size_t>> ready_without_coder_;
   std::array<int, 5> counts_{};  ///< nodes per task_state
 };
 

@@ -68,15 +68,21 @@ validator_actor::behavior_type validator(validator_actor::stateful_pointer<valid
   return {
     [self](atom::validate, std::vector<std::string>& files) -> msg::validation_report {
       auto out = run_checks(self->state, std::move(files));
-      spdlog::info("run={} task=validate validator: {} files ({} checked now, the rest cached), {} findings, "
-                   "{} skipped, {} ms",
-                   self->state.run_id, out.checked_files.size(), self->state.cache->rechecked().size(),
-                   out.findings.size(), out.skipped.size(), out.elapsed_ms);
+      spdlog::info(
+        "run={} task=validate validator: {} files ({} checked now, the rest cached){}, "
+        "{} findings, {} skipped, {} ms",
+        self->state.run_id, out.checked_files.size(), self->state.cache->rechecked().size(),
+        self->state.cache->browser_reused() ? ", page load reused" : "", out.findings.size(),
+        out.skipped.size(), out.elapsed_ms);
       return out;
     },
     [self](msg::precheck_file& f) {
       auto t0 = std::chrono::steady_clock::now();
+      auto loads = self->state.cache->browser_checks();
       self->state.cache->precheck(self->state.root, f.path, options_of(self->state));
+      if (self->state.cache->browser_checks() != loads)
+        spdlog::info("run={} task=validate precheck {}: page loaded in the browser",
+                     self->state.run_id, f.path);
       spdlog::debug("run={} task=validate precheck {} ({}): {} ms", self->state.run_id, f.path,
                     f.hash.substr(0, 12),
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)

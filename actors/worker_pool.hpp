@@ -40,6 +40,8 @@ class worker_pool {
   /// A free live coder, one other than `avoid` if there is one, on the node
   /// with the fewest busy coders; -1 when none.
   int free_coder(int avoid) const;
+  /// Whether free_coder would find one (O(1)).
+  bool has_free_coder() const noexcept { return !by_load_.empty(); }
   /// A free live fixer (the lowest); -1 when none.
   int free_fixer() const;
 

@@ -4,7 +4,8 @@
     bench/run.sh [--quick] [--runs N] [--slow-runs N] [--max-tasks N]
                  [--overhead-sizes 100,1000,10000] [--overhead-runs N]
                  [--scenarios wide,deep,mixed] [--coders 1,2,4,8,16] [--no-demo]
-                 [--no-cluster] [--no-baseline] [--no-overhead] [--micro PATH|none]
+                 [--no-cluster] [--no-baseline] [--no-overhead] [--micro PATH|none] [--browser]
+                 [--scale [--scale-tasks 20000] [--scale-workers 8] [--scale-coders 125]]
                  [--no-write] [--bin B] [--sim S] [--keep]
 
 What one invocation measures (every model answer SCRIPTED by llm-sim, see bench/gen_scenario.py
@@ -18,7 +19,8 @@ for the scenarios, the latency model and the ideal):
    - the sequential baseline (see BASELINE below);
    each run with a fresh store, output folder and llm-sim(s); the config is the shipped
    defaults (the binary's own, as configs/codehive.json) with validators.browser false (headless Chromium would dominate
-   every validation round on this machine; its cost is a separate question). A run counts
+   every validation round on this machine; its cost is a separate question), or true
+   with --browser (the baseline and the overhead runs keep it off). A run counts
    only when it exits 0 and its output equals the scenario's app/ (diff).
    Reported: median wall time over --runs, parallel efficiency = ideal / wall (ideal: the
    critical path of model time, unbounded coders), the ideal with K coders, speed-up over
@@ -35,6 +37,12 @@ for the scenarios, the latency model and the ideal):
    the processes stop; includes the join handshake and heartbeats.
 4. The offline demo (`codehive run --demo`, browser check ON as shipped) with 1 and 4
    coders (--slow-runs runs each), to compare with the figures BENCHMARKS.md had before.
+5. With --scale, the coordinator scale run (one run): a coordinator with 0 coders and
+   --scale-workers (8) `codehive worker`s x --scale-coders (125) coders, each worker with
+   its own llm-sim, --scale-tasks (20,000) flat tasks at zero latency, the overhead config;
+   worker-1 is killed (SIGKILL) once --scale-kill-at (25%) of the tasks are done.
+   Reported: wall, tasks/s, the coordinator's CPU per task and peak RSS, the tasks it
+   queued again, the time from the kill to its "lost" line and to the last of those done.
 A run that fails (non-zero exit, output differing from the scenario's app/) is listed under
 "Failed runs" and left out of the medians; the others go on.
 
@@ -189,7 +197,7 @@ class Bench:
         configs/codehive.json: the work tree's copy may be ahead of the built binary."""
         c = {"prompts_dir": os.path.join(REPO, "configs", "prompts"),
              "schemas_dir": os.path.join(REPO, "configs", "schemas"),
-             "validators": {"browser": False}}
+             "validators": {"browser": bool(self.a.browser) and not (baseline or overhead)}}
         if baseline or overhead:
             for k in ("json", "js", "html", "browser"):
                 c["validators"][k] = False
@@ -315,6 +323,110 @@ class Bench:
         res.update(self.phases(coord_log, wall))
         res.update(self.task_latency(os.path.join(d, "out", "generated_files", "status.json")))
         return res
+
+    def run_scale(self, scen, workers, per_worker, kill_at):
+        """The coordinator scale run: a coordinator (0 coders) and `workers` worker processes
+        x `per_worker` coders, each worker with its own llm-sim, zero latency, validators off
+        (the overhead config). When `kill_at` of the tasks are done, worker-1 is killed
+        (SIGKILL): the coordinator's "worker-1 lost" line gives the time to detect it, the
+        "done" lines of the tasks it queued again the time to re-run its work."""
+        d = self.fresh_dir("scale")
+        cfg = self.config(os.path.join(d, "codehive.json"), overhead=True)
+        token = os.path.join(d, "token")
+        fd = os.open(token, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, os.urandom(32).hex().encode())
+        os.close(fd)
+        common = ["--token-file", token, "--config", cfg, "--heartbeat-ms", "500"]
+        sim, port = self.start_sim(scen, d, "sim-coordinator")
+        portf = os.path.join(d, "coordinator.port")
+        coord_log = os.path.join(d, "coordinator.log")
+        coord = self.start([self.bin, "coordinator", "--listen", "127.0.0.1:0", "--store",
+                            os.path.join(d, "store"), "--port-file", portf,
+                            "--planner", "openai://127.0.0.1:%d/v1/gpt-4o-mini" % port,
+                            "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % port,
+                            "--coders", "0", "--fixers", "0"] + common, coord_log)
+        self.wait_file(portf, 60, coord, "coordinator")
+        with open(portf) as f:
+            cport = int(f.read().strip())
+        addr = "127.0.0.1:%d" % cport
+        wprocs = []
+        for i in range(1, workers + 1):
+            _, wport = self.start_sim(scen, d, "sim-worker-%d" % i)
+            wprocs.append(self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
+                                      "--coders", str(per_worker), "--fixers", "1",
+                                      "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport]
+                                     + common, os.path.join(d, "worker-%d.log" % i)))
+        end = time.time() + 120
+        pat = re.compile(r"worker worker-\d+ joined")
+        while time.time() < end:
+            with open(coord_log, errors="replace") as f:
+                if len(pat.findall(f.read())) >= workers:
+                    break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("scale: the workers did not all join within 120 s; logs in " + d)
+        with open(os.path.join(scen, "request.txt")) as f:
+            request = f.read().strip()
+        with open(os.path.join(scen, "ideal.json")) as f:
+            n_tasks = json.load(f)["files"]
+        t0 = time.time()
+        client = self.start([self.bin, "run", "--coordinator", addr, "--token-file", token,
+                             "--config", cfg, request, "--out", os.path.join(d, "out")],
+                            os.path.join(d, "run.log"))
+        killed_at = None
+        done_re = re.compile(r" done: \S+ v\d+ by ")
+        done = 0
+        pos = 0
+        while client.poll() is None:
+            if kill_at and killed_at is None:
+                with open(coord_log, errors="replace") as f:   # read on from where we were
+                    f.seek(pos)
+                    chunk = f.read()
+                    cut = chunk.rfind("\n") + 1
+                    pos += len(chunk[:cut].encode("utf-8", "replace"))
+                    done += len(done_re.findall(chunk[:cut]))
+                if done >= kill_at * n_tasks:
+                    wprocs[0].p.kill()
+                    killed_at = time.time()
+                    log("scale: killed worker-1 after %d tasks done" % done)
+            time.sleep(0.2)
+        wall = time.time() - t0
+        self.stop_all()
+        if client.rc != 0:
+            raise RuntimeError("scale run exited %d; logs in %s" % (client.rc, d))
+        self.check_output(scen, os.path.join(d, "out"))
+        res = {"wall_s": wall, "tasks": n_tasks, "cpu_s": coord.cpu_s, "rss_kib": coord.rss_kib,
+               "workers_cpu_s": sum(w.cpu_s or 0 for w in wprocs[1:]), "dir": d,
+               "workers": workers, "per_worker": per_worker}
+        if killed_at is not None:
+            res.update(self.loss_times(coord_log, killed_at))
+        return res
+
+    @staticmethod
+    def loss_times(coord_log, killed_at):
+        """Seconds from the kill to the coordinator's "worker-1 lost" line, and to the last
+        "done" line of a task it queued again because of that loss."""
+        def t(line):
+            m = TS.match(line)
+            # The log's local time, as phases() reads it.
+            return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp() if m else None
+        lost = None
+        requeued, done = set(), {}
+        with open(coord_log, errors="replace") as f:
+            for line in f:
+                if lost is None and "worker worker-1 lost" in line:
+                    lost = t(line)
+                elif (m := re.search(r"task=(\S+) \S+ queued again \(worker worker-1 lost\)", line)):
+                    requeued.add(m.group(1))
+                elif (m := re.search(r"task=(\S+) done: ", line)):
+                    done[m.group(1)] = t(line)
+        out = {"requeued": len(requeued)}
+        if lost:
+            out["detect_s"] = lost - killed_at
+        ends = [done[x] for x in requeued if x in done and done[x]]
+        if ends and len(ends) == len(requeued):
+            out["rerun_s"] = max(ends) - killed_at
+        return out
 
     def run_demo(self, coders):
         d = self.fresh_dir("demo")
@@ -479,6 +591,18 @@ def main():
     ap.add_argument("--overhead-runs", type=int, default=None,
                     help="runs per overhead size (default: --runs)")
     ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--browser", action="store_true",
+                    help="the scenario runs with validators.browser on (not the baseline or "
+                         "the overhead runs); default off")
+    ap.add_argument("--scale", action="store_true",
+                    help="also the coordinator scale run: --scale-workers worker processes x "
+                         "--scale-coders coders, --scale-tasks flat tasks at zero latency, "
+                         "worker-1 killed when --scale-kill-at of the tasks are done (one run)")
+    ap.add_argument("--scale-tasks", type=int, default=20000)
+    ap.add_argument("--scale-workers", type=int, default=8)
+    ap.add_argument("--scale-coders", type=int, default=125)
+    ap.add_argument("--scale-kill-at", type=float, default=0.25,
+                    help="fraction of the tasks done when worker-1 is killed (0: no kill)")
     ap.add_argument("--no-cluster", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-overhead", action="store_true")
@@ -511,12 +635,13 @@ def main():
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
             "command": command.strip(), "nproc": os.cpu_count(), "cpu": cpu_model(),
             "load_before": loadavg(), "runs": a.runs, "slow_runs": a.slow_runs,
+            "browser": a.browser,
             "binary_mtime": datetime.datetime.utcfromtimestamp(os.path.getmtime(a.bin)).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                                      capture_output=True, text=True).stdout.strip()}
     log("work folder %s; load %s" % (b.work, meta["load_before"]))
     results = {"meta": meta, "scenarios": {}, "overhead": [], "demo": {}, "micro": [],
-               "failures": []}
+               "scale": [], "failures": []}
     t_start = time.time()
     try:
         # Short parts first, so an interrupted run still has them (see --from-json).
@@ -535,6 +660,13 @@ def main():
                     runs.append(res)
                 if runs:
                     results["overhead"].append({"tasks": n, "runs": runs})
+        if a.scale:
+            scen, ideal = b.scenario("flat", files=a.scale_tasks, zero=True)
+            res = attempt(b, results, lambda: b.run_scale(scen, a.scale_workers, a.scale_coders,
+                                                          a.scale_kill_at))
+            if res is not None:
+                log("scale: %d tasks in %.1f s" % (res["tasks"], res["wall_s"]))
+                results["scale"].append(res)
         micro = a.micro or os.path.join(REPO, "build", "bench", "micro_bench")
         if micro != "none" and os.access(micro, os.X_OK):
             results["micro"] = run_micro(micro)
@@ -705,9 +837,10 @@ def render(results, coders, plot):
              "says). Answers are SCRIPTED by llm-sim (bench/gen_scenario.py): large "
              "model 200 ms to first token + 800 tokens/s, small model 150 ms + 400 tokens/s "
              "(the issue's 2 s + 80 tokens/s and 1.5 s + 40 tokens/s, times 0.1). Browser check "
-             "off. See bench/runner.py for exactly what each figure is.\n"
+             "%s. See bench/runner.py for exactly what each figure is.\n"
              % (m["nproc"], m["cpu"], m["commit"], m.get("binary_mtime", "?"), m["load_before"], m.get("load_after", "?"),
-                m.get("duration_s", 0), m["runs"], m.get("slow_runs") or m["runs"]))
+                m.get("duration_s", 0), m["runs"], m.get("slow_runs") or m["runs"],
+                "on in the scenarios (--browser)" if m.get("browser") else "off"))
     if m.get("extra"):
         L.append("Also: %s.\n" % m["extra"])
     if results["scenarios"]:
@@ -815,6 +948,21 @@ def render(results, coders, plot):
                 fmt_ms(med([r.get("task_ms_p50") for r in rs])).replace(" ms", ""),
                 fmt_ms(med([r.get("task_ms_p99") for r in rs])).replace(" ms", ""),
                 med([r["rss_kib"] for r in rs]) / 1024, before[0], before[1]))
+        L.append("")
+    if results.get("scale"):
+        L.append("### Coordinator scale (`--scale`: zero latency, validators off, one run)\n")
+        L.append("A coordinator with 0 coders, worker processes each with its own llm-sim; "
+                 "worker-1 killed (SIGKILL) part-way. Detect = kill to the coordinator's "
+                 "\"worker-1 lost\" line (heartbeat 500 ms); re-run = kill to the last done line "
+                 "of the tasks it queued again. Memory = the coordinator's peak RSS.\n")
+        L.append("| tasks | workers x coders | wall | tasks/s | coordinator CPU/task "
+                 "| coordinator peak RSS | requeued | detect | re-run |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for r in results["scale"]:
+            L.append("| %d | %d x %d | %.1f s | %.1f | %.2f ms | %.0f MiB | %s | %s | %s |" % (
+                r["tasks"], r["workers"], r["per_worker"], r["wall_s"], r["tasks"] / r["wall_s"],
+                1000 * r["cpu_s"] / r["tasks"], r["rss_kib"] / 1024, r.get("requeued", ""),
+                fmt_s(r.get("detect_s")), fmt_s(r.get("rerun_s"))))
         L.append("")
     if results.get("micro"):
         L.append("### Microbenchmarks (Google Benchmark, 0.5 s per case)\n")

@@ -309,6 +309,9 @@ void basic_client::decorate(http_request& h, const chat_request* req, std::chron
   h.headers.emplace_back("Accept", "application/json");
   if (!h.body.empty()) h.headers.emplace_back("Content-Type", "application/json");
   if (req != nullptr) {
+    // A summary is never on the critical path: it waits behind every coder,
+    // fixer, planner and reviewer call queued for this model server.
+    h.background = req->role == "summarizer";
     if (!req->role.empty()) h.headers.emplace_back("X-Codehive-Role", header_safe(req->role));
     if (!req->path.empty()) h.headers.emplace_back("X-Codehive-Path", header_safe(req->path));
   }

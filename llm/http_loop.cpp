@@ -91,6 +91,7 @@ struct http_loop::impl {
   };
   struct endpoint_state {
     std::deque<std::unique_ptr<transfer>> queue;
+    std::deque<std::unique_ptr<transfer>> background;  ///< started only while `queue` is empty
     int limit = 4;
     endpoint_stats st;
   };
@@ -325,9 +326,10 @@ struct http_loop::impl {
     {
       std::lock_guard lk{mu};
       for (auto& [key, ep] : endpoints) {
-        while (!ep.queue.empty() && ep.st.in_flight < ep.limit) {
-          to_start.push_back(std::move(ep.queue.front()));
-          ep.queue.pop_front();
+        while ((!ep.queue.empty() || !ep.background.empty()) && ep.st.in_flight < ep.limit) {
+          auto& q = ep.queue.empty() ? ep.background : ep.queue;
+          to_start.push_back(std::move(q.front()));
+          q.pop_front();
           ep.st.queued--;
           ep.st.in_flight++;
           ep.st.started++;
@@ -359,7 +361,7 @@ struct http_loop::impl {
         for (auto& t : incoming) {
           auto& ep = endpoints[t->endpoint];
           ep.limit = std::max(1, t->req.max_in_flight);
-          ep.queue.push_back(std::move(t));
+          (t->req.background ? ep.background : ep.queue).push_back(std::move(t));
           ep.st.queued++;
         }
         incoming.clear();
@@ -411,7 +413,9 @@ struct http_loop::impl {
       std::lock_guard lk{mu};
       for (auto& [key, ep] : endpoints) {
         for (auto& t : ep.queue) victims.push_back(std::move(t));
+        for (auto& t : ep.background) victims.push_back(std::move(t));
         ep.queue.clear();
+        ep.background.clear();
         ep.st.queued = 0;
         ep.st.in_flight = 0;
       }

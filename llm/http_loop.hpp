@@ -4,7 +4,8 @@
 // completion callback (and any streaming-chunk callback) runs on the loop's
 // thread, exactly once per request. Requests are grouped by endpoint; at most
 // `max_in_flight` per endpoint are on the wire at once, the rest wait in a
-// FIFO queue. Delayed work (retry backoff) is scheduled on the loop's timers.
+// FIFO queue (background requests in a second one, served only when the
+// first is empty). Delayed work (retry backoff) is scheduled on the loop's timers.
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,9 @@ struct http_request {
   /// Key of the in-flight limit; empty: scheme://host:port of `url`.
   std::string endpoint;
   int max_in_flight = 4;  ///< limit for `endpoint` (latest submit wins), >= 1
+  /// Waits while any request without this flag is queued for the same
+  /// endpoint (summaries: they must never hold up a coder's call).
+  bool background = false;
   /// A body larger than this is aborted while it arrives (errc::truncated,
   /// "larger than the reply cap"), never read whole; 0 = no cap.
   std::size_t max_body_bytes = 0;

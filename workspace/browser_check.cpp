@@ -520,13 +520,25 @@ browser_process_info browser_process() {
   return {shared.launches(), shared.pid()};
 }
 
+void start_browser_process(const browser_options& opts) {
+  auto browser = opts.browser.empty() ? find_browser() : find_on_path(opts.browser.string());
+  if (!browser) return;  // the check itself says it was skipped
+  sigpipe_block no_sigpipe;
+  auto& shared = shared_browser::instance();
+  auto lock = shared.lock();
+  if (shared.running(*browser)) return;
+  // A start that fails here is tried again (with the retry's allowance) by the check.
+  if (auto dt = shared.get(*browser)) prepare_spare(**dt, opts.timeout);
+}
+
 void stop_browser_process() {
   auto& shared = shared_browser::instance();
   auto lock = shared.lock();
   shared.discard();
 }
 
-void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out) {
+void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out,
+                   browser_deps* deps) {
   std::optional<std::filesystem::path> browser;
   if (!opts.browser.empty())
     browser = find_on_path(opts.browser.string());
@@ -548,10 +560,24 @@ void check_browser(const std::filesystem::path& root, const browser_options& opt
   static_server server;
   std::string url_root;
   std::error_code ec;
-  if (server.start(root))
+  bool served = false;
+  if (server.start(root)) {
     url_root = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  else
+    served = true;
+  } else {
     url_root = file_url(std::filesystem::canonical(root, ec)) + "/";
+  }
+  // Every return below has checked pages: what they were served is recorded.
+  struct record_deps {
+    browser_deps* deps;
+    static_server& server;
+    bool served;
+    ~record_deps() {
+      if (!deps) return;
+      deps->recorded = served;
+      if (served) deps->files = server.served();
+    }
+  } record{deps, server, served};
   auto url_of = [&](const std::string& rel) { return url_root + url_escape(rel, "/-_.~"); };
 
   sigpipe_block no_sigpipe;

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -48,6 +49,14 @@ struct browser_options {
   int max_linked_pages = 10;                       ///< local pages linked from the entry page, clicked through too
 };
 
+/// What one check's result depends on: every path Chromium asked the page
+/// server for, with the state of what it was given (file_state.hpp). Not
+/// `recorded` when the page was loaded from file:// (no server: unknown).
+struct browser_deps {
+  bool recorded = false;
+  std::map<std::string, std::string> files;
+};
+
 /// Loads root/page and appends one finding (check "browser") per uncaught
 /// exception, console error or failed load (at most 20), with the file
 /// (relative to root) and 1-based line Chromium reports (for a failed load:
@@ -56,7 +65,9 @@ struct browser_options {
 /// finding (check "browser_click") per distinct error the click-through
 /// raises, on the entry page and on the local pages it links to (at most 20 per page);
 /// a handler that does not return (an endless loop) is a finding.
-void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out);
+/// `deps` (when given) receives what the result depends on.
+void check_browser(const std::filesystem::path& root, const browser_options& opts, validation_report& out,
+                   browser_deps* deps = nullptr);
 
 /// The process's shared Chromium: how many times one was started, and the
 /// running one's pid (-1: none). For tests and benchmarks.
@@ -65,6 +76,10 @@ struct browser_process_info {
   pid_t pid = -1;
 };
 browser_process_info browser_process();
+
+/// Starts the shared Chromium now, unless it runs (or none is installed), so
+/// that the first check does not wait for its start-up (seconds); blocking.
+void start_browser_process(const browser_options& opts = {});
 
 /// Stops the shared Chromium now (it is also stopped at exit); the next check starts a new one.
 void stop_browser_process();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <httplib.h>
 
 #include "workspace/file_ops.hpp"
+#include "workspace/file_state.hpp"
 
 namespace codehive::ws {
 
@@ -46,13 +48,24 @@ struct static_server::impl {
   int port = 0;
   std::atomic<bool> done{false};
   std::thread thread;
+  mutable std::mutex served_mutex;  // httplib answers on a pool of threads
+  std::map<std::string, std::string> served;
 
   void serve(const httplib::Request& req, httplib::Response& res) {
     std::string rel = req.path;  // percent-decoded by httplib
     while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
     if (rel.empty() || rel.back() == '/') rel += "index.html";
     res.set_header("Cache-Control", "no-store");
-    if (auto file = read_file(root, rel)) {
+    auto file = read_file(root, rel);
+    {
+      std::lock_guard<std::mutex> lock(served_mutex);
+      // Served twice with different content (it changed during the check):
+      // a state no file has, so no result of this check is ever reused.
+      auto state = file_state_of(file);
+      auto [it, fresh] = served.emplace(rel, state);
+      if (!fresh && it->second != state) it->second = "!changed while served";
+    }
+    if (file) {
       res.set_content(std::move(*file), content_type(rel));
     } else if (rel == "favicon.ico") {  // Chromium asks for it on its own
       res.status = 204;
@@ -88,6 +101,11 @@ status static_server::start(const std::filesystem::path& root) {
 }
 
 int static_server::port() const noexcept { return impl_->port; }
+
+std::map<std::string, std::string> static_server::served() const {
+  std::lock_guard<std::mutex> lock(impl_->served_mutex);
+  return impl_->served;
+}
 
 void static_server::stop() {
   auto& m = *impl_;

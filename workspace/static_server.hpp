@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "workspace/result.hpp"
 
@@ -26,6 +28,11 @@ class static_server {
   status start(const std::filesystem::path& root);
   int port() const noexcept;
   void stop();
+  /// Every path asked for so far (relative to the root) with the state of
+  /// what was answered (file_state.hpp: the content's hash, or absent): what a
+  /// page check's result depends on, recorded as served, so a file that
+  /// changes after it was served still counts as changed.
+  std::map<std::string, std::string> served() const;
 
  private:
   struct impl;

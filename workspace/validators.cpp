@@ -21,7 +21,7 @@ std::string ext_of(std::string_view f) {
 }
 
 validation_report validate_with(const std::filesystem::path& root, const validator_options& opts,
-                                const file_check_fn& check_file) {
+                                const file_check_fn& check_file, const browser_check_fn& browser) {
   validation_report rep;
   const bool all = opts.files.empty();
   auto files = all ? list_files(root) : opts.files;
@@ -55,7 +55,9 @@ validation_report validate_with(const std::filesystem::path& root, const validat
     check_file(f, e, *content, rep);
   }
   if (!opts.command.empty()) check_command(root, opts.command, opts.command_timeout, rep, opts.command_env_allow);
-  if (opts.browser) {
+  if (opts.browser && browser) {
+    browser(rep);
+  } else if (opts.browser) {
     browser_options b;
     b.page = opts.browser_page;
     b.click = opts.browser_click;

@@ -66,8 +66,11 @@ namespace detail {
 /// so both give the same findings in the same order.
 using file_check_fn = std::function<void(const std::string& file, const std::string& ext,
                                          const std::string& content, validation_report& out)>;
+/// `browser` (when given) replaces the browser check (opts.browser), in its
+/// place: last, after the command (the cache reuses a page load's findings).
+using browser_check_fn = std::function<void(validation_report& out)>;
 validation_report validate_with(const std::filesystem::path& root, const validator_options& opts,
-                                const file_check_fn& check_file);
+                                const file_check_fn& check_file, const browser_check_fn& browser = {});
 /// Lower-case extension of a relative path ("" when none).
 std::string ext_of(std::string_view file);
 }  // namespace detail

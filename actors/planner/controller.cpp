@@ -193,6 +193,7 @@ void controller::on_files_listed(std::vector<msg::applied_file> files) {
   if (stopping_)
     return;
   run_.files = std::move(files);
+  run_.reindex_files();
   start_or_continue();
 }
 
@@ -257,8 +258,10 @@ void controller::on_final_records(std::optional<std::vector<msg::applied_file>> 
                                   std::optional<msg::usage> summarizer) {
   if (!active_)
     return;
-  if (files)
+  if (files) {
     run_.files = std::move(*files);
+    run_.reindex_files();
+  }
   // The ledger has every call of every session of this run.
   if (auto ledger = store_.read_ledger(run_.run_id); ledger)
     run_.usage_by_role = usage_from_ledger(*ledger);

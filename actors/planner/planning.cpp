@@ -48,7 +48,7 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
   }
   std::vector<task_spec> specs;
   for (const auto& t : *plan.value) {
-    specs.push_back({t.id, t.path, t.depends_on});
+    specs.push_back({t.id, t.path, t.depends_on, t.type != "folder"});
     const auto& e = t.edit_kind;
     if (is_fix_task(t.id))
       reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";

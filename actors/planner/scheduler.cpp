@@ -87,28 +87,31 @@ void controller::dispatch() {
   if (stopping_ || !run_.graph)
     return;
   auto& graph = *run_.graph;
-  bool again = true;
-  while (again) {
-    again = false;
-    for (auto idx : graph.ready()) {
-      if (stopping_)
-        return;  // a store write failed
-      const auto& task = run_.tasks[idx];
-      if (task.type == "folder") {
-        // No model: the tracker makes (or deletes) the folder.
-        start_task(idx, no_slot);
-        continue;
-      }
-      const auto& node = graph.at(idx);
-      if (node.escalated) {
-        start_task(idx, escalation_slot);
-        continue;
-      }
-      int pick = pool_.free_coder(node.last_worker);
-      if (pick < 0)
-        continue;  // all coders busy (or none joined yet); escalated tasks may still go
-      start_task(idx, pick);
+  // Ready tasks in critical-path order; while every coder is busy only those
+  // that need none (folders, escalations) are visited, so an event costs what
+  // it starts, not the number of ready tasks (10,000 at the start of a flat
+  // plan). A deletion frees its coder at once: the walk goes on over all.
+  std::optional<std::size_t> after;
+  while (auto next = graph.next_ready(after, pool_.has_free_coder())) {
+    auto idx = *next;
+    after = idx;
+    if (stopping_)
+      return;  // a store write failed
+    const auto& task = run_.tasks[idx];
+    if (task.type == "folder") {
+      // No model: the tracker makes (or deletes) the folder.
+      start_task(idx, no_slot);
+      continue;
     }
+    const auto& node = graph.at(idx);
+    if (node.escalated) {
+      start_task(idx, escalation_slot);
+      continue;
+    }
+    int pick = pool_.free_coder(node.last_worker);
+    if (pick < 0)
+      continue;  // all coders busy (or none joined yet); escalated tasks may still go
+    start_task(idx, pick);
   }
   if (graph.finished() && tasks_in_flight_ == 0) {
     start_round();

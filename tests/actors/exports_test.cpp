@@ -82,3 +82,40 @@ TEST(Exports, StatusHasRunTasksUsageAndTimings) {
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[3].name, "status.json");
 }
+
+// run_state::remember keeps one record per path, found by an index (not a
+// scan), also after `files` was replaced by a tracker listing or a restore.
+TEST(RunState, RememberKeepsTheLatestRecordPerPathAcrossReplacedListings) {
+  run_state r;
+  auto rec = [](const std::string& path, std::int64_t v) {
+    msg::applied_file f;
+    f.path = path;
+    f.version = v;
+    return f;
+  };
+  r.remember(rec("a.js", 1));
+  r.remember(rec("b.js", 1));
+  r.remember(rec("a.js", 2));
+  ASSERT_EQ(r.files.size(), 2u);
+  EXPECT_EQ(r.files[0].version, 2);
+  // Replaced wholesale (same size, other order): a stale place is noticed.
+  r.files = {rec("b.js", 5), rec("a.js", 1)};
+  r.remember(rec("b.js", 6));
+  ASSERT_EQ(r.files.size(), 2u);
+  EXPECT_EQ(r.files[0].version, 6);
+  EXPECT_EQ(r.files[1].version, 1);
+  // A listing with new paths, as the controller stores it.
+  r.files = {rec("b.js", 7), rec("c.js", 1)};
+  r.reindex_files();
+  r.remember(rec("c.js", 2));
+  r.remember(rec("a.js", 3));
+  ASSERT_EQ(r.files.size(), 3u);
+  EXPECT_EQ(r.files[0].path, "b.js");
+  EXPECT_EQ(r.files[1].version, 2);
+  EXPECT_EQ(r.files[2].path, "a.js");
+  // Filled directly (a restore appends).
+  r.files.push_back(rec("d.js", 1));
+  r.remember(rec("d.js", 4));
+  ASSERT_EQ(r.files.size(), 4u);
+  EXPECT_EQ(r.files[3].version, 4);
+}

@@ -230,3 +230,42 @@ TEST(TaskGraph, ReadyFollowsEveryStateChange) {
   EXPECT_EQ(g->count(task_state::pending), 1);
   EXPECT_EQ(g->count(task_state::failed), 1);
 }
+
+// Dispatch walks ready tasks with next_ready: all of them while a coder is
+// free, only those that need none (folders, escalations) while every coder is
+// busy, in ready()'s order either way.
+TEST(TaskGraph, NextReadyWalksReadyTasksOrOnlyThoseThatNeedNoCoder) {
+  std::string err;
+  auto g = build({{"a", "a.js", {}},
+                  {"dir", "lib", {}, /*needs_coder=*/false},
+                  {"b", "lib/b.js", {"dir"}},
+                  {"c", "c.js", {}},
+                  {"d", "d.js", {}}},
+                 err);
+  ASSERT_TRUE(g) << err;
+  auto walk = [&](bool any) {
+    std::vector<std::size_t> out;
+    for (auto i = g->next_ready(std::nullopt, any); i; i = g->next_ready(*i, any))
+      out.push_back(*i);
+    return out;
+  };
+  EXPECT_EQ(ids(*g, walk(true)), ids(*g, g->ready()));
+  EXPECT_EQ(ids(*g, walk(true)), (std::vector<std::string>{"dir", "a", "c", "d"}));
+  EXPECT_EQ(ids(*g, walk(false)), (std::vector<std::string>{"dir"}));
+  // Taken off the list when started: the walk goes on after it.
+  auto dir = *g->index_of("dir");
+  g->mark_running(dir, -1);
+  EXPECT_FALSE(g->next_ready(std::nullopt, false));
+  EXPECT_EQ(ids(*g, {*g->next_ready(dir, true)}), (std::vector<std::string>{"a"}));
+  // An escalated task needs no coder slot of ours.
+  retry_policy policy{1, 1};
+  auto c = *g->index_of("c");
+  g->mark_running(c, 0);
+  EXPECT_EQ(g->record_failure(c, policy), retry_decision::escalate);
+  EXPECT_EQ(ids(*g, walk(false)), (std::vector<std::string>{"c"}));
+  g->mark_running(c, -2);
+  g->mark_done(c);
+  g->mark_done(dir);
+  EXPECT_EQ(ids(*g, walk(false)), std::vector<std::string>{});
+  EXPECT_EQ(ids(*g, walk(true)), (std::vector<std::string>{"a", "b", "d"}));
+}

@@ -157,6 +157,52 @@ TEST(HttpLoop, PerEndpointInFlightLimitQueuesTheRest) {
   EXPECT_EQ(sim.total(), 10);
 }
 
+// Summaries go in the background lane: a coder's call queued after them
+// still goes first. With one request in flight at a time the completions come
+// in start order, so the order below is the order the loop started them in.
+TEST(HttpLoop, BackgroundRequestsWaitBehindEveryQueuedForegroundOne) {
+  auto sim = sim_process::start(scenario(kRules));
+  http_loop loop;
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::future<void>> done;
+  auto send = [&](const std::string& name, const std::string& role, bool background) {
+    auto r = chat_post(sim.base_url(), role);
+    r.endpoint = "one-slot";
+    r.max_in_flight = 1;
+    r.background = background;
+    r.timeout = milliseconds{60000};
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    loop.submit(std::move(r), [&, name, p](http_result) {
+      std::lock_guard lk{mu};
+      order.push_back(name);
+      p->set_value();
+    });
+  };
+  // The slot is taken by a call the server holds for 5 s ...
+  send("held", "hang", false);
+  for (int i = 0; i < 3000 && sim.total() < 1; ++i)
+    std::this_thread::sleep_for(milliseconds{10});
+  ASSERT_EQ(sim.total(), 1) << "the held call never reached the server";
+  // ... while two summaries and then two coder calls queue behind it.
+  send("summary-1", "any", true);
+  send("summary-2", "any", true);
+  send("coder-1", "any", false);
+  send("coder-2", "any", false);
+  for (int i = 0; i < 3000 && loop.stats("one-slot").queued < 4; ++i)
+    std::this_thread::sleep_for(milliseconds{1});
+  auto st = loop.stats("one-slot");
+  ASSERT_EQ(st.queued, 4) << "the four calls were not queued";
+  ASSERT_EQ(st.completed, 0u)
+    << "the held call ended before the others were queued (machine too slow?)";
+  for (auto& f : done)
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"held", "coder-1", "coder-2", "summary-1", "summary-2"}));
+  EXPECT_EQ(loop.stats("one-slot").max_in_flight_seen, 1);
+}
+
 TEST(HttpLoop, EndpointsHaveIndependentLimits) {
   auto sim = sim_process::start(scenario(kRules));
   http_loop loop;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "workspace/browser_check.hpp"
 #include "workspace/node_checker.hpp"
 #include "workspace/subprocess.hpp"
 #include "ws_test_util.hpp"
@@ -209,6 +210,84 @@ TEST_F(validation_cache, node_checker_restarts_once_then_falls_back_to_node_chec
   EXPECT_TRUE(checker.given_up());
   EXPECT_EQ(checker.answered(), 0u);
   EXPECT_EQ(checker.fell_back(), cases.size());
+}
+
+// The page load as a pipeline stage: it starts with the precheck that
+// completes the page (the page and every local file it references exist),
+// the round reuses it while nothing Chromium was served changed, and cached
+// or not the round's findings are validate_output's, in the same order.
+TEST_F(validation_cache,
+       the_page_load_starts_once_the_page_and_its_references_landed_and_the_round_reuses_it) {
+  if (!ws::find_browser())
+    GTEST_SKIP() << "no chromium/google-chrome on PATH";
+  ws::validator_options o;
+  o.js = false;             // node's checks are covered above; this is about the page load
+  o.browser_click = false;  // the load alone: the click-through's findings are cached the same way
+  const std::string page =
+    "<!doctype html>\n<link rel=\"stylesheet\" href=\"css/site.css\">\n"
+    "<script src=\"js/app.js\"></script>\n<p>hi</p>\n";
+  const std::string broken = "var ready = true;\nstartTheApp();\n";  // ReferenceError at line 2
+  const std::string fixed = "var ready = true;\nconsole.log('started');\n";
+  ws::validation_cache cache;
+
+  // The page lands first: its script and stylesheet are missing, no load yet.
+  ws::stop_browser_process();
+  put(root / "index.html", page);
+  cache.precheck(root, "index.html", o);
+  // The first precheck started Chromium, so that no page check waits for its start-up.
+  EXPECT_NE(ws::browser_process().pid, -1);
+  put(root / "css/site.css", "p { color: red; }\n");
+  cache.precheck(root, "css/site.css", o);
+  EXPECT_EQ(cache.browser_checks(), 0u);
+  // The last reference lands: the page is loaded now.
+  put(root / "js/app.js", broken);
+  cache.precheck(root, "js/app.js", o);
+  EXPECT_EQ(cache.browser_checks(), 1u);
+  // A file the page does not load changes nothing.
+  put(root / "js/unused.js", "var x = 1;\n");
+  cache.precheck(root, "js/unused.js", o);
+  EXPECT_EQ(cache.browser_checks(), 1u);
+
+  // The round reuses the load; same findings as the uncached validation.
+  auto cached = cache.validate(root, o);
+  EXPECT_TRUE(cache.browser_reused());
+  EXPECT_EQ(cache.browser_checks(), 1u);
+  auto uncached = ws::validate_output(root, o);
+  expect_same(cached, uncached);
+  bool reported = false;
+  for (const auto& f : cached.findings)
+    reported =
+      reported || (f.check == "browser" && f.message.find("startTheApp") != std::string::npos);
+  EXPECT_TRUE(reported) << dump(cached);
+
+  // A fix lands: its precheck loads the page again, the round reuses that.
+  put(root / "js/app.js", fixed);
+  cache.precheck(root, "js/app.js", o);
+  EXPECT_EQ(cache.browser_checks(), 2u);
+  cached = cache.validate(root, o);
+  EXPECT_TRUE(cache.browser_reused());
+  expect_same(cached, ws::validate_output(root, o));
+  for (const auto& f : cached.findings)
+    EXPECT_NE(f.check, "browser") << dump(cached);
+
+  // A served file changed without a precheck (the stylesheet): the round
+  // loads the page itself, and the next round reuses that load.
+  put(root / "css/site.css", "p { color: blue; }\n");
+  cached = cache.validate(root, o);
+  EXPECT_FALSE(cache.browser_reused());
+  EXPECT_EQ(cache.browser_checks(), 3u);
+  expect_same(cached, ws::validate_output(root, o));
+  cache.validate(root, o);
+  EXPECT_TRUE(cache.browser_reused());
+  EXPECT_EQ(cache.browser_checks(), 3u);
+
+  // A page with a reference that never lands is loaded by the round only.
+  put(root / "index.html", page + "<img src=\"img/logo.png\">\n");
+  cache.precheck(root, "index.html", o);
+  EXPECT_EQ(cache.browser_checks(), 3u);
+  cached = cache.validate(root, o);
+  EXPECT_FALSE(cache.browser_reused());
+  expect_same(cached, ws::validate_output(root, o));
 }
 
 TEST(line_process, a_child_that_does_not_answer_is_killed_after_the_timeout) {
