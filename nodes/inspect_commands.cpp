@@ -557,6 +557,17 @@ int runs_command(const store_query_options& o) {
   return exit_code::ok;
 }
 
+/// The run's last plan decision event is a proposal: a plan waits for
+/// approval (run --approve-plan; actors/planner/approval.cpp writes these).
+bool plan_waits_for_approval(const store::run_store& st, const std::string& run_id) {
+  auto events = st.read_events(run_id);
+  if (!events) return false;
+  std::string last;
+  for (const auto& e : *events)
+    if (e.type == "plan_proposed" || e.type == "plan_approved" || e.type == "plan_rejected") last = e.type;
+  return last == "plan_proposed";
+}
+
 int status_command(const store_query_options& o) {
   auto s = open_for_query("status", o);
   if (!s) return exit_code::usage;
@@ -569,6 +580,11 @@ int status_command(const store_query_options& o) {
   auto exit = stored_exit_code(snap->run);
   if (o.json) print_status_json(*snap, exit);
   else print_status_text(*snap, exit, now_ms());
+  if (!o.json && snap->tasks.empty() && snap->run.state == store::run_state::running
+      && plan_waits_for_approval(*s->st, o.run_id))
+    std::printf("\nplan     waits for approval: see generated_files/tasks.json, then `codehive approve %s "
+                "--http HOST:PORT` (or the dashboard's Approve button)\n",
+                o.run_id.c_str());
   return exit_code::ok;
 }
 

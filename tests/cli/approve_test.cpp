@@ -155,6 +155,10 @@ TEST_F(ApproveCommand, AResumedRunWaitsAgainAndARejectedPlanEndsWithExit7) {
     run.kill();  // the terminal closed, the machine rebooted, ...
   }
   ASSERT_EQ(sim.count_role("planner"), 1);
+  // Meanwhile `codehive status` says what the run waits for (issue 13).
+  auto status = run_codehive({"status", id, "--store", store.string()}, 60000);
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("plan     waits for approval"), std::string::npos) << status.output;
 
   // `resume` keeps --approve-plan from the store and waits on the stored plan.
   node_process resumed({CODEHIVE_BIN, "resume", id, "--store", store.string(), "--config",

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include "ws_test_util.hpp"
 
@@ -242,4 +243,32 @@ TEST_F(browser_click, one_chromium_serves_many_checks_and_is_started_again_when_
   ws::stop_browser_process();
   EXPECT_EQ(ws::browser_process().pid, -1);
   EXPECT_NE(::kill(three.pid, 0), 0);  // gone (reaped), not left running
+}
+
+// Issue 14's "done means": on the demo's output. The demo's coder first writes
+// js/app.js without clearDone(), which index.html's "Clear done" button calls
+// (configs/demo/answers/coder/js/app.js.json): the click-through finds exactly
+// that; on the demo's final app (after the fix) it finds nothing.
+TEST_F(browser_click, on_the_demos_output_it_finds_exactly_the_planted_error_and_nothing_after_the_fix) {
+  const auto demo = std::filesystem::path(CODEHIVE_SOURCE_DIR) / "configs/demo";
+  std::filesystem::copy(demo / "app", root, std::filesystem::copy_options::recursive);
+  ws::validation_report fixed;
+  ws::check_browser(root, generous(), fixed);
+  EXPECT_TRUE(fixed.skipped.empty()) << dump(fixed);
+  EXPECT_TRUE(fixed.findings.empty()) << "the demo's final app should be clean:\n" << dump(fixed);
+
+  rapidjson::Document answer;
+  auto text = get(demo / "answers/coder/js/app.js.json");
+  answer.Parse(text.c_str());
+  ASSERT_TRUE(answer.IsObject() && answer.HasMember("content")) << text.substr(0, 200);
+  put(root / "js/app.js", answer["content"].GetString());
+  ws::validation_report first;
+  ws::check_browser(root, generous(), first);
+  EXPECT_TRUE(first.skipped.empty()) << dump(first);
+  ASSERT_EQ(first.findings.size(), 1u) << dump(first);
+  const auto& f = first.findings[0];
+  EXPECT_EQ(f.check, "browser_click") << dump(first);
+  EXPECT_EQ(f.file, "index.html") << dump(first);
+  EXPECT_EQ(f.line, 16) << dump(first);
+  EXPECT_NE(f.message.find("clearDone is not defined"), std::string::npos) << dump(first);
 }
