@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -13,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include "actors/exports.hpp"
+#include "actors/plan_checks.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "messages/error.hpp"
@@ -125,9 +127,11 @@ TEST_F(FileTrackerRefusals, a_whitespace_only_rewrite_is_refused_and_the_file_ke
   EXPECT_EQ(stored->meta.version, 1u);
 }
 
-// Files found in the folder at start are recorded, except those the tracker
-// could not write back (a resume or an export rewrites every stored file).
-TEST(FileTrackerStart, a_found_file_the_tracker_could_not_write_is_not_recorded) {
+// Files found in the folder at start are recorded, so that a resume or an
+// export can rewrite every one. A found file with a NUL byte is a binary file
+// (issue 14): kept byte for byte with a summary that says what it is, never
+// given to a model. (Before binary files were kept, it was left unrecorded.)
+TEST(FileTrackerStart, a_found_file_with_a_nul_byte_is_recorded_as_binary_byte_for_byte) {
   caf::actor_system sys{tracker_fixture::config()};
   temp_dir dir{"codehive-tracker"};
   temp_dir store_dir{"codehive-tracker-store"};
@@ -135,7 +139,8 @@ TEST(FileTrackerStart, a_found_file_the_tracker_could_not_write_is_not_recorded)
   ASSERT_TRUE(opened) << opened.err().describe();
   store_ptr runs{std::move(*opened)};
   auto run_id = *runs->create_run("test request", "{}");
-  dir.write("notes.txt", std::string("a\0b", 3));
+  const std::string bytes("a\0b", 3);
+  dir.write("notes.txt", bytes);
   dir.write("ok.txt", "fine\n");
   auto settings = std::make_shared<pipeline_settings>();
   auto tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
@@ -143,11 +148,19 @@ TEST(FileTrackerStart, a_found_file_the_tracker_could_not_write_is_not_recorded)
   self->request(tracker, timeout, atom::list_v)
     .receive(
       [](std::vector<msg::applied_file>& files) {
-        ASSERT_EQ(files.size(), 1u);
-        EXPECT_EQ(files[0].path, "ok.txt");
+        ASSERT_EQ(files.size(), 2u);
+        std::map<std::string, std::string> summaries;
+        for (const auto& f : files)
+          summaries[f.path] = f.summary;
+        ASSERT_EQ(summaries.count("notes.txt"), 1u);
+        EXPECT_TRUE(is_binary_summary(summaries["notes.txt"])) << summaries["notes.txt"];
+        ASSERT_EQ(summaries.count("ok.txt"), 1u);
+        EXPECT_FALSE(is_binary_summary(summaries["ok.txt"])) << summaries["ok.txt"];
       },
       [](caf::error& e) { FAIL() << describe(e); });
-  EXPECT_FALSE(runs->get_file(run_id, "notes.txt"));
+  auto notes = runs->get_file(run_id, "notes.txt");
+  ASSERT_TRUE(notes) << notes.err().describe();
+  EXPECT_EQ(notes->content, bytes);
   EXPECT_TRUE(runs->get_file(run_id, "ok.txt"));
   self->send_exit(tracker, caf::exit_reason::user_shutdown);
 }
