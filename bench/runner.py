@@ -269,15 +269,17 @@ class Bench:
         res.update(self.task_latency(os.path.join(d, "out", "generated_files", "status.json")))
         return res
 
-    def run_cluster(self, scen, workers=4, per_worker=4):
-        d = self.fresh_dir("cluster")
-        cfg = self.config(os.path.join(d, "codehive.json"))
+    def start_cluster(self, d, cfg, scen, workers, per_worker, join_s, poll_s, what):
+        """A coordinator (0 coders; its own llm-sim for the large-model roles) and `workers`
+        worker processes x `per_worker` coders, each with its own llm-sim, sharing a fresh
+        token; waits up to `join_s` for every worker's "joined" line in the coordinator's log.
+        Returns (coordinator, its log, token file, port, address, worker processes)."""
         token = os.path.join(d, "token")
         fd = os.open(token, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, os.urandom(32).hex().encode())
         os.close(fd)
         common = ["--token-file", token, "--config", cfg, "--heartbeat-ms", "500"]
-        sim, port = self.start_sim(scen, d, "sim-coordinator")
+        _, port = self.start_sim(scen, d, "sim-coordinator")
         portf = os.path.join(d, "coordinator.port")
         coord_log = os.path.join(d, "coordinator.log")
         coord = self.start([self.bin, "coordinator", "--listen", "127.0.0.1:0", "--store",
@@ -293,18 +295,26 @@ class Bench:
         for i in range(1, workers + 1):
             _, wport = self.start_sim(scen, d, "sim-worker-%d" % i)
             wprocs.append(self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
-                        "--coders", str(per_worker), "--fixers", "1",
-                        "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport] + common,
-                       os.path.join(d, "worker-%d.log" % i)))
-        end = time.time() + 60
+                                      "--coders", str(per_worker), "--fixers", "1",
+                                      "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport]
+                                     + common, os.path.join(d, "worker-%d.log" % i)))
+        end = time.time() + join_s
         pat = re.compile(r"worker worker-\d+ joined")
         while time.time() < end:
             with open(coord_log, errors="replace") as f:
                 if len(pat.findall(f.read())) >= workers:
                     break
-            time.sleep(0.1)
+            time.sleep(poll_s)
         else:
-            raise RuntimeError("cluster: the workers did not all join within 60 s; logs in " + d)
+            raise RuntimeError("%s: the workers did not all join within %d s; logs in %s"
+                               % (what, join_s, d))
+        return coord, coord_log, token, cport, addr, wprocs
+
+    def run_cluster(self, scen, workers=4, per_worker=4):
+        d = self.fresh_dir("cluster")
+        cfg = self.config(os.path.join(d, "codehive.json"))
+        coord, coord_log, token, cport, addr, wprocs = self.start_cluster(
+            d, cfg, scen, workers, per_worker, join_s=60, poll_s=0.1, what="cluster")
         with open(os.path.join(scen, "request.txt")) as f:
             request = f.read().strip()
         t0 = time.time()
@@ -332,39 +342,8 @@ class Bench:
         "done" lines of the tasks it queued again the time to re-run its work."""
         d = self.fresh_dir("scale")
         cfg = self.config(os.path.join(d, "codehive.json"), overhead=True)
-        token = os.path.join(d, "token")
-        fd = os.open(token, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, os.urandom(32).hex().encode())
-        os.close(fd)
-        common = ["--token-file", token, "--config", cfg, "--heartbeat-ms", "500"]
-        sim, port = self.start_sim(scen, d, "sim-coordinator")
-        portf = os.path.join(d, "coordinator.port")
-        coord_log = os.path.join(d, "coordinator.log")
-        coord = self.start([self.bin, "coordinator", "--listen", "127.0.0.1:0", "--store",
-                            os.path.join(d, "store"), "--port-file", portf,
-                            "--planner", "openai://127.0.0.1:%d/v1/gpt-4o-mini" % port,
-                            "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % port,
-                            "--coders", "0", "--fixers", "0"] + common, coord_log)
-        self.wait_file(portf, 60, coord, "coordinator")
-        with open(portf) as f:
-            cport = int(f.read().strip())
-        addr = "127.0.0.1:%d" % cport
-        wprocs = []
-        for i in range(1, workers + 1):
-            _, wport = self.start_sim(scen, d, "sim-worker-%d" % i)
-            wprocs.append(self.start([self.bin, "worker", "--join", addr, "--name", "worker-%d" % i,
-                                      "--coders", str(per_worker), "--fixers", "1",
-                                      "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % wport]
-                                     + common, os.path.join(d, "worker-%d.log" % i)))
-        end = time.time() + 120
-        pat = re.compile(r"worker worker-\d+ joined")
-        while time.time() < end:
-            with open(coord_log, errors="replace") as f:
-                if len(pat.findall(f.read())) >= workers:
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("scale: the workers did not all join within 120 s; logs in " + d)
+        coord, coord_log, token, cport, addr, wprocs = self.start_cluster(
+            d, cfg, scen, workers, per_worker, join_s=120, poll_s=0.2, what="scale")
         with open(os.path.join(scen, "request.txt")) as f:
             request = f.read().strip()
         with open(os.path.join(scen, "ideal.json")) as f:
