@@ -22,6 +22,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "actors/exports.hpp"
+#include "actors/planner/plan_events.hpp"
 #include "actors/run_config.hpp"
 #include "actors/run_restore.hpp"
 #include "nodes/commands.hpp"
@@ -562,10 +563,8 @@ int runs_command(const store_query_options& o) {
 bool plan_waits_for_approval(const store::run_store& st, const std::string& run_id) {
   auto events = st.read_events(run_id);
   if (!events) return false;
-  std::string last;
-  for (const auto& e : *events)
-    if (e.type == "plan_proposed" || e.type == "plan_approved" || e.type == "plan_rejected") last = e.type;
-  return last == "plan_proposed";
+  const auto* last = planner::last_plan_decision(*events);
+  return last != nullptr && last->type == planner::proposed_event;
 }
 
 int status_command(const store_query_options& o) {

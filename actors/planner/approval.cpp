@@ -12,15 +12,12 @@
 
 #include "actors/exports.hpp"
 #include "actors/planner/controller.hpp"
+#include "actors/planner/plan_events.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive::planner {
 
 namespace {
-
-constexpr const char* proposed_event = "plan_proposed";
-constexpr const char* approved_event = "plan_approved";
-constexpr const char* rejected_event = "plan_rejected";
 
 /// tasks.json is a bare array; a plan answer is {"tasks": [...]}.
 std::string as_plan_object(const std::string& text) {
@@ -192,10 +189,7 @@ bool controller::continue_approval() {
   auto events = store_.read_events(run_.run_id);
   if (!events)
     return false;
-  const store::event* last = nullptr;
-  for (const auto& e : *events)
-    if (e.type == proposed_event || e.type == approved_event || e.type == rejected_event)
-      last = &e;
+  const store::event* last = last_plan_decision(*events);
   if (last == nullptr || last->type == rejected_event)
     return false;
   std::string reason;
