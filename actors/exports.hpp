@@ -7,11 +7,22 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/run_state.hpp"
 
 namespace codehive {
+
+/// The exports' folder inside the output folder: codehive's own, never a
+/// project file (no task writes there; copies and listings skip it).
+inline constexpr const char* exports_dir = "generated_files";
+
+/// `path` (relative, normalized) is the exports' folder or inside it.
+inline bool is_export_path(std::string_view path) {
+  std::string_view dir{exports_dir};
+  return path.substr(0, dir.size()) == dir && (path.size() == dir.size() || path[dir.size()] == '/');
+}
 
 /// Size cap for writing an export: none. Exports are rendered by codehive,
 /// not written by a model, and must stay complete and current at any plan

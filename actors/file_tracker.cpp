@@ -52,7 +52,6 @@ namespace codehive {
 
 namespace {
 
-constexpr const char* exports_dir = "generated_files";
 
 struct pending_summary {
   std::string path;
@@ -199,7 +198,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   if (!norm)
     return from_ws(norm.err());
   auto path = *norm;
-  if ((path + "/").rfind(std::string{exports_dir} + "/", 0) == 0)
+  if (is_export_path(path))
     return make_error(ec::edit_refused, path + " is reserved for codehive's exports");
   // Work on a copy: a refused edit leaves no record behind (not even an empty one).
   auto known = st.files.find(path);

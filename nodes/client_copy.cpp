@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/exports.hpp"
 #include "messages/error.hpp"
 #include "workspace/sha256.hpp"
 #include "workspace/file_ops.hpp"
@@ -18,17 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* exports_dir = "generated_files";
 /// A fixer's task id starts so (actors/run_restore.hpp's fix_task_prefix).
 constexpr const char* fix_prefix = "fix:";
 /// Contents asked for in one fetch: a project of thousands of files comes in
 /// several answers, none of them huge.
 constexpr std::size_t fetch_batch = 64;
 constexpr auto fetch_timeout = std::chrono::seconds(120);
-
-bool is_export(const std::string& path) {
-  return path == exports_dir || path.rfind(std::string{exports_dir} + "/", 0) == 0;
-}
 
 ws::write_options unlimited() {
   ws::write_options wo;
@@ -88,7 +84,7 @@ bool client_copy::apply_locked(const msg::file_copy& c, std::string& error) {
     return false;
   }
   const auto& path = *norm;
-  if (is_export(path)) {
+  if (is_export_path(path)) {
     error = "generated_files/ is reserved for the run's exports";
     return false;
   }
@@ -206,7 +202,7 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
     files_ = 0;
     for (const auto& f : listing->files) {
       auto norm = ws::normalize_relative(f.path);
-      if (!norm || is_export(*norm))
+      if (!norm || is_export_path(*norm))
         continue;
       if (f.deleted) {
         std::string err;
@@ -256,7 +252,7 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
     // Every file of the run must now be here with its final content.
     for (const auto& f : listing->files) {
       auto norm = ws::normalize_relative(f.path);
-      if (!norm || is_export(*norm) || f.deleted)
+      if (!norm || is_export_path(*norm) || f.deleted)
         continue;
       if (hash_on_disk(root_, *norm) != f.hash) {
         error = *norm + " is not complete in " + root_.string()

@@ -469,10 +469,6 @@ bool check_export_dir(const fs::path& out) {
   return true;
 }
 
-bool is_generated(const std::string& path) {
-  return path == "generated_files" || std::string_view{path}.starts_with("generated_files/");
-}
-
 ws::write_options export_write_options() {
   ws::write_options wo;
   wo.max_bytes = std::numeric_limits<std::size_t>::max();  // the store already holds it
@@ -515,7 +511,7 @@ std::optional<std::size_t> export_project_files(const store::run_store& st, cons
   }
   std::size_t written = 0;
   for (const auto& f : *files) {
-    if (f.deleted || is_generated(f.path)) continue;
+    if (f.deleted || is_export_path(f.path)) continue;
     auto content = st.get_file(run, f.path);
     if (!content) {
       std::fprintf(stderr, "codehive export: %s: %s\n", f.path.c_str(),

@@ -26,14 +26,6 @@ fs::path client_workspace(const fs::path& root, const std::string& client_host,
   return root / (safe + "-" + id);
 }
 
-namespace {
-
-bool is_export(const std::string& path) {
-  return path == "generated_files" || path.rfind("generated_files/", 0) == 0;
-}
-
-}  // namespace
-
 msg::fetched_files fetch_run_files(const store::run_store& runs, const retry_policy& policy,
                                    const msg::fetch_files& req) {
   msg::fetched_files out;
@@ -50,7 +42,7 @@ msg::fetched_files fetch_run_files(const store::run_store& runs, const retry_pol
   }
   std::set<std::string> wanted(req.paths.begin(), req.paths.end());
   for (const auto& f : *files) {
-    if (is_export(f.path) || (!wanted.empty() && wanted.count(f.path) == 0))
+    if (is_export_path(f.path) || (!wanted.empty() && wanted.count(f.path) == 0))
       continue;
     msg::file_copy c;
     c.run_id = req.run_id;
