@@ -334,10 +334,8 @@ void restore_folder(file_tracker_state& st) {
                     stored.err().describe());
       continue;
     }
-    ws::write_options wo;  // the stored bytes, as they were written or found
-    wo.max_bytes = std::numeric_limits<std::size_t>::max();
-    wo.any_bytes = true;
-    if (auto w = ws::write_file(st.root, f.path, stored->content, wo); !w)
+    // The stored bytes, as they were written or found.
+    if (auto w = ws::write_file(st.root, f.path, stored->content, ws::stored_bytes_options()); !w)
       spdlog::error("run={} tracker: cannot restore {}: {}", st.run_id, f.path,
                     w.err().describe());
     else

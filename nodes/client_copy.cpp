@@ -26,12 +26,6 @@ constexpr const char* fix_prefix = "fix:";
 constexpr std::size_t fetch_batch = 64;
 constexpr auto fetch_timeout = std::chrono::seconds(120);
 
-ws::write_options unlimited() {
-  ws::write_options wo;
-  wo.max_bytes = std::numeric_limits<std::size_t>::max();  // the coordinator's store holds it
-  return wo;
-}
-
 /// The sha256 of root/path as it is now ("" when missing or unreadable).
 std::string hash_on_disk(const fs::path& root, const std::string& path) {
   auto cur = ws::read_file_if_exists(root, path, std::numeric_limits<std::size_t>::max());
@@ -118,7 +112,7 @@ bool client_copy::apply_locked(const msg::file_copy& c, std::string& error) {
       return false;
     }
     if (hash_on_disk(root_, path) != c.hash) {
-      if (auto w = ws::write_file(root_, path, c.content, unlimited()); !w) {
+      if (auto w = ws::write_file(root_, path, c.content, ws::stored_bytes_options()); !w) {
         error = w.err().describe();
         return false;
       }
@@ -263,7 +257,7 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
   }
   for (const auto& e : listing->exports) {
     auto rel = std::string{exports_dir} + "/" + e.name;
-    if (auto w = ws::write_file(root_, rel, e.content, unlimited()); !w) {
+    if (auto w = ws::write_file(root_, rel, e.content, ws::stored_bytes_options()); !w) {
       error = "cannot write " + rel + ": " + w.err().describe();
       return false;
     }

@@ -469,13 +469,6 @@ bool check_export_dir(const fs::path& out) {
   return true;
 }
 
-ws::write_options export_write_options() {
-  ws::write_options wo;
-  wo.max_bytes = std::numeric_limits<std::size_t>::max();  // the store already holds it
-  wo.any_bytes = true;  // a project's binary files, as found
-  return wo;
-}
-
 /// Says which files of the project the store does not hold (the scan left
 /// them out: too large, empty, unreadable) and where they are: the export
 /// cannot rebuild them. From the run's last "files_left_out" event.
@@ -522,7 +515,7 @@ std::optional<std::size_t> export_project_files(const store::run_store& st, cons
       std::fprintf(stderr, "codehive export: %s is empty in the store, skipped\n", f.path.c_str());
       continue;
     }
-    if (auto w = ws::write_file(out, f.path, content->content, export_write_options()); !w) {
+    if (auto w = ws::write_file(out, f.path, content->content, ws::stored_bytes_options()); !w) {
       std::fprintf(stderr, "codehive export: %s: %s\n", f.path.c_str(), w.err().describe().c_str());
       return std::nullopt;
     }

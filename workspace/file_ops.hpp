@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,16 @@ struct write_options {
   /// binary file (restored or exported), not a model's text.
   bool any_bytes = false;
 };
+
+/// For bytes the run store already holds (a restore, an export, a client's
+/// copy of a coordinator's run): no size cap (the store took them) and NUL
+/// bytes allowed whatever the extension (a project's binary files, as found).
+inline write_options stored_bytes_options() {
+  write_options wo;
+  wo.max_bytes = std::numeric_limits<std::size_t>::max();
+  wo.any_bytes = true;
+  return wo;
+}
 
 /// Atomic write of `content` to root/rel. Creates parent directories (each
 /// checked: inside the root, not a symlink). The target, if it exists, must be

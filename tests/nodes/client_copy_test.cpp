@@ -68,6 +68,19 @@ TEST(ClientCopy, WritesAVersionWhoseContentMatchesItsHashOnly) {
   EXPECT_EQ(copy.written(), 1u);
 }
 
+// A project's binary file is kept in the coordinator's store as found (a NUL
+// byte, whatever its extension): its copy on the client is written as it is,
+// as `codehive export` writes it.
+TEST(ClientCopy, WritesAStoredBinaryFileAsItIs) {
+  scratch dir;
+  client_copy copy{dir.path, std::nullopt, false};
+  const std::string bytes("a\0b", 3);
+  copy.apply(version("notes.txt", 1, bytes));
+  EXPECT_EQ(slurp(dir.path / "notes.txt"), bytes);
+  EXPECT_EQ(copy.refused(), 0u);
+  EXPECT_EQ(copy.written(), 1u);
+}
+
 TEST(ClientCopy, NeverWritesOutsideTheFolderNorIntoTheExports) {
   scratch dir;
   fs::create_directories(dir.path / "out");
