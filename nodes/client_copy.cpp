@@ -1,6 +1,8 @@
 #include "nodes/client_copy.hpp"
 
 #include <chrono>
+#include <deque>
+#include <iterator>
 #include <limits>
 
 #include <caf/actor_system.hpp>
@@ -8,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/exports.hpp"
+#include "actors/run_restore.hpp"
 #include "messages/error.hpp"
 #include "workspace/sha256.hpp"
 #include "workspace/file_ops.hpp"
@@ -19,8 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fixer's task id starts so (actors/run_restore.hpp's fix_task_prefix).
-constexpr const char* fix_prefix = "fix:";
 /// Contents asked for in one fetch: a project of thousands of files comes in
 /// several answers, none of them huge.
 constexpr std::size_t fetch_batch = 64;
@@ -52,6 +53,47 @@ std::optional<msg::fetched_files> ask(caf::actor_system& sys, const registry_act
 }
 
 }  // namespace
+
+bool fetch_in_batches(const fetch_round_trip& ask, const msg::fetch_files& base,
+                      std::vector<std::string> paths, std::size_t batch,
+                      const std::function<void(const msg::file_copy&)>& take, std::string& error) {
+  std::deque<std::string> rest(std::make_move_iterator(paths.begin()),
+                               std::make_move_iterator(paths.end()));
+  while (!rest.empty()) {
+    auto req = base;
+    req.content = true;
+    req.paths.clear();
+    while (!rest.empty() && req.paths.size() < batch) {
+      req.paths.push_back(std::move(rest.front()));
+      rest.pop_front();
+    }
+    std::string why;
+    auto got = ask(req, why);
+    if (!got) {
+      error = "cannot fetch the run's files from the coordinator: " + why;
+      return false;
+    }
+    if (!got->ok) {
+      error = got->message;
+      return false;
+    }
+    std::set<std::string> answered;
+    for (const auto& f : got->files) {
+      answered.insert(f.path);
+      take(f);
+    }
+    if (answered.empty()) {
+      error = "the coordinator answered none of the " + std::to_string(req.paths.size())
+              + " files asked for (the first: " + req.paths.front() + ")";
+      return false;
+    }
+    // A capped answer: what it left out goes first into the next request.
+    for (auto it = req.paths.rbegin(); it != req.paths.rend(); ++it)
+      if (answered.count(*it) == 0)
+        rest.push_front(std::move(*it));
+  }
+  return true;
+}
 
 client_copy::client_copy(fs::path root, std::optional<vcs::repository> repo, bool run_branch)
   : root_(std::move(root)), repo_(std::move(repo)), run_branch_(run_branch) {}
@@ -151,7 +193,7 @@ void client_copy::commit(const msg::file_copy& c, const std::string& path) {
   auto key = vcs::commit_key(c.task_id, c.version);
   if (committed_->count(key) > 0)
     return;
-  bool fix = c.task_id.rfind(fix_prefix, 0) == 0;
+  bool fix = is_fix_task(c.task_id);
   auto subject = std::string{"codehive: "} + (fix ? "fix " : "") + path + ": "
                  + (c.summary.empty() ? c.task_id : c.summary);
   if (subject.size() > 120)
@@ -215,30 +257,23 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
       }
     }
   }
-  for (std::size_t i = 0; i < missing.size(); i += fetch_batch) {
-    msg::fetch_files req;
-    req.token = token;
-    req.run_id = run_id;
-    req.content = true;
-    req.paths.assign(missing.begin() + static_cast<std::ptrdiff_t>(i),
-                     missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), i + fetch_batch)));
-    auto got = ask(sys, reg, req, why);
-    if (!got) {
-      error = "cannot fetch the run's files from the coordinator: " + why;
-      return false;
-    }
-    if (!got->ok) {
-      error = got->message;
-      return false;
-    }
+  msg::fetch_files content_req;
+  content_req.token = token;
+  content_req.run_id = run_id;
+  auto round_trip = [&](const msg::fetch_files& req, std::string& why_not) {
+    return ask(sys, reg, req, why_not);
+  };
+  auto take = [&](const msg::file_copy& f) {
     std::lock_guard lock{mu_};
-    for (const auto& f : got->files) {
-      std::string err;
-      if (!apply_locked(f, err)) {
-        ++refused_;
-        error = f.path + ": " + err;
-      }
+    std::string err;
+    if (!apply_locked(f, err)) {
+      ++refused_;
+      error = f.path + ": " + err;
     }
+  };
+  if (!fetch_in_batches(round_trip, content_req, std::move(missing), fetch_batch, take, why)) {
+    error = why;
+    return false;
   }
   {
     std::lock_guard lock{mu_};

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,19 @@ class client_copy {
   std::size_t written_ = 0, fetched_ = 0, refused_ = 0, commits_ = 0, files_ = 0;
   bool fetching_ = false;
 };
+
+/// One fetch_files round trip: the answer, or nullopt with `error` when none came.
+using fetch_round_trip =
+  std::function<std::optional<msg::fetched_files>(const msg::fetch_files&, std::string& error)>;
+
+/// Fetches the contents of `paths` (request `base` with its token and run) in
+/// requests of at most `batch` paths, asking again for the files an answer
+/// left out (the coordinator caps an answer's bytes), and hands each file
+/// that comes to `take`. False with `error` when no answer comes, one is
+/// refused, or one brings none of the files asked for.
+bool fetch_in_batches(const fetch_round_trip& ask, const msg::fetch_files& base,
+                      std::vector<std::string> paths, std::size_t batch,
+                      const std::function<void(const msg::file_copy&)>& take, std::string& error);
 
 /// Where DIR is a git repository (or `create`: made one), the history for a
 /// client copy: refuses a DIR with uncommitted changes unless `allow_dirty`

@@ -27,8 +27,9 @@ fs::path client_workspace(const fs::path& root, const std::string& client_host,
 }
 
 msg::fetched_files fetch_run_files(const store::run_store& runs, const retry_policy& policy,
-                                   const msg::fetch_files& req) {
+                                   const msg::fetch_files& req, std::size_t max_content_bytes) {
   msg::fetched_files out;
+  std::size_t content_bytes = 0;
   auto rec = runs.get_run(req.run_id);
   if (!rec) {
     out.message = "no run " + req.run_id + " on this coordinator";
@@ -58,6 +59,9 @@ msg::fetched_files fetch_run_files(const store::run_store& runs, const retry_pol
         out.message = "run store: " + f.path + ": " + content.err().describe();
         return out;
       }
+      if (content_bytes > 0 && content_bytes + content->content.size() > max_content_bytes)
+        break;  // the rest in the client's next request
+      content_bytes += content->content.size();
       c.content = std::move(content->content);
       c.has_content = true;
     }

@@ -4,6 +4,7 @@
 // stored run can be fetched, running or finished, after a restart too).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -25,10 +26,20 @@ std::filesystem::path client_workspace(const std::filesystem::path& root,
                                        const std::string& client_host,
                                        const std::string& client_out);
 
+/// Contents in one fetch answer, at the most: a client asks for 64 files at a
+/// time, and binary files may be 8 MiB each (project.max_binary_bytes), so an
+/// answer without a cap could reach half a gigabyte in one CAF message. The
+/// first file of an answer always comes, whatever its size, so every answer
+/// makes progress.
+inline constexpr std::size_t fetch_answer_bytes = std::size_t{16} << 20;
+
 /// The run's current files (deletions included; contents when asked), and
 /// its exports when no paths were named. ok=false with the reason when the
-/// run is unknown or the store fails.
+/// run is unknown or the store fails. With contents, the answer stops before
+/// the file that would take its contents past `max_content_bytes`: the files
+/// asked for and not answered are for the client to ask again.
 msg::fetched_files fetch_run_files(const store::run_store& runs, const retry_policy& policy,
-                                   const msg::fetch_files& req);
+                                   const msg::fetch_files& req,
+                                   std::size_t max_content_bytes = fetch_answer_bytes);
 
 }  // namespace codehive

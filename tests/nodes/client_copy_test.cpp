@@ -8,10 +8,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <vector>
 #include <sstream>
 #include <string>
 
+#include "actors/task_graph.hpp"
 #include "nodes/client_copy.hpp"
+#include "nodes/run_files.hpp"
+#include "storage/run_store.hpp"
 #include "workspace/sha256.hpp"
 
 using namespace codehive;
@@ -155,4 +161,58 @@ TEST(ClientCopy, AFolderWithUncommittedChangesIsRefusedUnlessAllowed) {
   scratch plain;
   EXPECT_FALSE(open_client_history(plain.path, true, false, false, err).has_value());
   EXPECT_TRUE(err.empty()) << "no repository and none asked for is no error: " << err;
+}
+
+// A coordinator's fetch answer is capped in bytes (binary files of 8 MiB, 64 to a request,
+// would make one message of half a gigabyte): the client asks again for what an answer left
+// out until every file has come, and a file larger than the cap still comes, alone.
+TEST(ClientCopy, FetchesEveryFileThroughAnswersCappedInBytes) {
+  scratch dir;
+  auto st = store::run_store::open(dir.path / "store");
+  ASSERT_TRUE(st) << st.err().describe();
+  auto run = (*st)->create_run("three files", "{}");
+  ASSERT_TRUE(run);
+  const std::map<std::string, std::string> files = {
+    {"a.txt", std::string(10, 'a')}, {"b.txt", std::string(10, 'b')}, {"c.bin", std::string(40, 'c')}};
+  for (const auto& [path, content] : files)
+    ASSERT_TRUE((*st)->put_file_version(*run, path, content));
+
+  const std::size_t cap = 15;  // one 10-byte file fits, two do not; the 40-byte one never fits
+  retry_policy policy;
+  std::vector<std::size_t> answer_sizes;
+  auto ask = [&](const msg::fetch_files& req, std::string&) -> std::optional<msg::fetched_files> {
+    auto answer = fetch_run_files(**st, policy, req, cap);
+    answer_sizes.push_back(answer.files.size());
+    return answer;
+  };
+  msg::fetch_files base;
+  base.run_id = *run;
+  std::map<std::string, std::string> got;
+  std::string error;
+  ASSERT_TRUE(fetch_in_batches(
+    ask, base, {"a.txt", "b.txt", "c.bin"}, 64,
+    [&](const msg::file_copy& f) {
+      EXPECT_TRUE(f.has_content) << f.path;
+      got[f.path] = f.content;
+    },
+    error))
+    << error;
+  EXPECT_EQ(got, files);
+  EXPECT_EQ(answer_sizes, (std::vector<std::size_t>{1, 1, 1}));
+}
+
+TEST(ClientCopy, AFetchAnswerWithNoneOfTheFilesAskedForIsAnErrorNotALoop) {
+  int asked = 0;
+  auto ask = [&](const msg::fetch_files&, std::string&) -> std::optional<msg::fetched_files> {
+    ++asked;
+    msg::fetched_files empty;
+    empty.ok = true;
+    return empty;
+  };
+  std::string error;
+  EXPECT_FALSE(fetch_in_batches(ask, msg::fetch_files{}, {"gone.txt"}, 64,
+                                [](const msg::file_copy&) {}, error));
+  EXPECT_EQ(asked, 1);
+  EXPECT_NE(error.find("none of the 1 files asked for (the first: gone.txt)"), std::string::npos)
+    << error;
 }
