@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/model_job.hpp"
 #include "actors/prompts.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
@@ -90,38 +91,31 @@ typename Handle::behavior_type edit_worker(Self* self, client_ptr client, settin
       auto& job = it->second;
       add_usage(job.use, r.use);
       const auto& req = job.req;
-      std::string reason;
-      if (!r.ok) {
-        auto code = classify(r.error_code);
-        if (code != ec::bad_answer) {
-          spdlog::warn("run={} task={} {}: model call failed: {}", req.run_id, id_of(req),
-                       st.label, r.error_message);
-          job.rp.deliver(make_error(code, r.error_message, job.use));
-          st.jobs.erase(it);
-          return;
-        }
-        reason = r.error_message;
-      } else {
-        auto edit = parse_edit_answer(r.content, target_of(req), action_of(req));
-        if (edit) {
-          auto e = std::move(*edit.value);
-          e.run_id = req.run_id;
-          e.task_id = id_of(req);
-          e.use = job.use;
-          spdlog::info("run={} task={} {}: edit for {} ({}, {} tokens)", req.run_id, id_of(req),
-                       st.label, e.path, e.kind, job.use.prompt_tokens + job.use.completion_tokens);
-          job.rp.deliver(std::move(e));
-          st.jobs.erase(it);
-          return;
-        }
-        reason = edit.error;
+      auto verdict = judge_reply<msg::file_edit>(
+        r, req.attempt, st.settings->edit_attempts,
+        [&](const std::string& answer) { return parse_edit_answer(answer, target_of(req), action_of(req)); });
+      using kind = model_verdict<msg::file_edit>::kind;
+      if (verdict.what == kind::done) {
+        auto e = std::move(*verdict.value);
+        e.run_id = req.run_id;
+        e.task_id = id_of(req);
+        e.use = job.use;
+        spdlog::info("run={} task={} {}: edit for {} ({}, {} tokens)", req.run_id, id_of(req),
+                     st.label, e.path, e.kind, job.use.prompt_tokens + job.use.completion_tokens);
+        job.rp.deliver(std::move(e));
+        st.jobs.erase(it);
+        return;
       }
-      // An unusable answer: ask again with the reason, or give up.
-      if (job.req.attempt >= st.settings->edit_attempts) {
-        spdlog::warn("run={} task={} {}: giving up after {} answers: {}", req.run_id, id_of(req),
-                     st.label, job.req.attempt, reason);
+      const auto& reason = verdict.reason;
+      if (verdict.what == kind::failed) {
+        if (verdict.code == ec::bad_answer)
+          spdlog::warn("run={} task={} {}: giving up after {} answers: {}", req.run_id, id_of(req),
+                       st.label, req.attempt, reason);
+        else
+          spdlog::warn("run={} task={} {}: model call failed: {}", req.run_id, id_of(req), st.label,
+                       reason);
         // The tokens of refused answers count against the budget too.
-        job.rp.deliver(make_error(ec::bad_answer, reason, job.use));
+        job.rp.deliver(make_error(verdict.code, reason, job.use));
         st.jobs.erase(it);
         return;
       }

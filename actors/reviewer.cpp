@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/answers.hpp"
+#include "actors/model_job.hpp"
 #include "actors/prompts.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
@@ -71,34 +72,27 @@ reviewer_actor::behavior_type reviewer(reviewer_actor::stateful_pointer<reviewer
       auto job = std::move(it->second);
       st.jobs.erase(it);
       add_usage(job.use, r.use);
-      std::string reason;
-      if (!r.ok) {
-        auto code = classify(r.error_code);
-        if (code != ec::bad_answer) {
-          job.rp.deliver(make_error(code, r.error_message, job.use));
-          return;
-        }
-        reason = r.error_message;
-      } else {
-        auto issues = parse_review(r.content);
-        if (issues) {
-          msg::review_result out;
-          out.issues = std::move(*issues.value);
-          for (auto& i : out.issues)
-            i.round = job.req.round;
-          out.use = job.use;
-          spdlog::info("run={} task=review reviewer: round {}: {} issues", job.req.run_id,
-                       job.req.round, out.issues.size());
-          job.rp.deliver(std::move(out));
-          return;
-        }
-        reason = issues.error;
-      }
-      if (job.attempt >= st.settings->edit_attempts) {
-        spdlog::warn("run={} task=review reviewer: giving up: {}", job.req.run_id, reason);
-        job.rp.deliver(make_error(ec::bad_answer, reason, job.use));
+      auto verdict = judge_reply<std::vector<msg::review_issue>>(
+        r, job.attempt, st.settings->edit_attempts, [](const std::string& answer) { return parse_review(answer); });
+      using kind = model_verdict<std::vector<msg::review_issue>>::kind;
+      if (verdict.what == kind::done) {
+        msg::review_result out;
+        out.issues = std::move(*verdict.value);
+        for (auto& i : out.issues)
+          i.round = job.req.round;
+        out.use = job.use;
+        spdlog::info("run={} task=review reviewer: round {}: {} issues", job.req.run_id,
+                     job.req.round, out.issues.size());
+        job.rp.deliver(std::move(out));
         return;
       }
+      if (verdict.what == kind::failed) {
+        if (verdict.code == ec::bad_answer)
+          spdlog::warn("run={} task=review reviewer: giving up: {}", job.req.run_id, verdict.reason);
+        job.rp.deliver(make_error(verdict.code, verdict.reason, job.use));
+        return;
+      }
+      auto reason = std::move(verdict.reason);
       job.attempt += 1;
       job.previous_error = reason;
       auto id = st.next_call++;
