@@ -83,8 +83,10 @@ struct approve_fixture : ::testing::Test {
     static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
     auto http = run.wait_line(http_re, 60000);
     EXPECT_TRUE(http) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
-    EXPECT_TRUE(run.wait_text("waits for approval", 120000))
-      << "awaited \"waits for approval\" within 120 s\n" << run.tail();
+    // The prompt's line on stdout (the log's "plan ... waits for approval" on
+    // stderr comes first, before the hint is printed).
+    EXPECT_TRUE(run.wait_text("waits for approval; edit", 120000))
+      << "awaited \"waits for approval; edit\" within 120 s\n" << run.tail();
     auto id = run.wait_line(id_re, 1000);
     EXPECT_TRUE(id) << run.tail();
     if (!http || !id)

@@ -320,7 +320,9 @@ TEST(HttpApi, DashboardWatchesARunLiveWithWorkersCostGraphAndDiff) {
       EXPECT_GE(r["ready_tasks"].GetInt64(), 0);
     }
     std::vector<sample> m;
-    if (first.empty() && metrics_now(m) && sum_of(m, "codehive_runs", {{"state", "running"}}) == 1) first = m;
+    // Once /api/nodes showed the node: the run's first moments may come before it.
+    if (first.empty() && saw_local && metrics_now(m) && sum_of(m, "codehive_runs", {{"state", "running"}}) == 1)
+      first = m;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ASSERT_TRUE(saw_local) << "awaited node \"local\" in /api/nodes within 120 s\n" << run.tail();
