@@ -36,9 +36,11 @@ options:
   --planner-spec SPEC     real large model for the coordinator (\$CODEHIVE_PLANNER_SPEC)
   --heartbeat-ms N        node heartbeat interval (default: the config's, 1000)
   --timeout-ms N          a node silent this long is lost (default: the config's, 5000)
-  --http H:P              the coordinator serves its HTTP API and dashboard there
-                          (e.g. 127.0.0.1:8080; :0 picks a free port); the URL is printed.
-                          Beyond loopback it needs CODEHIVE_HTTP_TOKEN set (the bearer token)
+  --http H:P              where the coordinator serves its HTTP API, dashboard and
+                          /metrics (default 127.0.0.1:0: loopback, a free port); the URL
+                          is printed. Beyond loopback it needs CODEHIVE_HTTP_TOKEN set
+                          (the bearer token)
+  --no-http               no HTTP API and no dashboard
   -h, --help              this text
 
 environment:
@@ -79,7 +81,7 @@ coder_spec="${CODEHIVE_CODER_SPEC:-}"
 planner_spec="${CODEHIVE_PLANNER_SPEC:-}"
 heartbeat_ms=""
 timeout_ms=""
-http=""
+http=127.0.0.1:0
 
 need_value() {
   [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
@@ -103,6 +105,7 @@ while [[ $# -gt 0 ]]; do
     --heartbeat-ms) need_value "$@"; heartbeat_ms=$2; shift ;;
     --timeout-ms) need_value "$@"; timeout_ms=$2; shift ;;
     --http) need_value "$@"; http=$2; shift ;;
+    --no-http) http="" ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
@@ -382,6 +385,15 @@ if [[ -f $request_file ]]; then
   printf '  %q run --coordinator %s --token-file %q "$(cat %q)" --out kanban\n' "$bin" "$address" "$token_file" "$request_file"
 else
   printf '  %q run --coordinator %s --token-file %q "a kanban board in HTML/CSS/JS" --out kanban\n' "$bin" "$address" "$token_file"
+fi
+if [[ -n $dashboard ]]; then
+  echo "Watch it: open $dashboard in a browser; the metrics in Prometheus text:"
+  if [[ -n ${CODEHIVE_HTTP_TOKEN:-} ]]; then
+    # shellcheck disable=SC2016
+    echo '  curl -s -H "Authorization: Bearer $CODEHIVE_HTTP_TOKEN" '"${dashboard}metrics"
+  else
+    echo "  curl -s ${dashboard}metrics"
+  fi
 fi
 echo "Status: $0 status --state-dir $(printf '%q' "$state_dir")"
 echo "Stop:   $0 stop --state-dir $(printf '%q' "$state_dir")"

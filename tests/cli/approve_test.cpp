@@ -3,8 +3,10 @@
 // plan the run refuses is reported with the reason, an edited valid plan
 // approved with `codehive approve` is what gets built; a run killed while
 // its plan waits waits again when resumed (no new plan asked), and a
-// rejected plan ends it with exit 7. No stdin terminal here: the run prints
-// how to approve. Every wait has a generous deadline and names what it waits for.
+// rejected plan ends it with exit 7. Without a terminal the run prints how to
+// approve; on a pseudo-terminal (pty_process) it asks, runs $EDITOR on the
+// plan and takes y or n typed there. Every wait has a generous deadline and
+// names what it waits for.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -18,9 +20,11 @@
 #include "tests/cli/process.hpp"
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/approval_scenario.hpp"
+#include "tests/support/pty_process.hpp"
 #include "tests/support/sim_process.hpp"
 
 using codehive::cluster_test::node_process;
+using codehive::test::pty_process;
 using codehive::test::run_codehive;
 using codehive::test::sim_process;
 using codehive::test::temp_dir;
@@ -79,8 +83,10 @@ struct approve_fixture : ::testing::Test {
     static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
     auto http = run.wait_line(http_re, 60000);
     EXPECT_TRUE(http) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
-    EXPECT_TRUE(run.wait_text("waits for approval", 120000))
-      << "awaited \"waits for approval\" within 120 s\n" << run.tail();
+    // The prompt's line on stdout (the log's "plan ... waits for approval" on
+    // stderr comes first, before the hint is printed).
+    EXPECT_TRUE(run.wait_text("waits for approval; edit", 120000))
+      << "awaited \"waits for approval; edit\" within 120 s\n" << run.tail();
     auto id = run.wait_line(id_re, 1000);
     EXPECT_TRUE(id) << run.tail();
     if (!http || !id)
@@ -205,4 +211,109 @@ TEST(ApproveHelp, TheHelpNamesTheCommandAndTheFlags) {
   EXPECT_EQ(a.exit_code, 0) << a.output;
   for (const char* opt : {"--http", "--http-token-file", "--plan", "--reject", "--reason"})
     EXPECT_NE(a.output.find(opt), std::string::npos) << opt << " missing:\n" << a.output;
+}
+
+// -- on a terminal -------------------------------------------------------------------------
+
+namespace {
+
+const std::string prompt = "Approve this plan? [y]es, [e]dit it in $EDITOR, [n]o (reject): ";
+
+struct approve_on_terminal : approve_fixture {
+  /// The environment of a person at a terminal whose $EDITOR is `editor`.
+  std::map<std::string, std::string> terminal_env(const std::string& editor) const {
+    auto e = env;
+    e["TERM"] = "xterm";
+    e["EDITOR"] = editor;
+    e["VISUAL"] = "";  // it would win over EDITOR
+    return e;
+  }
+
+  /// An "editor" that writes cycle.json over the file it is given on its
+  /// first call and the user's edit on every later one, and counts its calls.
+  std::string scripted_editor() const {
+    dir.write("cycle.json", R"([{"id":"a","path":"a.txt","depends_on":["b"]},)"
+                            R"({"id":"b","path":"b.txt","depends_on":["a"]}])");
+    dir.write("edited.json", edited_plan);
+    auto d = dir.path().string();
+    auto script = dir.write("editor.sh", "#!/bin/sh\n"
+                                         "n=$(cat '" + d + "/editor.calls' 2>/dev/null || echo 0)\n"
+                                         "n=$((n + 1)); echo $n > '" + d + "/editor.calls'\n"
+                                         "if [ $n -eq 1 ]; then cp '" + d + "/cycle.json' \"$1\"; "
+                                         "else cp '" + d + "/edited.json' \"$1\"; fi\n");
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return script.string();
+  }
+
+  /// Waits for the prompt after offset `from`; the offset past it.
+  std::size_t wait_prompt(pty_process& run, std::size_t from, const char* when) {
+    auto at = run.wait_text(prompt, 120000, from);
+    EXPECT_TRUE(at) << "awaited the approval prompt " << when << " within 120 s\n" << run.tail();
+    return at.value_or(std::string::npos);
+  }
+};
+
+}  // namespace
+
+using ApproveOnTheTerminal = approve_on_terminal;
+
+// The user edits the plan in $EDITOR twice: the first edit (a cycle) is
+// refused on approval with the reason and asked about again; the second is
+// approved with y and is what gets built.
+TEST_F(ApproveOnTheTerminal, AnEditInTheEditorIsCheckedAndTheApprovedEditIsBuilt) {
+  auto sim = sim_process::start(codehive::test::approval_scenario);
+  pty_process run(run_args(sim), terminal_env(scripted_editor()));
+  auto plan_file = out / "generated_files" / "tasks.json";
+
+  auto at = wait_prompt(run, 0, "after planning");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(run.output().find("plan file: " + plan_file.string()), std::string::npos) << run.tail();
+  EXPECT_EQ(sim.count_role("coder"), 0) << "nothing is coded while the plan waits";
+
+  run.type("e\n");  // the first edit: a cycle
+  at = wait_prompt(run, at, "after the first edit");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(slurp(plan_file).find("\"a.txt\""), std::string::npos) << "the editor wrote the plan file";
+  run.type("y\n");
+  at = wait_prompt(run, at, "after the refused approval");
+  ASSERT_NE(at, std::string::npos);
+  auto refusal = run.output();
+  EXPECT_NE(refusal.find("the edited plan was refused"), std::string::npos) << run.tail();
+  EXPECT_NE(refusal.find("cycle"), std::string::npos) << run.tail();
+  EXPECT_NE(refusal.find("the plan still waits"), std::string::npos) << run.tail();
+  EXPECT_EQ(sim.count_role("coder"), 0) << "a refused edit starts nothing";
+
+  run.type("e\n");  // the second edit: bye.txt dropped, thanks.txt added
+  at = wait_prompt(run, at, "after the second edit");
+  ASSERT_NE(at, std::string::npos);
+  run.type("y\n");
+  EXPECT_TRUE(run.wait_text("approved as edited: 2 tasks", 60000, at))
+      << "awaited the approval of the edited plan within 60 s\n" << run.tail();
+
+  auto code = run.wait_exit(180000);
+  ASSERT_TRUE(code) << "awaited the run's end within 180 s of the approval\n" << run.tail();
+  EXPECT_EQ(*code, 0) << run.tail();
+  EXPECT_EQ(slurp(dir / "editor.calls"), "2\n");
+  EXPECT_EQ(slurp(out / "hello.txt"), "hello\n");
+  EXPECT_EQ(slurp(out / "thanks.txt"), "thanks\n");
+  EXPECT_FALSE(std::filesystem::exists(out / "bye.txt")) << "dropped from the plan";
+  EXPECT_EQ(sim.count_role_path("coder", "bye.txt"), 0);
+  EXPECT_EQ(sim.count_role_path("coder", "thanks.txt"), 1);
+  EXPECT_EQ(sim.count_role("planner"), 1) << "the edit is used, not a new plan";
+  EXPECT_NE(slurp(plan_file).find("thanks.txt"), std::string::npos);
+}
+
+// n at the prompt rejects the plan: nothing is coded and the run ends with 7.
+TEST_F(ApproveOnTheTerminal, NoAtThePromptRejectsThePlanWithExit7) {
+  auto sim = sim_process::start(codehive::test::approval_scenario);
+  pty_process run(run_args(sim), terminal_env("/bin/false"));
+  ASSERT_NE(wait_prompt(run, 0, "after planning"), std::string::npos);
+  run.type("n\n");
+  auto code = run.wait_exit(120000);
+  ASSERT_TRUE(code) << "awaited the run's end within 120 s of the rejection\n" << run.tail();
+  EXPECT_EQ(*code, 7) << run.tail();
+  EXPECT_NE(run.output().find("plan_rejected"), std::string::npos) << run.tail();
+  EXPECT_NE(run.output().find("rejected on the terminal"), std::string::npos) << run.tail();
+  EXPECT_EQ(sim.count_role("coder"), 0);
+  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
 }

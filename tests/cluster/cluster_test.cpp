@@ -1305,8 +1305,9 @@ TEST(ClusterNetns, CutLink) {
 }
 
 // (h) deploy/local-cluster.sh brings up a coordinator and two workers (each with its own
-// simulator), a run through the printed command reproduces the demo, and `stop` leaves no
-// process behind.
+// simulator) and prints the dashboard's URL; the API lists the workers, a run through the
+// printed command reproduces the demo and shows in /metrics, and `stop` leaves no process
+// behind.
 TEST(ClusterDeploy, LocalClusterScriptRunsTheDemo) {
   const std::string bash = find_program({"bash"});
   ASSERT_FALSE(bash.empty());
@@ -1350,6 +1351,27 @@ TEST(ClusterDeploy, LocalClusterScriptRunsTheDemo) {
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "the token file should be 0600";
   EXPECT_NE(started.find("stop"), std::string::npos) << "the script does not say how to stop:\n" << started;
 
+  // The dashboard (on loopback by default): its URL and a curl for the metrics are
+  // printed, and the API lists the two workers once they are in.
+  const std::regex dashboard_re(R"(dashboard +(http://127\.0\.0\.1:[0-9]+)/ )");
+  ASSERT_TRUE(std::regex_search(started, m, dashboard_re)) << "no dashboard URL in the output:\n" << started;
+  const std::string dashboard = m[1].str();
+  EXPECT_NE(started.find("curl -s " + dashboard + "/metrics"), std::string::npos)
+      << "no curl example for /metrics in the output:\n" << started;
+  std::set<std::string> alive_workers;
+  for (int i = 0; i < 300 && alive_workers.size() < 2; ++i) {  // up to 60 s
+    alive_workers.clear();
+    rapidjson::Document nodes;
+    const std::string body = http_get(dashboard, "/api/nodes").body;
+    nodes.Parse(body.c_str(), body.size());
+    if (!nodes.HasParseError() && nodes.IsObject() && nodes["nodes"].IsArray())
+      for (const auto& n : nodes["nodes"].GetArray())
+        if (n["alive"].GetBool()) alive_workers.insert(n["name"].GetString());
+    if (alive_workers.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(alive_workers, (std::set<std::string>{"worker-1", "worker-2"}))
+      << "awaited the script's two workers alive in /api/nodes within 60 s";
+
   // Both workers joined (the script waits for them; check the coordinator's log too).
   const fs::path coord_log = state / "logs" / "coordinator.log";
   for (int i = 0; i < 100; ++i) {
@@ -1370,6 +1392,10 @@ TEST(ClusterDeploy, LocalClusterScriptRunsTheDemo) {
                               dir.path() / "logs" / "run", run_timeout_ms, &output);
   ASSERT_EQ(code, 0) << output << "\ncoordinator log:\n" << slurp(coord_log);
   expect_output_matches_app(out.path());
+  const auto metrics = http_get(dashboard, "/metrics");
+  EXPECT_EQ(metrics.status, 200) << metrics.error;
+  EXPECT_NE(metrics.body.find("\ncodehive_workers_up 2\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("\ncodehive_runs{state=\"done\"} 1\n"), std::string::npos) << metrics.body;
 
   // The pids the script started, then `stop`.
   std::vector<pid_t> pids;
