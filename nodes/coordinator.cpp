@@ -23,6 +23,7 @@
 #include "llm/model_spec.hpp"
 #include "nodes/basp_gate.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/http/api_json.hpp"
 #include "nodes/plan_approval.hpp"
@@ -36,11 +37,6 @@
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive coordinator: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 bool write_port_file(const std::string& file, std::uint16_t port, std::string& err) {
   auto tmp = file + ".tmp";
@@ -258,39 +254,37 @@ int coordinator_command(const coordinator_options& o) {
   std::string err;
   auto loaded = load_config_for(o.config, err);
   if (!loaded)
-    return usage_error(err);
+    return usage_error("coordinator", err);
   auto cfg = std::move(*loaded);
   auto setup = load_cluster_setup(o.cluster, cfg, err);
   if (!setup)
-    return usage_error(err);
+    return usage_error("coordinator", err);
   const auto& token = setup->token;
   bool tls = setup->tls;
   auto listen = parse_host_port(o.listen, "127.0.0.1", true, err);
   if (!listen)
-    return usage_error("--listen: " + err);
+    return usage_error("coordinator", "--listen: " + err);
   std::optional<http_config> http_cfg;
   if (!o.http.listen.empty() && !(http_cfg = check_http_flags(o.http, err)))
-    return usage_error(err);
+    return usage_error("coordinator", err);
   if (o.coders < 0 || o.fixers < 0)
-    return usage_error("--coders and --fixers must not be negative");
+    return usage_error("coordinator", "--coders and --fixers must not be negative");
   if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
-    return usage_error(err);
-  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err)) {
-    std::fprintf(stderr, "codehive coordinator: %s\n", err.c_str());
-    return exit_code::model;
-  }
+    return usage_error("coordinator", err);
+  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err))
+    return command_error("coordinator", err, exit_code::model);
   tune_config(cfg, o.coders, o.fixers);
 
   auto store_dir = resolve_store_path(o.store, cfg, err);
   if (!store_dir)
-    return usage_error(err);
+    return usage_error("coordinator", err);
   std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
   if (!runs)
-    return usage_error(err);
+    return usage_error("coordinator", err);
   // Reads the store from threads of its own; stopped before the store closes.
   std::optional<api_server> http;
   if (http_cfg && !start_announced(http, runs, *http_cfg, err))
-    return usage_error("--http: " + err);
+    return usage_error("coordinator", "--http: " + err);
 
   int rc = exit_code::ok;
   {

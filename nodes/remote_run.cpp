@@ -25,6 +25,7 @@
 #include "messages/error.hpp"
 #include "nodes/client_copy.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
@@ -33,11 +34,6 @@
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive run: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 struct outcome {
   bool lost = false;
@@ -119,26 +115,28 @@ int remote_run_command(run_options o) {
   if (!o.verbose)
     spdlog::set_level(spdlog::level::warn);
   if (o.demo || o.coders || o.fixers || o.planner || o.coder || !o.store.empty())
-    return usage_error("--demo, --coders, --fixers, --planner, --coder and --store are the "
+    return usage_error("run",
+                       "--demo, --coders, --fixers, --planner, --coder and --store are the "
                        "coordinator's settings; not with --coordinator");
   if (o.request.empty())
-    return usage_error("the REQUEST argument is required (what to build)");
+    return usage_error("run", "the REQUEST argument is required (what to build)");
   if (o.out.empty())
-    return usage_error("--out DIR is required (the output folder: the results are copied there)");
+    return usage_error("run",
+                       "--out DIR is required (the output folder: the results are copied there)");
 
   std::string err;
   auto loaded = load_config_for(o.config, err);
   if (!loaded)
-    return usage_error(err);
+    return usage_error("run", err);
   auto cfg = std::move(*loaded);
   auto setup = load_cluster_setup(o.cluster, cfg, err);
   if (!setup)
-    return usage_error(err);
+    return usage_error("run", err);
   const auto& token = setup->token;
   bool tls = setup->tls;
   auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
   if (!target)
-    return usage_error("--coordinator: " + err);
+    return usage_error("run", "--coordinator: " + err);
   int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
   msg::run_request req;
   req.request = o.request;
@@ -155,13 +153,14 @@ int remote_run_command(run_options o) {
   std::error_code ec2;
   std::filesystem::path out_path{req.out_dir};
   if (std::filesystem::exists(out_path, ec2) && !std::filesystem::is_directory(out_path, ec2))
-    return usage_error("--out " + o.out + " exists and is not a folder");
+    return usage_error("run", "--out " + o.out + " exists and is not a folder");
   std::filesystem::create_directories(out_path, ec2);
   if (ec2)
-    return usage_error("cannot create the output folder " + req.out_dir + ": " + ec2.message());
+    return usage_error("run",
+                       "cannot create the output folder " + req.out_dir + ": " + ec2.message());
   auto repo = open_client_history(out_path, cfg.pipeline.git.commit, o.git, o.allow_dirty, err);
   if (!err.empty())
-    return usage_error(err);
+    return usage_error("run", err);
   bool commits = repo.has_value();
   auto copy = std::make_shared<client_copy>(out_path, std::move(repo),
                                             cfg.pipeline.git.branch == "run");
@@ -231,10 +230,8 @@ int remote_run_command(run_options o) {
     return exit_code::model;
   }
   auto& result = out.result;
-  if (result.state == "refused") {
-    std::fprintf(stderr, "codehive run: %s\n", result.message.c_str());
-    return result.exit_code;
-  }
+  if (result.state == "refused")
+    return command_error("run", result.message, result.exit_code);
   auto id = result.run_id.empty() ? *header_shown : result.run_id;
   // Whatever the pushes missed (this client came late, or a version was
   // refused on the way) is fetched now: the folder ends as the run's files.
@@ -261,36 +258,32 @@ int remote_run_command(run_options o) {
 }
 
 int remote_export_command(const store_query_options& o) {
-  auto fail = [](const std::string& text) {
-    std::fprintf(stderr, "codehive export: %s\n", text.c_str());
-    return exit_code::usage;
-  };
   setup_node_logging(false);
   spdlog::set_level(spdlog::level::warn);
   if (o.out.empty())
-    return fail("--out DIR is required");
+    return usage_error("export", "--out DIR is required");
   if (!o.store.empty())
-    return fail("--store is the coordinator's; not with --coordinator");
+    return usage_error("export", "--store is the coordinator's; not with --coordinator");
   std::error_code ec;
   std::filesystem::path out = std::filesystem::absolute(o.out, ec).lexically_normal();
   // As the local export: never mix a run into (or overwrite) someone's files.
   if (std::filesystem::exists(out, ec)) {
     if (!std::filesystem::is_directory(out, ec))
-      return fail(out.string() + " exists and is not a folder");
+      return usage_error("export", out.string() + " exists and is not a folder");
     if (std::filesystem::directory_iterator(out, ec) != std::filesystem::directory_iterator{})
-      return fail(out.string() + " is not empty; choose a new or empty folder");
+      return usage_error("export", out.string() + " is not empty; choose a new or empty folder");
   }
   std::string err;
   auto loaded = load_config_for(o.config, err);
   if (!loaded)
-    return fail(err);
+    return usage_error("export", err);
   auto cfg = std::move(*loaded);
   auto setup = load_cluster_setup(o.cluster, cfg, err);
   if (!setup)
-    return fail(err);
+    return usage_error("export", err);
   auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
   if (!target)
-    return fail("--coordinator: " + err);
+    return usage_error("export", "--coordinator: " + err);
   caf::actor_system_config sys_cfg;
   configure_node(sys_cfg, cfg.cluster);
   caf::actor_system sys{sys_cfg};

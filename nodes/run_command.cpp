@@ -38,11 +38,12 @@
 #include "messages/setup.hpp"
 #include "nodes/cluster.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
 #include "nodes/generated_files.hpp"
-#include "nodes/http/api_json.hpp"
 #include "nodes/git_history.hpp"
+#include "nodes/http/api_json.hpp"
 #include "nodes/plan_approval.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
@@ -54,8 +55,6 @@
 namespace codehive {
 
 namespace {
-
-const char* command_name = "run";  // "resume" when continuing a run by id
 
 /// Turns the first Ctrl-C or SIGTERM into a clean stop of the run (the planner
 /// finishes as cancelled: state stored, exports written, exit 130); a second
@@ -112,11 +111,6 @@ void refresh_exports(const store::run_store& runs, const std::string& run_id,
     spdlog::warn("run={} cannot rewrite {}", run_id, err);
 }
 
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive %s: %s\n", command_name, text.c_str());
-  return exit_code::usage;
-}
-
 void setup_logging(bool quiet) {
   auto logger = spdlog::stderr_color_mt("codehive");
   logger->set_formatter(make_log_formatter());  // control characters escaped
@@ -166,9 +160,8 @@ void linger_for_http(double seconds) {
   }
 }
 
-}  // namespace
-
-int run_command(run_options o) {
+/// `run` and `resume` (`command`: the name in messages).
+int run_here(run_options o, const char* command) {
   // Ctrl-C and SIGTERM go to the watcher thread only (stop_signal_watcher):
   // blocked first thing, so every thread started later (RocksDB's, CAF's, the
   // HTTP loop's) inherits the mask and none of them takes the default action.
@@ -180,30 +173,30 @@ int run_command(run_options o) {
   std::string err;
   auto loaded = load_config_for(o.config, err);
   if (!loaded)
-    return usage_error(err);
+    return usage_error(command, err);
   auto cfg = std::move(*loaded);
   std::optional<http_config> http_cfg;
   if (!o.http.listen.empty() && !(http_cfg = check_http_flags(o.http, err)))
-    return usage_error(err);
+    return usage_error(command, err);
 
   // -- the run store; `resume RUN` takes the run's settings from it ------------
   auto store_dir = resolve_store_path(o.store, cfg, err);
   if (!store_dir)
-    return usage_error(err);
+    return usage_error(command, err);
   std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
   if (!runs)
-    return usage_error(err);
+    return usage_error(command, err);
   // Reads the store from threads of its own; stopped (declared after `runs`)
   // before the store closes.
   std::optional<api_server> http;
   if (http_cfg && !start_announced(http, runs, *http_cfg, err))
-    return usage_error("--http: " + err);
+    return usage_error(command, "--http: " + err);
   std::string run_id;
   if (!o.resume_id.empty()) {
     auto rec = runs->get_run(o.resume_id);
     if (!rec)
-      return usage_error("no run " + o.resume_id + " in " + store_dir->string()
-                         + " (see `codehive runs`): " + rec.err().describe());
+      return usage_error(command, "no run " + o.resume_id + " in " + store_dir->string()
+                                    + " (see `codehive runs`): " + rec.err().describe());
     if (rec->state == store::run_state::done) {
       int code = rec->exit_code >= 0 ? rec->exit_code : exit_code::ok;
       std::printf("codehive %s: already finished (exit %d): %s\n", rec->id.c_str(), code,
@@ -221,29 +214,30 @@ int run_command(run_options o) {
   if (o.approve_plan && !http) {
     http_cfg = http_config{"127.0.0.1", 0, {}};
     if (!start_announced(http, runs, *http_cfg, err))
-      return usage_error("--approve-plan: cannot serve the HTTP API: " + err);
+      return usage_error(command, "--approve-plan: cannot serve the HTTP API: " + err);
   }
 
   // -- demo: our own simulator -------------------------------------------------
   std::optional<sim_child> sim;
   if (o.demo) {
     if (o.planner || o.coder)
-      return usage_error("--demo points every model at the simulator; do not combine it with "
+      return usage_error(command,
+                         "--demo points every model at the simulator; do not combine it with "
                          "--planner or --coder");
     auto demo_dir = find_demo_dir();
     if (!demo_dir)
-      return usage_error("demo scenario not found; set CODEHIVE_DEMO_DIR to the folder holding "
+      return usage_error(command,
+                         "demo scenario not found; set CODEHIVE_DEMO_DIR to the folder holding "
                          "scenario.json");
     auto sim_bin = find_llm_sim();
     if (!sim_bin)
-      return usage_error("llm-sim not found; build it (target llm-sim) or set CODEHIVE_LLM_SIM");
+      return usage_error(command,
+                         "llm-sim not found; build it (target llm-sim) or set CODEHIVE_LLM_SIM");
     std::printf("%s\n", demo_notice);
     std::fflush(stdout);
     sim = sim_child::start(*sim_bin, *demo_dir / "scenario.json", err);
-    if (!sim) {
-      std::fprintf(stderr, "codehive run: cannot start the simulator: %s\n", err.c_str());
-      return exit_code::model;
-    }
+    if (!sim)
+      return command_error("run", "cannot start the simulator: " + err, exit_code::model);
     auto port = std::to_string(sim->port());
     o.planner = "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini";
     o.coder = "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b";
@@ -263,23 +257,24 @@ int run_command(run_options o) {
                  (*demo_dir / "scenario.json").string());
   }
   if (o.request.empty())
-    return usage_error("the REQUEST argument is required (what to build)");
+    return usage_error(command, "the REQUEST argument is required (what to build)");
   if (o.out.empty())
-    return usage_error("--out DIR is required (the output folder)");
+    return usage_error(command, "--out DIR is required (the output folder)");
   // The demo's simulator needs no key.
   if (!apply_model_flags(cfg, o.planner, o.coder, !o.demo, err))
-    return usage_error(err);
+    return usage_error(command, err);
   int coders = o.coders.value_or(cfg.run.coders);
   int fixers = o.fixers.value_or(cfg.run.fixers);
   int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
   if (coders < 1 || fixers < 1 || max_rounds < 0)
-    return usage_error("--coders and --fixers must be at least 1, --max-rounds at least 0");
+    return usage_error(command,
+                       "--coders and --fixers must be at least 1, --max-rounds at least 0");
   msg::budget limits;
   limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
   limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
   limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
   if (limits.max_tokens < 0 || limits.max_cost_usd < 0 || limits.max_time_ms < 0)
-    return usage_error("budgets must not be negative");
+    return usage_error(command, "budgets must not be negative");
   bool reachable = preflight_models(cfg, true, true, coders, err);
   auto preflight_error = err;
   tune_config(cfg, coders, fixers);
@@ -287,15 +282,16 @@ int run_command(run_options o) {
   std::error_code ec;
   auto out_dir = std::filesystem::absolute(o.out, ec).lexically_normal();
   if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
-    return usage_error("--out " + o.out + " exists and is not a folder");
+    return usage_error(command, "--out " + o.out + " exists and is not a folder");
   std::filesystem::create_directories(out_dir, ec);
   if (ec)
-    return usage_error("cannot create the output folder " + out_dir.string() + ": " + ec.message());
+    return usage_error(command,
+                       "cannot create the output folder " + out_dir.string() + ": " + ec.message());
 
   // The tracker would take the store's files for project files.
   auto store_abs = std::filesystem::absolute(*store_dir, ec).lexically_normal();
   if (auto rel = store_abs.lexically_relative(out_dir); !rel.empty() && *rel.begin() != "..")
-    return usage_error("the run store " + store_abs.string() + " must not be inside the output "
+    return usage_error(command, "the run store " + store_abs.string() + " must not be inside the output "
                        "folder " + out_dir.string());
 
   run_settings settings_now;
@@ -312,7 +308,7 @@ int run_command(run_options o) {
   settings_now.approve_plan = o.approve_plan;
   auto opened = open_run(*runs, run_id, o.request, settings_now, o.fresh, err);
   if (!opened)
-    return usage_error(err);
+    return usage_error(command, err);
   run_id = opened->run_id;
   bool continuing = opened->continuing;
   if (auto refused =
@@ -434,9 +430,14 @@ int run_command(run_options o) {
   return result.exit_code;
 }
 
+}  // namespace
+
+int run_command(run_options opts) {
+  return run_here(std::move(opts), "run");
+}
+
 int resume_command(run_options opts) {
-  command_name = "resume";
-  return run_command(std::move(opts));
+  return run_here(std::move(opts), "resume");
 }
 
 }  // namespace codehive

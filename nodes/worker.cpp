@@ -27,6 +27,7 @@
 #include "llm/model_spec.hpp"
 #include "messages/error.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/registry.hpp"
 #include "nodes/run_session.hpp"
@@ -34,11 +35,6 @@
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive worker: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 /// Set by the signal thread; wakes the backoff waits.
 struct stop_flag {
@@ -74,24 +70,23 @@ int worker_command(const worker_options& o) {
   std::string err;
   auto loaded = load_config_for(o.config, err);
   if (!loaded)
-    return usage_error(err);
+    return usage_error("worker", err);
   auto cfg = std::move(*loaded);
   auto setup = load_cluster_setup(o.cluster, cfg, err);
   if (!setup)
-    return usage_error(err);
+    return usage_error("worker", err);
   const auto& token = setup->token;
   bool tls = setup->tls;
   auto target = parse_host_port(o.join, "127.0.0.1", false, err);
   if (!target)
-    return usage_error("--join: " + err);
+    return usage_error("worker", "--join: " + err);
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
-    return usage_error("--coders and --fixers must not be negative, and together at least 1");
+    return usage_error("worker",
+                       "--coders and --fixers must not be negative, and together at least 1");
   if (!apply_model_flags(cfg, std::nullopt, o.coder, true, err))
-    return usage_error(err);
-  if (!preflight_models(cfg, false, true, o.coders, err)) {
-    std::fprintf(stderr, "codehive worker: %s\n", err.c_str());
-    return exit_code::model;
-  }
+    return usage_error("worker", err);
+  if (!preflight_models(cfg, false, true, o.coders, err))
+    return command_error("worker", err, exit_code::model);
   tune_config(cfg, o.coders, o.fixers);
   auto name = o.name.empty() ? default_node_name() : o.name;
 
