@@ -19,6 +19,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/run_config.hpp"
 #include "llm/http_loop.hpp"
 #include "llm/model_spec.hpp"
 #include "nodes/basp_gate.hpp"
@@ -30,7 +31,6 @@
 #include "nodes/registry.hpp"
 #include "nodes/run_files.hpp"
 #include "nodes/run_session.hpp"
-#include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/config.hpp"
 #include "workspace/subprocess.hpp"
 
@@ -23,11 +24,8 @@ bool is_file(const std::filesystem::path& p) {
   return std::filesystem::is_regular_file(p, ec);
 }
 
-}  // namespace
-
-std::optional<std::filesystem::path> find_demo_dir() {
-  if (const char* env = std::getenv("CODEHIVE_DEMO_DIR"); env && *env)
-    return std::filesystem::path{env};
+/// The demo folder of the source tree or the installation.
+std::optional<std::filesystem::path> installed_demo_dir() {
 #ifdef CODEHIVE_SOURCE_DIR
   if (auto p = std::filesystem::path{CODEHIVE_SOURCE_DIR} / "configs" / "demo";
       is_file(p / "scenario.json"))
@@ -38,14 +36,23 @@ std::optional<std::filesystem::path> find_demo_dir() {
   return std::nullopt;
 }
 
-std::optional<std::filesystem::path> find_llm_sim() {
-  if (const char* env = std::getenv("CODEHIVE_LLM_SIM"); env && *env)
-    return std::filesystem::path{env};
+/// The simulator of the build tree or the installation, else on $PATH.
+std::optional<std::filesystem::path> installed_llm_sim() {
   auto dir = executable_dir();
   for (auto p : {dir / ".." / "tools" / "llm-sim" / "llm-sim", dir / "llm-sim"})
     if (is_file(p))
       return p.lexically_normal();
   return ws::find_on_path("llm-sim");
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> find_demo_dir() {
+  return demo_folder(read_environment(), installed_demo_dir());
+}
+
+std::optional<std::filesystem::path> find_llm_sim() {
+  return simulator_binary(read_environment(), installed_llm_sim());
 }
 
 std::optional<sim_child> sim_child::start(const std::filesystem::path& binary,

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/run_config.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/git_history.hpp"
-#include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 #include "vcs/repository.hpp"

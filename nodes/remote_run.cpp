@@ -25,6 +25,7 @@
 #include "messages/error.hpp"
 #include "nodes/client_copy.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/progress_line.hpp"
@@ -137,15 +138,15 @@ int remote_run_command(run_options o) {
   auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
   if (!target)
     return usage_error("run", "--coordinator: " + err);
-  int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
+  auto s = resolve_run_settings(o, cfg.run, nullptr);
   msg::run_request req;
   req.request = o.request;
   std::error_code ec;
   req.out_dir = std::filesystem::absolute(o.out, ec).lexically_normal().string();
-  req.max_rounds = max_rounds;
-  req.limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
-  req.limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
-  req.limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
+  req.max_rounds = s.max_rounds;
+  req.limits.max_tokens = s.max_tokens;
+  req.limits.max_cost_usd = s.max_cost_usd;
+  req.limits.max_time_ms = static_cast<std::int64_t>(s.max_time_s * 1000);
   req.approve_plan = o.approve_plan;
 
   // The results land here: the folder, and its git history, are checked

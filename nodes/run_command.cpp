@@ -38,6 +38,7 @@
 #include "messages/setup.hpp"
 #include "nodes/cluster.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/demo.hpp"
@@ -48,7 +49,6 @@
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
-#include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
@@ -192,6 +192,7 @@ int run_here(run_options o, const char* command) {
   if (http_cfg && !start_announced(http, runs, *http_cfg, err))
     return usage_error(command, "--http: " + err);
   std::string run_id;
+  std::optional<run_settings> stored;  // the run `resume` continues
   if (!o.resume_id.empty()) {
     auto rec = runs->get_run(o.resume_id);
     if (!rec)
@@ -205,13 +206,16 @@ int run_here(run_options o, const char* command) {
                       cfg.pipeline.retry);
       return code;
     }
-    apply_stored_settings(run_settings_from_json(rec->config_json), rec->request, o);
+    stored = run_settings_from_json(rec->config_json);
+    o.request = rec->request;  // request and folder are the run's own
+    o.out = stored->out_dir;
     run_id = rec->id;
   }
+  auto s = resolve_run_settings(o, cfg.run, stored ? &*stored : nullptr);
   // `codehive approve RUN` and the dashboard reach a waiting plan over HTTP
   // (the store admits this process only): loopback on a free port if the
   // user gave no --http.
-  if (o.approve_plan && !http) {
+  if (s.approve_plan && !http) {
     http_cfg = http_config{"127.0.0.1", 0, {}};
     if (!start_announced(http, runs, *http_cfg, err))
       return usage_error(command, "--approve-plan: cannot serve the HTTP API: " + err);
@@ -219,8 +223,8 @@ int run_here(run_options o, const char* command) {
 
   // -- demo: our own simulator -------------------------------------------------
   std::optional<sim_child> sim;
-  if (o.demo) {
-    if (o.planner || o.coder)
+  if (s.demo) {
+    if (o.planner || o.coder)  // the flags (a demo takes no stored SPEC)
       return usage_error(command,
                          "--demo points every model at the simulator; do not combine it with "
                          "--planner or --coder");
@@ -239,8 +243,8 @@ int run_here(run_options o, const char* command) {
     if (!sim)
       return command_error("run", "cannot start the simulator: " + err, exit_code::model);
     auto port = std::to_string(sim->port());
-    o.planner = "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini";
-    o.coder = "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b";
+    s.planner = "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini";
+    s.coder = "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b";
     cfg.planner_model.api_key_env.clear();
     cfg.coder_model.api_key_env.clear();
     if (o.request.empty()) {
@@ -261,18 +265,18 @@ int run_here(run_options o, const char* command) {
   if (o.out.empty())
     return usage_error(command, "--out DIR is required (the output folder)");
   // The demo's simulator needs no key.
-  if (!apply_model_flags(cfg, o.planner, o.coder, !o.demo, err))
+  if (!apply_model_flags(cfg, s.planner, s.coder, !s.demo, err))
     return usage_error(command, err);
-  int coders = o.coders.value_or(cfg.run.coders);
-  int fixers = o.fixers.value_or(cfg.run.fixers);
-  int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
+  int coders = s.coders;
+  int fixers = s.fixers;
+  int max_rounds = s.max_rounds;
   if (coders < 1 || fixers < 1 || max_rounds < 0)
     return usage_error(command,
                        "--coders and --fixers must be at least 1, --max-rounds at least 0");
   msg::budget limits;
-  limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
-  limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
-  limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
+  limits.max_tokens = s.max_tokens;
+  limits.max_cost_usd = s.max_cost_usd;
+  limits.max_time_ms = static_cast<std::int64_t>(s.max_time_s * 1000);
   if (limits.max_tokens < 0 || limits.max_cost_usd < 0 || limits.max_time_ms < 0)
     return usage_error(command, "budgets must not be negative");
   bool reachable = preflight_models(cfg, true, true, coders, err);
@@ -304,8 +308,8 @@ int run_here(run_options o, const char* command) {
   settings_now.max_tokens = limits.max_tokens;
   settings_now.max_cost_usd = limits.max_cost_usd;
   settings_now.max_time_s = static_cast<double>(limits.max_time_ms) / 1000.0;
-  settings_now.demo = o.demo;
-  settings_now.approve_plan = o.approve_plan;
+  settings_now.demo = s.demo;
+  settings_now.approve_plan = s.approve_plan;
   auto opened = open_run(*runs, run_id, o.request, settings_now, o.fresh, err);
   if (!opened)
     return usage_error(command, err);
@@ -379,7 +383,7 @@ int run_here(run_options o, const char* command) {
     req.out_dir = out_dir.string();
     req.max_rounds = max_rounds;
     req.limits = limits;
-    req.approve_plan = o.approve_plan;
+    req.approve_plan = s.approve_plan;
     session_params params;
     params.request = std::move(req);
     params.coders = coders;
@@ -416,7 +420,7 @@ int run_here(run_options o, const char* command) {
     print_run_usage(*runs, run_id);
     std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
                 (out_dir / "generated_files").string().c_str());
-    if (o.demo)
+    if (s.demo)
       std::printf("%s\n", demo_notice);
     std::fflush(stdout);
     session.stop();

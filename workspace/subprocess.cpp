@@ -275,7 +275,7 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name) {
     if (executable(p)) return p;
     return std::nullopt;
   }
-  const char* path = std::getenv("PATH");
+  const char* path = std::getenv("PATH");  // the program lookup's, not a codehive setting
   std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
   std::size_t i = 0;
   while (i <= dirs.size()) {
@@ -492,6 +492,7 @@ result<subprocess_result> run_sandboxed_shell(std::string_view command, const st
   o.timeout = timeout;
   o.clean_env = true;
   o.no_network = sandbox.no_network;
+  // The child's own variables, passed on as they are here (not codehive settings).
   auto pass = [&](const std::string& name, const char* fallback) {
     if (const char* v = std::getenv(name.c_str())) o.env.emplace_back(name, v);
     else if (fallback) o.env.emplace_back(name, fallback);
