@@ -26,6 +26,7 @@
 #include "nodes/client_copy.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/commands/settings_resolution.hpp"
+#include "nodes/commands/startup.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/progress_line.hpp"
@@ -125,19 +126,15 @@ int remote_run_command(run_options o) {
     return usage_error("run",
                        "--out DIR is required (the output folder: the results are copied there)");
 
+  node_start node;
+  if (auto stop =
+        start_node("run", o.config, o.cluster, o.coordinator, "--coordinator", false, node))
+    return *stop;
+  auto& cfg = node.cfg;
+  const auto& token = node.token;
+  bool tls = node.tls;
+  const auto& target = node.address;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return usage_error("run", err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return usage_error("run", err);
-  const auto& token = setup->token;
-  bool tls = setup->tls;
-  auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
-  if (!target)
-    return usage_error("run", "--coordinator: " + err);
   auto s = resolve_run_settings(o, cfg.run, nullptr);
   msg::run_request req;
   req.request = o.request;
@@ -172,14 +169,14 @@ int remote_run_command(run_options o) {
   caf::actor_system sys{sys_cfg};
 
   std::string last_error;
-  auto reg = connect_for(sys, *target, tls, last_error);
+  auto reg = connect_for(sys, target, tls, last_error);
   if (!reg)
-    unreachable("run", *target, last_error);
+    unreachable("run", target, last_error);
 
   // -- submit and follow ---------------------------------------------------------
   auto line = std::make_shared<progress_line>(stdout, terminal);
   auto header_shown = std::make_shared<std::string>();  // the run id once printed
-  auto coordinator_text = target->str();
+  auto coordinator_text = target.str();
   auto out_dir = req.out_dir;
   auto request_text = o.request;
   auto sink = spawn_progress_sink(
@@ -225,8 +222,8 @@ int remote_run_command(run_options o) {
                  "coordinator when it comes back (it resumes its runs on restart); %s holds "
                  "what came so far: run the same command again to follow the run, or `codehive "
                  "export %s --coordinator %s --out NEW_DIR` once it ended\n",
-                 target->str().c_str(), out.lost_reason.c_str(), out_dir.c_str(), id.c_str(),
-                 target->str().c_str());
+                 target.str().c_str(), out.lost_reason.c_str(), out_dir.c_str(), id.c_str(),
+                 target.str().c_str());
     std::fflush(nullptr);
     return exit_code::model;
   }
@@ -252,7 +249,7 @@ int remote_run_command(run_options o) {
                  "codehive run: the results in %s are not complete: %s (`codehive export %s "
                  "--coordinator %s --out NEW_DIR` fetches them again)\n",
                  out_dir.c_str(), id.empty() ? "no run id" : copy_error.c_str(), id.c_str(),
-                 target->str().c_str());
+                 target.str().c_str());
     return exit_code::local_io;
   }
   return result.exit_code;
@@ -274,25 +271,21 @@ int remote_export_command(const store_query_options& o) {
     if (std::filesystem::directory_iterator(out, ec) != std::filesystem::directory_iterator{})
       return usage_error("export", out.string() + " is not empty; choose a new or empty folder");
   }
+  node_start node;
+  if (auto stop =
+        start_node("export", o.config, o.cluster, o.coordinator, "--coordinator", false, node))
+    return *stop;
+  const auto& cfg = node.cfg;
+  const auto& target = node.address;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return usage_error("export", err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return usage_error("export", err);
-  auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
-  if (!target)
-    return usage_error("export", "--coordinator: " + err);
   caf::actor_system_config sys_cfg;
   configure_node(sys_cfg, cfg.cluster);
   caf::actor_system sys{sys_cfg};
-  auto reg = connect_for(sys, *target, setup->tls, err);
+  auto reg = connect_for(sys, target, node.tls, err);
   if (!reg)
-    unreachable("export", *target, err);
+    unreachable("export", target, err);
   client_copy copy{out, std::nullopt, false};
-  if (!copy.complete(sys, reg, setup->token, o.run_id, err)) {
+  if (!copy.complete(sys, reg, node.token, o.run_id, err)) {
     std::fprintf(stderr, "codehive export: %s\n", err.c_str());
     std::fflush(nullptr);
     // Refusals (wrong token, no such run) are the user's; the rest is I/O.
@@ -301,7 +294,7 @@ int remote_export_command(const store_query_options& o) {
   }
   std::printf("exported %zu files of run %s from %s to %s (and generated_files/: tasks.json, "
               "code_review.json, file_tracker.json, status.json)\n",
-              copy.files(), o.run_id.c_str(), target->str().c_str(), out.string().c_str());
+              copy.files(), o.run_id.c_str(), target.str().c_str(), out.string().c_str());
   std::fflush(stdout);
   return exit_code::ok;
 }
