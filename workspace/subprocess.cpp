@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -185,10 +186,13 @@ struct isolated_spawn {
   std::string uid_map, gid_map;
   bool new_network = true;  ///< unshare user + network namespaces
   int confine_fd = -1;      ///< a Landlock ruleset to apply (write_confinement), or -1
+  /// SIGTERM to the child when this process dies (a background server):
+  /// posix_spawn cannot ask for that, so such a child is forked here too.
+  pid_t die_with = -1;
 };
 
 /// fork + unshare(CLONE_NEWUSER | CLONE_NEWNET) + exec: posix_spawn cannot
-/// give a child namespaces of its own. The child's network is its own
+/// give a child namespaces of its own (nor a parent-death signal: die_with). The child's network is its own
 /// loopback only (brought up), nothing of ours is reachable. The new user namespace maps our uid
 /// and gid to themselves (tools that compare owners keep working) and makes
 /// the network namespace possible without privileges; where neither is
@@ -209,6 +213,11 @@ pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& is
     return -1;
   }
   if (pid == 0) {
+    if (sp.die_with > 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != sp.die_with)  // died before prctl took effect
+        ::_exit(127);
+    }
     ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -634,6 +643,74 @@ result<std::string> line_process::ask(std::string_view request, std::chrono::mil
       else if (r == 0 || (errno != EAGAIN && errno != EINTR)) return give_up("the checker process exited");
     }
   }
+}
+
+}  // namespace codehive::ws
+
+namespace codehive::ws {
+
+result<background_process> background_process::start(const std::vector<std::string>& args,
+                                                     const std::filesystem::path& log_file) {
+  if (args.empty()) return fail(errc::spawn_failed, "no program given");
+  auto exe = find_on_path(args[0]);
+  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log < 0) return fail(errc::spawn_failed, "cannot write " + log_file.string() + ": " + std::strerror(errno));
+  isolated_spawn sp;
+  sp.exe = exe->c_str();
+  sp.argv = argv.data();
+  sp.envp = environ;
+  sp.out_fd = log;
+  sp.err_fd = log;
+  sp.new_network = false;
+  sp.die_with = ::getpid();
+  int rc = 0;
+  std::string isolation;
+  pid_t pid = spawn_isolated(sp, rc, isolation);
+  ::close(log);
+  if (pid < 0) return fail(errc::spawn_failed, "cannot start " + args[0] + ": " + std::strerror(rc));
+  background_process p;
+  p.pid_ = pid;
+  return p;
+}
+
+background_process::background_process(background_process&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+
+background_process& background_process::operator=(background_process&& other) noexcept {
+  if (this != &other) {
+    stop();
+    pid_ = other.pid_;
+    other.pid_ = -1;
+  }
+  return *this;
+}
+
+background_process::~background_process() { stop(); }
+
+bool background_process::exited() {
+  if (pid_ <= 0) return true;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
+}
+
+void background_process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  auto deadline = clock::now() + grace;
+  while (clock::now() < deadline) {
+    if (exited()) return;
+    ::poll(nullptr, 0, 20);
+  }
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
 }
 
 }  // namespace codehive::ws
