@@ -324,7 +324,7 @@ void basic_client::decorate(http_request& h, const chat_request* req, std::chron
                    what, cfg_.spec.base_url);
   };
   if (!cfg_.api_key_env.empty()) {
-    const char* key = std::getenv(cfg_.api_key_env.c_str());
+    const char* key = std::getenv(cfg_.api_key_env.c_str());  // read at use, as above
     if (key != nullptr && *key != '\0') {
       if (!may_send_secret)
         withheld("the API key from " + cfg_.api_key_env);

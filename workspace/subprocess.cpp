@@ -298,6 +298,27 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+/// A program to exec: argv[0] found on PATH, and the argument vector (it
+/// points into `args`, which must outlive it).
+struct exec_args {
+  std::filesystem::path exe;
+  std::vector<char*> argv;
+};
+
+result<exec_args> exec_args_for(const std::vector<std::string>& args) {
+  if (args.empty()) return fail(errc::spawn_failed, "no program given");
+  auto exe = find_on_path(args[0]);
+  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
+  exec_args out{*exe, {}};
+  for (const auto& a : args) out.argv.push_back(const_cast<char*>(a.c_str()));
+  out.argv.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
 std::string tail_lines(std::string_view text, std::size_t max_lines) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   std::size_t pos = text.size();
@@ -319,13 +340,11 @@ std::string tail_lines(std::string_view text, std::size_t max_lines) {
 }
 
 result<subprocess_result> run_subprocess(const subprocess_options& opts) {
-  if (opts.argv.empty()) return fail(errc::spawn_failed, "no program given");
-  auto exe = find_on_path(opts.argv[0]);
-  if (!exe) return fail(errc::spawn_failed, "program not found: " + opts.argv[0]);
+  auto program = exec_args_for(opts.argv);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
 
-  std::vector<char*> argv;
-  for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
   std::vector<std::string> env_store;
   std::vector<char*> envp;
   for (char** e = opts.clean_env ? nullptr : environ; e && *e; ++e) {
@@ -551,12 +570,10 @@ namespace codehive::ws {
 
 result<std::unique_ptr<line_process>> line_process::start(const std::vector<std::string>& args,
                                                           const std::filesystem::path& cwd) {
-  if (args.empty()) return fail(errc::spawn_failed, "no program given");
-  auto exe = find_on_path(args[0]);
-  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  auto program = exec_args_for(args);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
   child_pipes pipes;
   if (auto opened = pipes.open(true); !opened)
     return std::move(opened).err();
@@ -651,12 +668,10 @@ namespace codehive::ws {
 
 result<background_process> background_process::start(const std::vector<std::string>& args,
                                                      const std::filesystem::path& log_file) {
-  if (args.empty()) return fail(errc::spawn_failed, "no program given");
-  auto exe = find_on_path(args[0]);
-  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  auto program = exec_args_for(args);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
   int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log < 0) return fail(errc::spawn_failed, "cannot write " + log_file.string() + ": " + std::strerror(errno));
   isolated_spawn sp;

@@ -131,8 +131,6 @@ int remote_run_command(run_options o) {
         start_node("run", o.config, o.cluster, o.coordinator, "--coordinator", false, node))
     return *stop;
   auto& cfg = node.cfg;
-  const auto& token = node.token;
-  bool tls = node.tls;
   const auto& target = node.address;
   std::string err;
   auto s = resolve_run_settings(o, cfg.run, nullptr);
@@ -169,7 +167,7 @@ int remote_run_command(run_options o) {
   caf::actor_system sys{sys_cfg};
 
   std::string last_error;
-  auto reg = connect_for(sys, target, tls, last_error);
+  auto reg = connect_for(sys, target, node.tls, last_error);
   if (!reg)
     unreachable("run", target, last_error);
 
@@ -201,7 +199,7 @@ int remote_run_command(run_options o) {
     },
     [copy](const msg::file_copy& f) { copy->apply(f); });
   msg::submit_run sub;
-  sub.token = token;
+  sub.token = node.token;
   sub.run = req;
   sub.progress = caf::actor_cast<caf::strong_actor_ptr>(sink);
   sub.fresh = o.fresh;
@@ -234,7 +232,7 @@ int remote_run_command(run_options o) {
   // Whatever the pushes missed (this client came late, or a version was
   // refused on the way) is fetched now: the folder ends as the run's files.
   std::string copy_error;
-  bool complete = !id.empty() && copy->complete(sys, reg, token, id, copy_error);
+  bool complete = !id.empty() && copy->complete(sys, reg, node.token, id, copy_error);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
               result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());

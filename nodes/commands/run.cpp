@@ -212,8 +212,8 @@ std::string demo_request(const std::filesystem::path& demo_dir) {
 
 /// --demo: starts our own simulator and points every model at it (no key);
 /// the demo's request and folder where the user gave none.
-stop_code start_demo(run_options& o, resolved_run_settings& s, codehive_config& cfg,
-                     const char* command, std::optional<sim_child>& sim) {
+stop_code start_demo(run_options& o, run_settings& s, codehive_config& cfg, const char* command,
+                     std::optional<sim_child>& sim) {
   if (o.planner || o.coder)  // the flags (a demo takes no stored SPEC)
     return usage_error(command,
                        "--demo points every model at the simulator; do not combine it with "
@@ -248,7 +248,7 @@ stop_code start_demo(run_options& o, resolved_run_settings& s, codehive_config& 
 }
 
 /// The run's team sizes and budget, checked.
-stop_code check_run_settings(const resolved_run_settings& s, const char* command) {
+stop_code check_run_settings(const run_settings& s, const char* command) {
   if (s.coders < 1 || s.fixers < 1 || s.max_rounds < 0)
     return usage_error(command,
                        "--coders and --fixers must be at least 1, --max-rounds at least 0");
@@ -257,7 +257,7 @@ stop_code check_run_settings(const resolved_run_settings& s, const char* command
   return std::nullopt;
 }
 
-msg::budget budget_of(const resolved_run_settings& s) {
+msg::budget budget_of(const run_settings& s) {
   msg::budget limits;
   limits.max_tokens = s.max_tokens;
   limits.max_cost_usd = s.max_cost_usd;
@@ -284,23 +284,23 @@ stop_code prepare_output_folder(const std::string& out, const std::filesystem::p
   return std::nullopt;
 }
 
-/// The settings the store keeps with the run (what `resume` continues with).
-run_settings settings_to_store(const codehive_config& cfg, const resolved_run_settings& s,
+/// The settings the store keeps with the run (what `resume` continues with):
+/// the folder, and the SPECs the config ended with.
+run_settings settings_to_store(const codehive_config& cfg, const run_settings& s,
                                const std::filesystem::path& out_dir) {
-  run_settings stored;
-  auto limits = budget_of(s);
+  run_settings stored = s;
   stored.out_dir = out_dir.string();
   stored.planner = llm::to_string(cfg.planner_model.spec);
   stored.coder = llm::to_string(cfg.coder_model.spec);
-  stored.coders = s.coders;
-  stored.fixers = s.fixers;
-  stored.max_rounds = s.max_rounds;
-  stored.max_tokens = limits.max_tokens;
-  stored.max_cost_usd = limits.max_cost_usd;
-  stored.max_time_s = static_cast<double>(limits.max_time_ms) / 1000.0;
-  stored.demo = s.demo;
-  stored.approve_plan = s.approve_plan;
+  stored.max_time_s = static_cast<double>(budget_of(s).max_time_ms) / 1000.0;
   return stored;
+}
+
+/// A resolved SPEC as apply_model_flags takes it ("": the config's).
+std::optional<std::string> spec_over_config(const std::string& spec) {
+  if (spec.empty())
+    return std::nullopt;
+  return spec;
 }
 
 /// Creates the run in the store (or picks up the stored one) and checks the
@@ -330,7 +330,7 @@ stop_code open_stored_run(const run_options& o, codehive_config& cfg, store::run
 
 void print_run_header(const std::string& run_id, const std::string& request, bool continuing,
                       const std::filesystem::path& out_dir, const std::filesystem::path& store_dir,
-                      const codehive_config& cfg, const resolved_run_settings& s) {
+                      const codehive_config& cfg, const run_settings& s) {
   std::printf("codehive %s: %s\n  %s\n  output: %s\n  store: %s\n  planner: %s\n"
               "  coders: %d x %s, fixers: %d\n",
               run_id.c_str(), request.substr(0, 200).c_str(),
@@ -386,10 +386,9 @@ void print_run_end(const msg::run_result& result, double secs, const store::run_
 /// its result awaited on this thread (scoped_actor: no scheduler thread
 /// waits), the end printed before the actors go (shutting down may wait for
 /// a validator subprocess).
-msg::run_result run_actors(const codehive_config& cfg, run_services& svc,
-                           const resolved_run_settings& s, const std::string& run_id,
-                           const std::string& request, const std::filesystem::path& out_dir,
-                           bool terminal) {
+msg::run_result run_actors(const codehive_config& cfg, run_services& svc, const run_settings& s,
+                           const std::string& run_id, const std::string& request,
+                           const std::filesystem::path& out_dir, bool terminal) {
   auto t0 = std::chrono::steady_clock::now();
   msg::run_result result;
   result.exit_code = exit_code::internal;
@@ -487,7 +486,7 @@ int run_here(run_options o, const char* command) {
   if (o.out.empty())
     return usage_error(command, "--out DIR is required (the output folder)");
   // The demo's simulator needs no key.
-  if (!apply_model_flags(cfg, s.planner, s.coder, !s.demo, err))
+  if (!apply_model_flags(cfg, spec_over_config(s.planner), spec_over_config(s.coder), !s.demo, err))
     return usage_error(command, err);
   if (auto stop = check_run_settings(s, command))
     return *stop;

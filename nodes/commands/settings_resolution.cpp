@@ -1,6 +1,7 @@
 #include "nodes/commands/settings_resolution.hpp"
 
 #include <cstdlib>
+#include <type_traits>
 
 #include "nodes/commands.hpp"
 #include "nodes/config.hpp"
@@ -123,51 +124,35 @@ std::string editor_command(const environment_settings& env) {
   return env.editor.value_or("vi");
 }
 
-resolved_run_settings resolve_run_settings(const run_options& flags, const run_defaults& config,
-                                           const run_settings* stored) {
-  // A stored setting of a resumed run, where it is one.
-  auto from_store = [stored](auto field, auto is_set) {
-    using T = std::decay_t<decltype(stored->*field)>;
-    if (stored == nullptr || !is_set(stored->*field))
-      return std::optional<T>{};
-    return std::optional<T>{stored->*field};
-  };
-  auto always = [](const auto&) { return true; };
-  auto positive = [](auto x) { return x > 0; };
-  resolved_run_settings r;
+run_settings resolve_run_settings(const run_options& flags, const run_defaults& config,
+                                  const run_settings* stored) {
+  run_settings r;
   r.demo = flags.demo || (stored != nullptr && stored->demo);
   r.approve_plan = flags.approve_plan || (stored != nullptr && stored->approve_plan);
-  r.coders = *resolve(setting_sources<int>{.config = config.coders,
-                                           .stored = from_store(&run_settings::coders, always),
-                                           .flag = flags.coders});
-  r.fixers = *resolve(setting_sources<int>{.config = config.fixers,
-                                           .stored = from_store(&run_settings::fixers, always),
-                                           .flag = flags.fixers});
-  r.max_rounds =
-    *resolve(setting_sources<int>{.config = config.max_rounds,
-                                  .stored = from_store(&run_settings::max_rounds, always),
-                                  .flag = flags.max_rounds});
-  r.max_tokens =
-    *resolve(setting_sources<long long>{.config = config.max_tokens,
-                                        .stored = from_store(&run_settings::max_tokens, positive),
-                                        .flag = flags.max_tokens});
-  r.max_cost_usd =
-    *resolve(setting_sources<double>{.config = config.max_cost_usd,
-                                     .stored = from_store(&run_settings::max_cost_usd, positive),
-                                     .flag = flags.max_cost});
-  // The time budget counts per session (from this process's start).
-  r.max_time_s =
-    *resolve(setting_sources<double>{.config = config.max_time_s,
-                                     .stored = from_store(&run_settings::max_time_s, positive),
-                                     .flag = flags.max_time});
-  auto stored_spec = [&](std::string run_settings::*field) {
-    return r.demo ? std::nullopt
-                  : from_store(field, [](const std::string& s) { return !s.empty(); });
+  // One setting: the stored run's counts where `kept` says it holds one.
+  auto pick = [stored]<class T>(T run_settings::*field,
+                                std::type_identity_t<std::optional<T>> config_value,
+                                std::type_identity_t<std::optional<T>> flag,
+                                std::type_identity_t<bool (*)(const T&)> kept) {
+    std::optional<T> from_store;
+    if (stored != nullptr && kept(stored->*field))
+      from_store = stored->*field;
+    return resolve(setting_sources<T>{.config = config_value, .stored = from_store, .flag = flag});
   };
-  r.planner = resolve(setting_sources<std::string>{.stored = stored_spec(&run_settings::planner),
-                                                   .flag = flags.planner});
-  r.coder = resolve(
-    setting_sources<std::string>{.stored = stored_spec(&run_settings::coder), .flag = flags.coder});
+  auto any = [](const auto&) { return true; };
+  auto positive = [](const auto& x) { return x > 0; };
+  r.coders = *pick(&run_settings::coders, config.coders, flags.coders, any);
+  r.fixers = *pick(&run_settings::fixers, config.fixers, flags.fixers, any);
+  r.max_rounds = *pick(&run_settings::max_rounds, config.max_rounds, flags.max_rounds, any);
+  r.max_tokens = *pick(&run_settings::max_tokens, config.max_tokens, flags.max_tokens, positive);
+  r.max_cost_usd =
+    *pick(&run_settings::max_cost_usd, config.max_cost_usd, flags.max_cost, positive);
+  // The time budget counts per session (from this process's start).
+  r.max_time_s = *pick(&run_settings::max_time_s, config.max_time_s, flags.max_time, positive);
+  auto spec_kept = r.demo ? +[](const std::string&) { return false; }
+                          : +[](const std::string& spec) { return !spec.empty(); };
+  r.planner = pick(&run_settings::planner, std::nullopt, flags.planner, spec_kept).value_or("");
+  r.coder = pick(&run_settings::coder, std::nullopt, flags.coder, spec_kept).value_or("");
   return r;
 }
 

@@ -104,26 +104,13 @@ std::optional<std::filesystem::path> simulator_binary(
 std::string editor_command(const environment_settings& env);
 
 /// What a local run (`run`, `resume`) or a submitted one (`run --coordinator`)
-/// works with: flags over the stored run (resume) over the config file's
-/// "run" (which holds the built-in defaults where the file is silent).
-struct resolved_run_settings {
-  int coders = 0;
-  int fixers = 0;
-  int max_rounds = 0;
-  long long max_tokens = 0;  ///< 0 = unlimited
-  double max_cost_usd = 0;
-  double max_time_s = 0;
-  /// Model SPECs over the config's (flag, else the stored run's unless it is
-  /// a demo: the demo points every model at its simulator); nullopt: the config's.
-  std::optional<std::string> planner;
-  std::optional<std::string> coder;
-  bool demo = false;
-  bool approve_plan = false;
-};
-
-/// `stored`: the run being resumed (nullptr for a new run). A stored budget
-/// of 0 (unlimited) is no setting: the config's applies.
-resolved_run_settings resolve_run_settings(const run_options& flags, const run_defaults& config,
-                                           const run_settings* stored);
+/// works with: the flags over the stored run (`stored`: the run being resumed,
+/// nullptr for a new one) over the config file's "run" (which holds the
+/// built-in defaults where the file is silent). A stored budget of 0
+/// (unlimited) is no setting: the config's applies. `planner` and `coder` are
+/// SPECs over the config's ("": the config's); a demo takes none from the
+/// store (it points every model at its simulator). `out_dir` is left empty.
+run_settings resolve_run_settings(const run_options& flags, const run_defaults& config,
+                                  const run_settings* stored);
 
 }  // namespace codehive

@@ -72,8 +72,6 @@ int worker_command(const worker_options& o) {
   if (auto stop = start_node("worker", o.config, o.cluster, o.join, "--join", false, node))
     return *stop;
   auto& cfg = node.cfg;
-  const auto& token = node.token;
-  bool tls = node.tls;
   const auto& target = node.address;
   std::string err;
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
@@ -110,7 +108,7 @@ int worker_command(const worker_options& o) {
     std::vector<fixer_actor> fixers;
     msg::join_request join;
     join.protocol = msg::protocol_version;
-    join.token = token;
+    join.token = node.token;
     join.offer.node = name;
     join.offer.model = llm::to_string(cfg.coder_model.spec);
     for (int i = 0; i < o.coders; ++i) {
@@ -122,7 +120,7 @@ int worker_command(const worker_options& o) {
       join.offer.fixers.push_back(caf::actor_cast<caf::strong_actor_ptr>(fixers.back()));
     }
     spdlog::info("worker {}: {} coders, {} fixers on {}; coordinator {}{}", name, o.coders,
-                 o.fixers, join.offer.model, target.str(), tls ? " (TLS)" : "");
+                 o.fixers, join.offer.model, target.str(), node.tls ? " (TLS)" : "");
     const std::chrono::milliseconds backoff_first{500};
     const std::chrono::milliseconds backoff_cap{5000};
     auto backoff = backoff_first;
@@ -138,7 +136,7 @@ int worker_command(const worker_options& o) {
     while (!stopping.set) {
       // remote_actor blocks (no timeout): this is the main thread, no actor waits.
       spdlog::debug("connecting to the coordinator {}", target.str());
-      auto reg = connect_registry(sys, target, tls);
+      auto reg = connect_registry(sys, target, node.tls);
       if (!reg) {
         auto why = sys.render(reg.error());
         if (why.find("handshake") != std::string::npos)

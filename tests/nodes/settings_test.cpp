@@ -83,7 +83,7 @@ TEST(SettingsResolution, RunSettingsComeFromTheFlagsThenTheStoredRunThenTheConfi
   EXPECT_EQ(fresh.fixers, run_defaults{}.fixers) << "the built-in default";
   EXPECT_EQ(fresh.max_rounds, 5);
   EXPECT_EQ(fresh.max_tokens, 1000);
-  EXPECT_FALSE(fresh.planner) << "no SPEC over the config's";
+  EXPECT_EQ(fresh.planner, "") << "no SPEC over the config's";
 
   run_settings stored;
   stored.coders = 3;
@@ -99,7 +99,7 @@ TEST(SettingsResolution, RunSettingsComeFromTheFlagsThenTheStoredRunThenTheConfi
   EXPECT_EQ(resumed.max_rounds, 2);
   EXPECT_EQ(resumed.max_tokens, 1000);
   EXPECT_EQ(resumed.max_cost_usd, 2.5);
-  EXPECT_EQ(resumed.planner.value_or(""), "openai://127.0.0.1:1/v1/stored-planner");
+  EXPECT_EQ(resumed.planner, "openai://127.0.0.1:1/v1/stored-planner");
   EXPECT_TRUE(resumed.approve_plan);
 
   flags.coders = 9;
@@ -109,14 +109,14 @@ TEST(SettingsResolution, RunSettingsComeFromTheFlagsThenTheStoredRunThenTheConfi
   EXPECT_EQ(overridden.coders, 9);
   EXPECT_EQ(overridden.fixers, 1) << "what the flags leave out stays the stored run's";
   EXPECT_EQ(overridden.max_tokens, 50);
-  EXPECT_EQ(overridden.planner.value_or(""), "openai://127.0.0.1:2/v1/flag-planner");
+  EXPECT_EQ(overridden.planner, "openai://127.0.0.1:2/v1/flag-planner");
 
   // A demo points every model at its simulator: a stored SPEC is no setting.
   stored.demo = true;
   flags.planner.reset();
   auto demo = resolve_run_settings(flags, cfg.run, &stored);
   EXPECT_TRUE(demo.demo);
-  EXPECT_FALSE(demo.planner);
+  EXPECT_EQ(demo.planner, "");
 }
 
 TEST(SettingsResolution, TheConfigFileComesFromTheFlagThenTheEnvironmentThenTheInstalledOne) {
