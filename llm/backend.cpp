@@ -112,6 +112,7 @@ basic_client::basic_client(http_loop& loop, endpoint_config cfg) : loop_(loop), 
   while (!cfg_.spec.base_url.empty() && cfg_.spec.base_url.back() == '/') cfg_.spec.base_url.pop_back();
   sp_ = shared_profile_for(loop_, cfg_);
   // Every secret this endpoint sends is scrubbed from any server text.
+  // Keys are read at use from the variables the config names: no settings struct holds one.
   if (!cfg_.api_key_env.empty())
     if (const char* key = std::getenv(cfg_.api_key_env.c_str())) register_secret(key);
   for (const auto& [name, value] : cfg_.headers) {
@@ -323,7 +324,7 @@ void basic_client::decorate(http_request& h, const chat_request* req, std::chron
                    what, cfg_.spec.base_url);
   };
   if (!cfg_.api_key_env.empty()) {
-    const char* key = std::getenv(cfg_.api_key_env.c_str());
+    const char* key = std::getenv(cfg_.api_key_env.c_str());  // read at use, as above
     if (key != nullptr && *key != '\0') {
       if (!may_send_secret)
         withheld("the API key from " + cfg_.api_key_env);

@@ -31,6 +31,7 @@ std::optional<rapidjson::Document> fetch_json(http_loop& loop, const endpoint_co
   h.headers.emplace_back("Accept", "application/json");
   if (!body.empty()) h.headers.emplace_back("Content-Type", "application/json");
   if (!cfg.api_key_env.empty() && key_may_travel(cfg))
+    // Read at use from the variable the config names: no settings struct holds the key.
     if (const char* key = std::getenv(cfg.api_key_env.c_str()); key != nullptr && *key != '\0')
       h.headers.emplace_back("Authorization", std::string("Bearer ") + key);
   std::promise<http_result> p;

@@ -206,6 +206,7 @@ std::string expand_env(std::string_view value, bool& names_variable) {
     }
     std::string name(value.substr(start, end - start));
     names_variable = true;
+    // Read at use: a header's secret never sits in the config structs (nodes/ reads the rest).
     if (const char* v = std::getenv(name.c_str())) out += v;
     i = braced ? end : end - 1;
   }

@@ -19,9 +19,10 @@
 
 #include "common/secret_file.hpp"
 #include "messages/messages.hpp"
+#include "messages/setup.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/config.hpp"
 #include "nodes/silence_limit.hpp"
-#include "messages/setup.hpp"
 
 namespace codehive {
 
@@ -87,18 +88,14 @@ std::optional<std::string> token_file_warning(const std::string& file) {
 
 std::optional<std::string> load_token(const std::string& flag_file, const cluster_settings& s,
                                       std::string& error) {
-  if (!flag_file.empty())
-    return read_token_file(flag_file, error);
-  if (const char* env = std::getenv("CODEHIVE_JOIN_TOKEN"); env != nullptr) {
-    std::string tok = env;
-    strip_trailing_space(tok);
-    if (!tok.empty())
-      return tok;
+  auto source = join_token_source(flag_file, read_environment(), s.token_file);
+  if (!source) {
+    error = token_required;
+    return std::nullopt;
   }
-  if (!s.token_file.empty())
-    return read_token_file(s.token_file, error);
-  error = token_required;
-  return std::nullopt;
+  if (!source->file.empty())
+    return read_token_file(source->file, error);
+  return source->value;
 }
 
 std::optional<host_port> parse_host_port(const std::string& text, const std::string& default_host,

@@ -1,7 +1,8 @@
 // The CLI's subcommands, as functions returning the process exit code
 // (0 ok, 1 unresolved findings, 2 bad usage/config, 3 model server
 // unreachable or failing, 4 budget or deadline, 5 internal error; 130
-// stopped by Ctrl-C or SIGTERM).
+// stopped by Ctrl-C or SIGTERM). Each is defined in nodes/commands/ (the
+// store's runs, status, export and fsck in nodes/commands/inspect.cpp).
 #pragma once
 
 #include <optional>

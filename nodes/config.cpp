@@ -17,6 +17,7 @@
 
 #include "llm/model_spec.hpp"
 #include "llm/profile.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 
 namespace codehive {
 
@@ -326,9 +327,7 @@ std::filesystem::path executable_dir() {
   return ec ? std::filesystem::current_path() : p.parent_path();
 }
 
-std::optional<std::filesystem::path> default_config_path() {
-  if (const char* env = std::getenv("CODEHIVE_CONFIG"); env && *env)
-    return std::filesystem::path{env};
+std::optional<std::filesystem::path> installed_config_path() {
   std::vector<std::filesystem::path> candidates;
 #ifdef CODEHIVE_SOURCE_DIR
   candidates.push_back(std::filesystem::path{CODEHIVE_SOURCE_DIR} / "configs" / "codehive.json");
@@ -524,7 +523,7 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
 }
 
 void apply_default_key(codehive_config& cfg) {
-  if (std::getenv("OPENAI_API_KEY") == nullptr)
+  if (!read_environment().openai_key)
     return;
   // OPENAI_API_KEY goes only where it is meant to: the planner's hosted
   // (https) endpoint, and api.openai.com itself. Never to a plain-HTTP coder
@@ -544,18 +543,13 @@ void apply_default_key(codehive_config& cfg) {
 }
 
 std::optional<codehive_config> load_config_for(const std::string& flag, std::string& error) {
-  std::filesystem::path path;
-  if (!flag.empty()) {
-    path = flag;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-      error = "config file not found: " + flag;
-      return std::nullopt;
-    }
-  } else if (auto p = default_config_path()) {
-    path = *p;
+  std::error_code ec;
+  if (!flag.empty() && !std::filesystem::is_regular_file(flag, ec)) {
+    error = "config file not found: " + flag;
+    return std::nullopt;
   }
-  return load_config(path, error);
+  auto path = config_file(flag, read_environment(), installed_config_path());
+  return load_config(path.value_or(std::filesystem::path{}), error);
 }
 
 bool apply_model_flags(codehive_config& cfg, const std::optional<std::string>& planner,

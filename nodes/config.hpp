@@ -51,9 +51,9 @@ struct codehive_config {
 /// The directory of the running executable.
 std::filesystem::path executable_dir();
 
-/// The config used when --config is not given: $CODEHIVE_CONFIG, the source
-/// tree's configs/codehive.json, or <exe>/../share/codehive/codehive.json.
-std::optional<std::filesystem::path> default_config_path();
+/// The config file of this installation: the source tree's
+/// configs/codehive.json, or <exe>/../share/codehive/codehive.json.
+std::optional<std::filesystem::path> installed_config_path();
 
 /// Loads a config file (prompts and schemas relative to its folder, falling
 /// back to the built-in copies). `path` empty: built-in defaults only.
@@ -67,13 +67,14 @@ bool apply_model_flags(codehive_config& cfg, const std::optional<std::string>& p
                        const std::optional<std::string>& coder, bool key_from_env,
                        std::string& error);
 
-/// OPENAI_API_KEY (when set) for OpenAI-compatible endpoints whose config
-/// names no key variable, but only the planner's https endpoint and
+/// OPENAI_API_KEY (when set: environment_settings::openai_key) for OpenAI-compatible endpoints
+/// whose config names no key variable, but only the planner's https endpoint and
 /// https://api.openai.com endpoints: never a plain-HTTP or other server.
 void apply_default_key(codehive_config& cfg);
 
 /// The config a command uses: its --config flag (which must name a file), else
-/// default_config_path(), else the built-in defaults.
+/// $CODEHIVE_CONFIG, else installed_config_path(), else the built-in defaults
+/// (nodes/commands/settings_resolution.hpp: config_file).
 std::optional<codehive_config> load_config_for(const std::string& flag, std::string& error);
 
 }  // namespace codehive

@@ -5,7 +5,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
+
+#include "workspace/subprocess.hpp"
 
 namespace codehive {
 
@@ -17,7 +18,8 @@ std::optional<std::filesystem::path> find_demo_dir();
 /// <exe>/llm-sim (install), else llm-sim on $PATH.
 std::optional<std::filesystem::path> find_llm_sim();
 
-/// A running llm-sim; stopped (SIGTERM, then SIGKILL) when destroyed.
+/// A running llm-sim (ws::background_process: it never outlives codehive);
+/// stopped (SIGTERM, then SIGKILL) when destroyed.
 class sim_child {
  public:
   /// Starts `binary --scenario F --host 127.0.0.1 --port 0` and waits for its port.
@@ -33,7 +35,7 @@ class sim_child {
 
  private:
   sim_child() = default;
-  pid_t pid_ = -1;
+  std::optional<ws::background_process> process_;
   int port_ = 0;
   std::filesystem::path dir_;  // port file and the sim's log
 };

@@ -9,6 +9,7 @@
 
 #include "nodes/cluster.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 
 int main(int argc, char** argv) {
   using namespace codehive;
@@ -304,11 +305,9 @@ int main(int argc, char** argv) {
   try {
     if (*ping_cmd)
       return ping_command(ping);
-    if (*run_cmd && !run.coordinator.empty() && !run.http.listen.empty()) {
-      std::fprintf(stderr, "codehive run: --http serves a run of this process; with --coordinator "
-                           "give --http to the coordinator instead\n");
-      return exit_code::usage;
-    }
+    if (*run_cmd && !run.coordinator.empty() && !run.http.listen.empty())
+      return usage_error("run", "--http serves a run of this process; with --coordinator give "
+                                "--http to the coordinator instead");
     if (*approve_cmd)
       return approve_command(approve);
     if (*run_cmd)

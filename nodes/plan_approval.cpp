@@ -16,6 +16,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "messages/error.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/progress_line.hpp"
 
 namespace codehive {
@@ -178,11 +179,7 @@ void approval_prompt::ask() {
       return;
     auto a = answer->empty() ? ' ' : static_cast<char>(std::tolower((*answer)[0]));
     if (a == 'e') {
-      const char* editor = std::getenv("VISUAL");
-      if (editor == nullptr || *editor == '\0')
-        editor = std::getenv("EDITOR");
-      std::string cmd = std::string{editor != nullptr && *editor != '\0' ? editor : "vi"} + " "
-                        + sh_quote(file);
+      std::string cmd = editor_command(read_environment()) + " " + sh_quote(file);
       if (std::system(cmd.c_str()) != 0)
         std::printf("the editor (%s) did not exit cleanly; the file is as it left it\n",
                     cmd.c_str());

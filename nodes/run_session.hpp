@@ -11,8 +11,8 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "actors/run_config.hpp"
 #include "nodes/config.hpp"
-#include "nodes/run_settings.hpp"
 
 namespace caf {
 class actor_system;

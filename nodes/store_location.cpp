@@ -1,25 +1,19 @@
 #include "nodes/store_location.hpp"
 
-#include <cstdlib>
+#include "nodes/commands/settings_resolution.hpp"
 
 namespace codehive {
 
 std::optional<std::filesystem::path> resolve_store_path(const std::string& flag,
                                                         const codehive_config& cfg,
                                                         std::string& error) {
-  if (!flag.empty())
-    return std::filesystem::path{flag};
-  if (const char* env = std::getenv("CODEHIVE_STORE"); env != nullptr && *env != '\0')
-    return std::filesystem::path{env};
-  if (!cfg.store.path.empty())
-    return std::filesystem::path{cfg.store.path};
-  auto def = store::default_store_path();
-  if (!def) {
-    error = "no store folder: " + def.err().describe()
+  auto user_default = store::default_store_path();
+  auto dir = store_folder(flag, read_environment(), cfg.store.path,
+                          user_default ? std::optional{*user_default} : std::nullopt);
+  if (!dir)
+    error = "no store folder: " + user_default.err().describe()
             + " (pass --store DIR or set CODEHIVE_STORE)";
-    return std::nullopt;
-  }
-  return *def;
+  return dir;
 }
 
 std::unique_ptr<store::run_store> open_store(const std::filesystem::path& dir, bool read_only,

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -185,10 +186,13 @@ struct isolated_spawn {
   std::string uid_map, gid_map;
   bool new_network = true;  ///< unshare user + network namespaces
   int confine_fd = -1;      ///< a Landlock ruleset to apply (write_confinement), or -1
+  /// SIGTERM to the child when this process dies (a background server):
+  /// posix_spawn cannot ask for that, so such a child is forked here too.
+  pid_t die_with = -1;
 };
 
 /// fork + unshare(CLONE_NEWUSER | CLONE_NEWNET) + exec: posix_spawn cannot
-/// give a child namespaces of its own. The child's network is its own
+/// give a child namespaces of its own (nor a parent-death signal: die_with). The child's network is its own
 /// loopback only (brought up), nothing of ours is reachable. The new user namespace maps our uid
 /// and gid to themselves (tools that compare owners keep working) and makes
 /// the network namespace possible without privileges; where neither is
@@ -209,6 +213,11 @@ pid_t spawn_isolated(const isolated_spawn& sp, int& spawn_errno, std::string& is
     return -1;
   }
   if (pid == 0) {
+    if (sp.die_with > 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != sp.die_with)  // died before prctl took effect
+        ::_exit(127);
+    }
     ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -275,7 +284,7 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name) {
     if (executable(p)) return p;
     return std::nullopt;
   }
-  const char* path = std::getenv("PATH");
+  const char* path = std::getenv("PATH");  // the program lookup's, not a codehive setting
   std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
   std::size_t i = 0;
   while (i <= dirs.size()) {
@@ -288,6 +297,27 @@ std::optional<std::filesystem::path> find_on_path(std::string_view name) {
   }
   return std::nullopt;
 }
+
+namespace {
+
+/// A program to exec: argv[0] found on PATH, and the argument vector (it
+/// points into `args`, which must outlive it).
+struct exec_args {
+  std::filesystem::path exe;
+  std::vector<char*> argv;
+};
+
+result<exec_args> exec_args_for(const std::vector<std::string>& args) {
+  if (args.empty()) return fail(errc::spawn_failed, "no program given");
+  auto exe = find_on_path(args[0]);
+  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
+  exec_args out{*exe, {}};
+  for (const auto& a : args) out.argv.push_back(const_cast<char*>(a.c_str()));
+  out.argv.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
 
 std::string tail_lines(std::string_view text, std::size_t max_lines) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
@@ -310,13 +340,11 @@ std::string tail_lines(std::string_view text, std::size_t max_lines) {
 }
 
 result<subprocess_result> run_subprocess(const subprocess_options& opts) {
-  if (opts.argv.empty()) return fail(errc::spawn_failed, "no program given");
-  auto exe = find_on_path(opts.argv[0]);
-  if (!exe) return fail(errc::spawn_failed, "program not found: " + opts.argv[0]);
+  auto program = exec_args_for(opts.argv);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
 
-  std::vector<char*> argv;
-  for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
   std::vector<std::string> env_store;
   std::vector<char*> envp;
   for (char** e = opts.clean_env ? nullptr : environ; e && *e; ++e) {
@@ -492,6 +520,7 @@ result<subprocess_result> run_sandboxed_shell(std::string_view command, const st
   o.timeout = timeout;
   o.clean_env = true;
   o.no_network = sandbox.no_network;
+  // The child's own variables, passed on as they are here (not codehive settings).
   auto pass = [&](const std::string& name, const char* fallback) {
     if (const char* v = std::getenv(name.c_str())) o.env.emplace_back(name, v);
     else if (fallback) o.env.emplace_back(name, fallback);
@@ -541,12 +570,10 @@ namespace codehive::ws {
 
 result<std::unique_ptr<line_process>> line_process::start(const std::vector<std::string>& args,
                                                           const std::filesystem::path& cwd) {
-  if (args.empty()) return fail(errc::spawn_failed, "no program given");
-  auto exe = find_on_path(args[0]);
-  if (!exe) return fail(errc::spawn_failed, "program not found: " + args[0]);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  auto program = exec_args_for(args);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
   child_pipes pipes;
   if (auto opened = pipes.open(true); !opened)
     return std::move(opened).err();
@@ -633,6 +660,72 @@ result<std::string> line_process::ask(std::string_view request, std::chrono::mil
       else if (r == 0 || (errno != EAGAIN && errno != EINTR)) return give_up("the checker process exited");
     }
   }
+}
+
+}  // namespace codehive::ws
+
+namespace codehive::ws {
+
+result<background_process> background_process::start(const std::vector<std::string>& args,
+                                                     const std::filesystem::path& log_file) {
+  auto program = exec_args_for(args);
+  if (!program) return std::move(program).err();
+  auto* exe = &program->exe;
+  auto& argv = program->argv;
+  int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log < 0) return fail(errc::spawn_failed, "cannot write " + log_file.string() + ": " + std::strerror(errno));
+  isolated_spawn sp;
+  sp.exe = exe->c_str();
+  sp.argv = argv.data();
+  sp.envp = environ;
+  sp.out_fd = log;
+  sp.err_fd = log;
+  sp.new_network = false;
+  sp.die_with = ::getpid();
+  int rc = 0;
+  std::string isolation;
+  pid_t pid = spawn_isolated(sp, rc, isolation);
+  ::close(log);
+  if (pid < 0) return fail(errc::spawn_failed, "cannot start " + args[0] + ": " + std::strerror(rc));
+  background_process p;
+  p.pid_ = pid;
+  return p;
+}
+
+background_process::background_process(background_process&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+
+background_process& background_process::operator=(background_process&& other) noexcept {
+  if (this != &other) {
+    stop();
+    pid_ = other.pid_;
+    other.pid_ = -1;
+  }
+  return *this;
+}
+
+background_process::~background_process() { stop(); }
+
+bool background_process::exited() {
+  if (pid_ <= 0) return true;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
+}
+
+void background_process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  auto deadline = clock::now() + grace;
+  while (clock::now() < deadline) {
+    if (exited()) return;
+    ::poll(nullptr, 0, 20);
+  }
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
 }
 
 }  // namespace codehive::ws

@@ -119,6 +119,30 @@ class line_process {
   std::string err_;
 };
 
+/// A long-lived child that serves in the background (a simulator): stdin
+/// /dev/null, stdout and stderr into a log file, its own process group like
+/// every child of ours, and SIGTERM when this process dies however it dies
+/// (PR_SET_PDEATHSIG): it never outlives us. Stopped when the object goes.
+class background_process {
+ public:
+  /// errc::spawn_failed when the program cannot be started.
+  static result<background_process> start(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+  background_process(background_process&& other) noexcept;
+  background_process& operator=(background_process&& other) noexcept;
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+  ~background_process();
+
+  /// The child has ended (it is reaped then); false while it runs.
+  bool exited();
+  /// SIGTERM, then SIGKILL after `grace`; idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
+
+ private:
+  background_process() = default;
+  int pid_ = -1;
+};
+
 /// First executable `name` on $PATH (or `name` itself when it contains '/').
 std::optional<std::filesystem::path> find_on_path(std::string_view name);
 

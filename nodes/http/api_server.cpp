@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/secret_file.hpp"
+#include "nodes/commands/settings_resolution.hpp"
 #include "nodes/http/api_json.hpp"
 #include "storage/run_store.hpp"
 
@@ -121,7 +122,8 @@ std::optional<http_config> check_http_flags(const http_flags& f, std::string& er
     error = "--http-linger must not be negative";
     return std::nullopt;
   }
-  if (!f.token_file.empty()) {
+  auto token = http_token_source(f.token_file, read_environment());
+  if (token && !token->file.empty()) {
     if (auto w = secret_file_warning(f.token_file, "the HTTP token file",
                                      "anyone who reads it can use the HTTP API (read runs, "
                                      "approve or reject plans)"))
@@ -138,8 +140,8 @@ std::optional<http_config> check_http_flags(const http_flags& f, std::string& er
       error = "--http-token-file: " + f.token_file + " is empty";
       return std::nullopt;
     }
-  } else if (const char* env = std::getenv("CODEHIVE_HTTP_TOKEN"); env != nullptr) {
-    c.token = trim(env);
+  } else if (token) {
+    c.token = trim(token->value);
   }
   if (!is_loopback_host(c.host) && c.token.empty()) {
     error = "--http " + f.listen + " listens beyond loopback: give a bearer token with "

@@ -12,16 +12,12 @@
 #include <rapidjson/document.h>
 
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/http/api_server.hpp"
 
 namespace codehive {
 
 namespace {
-
-int refused(const std::string& text) {
-  std::fprintf(stderr, "codehive approve: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 /// The "message" (else "error") of a JSON reply, else the body itself.
 std::string said(const std::string& body) {
@@ -45,26 +41,26 @@ int approve_command(const approve_options& o) {
   // The same rules as the server's: HOST:PORT, the token file or environment.
   auto cfg = check_http_flags(flags, err);
   if (!cfg)
-    return refused(err);
+    return usage_error("approve", err);
   if (cfg->port == 0)
-    return refused("--http needs the run's port (its `http: URL` line)");
+    return usage_error("approve", "--http needs the run's port (its `http: URL` line)");
   std::string body;
   if (!o.plan_file.empty()) {
     std::ifstream in{o.plan_file, std::ios::binary};
     if (!in)
-      return refused("--plan: cannot read " + o.plan_file);
+      return usage_error("approve", "--plan: cannot read " + o.plan_file);
     std::ostringstream ss;
     ss << in.rdbuf();
     body = ss.str();
     if (body.empty())
-      return refused("--plan: " + o.plan_file + " is empty");
+      return usage_error("approve", "--plan: " + o.plan_file + " is empty");
   }
   if (o.reject) {
     if (!o.plan_file.empty())
-      return refused("--plan approves an edited plan; it does not go with --reject");
+      return usage_error("approve", "--plan approves an edited plan; it does not go with --reject");
     body = o.reason;
   } else if (!o.reason.empty()) {
-    return refused("--reason goes with --reject");
+    return usage_error("approve", "--reason goes with --reject");
   }
   auto host = cfg->host.find(':') != std::string::npos ? "[" + cfg->host + "]" : cfg->host;
   httplib::Client cli{host, cfg->port};
@@ -76,9 +72,10 @@ int approve_command(const approve_options& o) {
   const std::string path = "/api/runs/" + o.run_id + (o.reject ? "/reject" : "/approve");
   auto res = cli.Post(path, headers, body, body.empty() ? "text/plain" : "application/json");
   if (!res)
-    return refused("cannot reach " + o.http + ": " + httplib::to_string(res.error()));
+    return usage_error("approve",
+                       "cannot reach " + o.http + ": " + httplib::to_string(res.error()));
   if (res->status != 200)
-    return refused(said(res->body) + " (HTTP " + std::to_string(res->status) + ")");
+    return usage_error("approve", said(res->body) + " (HTTP " + std::to_string(res->status) + ")");
   std::printf("codehive %s: %s\n", o.run_id.c_str(), said(res->body).c_str());
   return exit_code::ok;
 }

@@ -4,9 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/run_config.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/git_history.hpp"
-#include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 #include "vcs/repository.hpp"
@@ -46,11 +47,6 @@ std::vector<std::string> users_changes(std::vector<std::string> dirty, const fs:
   return out;
 }
 
-int git_error(const char* cmd, const std::string& text, int code) {
-  std::fprintf(stderr, "codehive %s: %s\n", cmd, text.c_str());
-  return code;
-}
-
 /// The output folder of `o.run_id`: --out, else the one the store recorded.
 std::optional<fs::path> run_folder(const char* cmd, const store_query_options& o) {
   if (!o.out.empty())
@@ -58,7 +54,7 @@ std::optional<fs::path> run_folder(const char* cmd, const store_query_options& o
   std::string err;
   auto cfg = load_config_for(o.config, err);
   if (!cfg) {
-    git_error(cmd, err, exit_code::usage);
+    command_error(cmd, err, exit_code::usage);
     return std::nullopt;
   }
   auto dir = resolve_store_path(o.store, *cfg, err);
@@ -66,12 +62,12 @@ std::optional<fs::path> run_folder(const char* cmd, const store_query_options& o
   if (dir)
     st = open_store(*dir, /*read_only=*/true, cfg->store.sync, err);
   if (!st) {
-    git_error(cmd, err + " (or pass --out DIR)", exit_code::usage);
+    command_error(cmd, err + " (or pass --out DIR)", exit_code::usage);
     return std::nullopt;
   }
   auto rec = st->get_run(o.run_id);
   if (!rec) {
-    git_error(
+    command_error(
       cmd,
       "no run " + o.run_id + " in " + dir->string() + " (see `codehive runs`, or pass --out DIR)",
       exit_code::usage);
@@ -85,14 +81,14 @@ std::optional<vcs::repository> open_run_repository(const char* cmd, const store_
   if (!dir)
     return std::nullopt;
   if (!vcs::is_repository(*dir)) {
-    git_error(
+    command_error(
       cmd, dir->string() + " is not a git repository: run " + o.run_id + " made no commits there",
       exit_code::usage);
     return std::nullopt;
   }
   auto repo = vcs::repository::open(*dir);
   if (!repo) {
-    git_error(cmd, repo.err().describe(), exit_code::usage);
+    command_error(cmd, repo.err().describe(), exit_code::usage);
     return std::nullopt;
   }
   return std::move(*repo);
@@ -113,23 +109,23 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
       return std::nullopt;  // no repository, none asked for: no history
     auto made = vcs::repository::init(out_dir, run_id);
     if (!made)
-      return git_error("run", "--git: " + made.err().describe(), exit_code::local_io);
+      return command_error("run", "--git: " + made.err().describe(), exit_code::local_io);
     std::printf("  git: made %s a repository\n", out_dir.string().c_str());
     repo = std::move(*made);
   } else {
     auto opened = vcs::repository::open(out_dir);
     if (!opened)
-      return git_error("run", opened.err().describe(), exit_code::usage);
+      return command_error("run", opened.err().describe(), exit_code::usage);
     repo = std::move(*opened);
   }
   if (auto ex = repo->exclude_exports(); !ex)
-    return git_error("run", ex.err().describe(), exit_code::local_io);
+    return command_error("run", ex.err().describe(), exit_code::local_io);
   // A write cut short by a crash left a temp file: the tracker removes it at
   // start anyway, and it is no change of the user's.
   ws::remove_stale_temp_files(out_dir);
   auto dirty = repo->dirty_paths();
   if (!dirty)
-    return git_error("run", dirty.err().describe(), exit_code::local_io);
+    return command_error("run", dirty.err().describe(), exit_code::local_io);
   auto theirs =
     continuing ? users_changes(std::move(*dirty), out_dir, run_id, runs) : std::move(*dirty);
   if (!theirs.empty() && !flags.allow_dirty) {
@@ -138,7 +134,7 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
       list += "\n    " + theirs[i];
     if (theirs.size() > 20)
       list += "\n    ... and " + std::to_string(theirs.size() - 20) + " more";
-    return git_error("run",
+    return command_error("run",
                      out_dir.string() + " has uncommitted changes that the run could overwrite:" + list +
                        "\n  commit or stash them first, or pass --allow-dirty (the run then commits only the "
                        "files it writes, each one you changed first as you left it, in a commit of its own)",
@@ -146,7 +142,7 @@ std::optional<int> prepare_git_history(codehive_config& cfg, const git_start& fl
   }
   if (git.branch == "run") {
     if (auto b = repo->use_branch(vcs::run_branch(run_id)); !b)
-      return git_error("run", b.err().describe(), exit_code::usage);
+      return command_error("run", b.err().describe(), exit_code::usage);
   }
   git.active = true;
   std::printf("  git: one commit per accepted edit on %s%s\n",
@@ -163,10 +159,10 @@ int undo_command(const store_query_options& o) {
     return exit_code::usage;
   auto commits = repo->run_commits(o.run_id);
   if (!commits)
-    return git_error("undo", commits.err().describe(), exit_code::local_io);
+    return command_error("undo", commits.err().describe(), exit_code::local_io);
   auto made = repo->undo_run(o.run_id);
   if (!made)
-    return git_error("undo", made.err().describe(), exit_code::usage);
+    return command_error("undo", made.err().describe(), exit_code::usage);
   std::printf("undid run %s: %zu commit(s) taken back by %s in %s\n", o.run_id.c_str(),
               commits->size(), made->substr(0, 12).c_str(), repo->workdir().string().c_str());
   return exit_code::ok;
@@ -178,9 +174,9 @@ int diff_command(const store_query_options& o) {
     return exit_code::usage;
   auto text = repo->diff_run(o.run_id);
   if (!text)
-    return git_error("diff", text.err().describe(), exit_code::local_io);
+    return command_error("diff", text.err().describe(), exit_code::local_io);
   if (text->empty())
-    return git_error("diff", "run " + o.run_id + " has no commits", exit_code::usage);
+    return command_error("diff", "run " + o.run_id + " has no commits", exit_code::usage);
   std::fwrite(text->data(), 1, text->size(), stdout);
   return exit_code::ok;
 }

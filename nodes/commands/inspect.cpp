@@ -26,6 +26,7 @@
 #include "actors/run_config.hpp"
 #include "actors/run_restore.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/generated_files.hpp"
 #include "nodes/store_location.hpp"
@@ -40,11 +41,6 @@ namespace fs = std::filesystem;
 using json_writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
 // -- errors and opening ------------------------------------------------------
-
-int usage_error(const char* cmd, const std::string& text) {
-  std::fprintf(stderr, "codehive %s: %s\n", cmd, text.c_str());
-  return exit_code::usage;
-}
 
 std::int64_t now_ms() {
   using namespace std::chrono;

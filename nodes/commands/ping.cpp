@@ -14,6 +14,7 @@
 #include "llm/preflight.hpp"
 #include "llm/profile.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 
 namespace codehive {
@@ -66,19 +67,14 @@ bool ping_role(llm::http_loop& loop, const llm::endpoint_config& ep, const char*
 
 int ping_command(const ping_options& opts) {
   auto spec = llm::parse_model_spec(opts.spec);
-  if (!spec) {
-    std::fprintf(stderr, "codehive ping: bad model SPEC '%s': %s\n", opts.spec.c_str(),
-                 spec.err().message.c_str());
-    return exit_code::usage;
-  }
+  if (!spec)
+    return usage_error("ping", "bad model SPEC '" + opts.spec + "': " + spec.err().message);
   // The run's settings: the default config ($CODEHIVE_CONFIG or the shipped
   // one), with this SPEC serving every role, as `run --planner S --coder S`.
   std::string err;
   auto loaded = load_config_for(opts.config, err);
-  if (!loaded) {
-    std::fprintf(stderr, "codehive ping: %s\n", err.c_str());
-    return exit_code::usage;
-  }
+  if (!loaded)
+    return usage_error("ping", err);
   auto cfg = std::move(*loaded);
   cfg.planner_model.spec = *spec;
   cfg.coder_model.spec = *spec;

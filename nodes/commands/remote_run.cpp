@@ -25,6 +25,9 @@
 #include "messages/error.hpp"
 #include "nodes/client_copy.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/settings_resolution.hpp"
+#include "nodes/commands/startup.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
@@ -33,11 +36,6 @@
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive run: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 struct outcome {
   bool lost = false;
@@ -119,35 +117,31 @@ int remote_run_command(run_options o) {
   if (!o.verbose)
     spdlog::set_level(spdlog::level::warn);
   if (o.demo || o.coders || o.fixers || o.planner || o.coder || !o.store.empty())
-    return usage_error("--demo, --coders, --fixers, --planner, --coder and --store are the "
+    return usage_error("run",
+                       "--demo, --coders, --fixers, --planner, --coder and --store are the "
                        "coordinator's settings; not with --coordinator");
   if (o.request.empty())
-    return usage_error("the REQUEST argument is required (what to build)");
+    return usage_error("run", "the REQUEST argument is required (what to build)");
   if (o.out.empty())
-    return usage_error("--out DIR is required (the output folder: the results are copied there)");
+    return usage_error("run",
+                       "--out DIR is required (the output folder: the results are copied there)");
 
+  node_start node;
+  if (auto stop =
+        start_node("run", o.config, o.cluster, o.coordinator, "--coordinator", false, node))
+    return *stop;
+  auto& cfg = node.cfg;
+  const auto& target = node.address;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return usage_error(err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return usage_error(err);
-  const auto& token = setup->token;
-  bool tls = setup->tls;
-  auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
-  if (!target)
-    return usage_error("--coordinator: " + err);
-  int max_rounds = o.max_rounds.value_or(cfg.run.max_rounds);
+  auto s = resolve_run_settings(o, cfg.run, nullptr);
   msg::run_request req;
   req.request = o.request;
   std::error_code ec;
   req.out_dir = std::filesystem::absolute(o.out, ec).lexically_normal().string();
-  req.max_rounds = max_rounds;
-  req.limits.max_tokens = o.max_tokens.value_or(cfg.run.max_tokens);
-  req.limits.max_cost_usd = o.max_cost.value_or(cfg.run.max_cost_usd);
-  req.limits.max_time_ms = static_cast<std::int64_t>(o.max_time.value_or(cfg.run.max_time_s) * 1000);
+  req.max_rounds = s.max_rounds;
+  req.limits.max_tokens = s.max_tokens;
+  req.limits.max_cost_usd = s.max_cost_usd;
+  req.limits.max_time_ms = static_cast<std::int64_t>(s.max_time_s * 1000);
   req.approve_plan = o.approve_plan;
 
   // The results land here: the folder, and its git history, are checked
@@ -155,13 +149,14 @@ int remote_run_command(run_options o) {
   std::error_code ec2;
   std::filesystem::path out_path{req.out_dir};
   if (std::filesystem::exists(out_path, ec2) && !std::filesystem::is_directory(out_path, ec2))
-    return usage_error("--out " + o.out + " exists and is not a folder");
+    return usage_error("run", "--out " + o.out + " exists and is not a folder");
   std::filesystem::create_directories(out_path, ec2);
   if (ec2)
-    return usage_error("cannot create the output folder " + req.out_dir + ": " + ec2.message());
+    return usage_error("run",
+                       "cannot create the output folder " + req.out_dir + ": " + ec2.message());
   auto repo = open_client_history(out_path, cfg.pipeline.git.commit, o.git, o.allow_dirty, err);
   if (!err.empty())
-    return usage_error(err);
+    return usage_error("run", err);
   bool commits = repo.has_value();
   auto copy = std::make_shared<client_copy>(out_path, std::move(repo),
                                             cfg.pipeline.git.branch == "run");
@@ -172,14 +167,14 @@ int remote_run_command(run_options o) {
   caf::actor_system sys{sys_cfg};
 
   std::string last_error;
-  auto reg = connect_for(sys, *target, tls, last_error);
+  auto reg = connect_for(sys, target, node.tls, last_error);
   if (!reg)
-    unreachable("run", *target, last_error);
+    unreachable("run", target, last_error);
 
   // -- submit and follow ---------------------------------------------------------
   auto line = std::make_shared<progress_line>(stdout, terminal);
   auto header_shown = std::make_shared<std::string>();  // the run id once printed
-  auto coordinator_text = target->str();
+  auto coordinator_text = target.str();
   auto out_dir = req.out_dir;
   auto request_text = o.request;
   auto sink = spawn_progress_sink(
@@ -204,7 +199,7 @@ int remote_run_command(run_options o) {
     },
     [copy](const msg::file_copy& f) { copy->apply(f); });
   msg::submit_run sub;
-  sub.token = token;
+  sub.token = node.token;
   sub.run = req;
   sub.progress = caf::actor_cast<caf::strong_actor_ptr>(sink);
   sub.fresh = o.fresh;
@@ -225,21 +220,19 @@ int remote_run_command(run_options o) {
                  "coordinator when it comes back (it resumes its runs on restart); %s holds "
                  "what came so far: run the same command again to follow the run, or `codehive "
                  "export %s --coordinator %s --out NEW_DIR` once it ended\n",
-                 target->str().c_str(), out.lost_reason.c_str(), out_dir.c_str(), id.c_str(),
-                 target->str().c_str());
+                 target.str().c_str(), out.lost_reason.c_str(), out_dir.c_str(), id.c_str(),
+                 target.str().c_str());
     std::fflush(nullptr);
     return exit_code::model;
   }
   auto& result = out.result;
-  if (result.state == "refused") {
-    std::fprintf(stderr, "codehive run: %s\n", result.message.c_str());
-    return result.exit_code;
-  }
+  if (result.state == "refused")
+    return command_error("run", result.message, result.exit_code);
   auto id = result.run_id.empty() ? *header_shown : result.run_id;
   // Whatever the pushes missed (this client came late, or a version was
   // refused on the way) is fetched now: the folder ends as the run's files.
   std::string copy_error;
-  bool complete = !id.empty() && copy->complete(sys, reg, token, id, copy_error);
+  bool complete = !id.empty() && copy->complete(sys, reg, node.token, id, copy_error);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
               result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
@@ -254,51 +247,43 @@ int remote_run_command(run_options o) {
                  "codehive run: the results in %s are not complete: %s (`codehive export %s "
                  "--coordinator %s --out NEW_DIR` fetches them again)\n",
                  out_dir.c_str(), id.empty() ? "no run id" : copy_error.c_str(), id.c_str(),
-                 target->str().c_str());
+                 target.str().c_str());
     return exit_code::local_io;
   }
   return result.exit_code;
 }
 
 int remote_export_command(const store_query_options& o) {
-  auto fail = [](const std::string& text) {
-    std::fprintf(stderr, "codehive export: %s\n", text.c_str());
-    return exit_code::usage;
-  };
   setup_node_logging(false);
   spdlog::set_level(spdlog::level::warn);
   if (o.out.empty())
-    return fail("--out DIR is required");
+    return usage_error("export", "--out DIR is required");
   if (!o.store.empty())
-    return fail("--store is the coordinator's; not with --coordinator");
+    return usage_error("export", "--store is the coordinator's; not with --coordinator");
   std::error_code ec;
   std::filesystem::path out = std::filesystem::absolute(o.out, ec).lexically_normal();
   // As the local export: never mix a run into (or overwrite) someone's files.
   if (std::filesystem::exists(out, ec)) {
     if (!std::filesystem::is_directory(out, ec))
-      return fail(out.string() + " exists and is not a folder");
+      return usage_error("export", out.string() + " exists and is not a folder");
     if (std::filesystem::directory_iterator(out, ec) != std::filesystem::directory_iterator{})
-      return fail(out.string() + " is not empty; choose a new or empty folder");
+      return usage_error("export", out.string() + " is not empty; choose a new or empty folder");
   }
+  node_start node;
+  if (auto stop =
+        start_node("export", o.config, o.cluster, o.coordinator, "--coordinator", false, node))
+    return *stop;
+  const auto& cfg = node.cfg;
+  const auto& target = node.address;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return fail(err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return fail(err);
-  auto target = parse_host_port(o.coordinator, "127.0.0.1", false, err);
-  if (!target)
-    return fail("--coordinator: " + err);
   caf::actor_system_config sys_cfg;
   configure_node(sys_cfg, cfg.cluster);
   caf::actor_system sys{sys_cfg};
-  auto reg = connect_for(sys, *target, setup->tls, err);
+  auto reg = connect_for(sys, target, node.tls, err);
   if (!reg)
-    unreachable("export", *target, err);
+    unreachable("export", target, err);
   client_copy copy{out, std::nullopt, false};
-  if (!copy.complete(sys, reg, setup->token, o.run_id, err)) {
+  if (!copy.complete(sys, reg, node.token, o.run_id, err)) {
     std::fprintf(stderr, "codehive export: %s\n", err.c_str());
     std::fflush(nullptr);
     // Refusals (wrong token, no such run) are the user's; the rest is I/O.
@@ -307,7 +292,7 @@ int remote_export_command(const store_query_options& o) {
   }
   std::printf("exported %zu files of run %s from %s to %s (and generated_files/: tasks.json, "
               "code_review.json, file_tracker.json, status.json)\n",
-              copy.files(), o.run_id.c_str(), target->str().c_str(), out.string().c_str());
+              copy.files(), o.run_id.c_str(), target.str().c_str(), out.string().c_str());
   std::fflush(stdout);
   return exit_code::ok;
 }

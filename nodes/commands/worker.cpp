@@ -27,6 +27,8 @@
 #include "llm/model_spec.hpp"
 #include "messages/error.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/startup.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/registry.hpp"
 #include "nodes/run_session.hpp"
@@ -34,11 +36,6 @@
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive worker: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 /// Set by the signal thread; wakes the backoff waits.
 struct stop_flag {
@@ -71,27 +68,19 @@ int worker_command(const worker_options& o) {
   block_stop_signals();
   setup_node_logging(o.verbose);
 
+  node_start node;
+  if (auto stop = start_node("worker", o.config, o.cluster, o.join, "--join", false, node))
+    return *stop;
+  auto& cfg = node.cfg;
+  const auto& target = node.address;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return usage_error(err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return usage_error(err);
-  const auto& token = setup->token;
-  bool tls = setup->tls;
-  auto target = parse_host_port(o.join, "127.0.0.1", false, err);
-  if (!target)
-    return usage_error("--join: " + err);
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
-    return usage_error("--coders and --fixers must not be negative, and together at least 1");
+    return usage_error("worker",
+                       "--coders and --fixers must not be negative, and together at least 1");
   if (!apply_model_flags(cfg, std::nullopt, o.coder, true, err))
-    return usage_error(err);
-  if (!preflight_models(cfg, false, true, o.coders, err)) {
-    std::fprintf(stderr, "codehive worker: %s\n", err.c_str());
-    return exit_code::model;
-  }
+    return usage_error("worker", err);
+  if (!preflight_models(cfg, false, true, o.coders, err))
+    return command_error("worker", err, exit_code::model);
   tune_config(cfg, o.coders, o.fixers);
   auto name = o.name.empty() ? default_node_name() : o.name;
 
@@ -119,7 +108,7 @@ int worker_command(const worker_options& o) {
     std::vector<fixer_actor> fixers;
     msg::join_request join;
     join.protocol = msg::protocol_version;
-    join.token = token;
+    join.token = node.token;
     join.offer.node = name;
     join.offer.model = llm::to_string(cfg.coder_model.spec);
     for (int i = 0; i < o.coders; ++i) {
@@ -131,23 +120,29 @@ int worker_command(const worker_options& o) {
       join.offer.fixers.push_back(caf::actor_cast<caf::strong_actor_ptr>(fixers.back()));
     }
     spdlog::info("worker {}: {} coders, {} fixers on {}; coordinator {}{}", name, o.coders,
-                 o.fixers, join.offer.model, target->str(), tls ? " (TLS)" : "");
+                 o.fixers, join.offer.model, target.str(), node.tls ? " (TLS)" : "");
     const std::chrono::milliseconds backoff_first{500};
     const std::chrono::milliseconds backoff_cap{5000};
     auto backoff = backoff_first;
+    // Waits before the next attempt (longer each time); true if stopping.
+    auto stopped_while_retrying = [&](const std::string& why) {
+      spdlog::info("coordinator {} not reachable ({}); retrying in {}", target.str(), why,
+                   seconds_text(backoff));
+      if (stopping.wait(backoff))
+        return true;
+      backoff = std::min(backoff * 2, backoff_cap);
+      return false;
+    };
     while (!stopping.set) {
       // remote_actor blocks (no timeout): this is the main thread, no actor waits.
-      spdlog::debug("connecting to the coordinator {}", target->str());
-      auto reg = connect_registry(sys, *target, tls);
+      spdlog::debug("connecting to the coordinator {}", target.str());
+      auto reg = connect_registry(sys, target, node.tls);
       if (!reg) {
         auto why = sys.render(reg.error());
         if (why.find("handshake") != std::string::npos)
           why += ": TLS on one side only, or another protocol than " + std::string{msg::protocol_version};
-        spdlog::info("coordinator {} not reachable ({}); retrying in {}", target->str(), why,
-                     seconds_text(backoff));
-        if (stopping.wait(backoff))
+        if (stopped_while_retrying(why))
           break;
-        backoff = std::min(backoff * 2, backoff_cap);
         continue;
       }
       caf::scoped_actor self{sys};
@@ -171,11 +166,8 @@ int worker_command(const worker_options& o) {
         break;
       }
       if (!joined) {
-        spdlog::info("coordinator {} not reachable ({}); retrying in {}", target->str(), why,
-                     seconds_text(backoff));
-        if (stopping.wait(backoff))
+        if (stopped_while_retrying(why))
           break;
-        backoff = std::min(backoff * 2, backoff_cap);
         continue;
       }
       backoff = backoff_first;

@@ -19,28 +19,25 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/run_config.hpp"
 #include "llm/http_loop.hpp"
 #include "llm/model_spec.hpp"
 #include "nodes/basp_gate.hpp"
 #include "nodes/commands.hpp"
+#include "nodes/commands/startup.hpp"
+#include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/http/api_json.hpp"
 #include "nodes/plan_approval.hpp"
 #include "nodes/registry.hpp"
 #include "nodes/run_files.hpp"
 #include "nodes/run_session.hpp"
-#include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
 
 namespace {
-
-int usage_error(const std::string& text) {
-  std::fprintf(stderr, "codehive coordinator: %s\n", text.c_str());
-  return exit_code::usage;
-}
 
 bool write_port_file(const std::string& file, std::uint16_t port, std::string& err) {
   auto tmp = file + ".tmp";
@@ -255,42 +252,28 @@ int coordinator_command(const coordinator_options& o) {
   block_stop_signals();
   setup_node_logging(o.verbose);
 
+  node_start node;
+  if (auto stop = start_node("coordinator", o.config, o.cluster, o.listen, "--listen", true, node))
+    return *stop;
+  auto& cfg = node.cfg;
+  const auto& token = node.token;
+  bool tls = node.tls;
+  run_services svc;
+  if (auto stop = check_http(o.http, "coordinator", svc))
+    return *stop;
   std::string err;
-  auto loaded = load_config_for(o.config, err);
-  if (!loaded)
-    return usage_error(err);
-  auto cfg = std::move(*loaded);
-  auto setup = load_cluster_setup(o.cluster, cfg, err);
-  if (!setup)
-    return usage_error(err);
-  const auto& token = setup->token;
-  bool tls = setup->tls;
-  auto listen = parse_host_port(o.listen, "127.0.0.1", true, err);
-  if (!listen)
-    return usage_error("--listen: " + err);
-  std::optional<http_config> http_cfg;
-  if (!o.http.listen.empty() && !(http_cfg = check_http_flags(o.http, err)))
-    return usage_error(err);
   if (o.coders < 0 || o.fixers < 0)
-    return usage_error("--coders and --fixers must not be negative");
+    return usage_error("coordinator", "--coders and --fixers must not be negative");
   if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
-    return usage_error(err);
-  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err)) {
-    std::fprintf(stderr, "codehive coordinator: %s\n", err.c_str());
-    return exit_code::model;
-  }
+    return usage_error("coordinator", err);
+  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err))
+    return command_error("coordinator", err, exit_code::model);
   tune_config(cfg, o.coders, o.fixers);
 
-  auto store_dir = resolve_store_path(o.store, cfg, err);
-  if (!store_dir)
-    return usage_error(err);
-  std::shared_ptr<store::run_store> runs{open_store(*store_dir, false, cfg.store.sync, err)};
-  if (!runs)
-    return usage_error(err);
-  // Reads the store from threads of its own; stopped before the store closes.
-  std::optional<api_server> http;
-  if (http_cfg && !start_announced(http, runs, *http_cfg, err))
-    return usage_error("--http: " + err);
+  if (auto stop = open_services(o.store, cfg, "coordinator", svc))
+    return *stop;
+  const auto& runs = svc.runs;
+  auto& http = svc.http;
 
   int rc = exit_code::ok;
   {
@@ -303,14 +286,14 @@ int coordinator_command(const coordinator_options& o) {
     rs.token = token;
     rs.name = name;
     auto live = std::make_shared<live_planners>();
-    auto store_abs = std::filesystem::absolute(*store_dir).lexically_normal();
+    auto store_abs = std::filesystem::absolute(svc.store_dir).lexically_normal();
     if (store_abs.filename().empty())  // "DIR/store/"
       store_abs = store_abs.parent_path();
     auto workspaces = o.workspaces.empty() ? store_abs.parent_path() / "workspaces"
                                            : std::filesystem::path{o.workspaces};
     workspaces = std::filesystem::absolute(workspaces).lexically_normal();
     rs.board = live->registry;
-    rs.start_run = starter{&sys,     &loop, cfg,  runs, *store_dir, o.coders, o.fixers,
+    rs.start_run = starter{&sys,     &loop, cfg,  runs, svc.store_dir, o.coders, o.fixers,
                            live,     http.has_value(), workspaces};
     rs.fetch_files = [runs, policy = cfg.pipeline.retry](const msg::fetch_files& req) {
       return fetch_run_files(*runs, policy, req);
@@ -334,21 +317,23 @@ int coordinator_command(const coordinator_options& o) {
     std::unique_ptr<basp_gate> gate;
     std::string gate_error;
     if (inner)
-      gate = basp_gate::start(*listen, *inner, gate_settings_for(cfg.cluster, tls), gate_error);
+      gate =
+        basp_gate::start(node.address, *inner, gate_settings_for(cfg.cluster, tls), gate_error);
     if (!inner || !gate) {
       std::fprintf(stderr, "codehive coordinator: cannot listen on %s: %s\n",
-                   listen->str().c_str(),
+                   node.address.str().c_str(),
                    inner ? gate_error.c_str() : sys.render(inner.error()).c_str());
       caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
       rc = exit_code::usage;
     } else {
       auto port = gate->port();
-      host_port bound{listen->host, port};
+      host_port bound{node.address.host, port};
       if (!o.port_file.empty() && !write_port_file(o.port_file, port, err))
         spdlog::error("{}", err);
       spdlog::info("coordinator: store {}, workspaces {}, planner {}, coder {}, local coders {}, "
                    "fixers {}, heartbeat {} ms, timeout {} ms{}",
-                   store_dir->string(), workspaces.string(), llm::to_string(cfg.planner_model.spec),
+                   svc.store_dir.string(), workspaces.string(),
+                   llm::to_string(cfg.planner_model.spec),
                    llm::to_string(cfg.coder_model.spec), o.coders, o.fixers,
                    cfg.cluster.heartbeat_interval_ms, cfg.cluster.connection_timeout_ms,
                    tls ? ", TLS" : "");

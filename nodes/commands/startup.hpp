@@ -1,0 +1,60 @@
+// The steps every command's start-up shares, in the order the commands take
+// them: the config and the cluster's token for a node (`coordinator`,
+// `worker`, `run --coordinator`, `export --coordinator`), and the run store
+// with this process's HTTP API for the commands that run runs (`run`,
+// `resume`, `coordinator`). Each step prints why it stops the command.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nodes/cluster.hpp"
+#include "nodes/config.hpp"
+#include "nodes/http/api_server.hpp"
+
+namespace codehive {
+
+namespace store {
+class run_store;
+}
+
+/// What ends a command before it runs: the exit code (its message printed).
+using stop_code = std::optional<int>;
+
+/// A node's start: its config, the cluster's token and TLS, and the address
+/// it listens on or connects to.
+struct node_start {
+  codehive_config cfg;
+  std::string token;
+  bool tls = false;
+  host_port address;
+};
+
+/// The config (--config), the cluster setup (--token-file, --tls-*, ...) and
+/// `address` given as `address_flag` ("--listen", "--join", ...; HOST
+/// defaults to 127.0.0.1, PORT 0 only with `allow_zero`).
+stop_code start_node(const char* command, const std::string& config_flag,
+                     const cluster_flags& cluster, const std::string& address,
+                     const char* address_flag, bool allow_zero, node_start& out);
+
+/// The run store and this process's HTTP API.
+struct run_services {
+  std::filesystem::path store_dir;
+  std::shared_ptr<store::run_store> runs;
+  std::optional<http_config> http_cfg;  ///< --http, checked (check_http)
+  /// Reads the store from threads of its own; stopped (declared after
+  /// `runs`) before the store closes.
+  std::optional<api_server> http;
+};
+
+/// --http and its token, checked (nothing listens yet).
+stop_code check_http(const http_flags& flags, const char* command, run_services& svc);
+
+/// Opens the run store (--store, ...: store_location.hpp) for writing, then
+/// serves the HTTP API where --http was given.
+stop_code open_services(const std::string& store_flag, const codehive_config& cfg,
+                        const char* command, run_services& svc);
+
+}  // namespace codehive
