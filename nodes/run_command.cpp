@@ -47,6 +47,7 @@
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
+#include "nodes/run_summary.hpp"
 #include "nodes/run_settings.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
@@ -418,6 +419,8 @@ int run_command(run_options o) {
                 run_id.c_str(), result.state.c_str(), result.exit_code, secs,
                 result.rounds, result.message.c_str());
     print_run_usage(*runs, run_id);
+    if (auto times = phase_times_line(result.phases); !times.empty())
+      std::printf("%s\n", times.c_str());
     std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
                 (out_dir / "generated_files").string().c_str());
     if (o.demo)

@@ -61,9 +61,8 @@ harness::harness() {
 void harness::restart() {
   pending.clear();
   result.reset();
-  ctl = std::make_unique<planner::controller>(settings, *store, "large", [] {
-    return std::int64_t{1'800'000'000'000};
-  });
+  ctl = std::make_unique<planner::controller>(settings, *store, "large",
+                                              [this] { return clock_ms; });
 }
 
 void harness::start(int local_coders, int local_fixers, msg::budget limits) {

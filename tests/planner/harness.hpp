@@ -61,6 +61,8 @@ struct harness {
   std::vector<planner::precheck> prechecks;  ///< in the order emitted
   std::vector<std::size_t> validations;      ///< per validate: prechecks emitted before it
   std::optional<msg::run_result> result;
+  /// The controller's clock (unix ms): stands still unless a test moves it.
+  std::int64_t clock_ms = 1'800'000'000'000;
 
   harness();
   /// A new controller on the same store (a restarted process).
