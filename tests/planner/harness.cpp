@@ -251,4 +251,20 @@ void harness::answer(planner::command cmd) {
   collect();
 }
 
+void one_fix_round(harness& h) {
+  h.on_validate = [&h](const std::vector<std::string>&) {
+    msg::validation_report r;
+    auto app = h.store->get_file(h.run_id, "app.js");
+    if (app && app->content != "// fixed app.js\n")
+      r.findings.push_back({"js_syntax", "app.js", 3, "Unexpected token"});
+    return r;
+  };
+  h.on_review = [](const msg::review_request& req) {
+    std::vector<msg::review_issue> issues;
+    for (const auto& f : req.findings)
+      issues.push_back({f.file, f.message, "fix line 3", "", 0});
+    return issues;
+  };
+}
+
 }  // namespace codehive::test

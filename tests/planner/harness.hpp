@@ -97,4 +97,9 @@ struct harness {
   void paid(const msg::usage& u, const std::string& role);
 };
 
+/// The validator finds a problem in app.js until a fixer has rewritten it
+/// (it reads the store, as the real one reads the folder); the reviewer turns
+/// each finding into an issue: a run with one fix round.
+void one_fix_round(harness& h);
+
 }  // namespace codehive::test
