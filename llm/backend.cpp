@@ -74,6 +74,15 @@ std::string empty_message(const parsed_reply& got) {
   return m;
 }
 
+/// A streamed reply: from going on the wire to its first token; otherwise to
+/// the first byte of the body (the whole answer comes at once).
+std::optional<std::chrono::milliseconds> time_to_first_token(const call_state& st, bool streamed,
+                                                             const http_response& resp) {
+  if (!streamed) return resp.first_byte;
+  if (!st.first_token_at) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*st.first_token_at - resp.sent_at);
+}
+
 }  // namespace
 
 // ---- stream_parser ---------------------------------------------------------
@@ -415,8 +424,10 @@ void basic_client::attempt(std::shared_ptr<call_state> st) {
     h.idle_timeout = t.idle;
     h.timeout = t.whole;
     parser = make_stream_parser();
-    h.on_chunk = [parser](std::string_view data) {
+    st->first_token_at.reset();
+    h.on_chunk = [parser, st](std::string_view data) {
       parser->feed(data);
+      if (!st->first_token_at && parser->generating()) st->first_token_at = clock_type::now();
       return true;
     };
   }
@@ -439,6 +450,7 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
     // The server took this shape: calls waiting on it go now.
     sp_->confirmed_shapes |= shape_of(*st);
     end_probe(*st);
+    st->first_token = time_to_first_token(*st, parser != nullptr, resp);
   }
   if (resp.status < 200 || resp.status > 299) {
     // Scrubbed first: this text reaches the retry log line too.
@@ -529,6 +541,7 @@ void basic_client::complete(std::shared_ptr<call_state> st, result<chat_response
   u.model = cfg_.spec.model;
   u.attempts = st->attempts;
   u.latency = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - st->start);
+  u.first_token = st->first_token;
   if (got) {
     u.prompt_tokens = got->prompt_tokens.value_or(st->estimated_prompt_tokens);
     u.completion_tokens = got->completion_tokens.value_or(estimate_tokens(got->content));

@@ -42,10 +42,15 @@ class stream_parser {
   void feed(std::string_view data);
   /// Called once the transfer completed; handles a last unterminated line.
   result<parsed_reply> finish();
+  /// The reply so far holds a token (content or thinking): the model has
+  /// started generating (the time to first token is taken here).
+  bool generating() const { return !so_far().content.empty() || !so_far().thinking.empty(); }
 
  protected:
   virtual void on_line(std::string_view line) = 0;
   virtual result<parsed_reply> done() = 0;
+  /// What the lines so far assembled.
+  virtual const parsed_reply& so_far() const = 0;
   /// Keeps the first error of the stream (a malformed line, an error object).
   void fail(errc code, std::string message);
   std::optional<error> error_;
@@ -64,6 +69,10 @@ struct call_state {
   int retries = 0;       ///< transport retries used (counted against max_retries)
   int adaptations = 0;   ///< resends after a refused field (bounded: each field changes once)
   int last_status = 0;
+  /// Streaming: when the current attempt's first token arrived.
+  std::optional<std::chrono::steady_clock::time_point> first_token_at;
+  /// Time to first token of the last attempt that got a 2xx reply.
+  std::optional<std::chrono::milliseconds> first_token;
   /// What the current attempt sent (filled by build_chat), to match a refusal against.
   sent_fields sent;
   structured_mode sent_structured = structured_mode::json_schema;

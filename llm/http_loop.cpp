@@ -137,8 +137,10 @@ struct http_loop::impl {
       return 0;
     }
     t->resp.body.append(data, len);
-    t->got_body = true;
     t->last_byte = clock_type::now();
+    if (!t->got_body)
+      t->resp.first_byte = std::chrono::duration_cast<std::chrono::milliseconds>(t->last_byte - t->started);
+    t->got_body = true;
     if (t->req.on_chunk) {
       long code = 0;
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -204,6 +206,7 @@ struct http_loop::impl {
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     t->started = clock_type::now();
+    t->resp.sent_at = t->started;
     if (curl_multi_add_handle(multi, e) != CURLM_OK) return false;
     running.emplace(e, std::move(t));
     return true;

@@ -56,6 +56,11 @@ struct http_response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  ///< whole body (also when streamed)
   std::chrono::milliseconds elapsed{0};  ///< from leaving the queue to completion
+  /// When the request left the queue (went on the wire), and how long after
+  /// that the first byte of the body came (nullopt: no body): a call's time
+  /// to first byte, and the zero point of a streamed reply's first token.
+  std::chrono::steady_clock::time_point sent_at{};
+  std::optional<std::chrono::milliseconds> first_byte;
 
   /// First header with that name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;

@@ -70,6 +70,7 @@ class ndjson_parser final : public stream_parser {
     }
     return std::move(out_);
   }
+  const parsed_reply& so_far() const override { return out_; }
 
  private:
   std::string from_;

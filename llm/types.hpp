@@ -130,6 +130,10 @@ struct usage {
   double tokens_per_s = 0;   ///< completion tokens / generation time (server's figure if given)
   double cost_usd = 0;       ///< from the endpoint's price table; 0 when unpriced
   int attempts = 1;
+  /// Time to first token of the last attempt: from the request going on the
+  /// wire to the first token (streamed: content or thinking; else the first
+  /// byte of the body). nullopt: no reply body. Not kept in the run store.
+  std::optional<std::chrono::milliseconds> first_token;
 };
 
 struct chat_response {

@@ -327,6 +327,20 @@ typename Inspector::result_type inspect(Inspector& f, export_file& x) {
   return f(caf::meta::type_name("export_file"), x.name, x.content);
 }
 
+/// Seconds spent in one phase of a run (planning, coding, validating,
+/// reviewing, fixing, ...), in milliseconds. A field of run_result only, so
+/// not in the type-ID block (nested types serialize through their inspect).
+struct phase_time {
+  std::string phase;
+  std::int64_t ms = 0;
+  bool operator==(const phase_time&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, phase_time& x) {
+  return f(caf::meta::type_name("phase_time"), x.phase, x.ms);
+}
+
 /// Planner -> CLI: how the run ended. exit_code follows the CLI contract.
 struct run_result {
   std::string run_id;
@@ -335,13 +349,15 @@ struct run_result {
   std::string message;
   std::int32_t rounds = 0;
   std::int32_t unresolved = 0;   ///< open findings + issues at the end
+  /// Time per phase over every session of the run, in the order first entered.
+  std::vector<phase_time> phases;
   bool operator==(const run_result&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_result& x) {
   return f(caf::meta::type_name("run_result"), x.run_id, x.state, x.exit_code, x.message,
-           x.rounds, x.unresolved);
+           x.rounds, x.unresolved, x.phases);
 }
 
 /// CLI or HTTP API -> planner: the user's word on a plan that waits for

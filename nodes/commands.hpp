@@ -125,13 +125,15 @@ struct store_query_options {
   std::string run_id;  ///< RUN (status, export, fsck; fsck: "" = every run)
   std::string out;     ///< export --out DIR
   bool json = false;   ///< --json: machine-readable output (runs, status)
+  bool watch = false;  ///< status --watch: the live view until the run ends
   std::string coordinator;  ///< export --coordinator H:P: fetch the run from that coordinator
   cluster_flags cluster;    ///< --token-file, --tls-* (with --coordinator)
 };
 
 /// `codehive runs`: a table of every run (id, request, state, files, tokens, cost, age).
 int runs_command(const store_query_options& o);
-/// `codehive status RUN`: tasks, review rounds, usage per role and per model.
+/// `codehive status RUN`: tasks, review rounds, usage per role and per model;
+/// with --watch the live view until the run ends (nodes/status_watch.*).
 int status_command(const store_query_options& o);
 /// `codehive export RUN --out DIR`: the project and the four exports, from the store alone.
 int export_command(const store_query_options& o);

@@ -250,6 +250,11 @@ int main(int argc, char** argv) {
   status_cmd->add_option("RUN", query.run_id, "run id (see `codehive runs`)")->required();
   add_store_opts(status_cmd);
   status_cmd->add_flag("--json", query.json, "print JSON instead of tables");
+  status_cmd->add_flag("--watch", query.watch,
+                       "follow the run live (tasks by state, workers, tokens/s, cost, phase), "
+                       "read from the store every second: redrawn in place on a terminal, one "
+                       "line per change otherwise; ends when the run does (its status, exit 0) "
+                       "or on Ctrl-C (exit 130)");
   auto* export_cmd = app.add_subcommand(
     "export", "Write a run's project and its four generated_files exports, from the store alone "
               "(or, with --coordinator H:P, fetched from that coordinator's store)");

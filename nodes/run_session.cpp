@@ -15,6 +15,7 @@
 #include "llm/http_loop.hpp"
 #include "llm/model_spec.hpp"
 #include "llm/preflight.hpp"
+#include "nodes/http/ttft_histogram.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -153,6 +154,10 @@ llm::usage_observer ledger_writer(std::shared_ptr<store::run_store> runs, std::s
       entry.outcome = "error";
       entry.error_code = llm::to_string(*e);
     }
+    // In memory only, for /metrics: the store keeps no time to first token.
+    if (u.first_token)
+      ttft_histogram::process().observe(entry.use.role, u.model,
+                                        static_cast<double>(u.first_token->count()) / 1000.0);
     if (auto r = runs->append_ledger(run_id, entry); !r)
       spdlog::warn("run={} run store: cannot record a model call: {}", run_id,
                    r.err().describe());

@@ -74,7 +74,7 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
                                         event_json("{\"tasks\":" + proposed_text_ + "}", false, {})),
                     "proposed plan"))
     return;
-  run_.phase = "awaiting_approval";
+  enter_phase("awaiting_approval", std::to_string(run_.tasks.size()) + " tasks wait for approval");
   awaiting_approval_ = true;
   spdlog::info("run={} task=plan planner: plan of {} tasks waits for approval", run_.run_id,
                run_.tasks.size());

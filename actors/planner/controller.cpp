@@ -79,6 +79,21 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
   emit(report_progress{std::move(ev)});
 }
 
+void controller::enter_phase(const std::string& phase, const std::string& detail) {
+  if (run_.phase == phase)
+    return;  // e.g. a plan asked for again
+  auto at = now();
+  phases_.enter(phase, at);
+  run_.phase = phase;
+  // Only a record (the summary, `status --watch`): a store that refuses it
+  // stops the run at its next state change, not here in the middle of one.
+  if (auto e = store_.append_event(run_.run_id, phase_event,
+                                   phase_event_json(phase, detail, phases_.totals(at)));
+      !e)
+    spdlog::warn("run={} run store: cannot record the phase {}: {}", run_.run_id, phase,
+                 e.err().describe());
+}
+
 bool controller::store_failed(const std::string& why, const char* what) {
   // Nearly always the disk (full, read-only, gone): the store refuses every
   // later write too, and what it holds is consistent, so the run resumes
@@ -181,6 +196,8 @@ bool controller::start(const msg::run_request& req, bool report) {
   run_.limits = req.limits;
   run_.max_rounds = req.max_rounds;
   run_.started_ms = now();
+  phases_ = phase_clock{};
+  phases_.enter(run_.phase, run_.started_ms);  // "starting": until planning or resuming
   approval_required_ = req.approve_plan;
   awaiting_approval_ = false;
   spdlog::info("run={} planner: start: {} coders, {} fixers, max {} rounds, out {}", req.run_id,
@@ -228,6 +245,15 @@ void controller::finish(outcome o, std::string message) {
   run_.message = std::move(message);
   run_.phase = "finished";
   run_.finished_ms = now();
+  phases_.stop(run_.finished_ms);
+  // Before the run's state, which stays the last event of a finished run. No
+  // persisted(): the store may be why the run ends, and this is only a record.
+  if (auto e = store_.append_event(run_.run_id, phase_event,
+                                   phase_event_json(run_.phase, run_.state,
+                                                    phases_.totals(run_.finished_ms)));
+      !e)
+    spdlog::debug("run={} run store: cannot record the last phase: {}", run_.run_id,
+                  e.err().describe());
   if (auto s = store_.set_run_state(run_.run_id, row.stored, run_.message, run_.exit_code); !s)
     spdlog::error("run={} run store: cannot record the end of the run: {}", run_.run_id,
                   s.err().describe());
@@ -274,6 +300,7 @@ void controller::on_final_records(std::optional<std::vector<msg::applied_file>> 
   res.message = run_.message;
   res.rounds = run_.round;
   res.unresolved = unresolved_count(run_);
+  res.phases = phases_.totals(run_.finished_ms);
   exports_dirty_ = false;
   emit(deliver{render_exports(run_, now()), std::move(res)});
   active_ = false;

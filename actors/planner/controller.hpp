@@ -35,6 +35,7 @@
 #include "actors/planner/commands.hpp"
 #include "actors/live_view.hpp"
 #include "actors/planner/outcome.hpp"
+#include "actors/planner/phase_clock.hpp"
 #include "actors/run_state.hpp"
 #include "actors/settings.hpp"
 #include "actors/worker_pool.hpp"
@@ -142,6 +143,9 @@ class controller {
                 std::string detail = {});
   void exports_changed();
   void finish(outcome o, std::string message);
+  /// Moves the run to `phase` (no-op if it is there): times it, and keeps
+  /// the change with `detail` (what the phase does) in the event log.
+  void enter_phase(const std::string& phase, const std::string& detail);
   std::int64_t now() const;
   /// True when the store write worked; otherwise the run stops (exit 5):
   /// going on without the store would lose exactly what it is there for.
@@ -265,6 +269,7 @@ class controller {
   bool awaiting_approval_ = false;
   std::string proposed_text_;       ///< tasks.json as exported for approval
   std::map<std::string, node_seen> seen_;  ///< by node name (live.cpp)
+  phase_clock phases_;                     ///< time per phase, for run_result
 };
 
 }  // namespace codehive::planner

@@ -66,7 +66,7 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
 }
 
 void controller::ask_for_plan(const std::string& reason) {
-  run_.phase = "planning";
+  enter_phase("planning", "asking " + model_ + " for a plan");
   run_.plan_attempts += 1;
   plan_call_ = next_call_++;
   spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", run_.run_id, model_,
@@ -90,7 +90,7 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
   run_.tasks = std::move(tasks);
   run_.graph = std::move(graph);
   run_.task_records.assign(run_.tasks.size(), {});
-  run_.phase = "coding";
+  enter_phase("coding", std::to_string(run_.tasks.size()) + " tasks");
   spdlog::info("run={} task=plan planner: plan accepted: {} tasks", run_.run_id,
                run_.tasks.size());
   for (const auto& t : run_.tasks)

@@ -46,7 +46,7 @@ void controller::continue_rounds(const std::vector<store::task_record>& fixes,
     decide(std::move(issues));
     return;
   }
-  run_.phase = "fixing";
+  enter_phase("fixing", "round " + std::to_string(run_.round) + ": continuing its fixes");
   for (const auto& f : fixes) {
     if (f.state == store::task_state::done || f.state == store::task_state::failed)
       continue;
@@ -79,6 +79,10 @@ void controller::start_or_continue() {
     return;
   }
   run_.usage_by_role = std::move(restored->run.usage_by_role);
+  // Earlier sessions' time per phase, as their last phase event left it.
+  if (auto events = store_.read_events(run_.run_id); events)
+    if (auto last = last_phase(*events))
+      phases_.seed(std::move(last->totals));
   if (!restored->planned) {
     if (continue_approval())  // a proposal waits for the user (run --approve-plan)
       return;
@@ -118,7 +122,8 @@ void controller::start_or_continue() {
   progress("plan", {}, {},
            "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
   if (!graph.finished()) {
-    run_.phase = "coding";
+    enter_phase("coding", "continuing: " + std::to_string(done) + "/"
+                            + std::to_string(graph.size()) + " done");
     exports_changed();
     dispatch();
     return;

@@ -30,7 +30,8 @@ void controller::start_round() {
   run_.round += 1;
   run_.rounds.push_back({});
   run_.rounds.back().round = run_.round;
-  run_.phase = "validating";
+  enter_phase("validating", "round " + std::to_string(run_.round) + ": checking "
+                              + std::to_string(files.size()) + " file(s)");
   spdlog::info("run={} task=review round {}: validating {} files", run_.run_id, run_.round,
                files.size());
   progress("validate", {}, {}, "round " + std::to_string(run_.round));
@@ -53,7 +54,9 @@ void controller::on_validation_failed(const failure& f) {
 }
 
 void controller::review_now() {
-  run_.phase = "reviewing";
+  enter_phase("reviewing", "round " + std::to_string(run_.round) + ": "
+                             + std::to_string(run_.open_findings.size())
+                             + " finding(s) to the reviewer");
   progress("review", {}, {}, "reviewing");
   emit(read_review_files{run_.live_changed_paths()});
 }
@@ -173,7 +176,8 @@ void controller::decide(std::vector<msg::review_issue> issues) {
       return;
     }
   }
-  run_.phase = "fixing";
+  enter_phase("fixing", "round " + std::to_string(run_.round) + ": "
+                          + std::to_string(issues.size()) + " issue(s) to fix");
   std::vector<fix_item> items;
   std::vector<store::task_spec> specs;
   for (auto& i : issues) {

@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include <unistd.h>
+
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -29,6 +31,7 @@
 #include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/generated_files.hpp"
+#include "nodes/status_watch.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 #include "workspace/file_ops.hpp"
@@ -552,11 +555,25 @@ bool plan_waits_for_approval(const store::run_store& st, const std::string& run_
   return last != nullptr && last->type == planner::proposed_event;
 }
 
+/// status --watch: a fresh read-only store for each look (a read-only
+/// RocksDB sees only what was written before it opened), the usual status
+/// text once the run has ended.
+static int watch_status(const opened_store& s, const std::string& run_id) {
+  auto open = [&s](std::string& err) { return open_store(s.dir, /*read_only=*/true, s.cfg.store.sync, err); };
+  auto final_status = [&run_id](const store::run_store& st) {
+    if (auto snap = st.load_run(run_id)) print_status_text(*snap, stored_exit_code(snap->run), now_ms());
+  };
+  return watch_run(run_id, open, final_status, isatty(STDOUT_FILENO) == 1, stdout);
+}
+
 int status_command(const store_query_options& o) {
+  if (o.watch && o.json)
+    return usage_error("status", "--watch draws a live view; --json prints one snapshot: choose one");
   auto s = open_for_query("status", o);
   if (!s) return exit_code::usage;
   auto run = find_run("status", *s, o.run_id);
   if (!run) return exit_code::usage;
+  if (o.watch) return watch_status(*s, o.run_id);
   auto snap = s->st->load_run(o.run_id);
   if (!snap)
     return usage_error("status", "cannot read run " + o.run_id + ": " + snap.err().describe()

@@ -32,6 +32,7 @@
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/registry.hpp"
+#include "nodes/run_summary.hpp"
 
 namespace codehive {
 
@@ -236,6 +237,8 @@ int remote_run_command(run_options o) {
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
               result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
+  if (auto times = phase_times_line(result.phases); !times.empty())
+    std::printf("%s\n", times.c_str());
   std::printf("  output: %s (%zu files; %zu versions written, %zu of them fetched at the end%s)\n"
               "  exports: %s\n",
               out_dir.c_str(), copy->files(), copy->written(), copy->fetched(),

@@ -50,6 +50,7 @@
 #include "nodes/progress_line.hpp"
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
+#include "nodes/run_summary.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
@@ -375,6 +376,8 @@ void print_run_end(const msg::run_result& result, double secs, const store::run_
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", run_id.c_str(),
               result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
   print_run_usage(runs, run_id);
+  if (auto times = phase_times_line(result.phases); !times.empty())
+    std::printf("%s\n", times.c_str());
   std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
               (out_dir / "generated_files").string().c_str());
   if (demo)

@@ -15,6 +15,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "nodes/http/ttft_histogram.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -539,7 +540,25 @@ api_reply nodes_reply(const live_views& views, std::int64_t now) {
   return {200, buf.GetString()};
 }
 
-api_reply metrics_reply(const store::run_store& st, const live_views& views) {
+namespace {
+
+/// One (role, model) series of a histogram: cumulative buckets, +Inf, sum, count.
+template <std::size_t N>
+void role_model_histogram(prom& p, const std::string& name, const std::pair<std::string, std::string>& key,
+                          const std::array<double, N>& bounds, const std::array<std::uint64_t, N>& le,
+                          std::uint64_t count, double sum) {
+  const auto bucket = name + "_bucket";
+  for (std::size_t i = 0; i < N; ++i)
+    p.sample(bucket.c_str(), {{"role", key.first}, {"model", key.second}, {"le", number(bounds[i])}},
+             static_cast<double>(le[i]));
+  p.sample(bucket.c_str(), {{"role", key.first}, {"model", key.second}, {"le", "+Inf"}}, static_cast<double>(count));
+  p.sample((name + "_sum").c_str(), {{"role", key.first}, {"model", key.second}}, sum);
+  p.sample((name + "_count").c_str(), {{"role", key.first}, {"model", key.second}}, static_cast<double>(count));
+}
+
+}  // namespace
+
+api_reply metrics_reply(const store::run_store& st, const live_views& views, const ttft_histogram* ttft) {
   auto runs = st.list_runs();
   if (!runs) return {500, "# cannot list runs: " + runs.err().describe() + "\n"};
 
@@ -623,16 +642,15 @@ api_reply metrics_reply(const store::run_store& st, const live_views& views) {
            "Wall time of model calls (retries included) by role and model, from the ledger.");
   for (const auto& [k, h] : latency) {
     const auto& t = by_pair[k];
-    for (std::size_t i = 0; i < buckets.size(); ++i)
-      p.sample("codehive_model_call_duration_seconds_bucket",
-               {{"role", k.first}, {"model", k.second}, {"le", number(buckets[i])}}, static_cast<double>(h[i]));
-    p.sample("codehive_model_call_duration_seconds_bucket", {{"role", k.first}, {"model", k.second}, {"le", "+Inf"}},
-             static_cast<double>(t.calls));
-    p.sample("codehive_model_call_duration_seconds_sum", {{"role", k.first}, {"model", k.second}},
-             static_cast<double>(t.latency_ms) / 1000.0);
-    p.sample("codehive_model_call_duration_seconds_count", {{"role", k.first}, {"model", k.second}},
-             static_cast<double>(t.calls));
+    role_model_histogram(p, "codehive_model_call_duration_seconds", k, buckets, h, t.calls,
+                         static_cast<double>(t.latency_ms) / 1000.0);
   }
+  p.family("codehive_model_ttft_seconds", "histogram",
+           "Time to first token of this process's model calls by role and model (streamed: the first "
+           "token; else the first byte of the reply), since it started; not kept in the store.");
+  if (ttft)
+    for (const auto& [k, s] : ttft->snapshot())
+      role_model_histogram(p, "codehive_model_ttft_seconds", k, ttft_histogram::bounds_s, s.le, s.count, s.sum_s);
   // -- live: the running planners' queues and the nodes they see ----------------
   p.family("codehive_ready_tasks", "gauge",
            "Tasks of a running run whose dependencies are done, waiting for a free coder (the queue).");

@@ -16,6 +16,7 @@ namespace codehive {
 namespace store {
 class run_store;
 }
+class ttft_histogram;
 
 /// An answer: HTTP status and body (JSON, or Prometheus text for metrics).
 struct api_reply {
@@ -51,6 +52,8 @@ using live_views = std::vector<std::shared_ptr<const live_view>>;
 api_reply nodes_reply(const live_views& views, std::int64_t now_ms);
 /// GET /metrics: Prometheus text exposition format 0.0.4. `views` give the
 /// queue length and the workers up; `store_writes` the store's write timings.
-api_reply metrics_reply(const store::run_store& st, const live_views& views = {});
+/// `ttft`: this process's times to first token (null: the family without samples).
+api_reply metrics_reply(const store::run_store& st, const live_views& views = {},
+                        const ttft_histogram* ttft = nullptr);
 
 }  // namespace codehive

@@ -21,6 +21,7 @@
 #include "common/secret_file.hpp"
 #include "nodes/commands/settings_resolution.hpp"
 #include "nodes/http/api_json.hpp"
+#include "nodes/http/ttft_histogram.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -333,7 +334,8 @@ bool api_server::start(const http_config& cfg, std::string& error) {
           json_type);
   });
   m.server.Get("/metrics", [st, &m](const httplib::Request&, httplib::Response& res) {
-    reply(res, metrics_reply(*st, m.views()), "text/plain; version=0.0.4; charset=utf-8");
+    reply(res, metrics_reply(*st, m.views(), &ttft_histogram::process()),
+          "text/plain; version=0.0.4; charset=utf-8");
   });
   m.server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");

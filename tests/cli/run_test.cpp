@@ -179,6 +179,20 @@ TEST_F(RunCommand, BuildsTheProjectReviewsFixesAndExports) {
   EXPECT_TRUE(status["tasks"][0].HasMember("duration_ms"));
   ASSERT_EQ(status["validation"].Size(), 2u);
   EXPECT_EQ(status["validation"][1]["issues"].GetInt(), 0);
+
+  // The final summary: files written, tokens and cost per role, time per
+  // phase (in the order the run entered them; the fix round makes six).
+  EXPECT_TRUE(std::regex_search(r.output, std::regex{"\n  files: 4 written, 0 deleted\n"}))
+    << r.output;
+  for (const char* role : {"planner", "coder", "reviewer", "fixer", "summarizer", "total"})
+    EXPECT_TRUE(std::regex_search(
+      r.output, std::regex{std::string{"\\n  "} + role + " +[0-9 ]*(call\\(s\\))? +[0-9]+ tokens  \\$[0-9.]+\\n"}))
+      << role << " in\n" << r.output;
+  const std::string secs = " [0-9]+\\.[0-9] s";
+  EXPECT_TRUE(std::regex_search(r.output, std::regex{"\\n  time: starting" + secs + ", planning" + secs
+                                                     + ", coding" + secs + ", validating" + secs
+                                                     + ", reviewing" + secs + ", fixing" + secs + "\\n"}))
+    << r.output;
 }
 
 TEST_F(RunCommand, GarbageAnswerIsAskedAgainAndTheRunCompletes) {

@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "nodes/http/api_json.hpp"
+#include "nodes/http/ttft_histogram.hpp"
 #include "storage/run_store.hpp"
 #include "tests/support/sim_process.hpp"
 
@@ -130,6 +131,29 @@ TEST(ApiJson, MetricsEscapeLabelValues) {
   EXPECT_NE(m.find("codehive_model_call_duration_seconds_bucket" + labels + R"(le="+Inf"} 2)" "\n"), std::string::npos) << m;
   EXPECT_NE(m.find("codehive_model_call_duration_seconds_sum{role=\"coder\",model=\"odd\\\"model\\\\name\"} 1.4\n"),
             std::string::npos) << m;
+}
+
+// Time to first token comes from the process's histogram, not the store:
+// three calls of 0.03125, 0.375 and 2 s (exact in binary) give cumulative buckets per role and model.
+TEST(ApiJson, MetricsTimeToFirstTokenHistogramIsCumulative) {
+  fixture f;
+  ttft_histogram h;
+  for (double s : {0.03125, 0.375, 2.0}) h.observe("coder", "small", s);
+  h.observe("planner", "big", 0.7);
+  const auto m = metrics_reply(*f.st, {}, &h).body;
+  const std::string labels = R"({role="coder",model="small",)";
+  EXPECT_NE(m.find("# TYPE codehive_model_ttft_seconds histogram\n"), std::string::npos) << m;
+  for (auto [le, n] : {std::pair<const char*, int>{"0.05", 1}, {"0.25", 1}, {"0.5", 2}, {"1", 2}, {"2.5", 3},
+                       {"60", 3}, {"+Inf", 3}})
+    EXPECT_NE(m.find("codehive_model_ttft_seconds_bucket" + labels + "le=\"" + le + "\"} " + std::to_string(n) + "\n"),
+              std::string::npos) << le << "\n" << m;
+  EXPECT_NE(m.find("codehive_model_ttft_seconds_count{role=\"coder\",model=\"small\"} 3\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_ttft_seconds_sum{role=\"coder\",model=\"small\"} 2.40625\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("codehive_model_ttft_seconds_count{role=\"planner\",model=\"big\"} 1\n"), std::string::npos) << m;
+  // Without a histogram: the family is declared, with no samples.
+  const auto none = metrics_reply(*f.st).body;
+  EXPECT_NE(none.find("# TYPE codehive_model_ttft_seconds histogram\n"), std::string::npos);
+  EXPECT_EQ(none.find("codehive_model_ttft_seconds_bucket"), std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -129,6 +130,31 @@ void check_dashboard_in_chromium(const std::string& base, const temp_dir& dir) {
 
 // Listens on every interface with a token (the case that needs one), queries
 // during the run and, thanks to --http-linger, after it.
+/// The time-to-first-token histogram has the coders' calls (the demo's
+/// coders run in the process that serves /metrics), and each series' buckets
+/// are cumulative: never fewer calls under a higher bound, +Inf equal to _count.
+void expect_coder_ttft_histogram(const std::vector<sample>& samples, const std::string& body) {
+  EXPECT_GT(sum_of(samples, "codehive_model_ttft_seconds_count", {{"role", "coder"}}), 0) << body;
+  std::map<std::pair<std::string, std::string>, std::map<double, double>> series;  // (role, model) -> le -> calls
+  for (const auto& s : samples)
+    if (s.name == "codehive_model_ttft_seconds_bucket") {
+      const auto& le = s.labels.at("le");
+      series[{s.labels.at("role"), s.labels.at("model")}][le == "+Inf" ? HUGE_VAL : std::stod(le)] = s.value;
+    }
+  ASSERT_FALSE(series.empty()) << body;
+  for (const auto& [key, buckets] : series) {
+    SCOPED_TRACE(key.first + " " + key.second);
+    ASSERT_GE(buckets.size(), 2u) << body;
+    double before = 0;
+    for (const auto& [le, calls] : buckets) {
+      EXPECT_GE(calls, before) << "le " << le << "\n" << body;
+      before = calls;
+    }
+    EXPECT_EQ(buckets.rbegin()->first, HUGE_VAL) << "a +Inf bucket";
+    EXPECT_EQ(before, sum_of(samples, "codehive_model_ttft_seconds_count", {{"role", key.first}, {"model", key.second}}));
+  }
+}
+
 TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   temp_dir dir{"codehive-http"};
   node_process run({CODEHIVE_BIN, "run", "--demo", "--http", "0.0.0.0:0", "--http-token-file",
@@ -203,6 +229,7 @@ TEST(HttpApi, DemoRunWatchedLiveAndAfterTheEnd) {
   EXPECT_EQ(sum_of(samples, "codehive_model_call_duration_seconds_count"), detail["usage"]["calls"].GetDouble());
   EXPECT_EQ(sum_of(samples, "codehive_run_tokens_total", {{"run", id}}),
             static_cast<double>(detail["usage"]["tokens"].GetInt64()));
+  expect_coder_ttft_histogram(samples, metrics.body);
 
   // The event log as Server-Sent Events: the run is over, so the stream ends.
   auto events = http_get(*base, "/api/runs/" + id + "/events", bearer(), 60000);

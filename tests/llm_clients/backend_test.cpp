@@ -35,7 +35,8 @@ const char* kRules = R"([
   {"name":"malformed","match":{"role":"malformed"},"response":{"fault":"malformed"}},
   {"name":"truncated","match":{"role":"truncated"},"response":{"fault":"truncated"}},
   {"name":"empty","match":{"role":"empty"},"response":{"fault":"empty"}},
-  {"name":"slow","match":{"role":"slow"},"latency":{"ttft_ms":30,"tokens_per_s":20000},"response":{"content":"slow answer"}}
+  {"name":"slow","match":{"role":"slow"},"latency":{"ttft_ms":30,"tokens_per_s":20000},"response":{"content":"slow answer"}},
+  {"name":"first","match":{"role":"first"},"latency":{"ttft_ms":400,"tokens_per_s":50},"response":{"content":"one two three four five six seven eight"}}
 ])";
 
 class Backend : public ::testing::TestWithParam<api> {
@@ -90,6 +91,21 @@ TEST_P(Backend, StreamingSuccessAssemblesContentAndReadsUsage) {
   EXPECT_EQ(r->use.prompt_tokens, 12);
   EXPECT_EQ(r->use.completion_tokens, 34);
   EXPECT_EQ(sim().count_role_path("coder", "js/app.js"), 1);
+}
+
+// The simulator sends nothing before its time to first token (400 ms here),
+// then generates at 50 tokens/s: the measured time to first token is at
+// least the simulator's and within the call's whole time, streamed or not.
+TEST_P(Backend, TimeToFirstTokenIsTakenFromTheWireStreamedOrNot) {
+  auto& c = make();
+  for (bool stream : {false, true}) {
+    SCOPED_TRACE(stream ? "streamed" : "not streamed");
+    auto r = chat_sync(c, request("first", "a.js", "x", stream));
+    ASSERT_TRUE(r.ok()) << r.err().describe();
+    ASSERT_TRUE(r->use.first_token.has_value());
+    EXPECT_GE(r->use.first_token->count(), 400);
+    EXPECT_LE(*r->use.first_token, r->use.latency);
+  }
 }
 
 TEST_P(Backend, RoleAndPathHeadersReachTheServer) {

@@ -209,10 +209,14 @@ TEST(MessageRoundtrip, ExportFile) {
 }
 
 TEST(MessageRoundtrip, RunResult) {
-  msg::run_result x{"run-1", "unresolved", 1, "2 issues left", 3, 2};
+  msg::run_result x{"run-1", "unresolved", 1, "2 issues left", 3, 2,
+                    {{"planning", 1200}, {"coding", 34000}, {"validating", 0}}};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.exit_code, 1);
+  ASSERT_EQ(y.phases.size(), 3u);
+  EXPECT_EQ(y.phases[1].phase, "coding");
+  EXPECT_EQ(y.phases[1].ms, 34000);
 }
 
 TEST(MessageRoundtrip, TopLevelVectors) {

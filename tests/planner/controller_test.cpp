@@ -10,6 +10,7 @@
 
 using namespace codehive;
 using codehive::test::harness;
+using codehive::test::one_fix_round;
 using codehive::test::plan_json;
 using stored = store::task_state;
 
@@ -28,25 +29,6 @@ planner::failure unreachable() {
   f.code = "model_unreachable";
   f.transport = true;
   return f;
-}
-
-/// The validator finds a problem in app.js until a fixer has rewritten it
-/// (it reads the store, as the real one reads the folder); the reviewer turns
-/// each finding into an issue.
-void one_fix_round(harness& h) {
-  h.on_validate = [&h](const std::vector<std::string>&) {
-    msg::validation_report r;
-    auto app = h.store->get_file(h.run_id, "app.js");
-    if (app && app->content != "// fixed app.js\n")
-      r.findings.push_back({"js_syntax", "app.js", 3, "Unexpected token"});
-    return r;
-  };
-  h.on_review = [](const msg::review_request& req) {
-    std::vector<msg::review_issue> issues;
-    for (const auto& f : req.findings)
-      issues.push_back({f.file, f.message, "fix line 3", "", 0});
-    return issues;
-  };
 }
 
 }  // namespace

@@ -61,9 +61,8 @@ harness::harness() {
 void harness::restart() {
   pending.clear();
   result.reset();
-  ctl = std::make_unique<planner::controller>(settings, *store, "large", [] {
-    return std::int64_t{1'800'000'000'000};
-  });
+  ctl = std::make_unique<planner::controller>(settings, *store, "large",
+                                              [this] { return clock_ms; });
 }
 
 void harness::start(int local_coders, int local_fixers, msg::budget limits) {
@@ -250,6 +249,22 @@ void harness::answer(planner::command cmd) {
     },
     cmd);
   collect();
+}
+
+void one_fix_round(harness& h) {
+  h.on_validate = [&h](const std::vector<std::string>&) {
+    msg::validation_report r;
+    auto app = h.store->get_file(h.run_id, "app.js");
+    if (app && app->content != "// fixed app.js\n")
+      r.findings.push_back({"js_syntax", "app.js", 3, "Unexpected token"});
+    return r;
+  };
+  h.on_review = [](const msg::review_request& req) {
+    std::vector<msg::review_issue> issues;
+    for (const auto& f : req.findings)
+      issues.push_back({f.file, f.message, "fix line 3", "", 0});
+    return issues;
+  };
 }
 
 }  // namespace codehive::test

@@ -61,6 +61,8 @@ struct harness {
   std::vector<planner::precheck> prechecks;  ///< in the order emitted
   std::vector<std::size_t> validations;      ///< per validate: prechecks emitted before it
   std::optional<msg::run_result> result;
+  /// The controller's clock (unix ms): stands still unless a test moves it.
+  std::int64_t clock_ms = 1'800'000'000'000;
 
   harness();
   /// A new controller on the same store (a restarted process).
@@ -94,5 +96,10 @@ struct harness {
   /// Records a local model call in the store's ledger (budgets read it).
   void paid(const msg::usage& u, const std::string& role);
 };
+
+/// The validator finds a problem in app.js until a fixer has rewritten it
+/// (it reads the store, as the real one reads the folder); the reviewer turns
+/// each finding into an issue: a run with one fix round.
+void one_fix_round(harness& h);
 
 }  // namespace codehive::test

@@ -1,0 +1,125 @@
+// `codehive status RUN --watch` as a real process beside a real run (its
+// output a pipe, not a terminal: one line per change). The run waits for plan
+// approval first, so the watch sees it running before it ends, whatever the
+// machine's speed; then it is approved and the watch follows it to the end.
+// Every wait has a generous deadline and names what it waits for.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "tests/cli/process.hpp"
+#include "tests/cluster/node_process.hpp"
+#include "tests/support/approval_scenario.hpp"
+#include "tests/support/sim_process.hpp"
+
+using codehive::cluster_test::node_process;
+using codehive::test::run_codehive;
+using codehive::test::sim_process;
+using codehive::test::temp_dir;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty())
+      out.push_back(l);
+  return out;
+}
+
+struct watch_fixture : ::testing::Test {
+  temp_dir dir{"codehive-watch"};
+  std::filesystem::path out = dir / "out";
+  std::filesystem::path store = dir / "store";
+  std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
+
+  std::string config() const {
+    std::string src = CODEHIVE_SOURCE_DIR;
+    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
+                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
+                                 + "/configs/schemas\"}");
+    return (dir / "codehive.json").string();
+  }
+
+  std::vector<std::string> run_args(const sim_process& sim) const {
+    auto port = std::to_string(sim.port());
+    return {CODEHIVE_BIN, "run", "two notes", "--approve-plan", "--out", out.string(),
+            "--store", store.string(), "--config", config(), "--planner",
+            "openai://127.0.0.1:" + port + "/v1/big", "--coder",
+            "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
+  }
+};
+
+}  // namespace
+
+using StatusWatch = watch_fixture;
+
+TEST_F(StatusWatch, FollowsARunFromItsWaitingPlanToItsEndAndExits0) {
+  auto sim = sim_process::start(codehive::test::approval_scenario);
+  node_process run(run_args(sim), dir / "logs" / "run", env);
+  static const std::regex id_re{R"(^codehive (\S+): )"};
+  static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
+  auto http_line = run.wait_line(http_re, 60000);
+  ASSERT_TRUE(http_line) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
+  ASSERT_TRUE(run.wait_text("waits for approval", 120000))
+    << "awaited \"waits for approval\" within 120 s\n" << run.tail();
+  auto id_line = run.wait_line(id_re, 1000);
+  ASSERT_TRUE(id_line) << run.tail();
+  std::smatch m;
+  std::regex_search(*id_line, m, id_re);
+  const std::string id = m[1];
+  std::regex_search(*http_line, m, http_re);
+  const std::string http = "127.0.0.1:" + m[1].str();
+
+  node_process watch({CODEHIVE_BIN, "status", id, "--watch", "--store", store.string()},
+                     dir / "logs" / "watch");
+  ASSERT_TRUE(watch.wait_text("awaiting approval", 60000))
+    << "awaited the watch's line for the waiting plan within 60 s\n" << watch.tail();
+  EXPECT_TRUE(watch.running()) << "the run has not ended: the watch goes on\n" << watch.tail();
+
+  auto approved = run_codehive({"approve", id, "--http", http}, 60000);
+  ASSERT_EQ(approved.exit_code, 0) << approved.output;
+
+  auto code = watch.wait_exit(150000);
+  ASSERT_TRUE(code) << "awaited the watch's end within 150 s of the approval\n" << watch.tail();
+  EXPECT_EQ(*code, 0) << watch.tail();
+  auto run_code = run.wait_exit(60000);
+  ASSERT_TRUE(run_code) << run.tail();
+  EXPECT_EQ(*run_code, 0) << run.tail();
+
+  auto lines = lines_of(watch.out());
+  ASSERT_GE(lines.size(), 3u) << watch.out();
+  EXPECT_GT(std::set<std::string>(lines.begin(), lines.end()).size(), 1u) << watch.out();
+  EXPECT_NE(lines.front().find("running"), std::string::npos) << watch.out();
+  EXPECT_NE(lines.front().find("awaiting approval"), std::string::npos) << watch.out();
+  // The end: the last change line, the run's status, and one line that says so.
+  EXPECT_EQ(lines.back(), "run " + id + " ended: done (exit 0)") << watch.out();
+  EXPECT_NE(watch.out().find("done (exit 0)  "), std::string::npos)
+    << "the last change line names the end\n" << watch.out();
+  EXPECT_NE(watch.out().find("tasks 2/2 done"), std::string::npos) << watch.out();
+  EXPECT_NE(watch.out().find("usage by role"), std::string::npos)
+    << "the final status follows\n" << watch.out();
+}
+
+TEST_F(StatusWatch, AnUnknownRunIsTheExitCodeStatusGivesAndWatchWithJsonIsUsage) {
+  auto sim = sim_process::start(codehive::test::approval_scenario);
+  {
+    node_process run(run_args(sim), dir / "logs" / "run", env);
+    ASSERT_TRUE(run.wait_text("waits for approval", 120000))
+      << "awaited \"waits for approval\" within 120 s\n" << run.tail();
+    run.kill();  // a store with a run in it is all this test needs
+  }
+  auto plain = run_codehive({"status", "no-such-run", "--store", store.string()}, 60000);
+  auto watched = run_codehive({"status", "no-such-run", "--watch", "--store", store.string()}, 60000);
+  EXPECT_EQ(plain.exit_code, 2) << plain.output;
+  EXPECT_EQ(watched.exit_code, plain.exit_code) << watched.output;
+  EXPECT_NE(watched.output.find("no run no-such-run"), std::string::npos) << watched.output;
+
+  auto json = run_codehive({"status", "no-such-run", "--watch", "--json", "--store", store.string()}, 60000);
+  EXPECT_EQ(json.exit_code, 2) << json.output;
+  EXPECT_NE(json.output.find("--watch"), std::string::npos) << json.output;
+}
