@@ -11,104 +11,50 @@
 namespace codehive::store {
 namespace {
 
+// Every field set, none to its default, so a field written under the wrong
+// name, read into the wrong member or left out shows.
 run_record sample_run() {
-  run_record r;
-  r.id = "20261121-155900-ab12";
-  r.request = "a kanban board \"with\" quotes\n";
-  r.config_json = R"({"coders":4,"model":"m"})";
-  r.state = run_state::budget_stopped;
-  r.state_reason = "token budget";
-  r.exit_code = 4;
-  r.created_ms = 1763740740000;
-  r.updated_ms = 1763740799999;
-  return r;
+  return {.id = "20261121-155900-ab12", .request = "a kanban board \"with\" quotes\n",
+          .config_json = R"({"coders":4,"model":"m"})", .state = run_state::budget_stopped,
+          .state_reason = "token budget", .exit_code = 4, .created_ms = 1763740740000, .updated_ms = 1763740799999};
 }
 
 task_record sample_task() {
-  task_record t;
-  t.spec.id = "t2";
-  t.spec.action = "update";
-  t.spec.type = "file";
-  t.spec.path = "src/app.js";
-  t.spec.description = "the board's logic";
-  t.spec.instructions = "drag and drop";
-  t.spec.depends_on = {"t1", "t0"};
-  t.spec.context_paths = {"index.html"};
-  t.spec.edit = "search_replace";
-  t.plan_index = 7;
-  t.state = task_state::done;
-  t.attempts = 2;
-  t.worker = "node-2/coder-3";
-  t.last_error_code = "timeout";
-  t.last_reason = "retry 2";
-  t.file_hash = "ab12";
-  t.created_ms = 10;
-  t.updated_ms = 20;
-  t.assigned_ms = 15;
-  t.finished_ms = 19;
-  t.history.push_back({task_state::pending, task_state::assigned, 11, 1, "node-1/coder-1", "", ""});
-  t.history.push_back({task_state::assigned, task_state::failed, 12, 1, "", "worker lost", "timeout"});
-  t.history.push_back({task_state::failed, task_state::done, 19, 2, "", "", ""});
+  task_record t{.spec = {.id = "t2", .action = "update", .type = "file", .path = "src/app.js",
+                         .description = "the board's logic", .instructions = "drag and drop",
+                         .depends_on = {"t1", "t0"}, .context_paths = {"index.html"}, .edit = "search_replace"},
+                .plan_index = 7, .state = task_state::done, .attempts = 2, .worker = "node-2/coder-3",
+                .last_error_code = "timeout", .last_reason = "retry 2", .file_hash = "ab12", .created_ms = 10,
+                .updated_ms = 20, .assigned_ms = 15, .finished_ms = 19};
+  t.history = {{task_state::pending, task_state::assigned, 11, 1, "node-1/coder-1", "", ""},
+               {task_state::assigned, task_state::failed, 12, 1, "", "worker lost", "timeout"},
+               {task_state::failed, task_state::done, 19, 2, "", "", ""}};
   return t;
 }
 
 file_version sample_file() {
-  file_version f;
-  f.path = "index.html";
-  f.version = 3;
-  f.hash = "cafe";
-  f.size = 18446744073709551615ull;
-  f.deleted = true;
-  f.task_id = "fix:1:2";
-  f.summary = "the page";
-  f.at_ms = -5;
-  return f;
+  return {.path = "index.html", .version = 3, .hash = "cafe", .size = 18446744073709551615ull, .deleted = true,
+          .task_id = "fix:1:2", .summary = "the page", .at_ms = -5};
 }
 
 review_round sample_review() {
-  review_round r;
-  r.round = 2;
-  r.issues = {{"index.html", "no title", "add one"}, {"app.js", "typo", "fix it"}};
-  r.findings_json = R"([{"file":"index.html","line":16}])";
-  r.at_ms = 99;
-  return r;
+  return {.round = 2,
+          .issues = {{"index.html", "no title", "add one"}, {"app.js", "typo", "fix it"}},
+          .findings_json = R"([{"file":"index.html","line":16}])",
+          .at_ms = 99};
 }
 
 ledger_entry sample_ledger() {
-  ledger_entry e;
-  e.use.role = "coder";
-  e.use.model = "qwen";
-  e.use.prompt_tokens = 1200;
-  e.use.completion_tokens = 340;
-  e.use.latency = std::chrono::milliseconds{2500};
-  e.use.tokens_per_s = 142.857;
-  e.use.cost_usd = 1.5e-7;
-  e.use.attempts = 3;
-  e.outcome = "error";
-  e.error_code = "bad_json";
-  e.task_id = "t2";
-  e.attempt = 1;
-  e.seq = 42;
-  e.at_ms = 77;
-  return e;
+  return {.use = {.role = "coder", .model = "qwen", .prompt_tokens = 1200, .completion_tokens = 340,
+                  .latency = std::chrono::milliseconds{2500}, .tokens_per_s = 142.857, .cost_usd = 1.5e-7,
+                  .attempts = 3},
+          .outcome = "error", .error_code = "bad_json", .task_id = "t2", .attempt = 1, .seq = 42, .at_ms = 77};
 }
 
-event sample_event() {
-  event e;
-  e.seq = 17;
-  e.type = "task";
-  e.data_json = R"({"id":"t2","to":"done"})";
-  e.at_ms = 123;
-  return e;
-}
+event sample_event() { return {.seq = 17, .type = "task", .data_json = R"({"id":"t2","to":"done"})", .at_ms = 123}; }
 
 codec::meta_record sample_meta() {
-  codec::meta_record m;
-  m.schema_version = 1;
-  m.store_id = "s-1";
-  m.created_ms = 5;
-  m.created_by = "codehive 0.1.0";
-  return m;
+  return {.schema_version = 1, .store_id = "s-1", .created_ms = 5, .created_by = "codehive 0.1.0"};
 }
 
 const char* const run_json =
