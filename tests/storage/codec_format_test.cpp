@@ -25,10 +25,10 @@ task_record sample_task() {
                          .depends_on = {"t1", "t0"}, .context_paths = {"index.html"}, .edit = "search_replace"},
                 .plan_index = 7, .state = task_state::done, .attempts = 2, .worker = "node-2/coder-3",
                 .last_error_code = "timeout", .last_reason = "retry 2", .file_hash = "ab12", .created_ms = 10,
-                .updated_ms = 20, .assigned_ms = 15, .finished_ms = 19};
-  t.history = {{task_state::pending, task_state::assigned, 11, 1, "node-1/coder-1", "", ""},
-               {task_state::assigned, task_state::failed, 12, 1, "", "worker lost", "timeout"},
-               {task_state::failed, task_state::done, 19, 2, "", "", ""}};
+                .updated_ms = 20, .assigned_ms = 15, .finished_ms = 19,
+                .history = {{task_state::pending, task_state::assigned, 11, 1, "node-1/coder-1", "", ""},
+                            {task_state::assigned, task_state::failed, 12, 1, "", "worker lost", "timeout"},
+                            {task_state::failed, task_state::done, 19, 2, "", "", ""}}};
   return t;
 }
 
