@@ -115,6 +115,19 @@ void stream_parser::fail(errc code, std::string message) {
   if (!error_) error_ = make_error(code, std::move(message));
 }
 
+void stream_parser::fail_unparsed(std::string_view text, const rapidjson::Document& d, const char* unit) {
+  if (d.HasParseError() && !text.empty() && text.front() == '{' && d.GetErrorOffset() >= text.size())
+    fail(errc::truncated, "stream from " + from_ + " cut off in the middle of " + unit);
+  else
+    fail(errc::bad_json,
+         "stream from " + from_ + " has " + unit + " that is not JSON: " + std::string(text.substr(0, 120)));
+}
+
+error stream_parser::ended_without(const std::string& what, std::size_t characters_received) const {
+  return make_error(errc::truncated, "stream from " + from_ + " ended without " + what + " (" +
+                                         std::to_string(characters_received) + " characters received)");
+}
+
 // ---- basic_client ----------------------------------------------------------
 
 basic_client::basic_client(http_loop& loop, endpoint_config cfg) : loop_(loop), cfg_(std::move(cfg)) {
@@ -176,6 +189,35 @@ std::string basic_client::url(std::string_view path) const {
     out += cfg_.spec.query;
   }
   return out;
+}
+
+result<unit> basic_client::begin_chat(call_state& st, chat_body& body) {
+  const auto& req = st.req;
+  if (req.json_schema) {
+    if (auto ok = parse_schema(*req.json_schema, body.schema); !ok) return std::move(ok).err();
+  }
+  auto& w = body.w;
+  st.sent = {};
+  st.sent_structured = structured_now();
+  w.StartObject();
+  w.Key("model");
+  write_string(w, cfg_.spec.model);
+  write_messages(w, req);
+  w.Key("stream");
+  w.Bool(req.stream);
+  return unit{};
+}
+
+http_request basic_client::post_json(std::string_view path, const chat_body& body) const {
+  http_request h;
+  h.method = "POST";
+  h.url = url(path);
+  h.body.assign(body.buf.GetString(), body.buf.GetSize());
+  return h;
+}
+
+error basic_client::server_error_in_reply(const std::string& text) const {
+  return make_error(errc::bad_json, "server error in a 2xx reply from " + cfg_.spec.base_url + ": " + text);
 }
 
 void basic_client::note(std::string line) {

@@ -14,8 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+
 #include "llm/client.hpp"
 #include "llm/http_loop.hpp"
+#include "llm/json_write.hpp"
 #include "llm/profile.hpp"
 
 namespace codehive::llm::detail {
@@ -34,9 +38,11 @@ struct parsed_reply {
   double tokens_per_s = 0;  ///< server's figure, 0 if none
 };
 
-/// Assembles a streamed reply; fed on the loop thread, piece by piece.
+/// Assembles a streamed reply from `from` (the server's base URL); fed on the
+/// loop thread, piece by piece.
 class stream_parser {
  public:
+  explicit stream_parser(std::string from) : from_(std::move(from)) {}
   virtual ~stream_parser() = default;
   /// Splits into lines and hands each complete one to on_line.
   void feed(std::string_view data);
@@ -53,10 +59,40 @@ class stream_parser {
   virtual const parsed_reply& so_far() const = 0;
   /// Keeps the first error of the stream (a malformed line, an error object).
   void fail(errc code, std::string message);
+  /// `text` parsed as one JSON object into `d` (`unit`: "a line", "an event");
+  /// false, with the stream's error, when it is cut off, not JSON, or the
+  /// server's error (`server_error` of the parsed object, "" for none).
+  template <class ServerError>
+  bool parse_object(std::string_view text, rapidjson::Document& d, const char* unit, ServerError server_error) {
+    d.Parse(text.data(), text.size());
+    if (d.HasParseError() || !d.IsObject()) {
+      fail_unparsed(text, d, unit);
+      return false;
+    }
+    if (auto err = server_error(d); !err.empty()) {
+      fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
+      return false;
+    }
+    return true;
+  }
+  /// errc::truncated: the stream ended without `what` (its end marker).
+  error ended_without(const std::string& what, std::size_t characters_received) const;
+
+  std::string from_;
+  parsed_reply out_;  ///< what the stream said so far
   std::optional<error> error_;
 
  private:
+  void fail_unparsed(std::string_view text, const rapidjson::Document& d, const char* unit);
+
   std::string buf_;
+};
+
+/// A chat request's JSON body while a backend writes it.
+struct chat_body {
+  rapidjson::Document schema;  ///< the request's JSON schema, parsed
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
 };
 
 /// One chat call across its attempts.
@@ -118,6 +154,14 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   void decorate(http_request& h, const chat_request* req, std::chrono::milliseconds timeout) const;
   /// base_url + path + the SPEC's query string.
   std::string url(std::string_view path) const;
+  /// The start of every chat body: the schema parsed, `st.sent` cleared, the
+  /// structured mode chosen, and {"model", the messages and "stream" written;
+  /// the backend writes the rest and calls post_json.
+  result<unit> begin_chat(call_state& st, chat_body& body);
+  /// A POST of the JSON in `body` to url(path).
+  http_request post_json(std::string_view path, const chat_body& body) const;
+  /// bad_json: a 2xx reply that carries the server's error `text`.
+  error server_error_in_reply(const std::string& text) const;
 
   const char* api_name() const noexcept;
 

@@ -33,26 +33,17 @@ bool is_done(const rapidjson::Value& d) {
   return it != d.MemberEnd() && it->value.IsBool() && it->value.GetBool();
 }
 
+std::string error_text(const rapidjson::Value& d) { return get_string(d, "error"); }
+
 class ndjson_parser final : public stream_parser {
  public:
-  explicit ndjson_parser(std::string from) : from_(std::move(from)) {}
+  using stream_parser::stream_parser;
 
  protected:
   void on_line(std::string_view line) override {
     if (done_ || error_) return;
     rapidjson::Document d;
-    d.Parse(line.data(), line.size());
-    if (d.HasParseError() || !d.IsObject()) {
-      if (d.HasParseError() && !line.empty() && line.front() == '{' && d.GetErrorOffset() >= line.size())
-        fail(errc::truncated, "stream from " + from_ + " cut off in the middle of a line");
-      else
-        fail(errc::bad_json, "stream from " + from_ + " has a line that is not JSON: " + std::string(line.substr(0, 120)));
-      return;
-    }
-    if (auto err = get_string(d, "error"); !err.empty()) {
-      fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
-      return;
-    }
+    if (!parse_object(line, d, "a line", error_text)) return;
     read_message(d, out_);
     if (is_done(d)) {
       done_ = true;
@@ -61,20 +52,12 @@ class ndjson_parser final : public stream_parser {
   }
 
   result<parsed_reply> done() override {
-    if (!done_) {
-      error e;
-      e.code = errc::truncated;
-      e.message = "stream from " + from_ + " ended without \"done\": true (" + std::to_string(out_.content.size()) +
-                  " characters received)";
-      return e;
-    }
+    if (!done_) return ended_without("\"done\": true", out_.content.size());
     return std::move(out_);
   }
   const parsed_reply& so_far() const override { return out_; }
 
  private:
-  std::string from_;
-  parsed_reply out_;
   bool done_ = false;
 };
 
@@ -85,27 +68,16 @@ class ollama_client final : public basic_client {
  protected:
   result<http_request> build_chat(call_state& st) override {
     const auto& req = st.req;
-    rapidjson::Document schema;
-    if (req.json_schema) {
-      if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
-    }
-    st.sent = {};
-    st.sent_structured = structured_now();
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
-    w.StartObject();
-    w.Key("model");
-    write_string(w, cfg_.spec.model);
-    write_messages(w, req);
-    w.Key("stream");
-    w.Bool(req.stream);
+    chat_body body;
+    if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
+    auto& w = body.w;
     if (req.json_schema && st.sent_structured != structured_mode::prompt_only) {
       st.sent.response_format = true;
       w.Key("format");
       if (st.sent_structured == structured_mode::json_object)
         w.String("json");
       else
-        schema.Accept(w);
+        body.schema.Accept(w);
     }
     // Thinking models (qwen3, deepseek-r1...) think by default; with a format
     // the answer can then land in message.thinking. Ollama refuses only a
@@ -142,39 +114,22 @@ class ollama_client final : public basic_client {
     }
     w.EndObject();
     w.EndObject();
-    http_request h;
-    h.method = "POST";
-    h.url = url("/api/chat");
-    h.body.assign(buf.GetString(), buf.GetSize());
-    return h;
+    return post_json("/api/chat", body);
   }
 
   result<parsed_reply> parse_chat(const http_response& r) override {
     rapidjson::Document d;
     if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = get_string(d, "error"); !err.empty()) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = "server error in a 2xx reply from " + cfg_.spec.base_url + ": " + err;
-      return e;
-    }
+    if (auto err = error_text(d); !err.empty()) return server_error_in_reply(err);
     parsed_reply out;
     auto m = d.FindMember("message");
-    if (m == d.MemberEnd() || !m->value.IsObject()) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = "reply from " + cfg_.spec.base_url + " has no \"message\" object";
-      return e;
-    }
+    if (m == d.MemberEnd() || !m->value.IsObject())
+      return error{errc::bad_json, "reply from " + cfg_.spec.base_url + " has no \"message\" object"};
     read_message(d, out);
     read_stats(d, out);
     auto done = d.FindMember("done");
-    if (done != d.MemberEnd() && done->value.IsBool() && !done->value.GetBool()) {
-      error e;
-      e.code = errc::truncated;
-      e.message = "reply from " + cfg_.spec.base_url + " has \"done\": false";
-      return e;
-    }
+    if (done != d.MemberEnd() && done->value.IsBool() && !done->value.GetBool())
+      return error{errc::truncated, "reply from " + cfg_.spec.base_url + " has \"done\": false"};
     return out;
   }
 
@@ -194,12 +149,8 @@ class ollama_client final : public basic_client {
     if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
     std::vector<std::string> names;
     auto it = d.FindMember("models");
-    if (it == d.MemberEnd() || !it->value.IsArray()) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = cfg_.spec.base_url + "/api/tags has no \"models\" list";
-      return e;
-    }
+    if (it == d.MemberEnd() || !it->value.IsArray())
+      return error{errc::bad_json, cfg_.spec.base_url + "/api/tags has no \"models\" list"};
     for (const auto& m : it->value.GetArray()) {
       auto name = get_string(m, "name");
       if (name.empty()) name = get_string(m, "model");

@@ -54,7 +54,7 @@ std::string error_message(const rapidjson::Value& d) {
 
 class sse_parser final : public stream_parser {
  public:
-  explicit sse_parser(std::string from) : from_(std::move(from)) {}
+  using stream_parser::stream_parser;
 
  protected:
   void on_line(std::string_view line) override {
@@ -67,18 +67,7 @@ class sse_parser final : public stream_parser {
       return;
     }
     rapidjson::Document d;
-    d.Parse(line.data(), line.size());
-    if (d.HasParseError() || !d.IsObject()) {
-      if (d.HasParseError() && !line.empty() && line.front() == '{' && d.GetErrorOffset() >= line.size())
-        fail(errc::truncated, "stream from " + from_ + " cut off in the middle of an event");
-      else
-        fail(errc::bad_json, "stream from " + from_ + " has an event that is not JSON: " + std::string(line.substr(0, 120)));
-      return;
-    }
-    if (auto err = error_message(d); !err.empty()) {
-      fail(errc::truncated, "stream from " + from_ + " ended with a server error: " + err);
-      return;
-    }
+    if (!parse_object(line, d, "an event", error_message)) return;
     if (const auto* c = first_choice(d)) {
       auto delta = c->FindMember("delta");
       if (delta != c->MemberEnd() && delta->value.IsObject()) read_message(delta->value, out_);
@@ -89,21 +78,13 @@ class sse_parser final : public stream_parser {
   }
 
   result<parsed_reply> done() override {
-    if (!done_marker_ || out_.finish_reason.empty()) {
-      error e;
-      e.code = errc::truncated;
-      e.message = "stream from " + from_ + " ended without " +
-                  std::string(!done_marker_ ? "data: [DONE]" : "a finish_reason") + " (" +
-                  std::to_string(out_.content.size()) + " characters received)";
-      return e;
-    }
+    if (!done_marker_ || out_.finish_reason.empty())
+      return ended_without(!done_marker_ ? "data: [DONE]" : "a finish_reason", out_.content.size());
     return std::move(out_);
   }
   const parsed_reply& so_far() const override { return out_; }
 
  private:
-  std::string from_;
-  parsed_reply out_;
   bool done_marker_ = false;
 };
 
@@ -114,20 +95,9 @@ class openai_client final : public basic_client {
  protected:
   result<http_request> build_chat(call_state& st) override {
     const auto& req = st.req;
-    rapidjson::Document schema;
-    if (req.json_schema) {
-      if (auto ok = parse_schema(*req.json_schema, schema); !ok) return std::move(ok).err();
-    }
-    st.sent = {};
-    st.sent_structured = structured_now();
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
-    w.StartObject();
-    w.Key("model");
-    write_string(w, cfg_.spec.model);
-    write_messages(w, req);
-    w.Key("stream");
-    w.Bool(req.stream);
+    chat_body body;
+    if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
+    auto& w = body.w;
     if (req.stream) {
       w.Key("stream_options");
       w.StartObject();
@@ -167,7 +137,7 @@ class openai_client final : public basic_client {
         w.Key("name");
         write_string(w, req.schema_name.empty() ? std::string("answer") : req.schema_name);
         w.Key("schema");
-        schema.Accept(w);
+        body.schema.Accept(w);
         w.Key("strict");
         w.Bool(false);
         w.EndObject();
@@ -175,29 +145,15 @@ class openai_client final : public basic_client {
       w.EndObject();
     }
     w.EndObject();
-    http_request h;
-    h.method = "POST";
-    h.url = url("/chat/completions");
-    h.body.assign(buf.GetString(), buf.GetSize());
-    return h;
+    return post_json("/chat/completions", body);
   }
 
   result<parsed_reply> parse_chat(const http_response& r) override {
     rapidjson::Document d;
     if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = error_message(d); !err.empty()) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = "server error in a 2xx reply from " + cfg_.spec.base_url + ": " + err;
-      return e;
-    }
+    if (auto err = error_message(d); !err.empty()) return server_error_in_reply(err);
     const auto* c = first_choice(d);
-    if (c == nullptr) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = "reply from " + cfg_.spec.base_url + " has no choices";
-      return e;
-    }
+    if (c == nullptr) return error{errc::bad_json, "reply from " + cfg_.spec.base_url + " has no choices"};
     parsed_reply out;
     auto msg = c->FindMember("message");
     if (msg != c->MemberEnd() && msg->value.IsObject()) read_message(msg->value, out);
@@ -232,12 +188,8 @@ class openai_client final : public basic_client {
     rapidjson::Document d;
     if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
     auto it = d.FindMember("data");
-    if (it == d.MemberEnd() || !it->value.IsArray()) {
-      error e;
-      e.code = errc::bad_json;
-      e.message = cfg_.spec.base_url + "/models has no \"data\" list";
-      return e;
-    }
+    if (it == d.MemberEnd() || !it->value.IsArray())
+      return error{errc::bad_json, cfg_.spec.base_url + "/models has no \"data\" list"};
     std::vector<std::string> names;
     for (const auto& m : it->value.GetArray()) {
       auto id = get_string(m, "id");

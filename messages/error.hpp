@@ -10,11 +10,9 @@
 #include <caf/error.hpp>
 
 #include "messages/messages.hpp"
+#include "workspace/result.hpp"  // ws::error is an alias (common/result.hpp), not declarable ahead
 
 namespace codehive::llm {
-struct error;
-}
-namespace codehive::ws {
 struct error;
 }
 

@@ -20,8 +20,6 @@ const char* to_string(errc e) noexcept {
   return "unknown";
 }
 
-std::string error::describe() const { return std::string{to_string(code)} + ": " + reason; }
-
 const char* to_string(task_state s) noexcept {
   switch (s) {
     case task_state::pending: return "pending";

@@ -26,19 +26,14 @@ enum class errc {
 /// Stable lower-case name ("illegal_transition", "in_use", ...).
 const char* to_string(errc e) noexcept;
 
-struct error {
-  errc code = errc::io_error;
-  std::string reason;            ///< specific, human readable, names the path/run/task concerned
-  std::string describe() const;  ///< "<code>: <reason>"
-};
+/// A code and a reason; `describe()` gives "<code>: <reason>".
+using error = coded_error<errc>;
 
 template <class T>
 using result = basic_result<T, error>;
-using codehive::unit;
 using status = result<unit>;
 
 /// Shorthands: `return store::fail(errc::not_found, "...");`, `return store::ok();`
-inline error fail(errc code, std::string reason) { return error{code, std::move(reason)}; }
-inline status ok() { return status{unit{}}; }
+using codehive::fail, codehive::ok, codehive::unit;
 
 }  // namespace codehive::store

@@ -22,11 +22,4 @@ const char* to_string(errc e) noexcept {
   return "unknown";
 }
 
-std::string error::describe() const {
-  std::string s = to_string(code);
-  s += ": ";
-  s += reason;
-  return s;
-}
-
 }  // namespace codehive::ws

@@ -31,19 +31,15 @@ enum class errc {
 /// Stable lower-case name ("bad_path", "search_not_found", ...).
 const char* to_string(errc e) noexcept;
 
-struct error {
-  errc code = errc::io_error;
-  std::string reason;  ///< specific, human readable: "path escapes the output folder: ../x"
-  std::string describe() const;  ///< "<code>: <reason>"
-};
+/// A code and a reason ("path escapes the output folder: ../x");
+/// `describe()` gives "<code>: <reason>".
+using error = coded_error<errc>;
 
 template <class T>
 using result = basic_result<T, error>;
-using codehive::unit;
 using status = result<unit>;
 
 /// Shorthands: `return ws::fail(errc::bad_path, "...");`, `return ws::ok();`
-inline error fail(errc code, std::string reason) { return error{code, std::move(reason)}; }
-inline status ok() { return status{unit{}}; }
+using codehive::fail, codehive::ok, codehive::unit;
 
 }  // namespace codehive::ws

@@ -24,6 +24,10 @@ import shutil
 import subprocess
 import sys
 
+# The scenario pieces shared with the demo's generator.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs", "demo"))
+from scenario_parts import review_clean_rule, scenario, summarize_rule  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "app")
 ANSWERS = os.path.join(HERE, "answers")
@@ -353,26 +357,14 @@ def main():
         write("answers/coder/%s.json" % rel, answer + "\n")
         rules.append({"name": "code " + rel, "match": {"role": "coder", "path": rel},
                       "responses": [{"file": "answers/coder/%s.json" % rel}]})
-    rules.append({"name": "review: clean", "match": {"role": "reviewer"},
-                  "latency": {"ttft_ms": 500, "tokens_per_s": 150},
-                  "responses": [{"json": {"issues": []}}]})
+    rules.append(review_clean_rule())
     for rel in sorted(files):
         summary = ("%s helpers: the global M%s." % (TOPICS[int(rel[5:7]) - 1][0], rel[5:7])
                    if rel.startswith("src/") else "Toolbox page loading src/m01.js..m24.js.")
-        rules.append({"name": "summarize " + rel, "match": {"role": "summarizer", "path": rel},
-                      "latency": {"ttft_ms": 80, "tokens_per_s": 400},
-                      "responses": [{"json": {"summary": summary}}]})
-    scenario = {
-        "_comment": "codehive WIDE benchmark: SCRIPTED answers replayed by llm-sim, not generated. "
-                    "Built by bench/wide/make_scenario.py; 25 independent tasks.",
-        "models": ["gpt-4o-mini", "qwen2.5-coder:7b"],
-        "latency": {"ttft_ms": 150, "tokens_per_s": 400},
-        "random_faults": {"rate": 0.0, "kinds": ["429", "500"]},
-        "openai_json_schema": True,
-        "rules": rules,
-        "default": {"fault": "404"},
-    }
-    write("scenario.json", json.dumps(scenario, indent=2) + "\n")
+        rules.append(summarize_rule(rel, summary))
+    comment = ("codehive WIDE benchmark: SCRIPTED answers replayed by llm-sim, not generated. "
+               "Built by bench/wide/make_scenario.py; 25 independent tasks.")
+    write("scenario.json", json.dumps(scenario(comment, rules), indent=2) + "\n")
 
     # Self-check: every module passes node --check (when node is there).
     node = shutil.which("node")

@@ -20,6 +20,8 @@ import json
 import os
 import sys
 
+from scenario_parts import review_clean_rule, scenario, summarize_rule
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "app")
 ANSWERS = os.path.join(HERE, "answers")
@@ -333,29 +335,14 @@ def build():
         "latency": {"ttft_ms": 500, "tokens_per_s": 150},
         "responses": [{"file": "answers/review_1.json"}],
     })
-    rules.append({
-        "name": "review: clean",
-        "match": {"role": "reviewer"},
-        "latency": {"ttft_ms": 500, "tokens_per_s": 150},
-        "responses": [{"json": {"issues": []}}],
-    })
+    rules.append(review_clean_rule())
     rules.append({"name": "fix " + DEFECT_PATH, "match": {"role": "fixer", "path": DEFECT_PATH},
                   "responses": [{"file": "answers/fix_js_app.js.json"}]})
     for (_, path, _, _, _, _, _, tracker_summary) in TASKS:
-        rules.append({"name": "summarize " + path, "match": {"role": "summarizer", "path": path},
-                      "latency": {"ttft_ms": 80, "tokens_per_s": 400},
-                      "responses": [{"json": {"summary": tracker_summary}}]})
-    scenario = {
-        "_comment": "codehive demo: SCRIPTED answers replayed by llm-sim, not generated. "
-                    "Built by configs/demo/make_answers.py from configs/demo/app/; see configs/demo/README.md.",
-        "models": ["gpt-4o-mini", "qwen2.5-coder:7b"],
-        "latency": {"ttft_ms": 150, "tokens_per_s": 400},
-        "random_faults": {"rate": 0.0, "kinds": ["429", "500"]},
-        "openai_json_schema": True,
-        "rules": rules,
-        "default": {"fault": "404"},
-    }
-    out["scenario.json"] = dump(scenario, 2)
+        rules.append(summarize_rule(path, tracker_summary))
+    out["scenario.json"] = dump(scenario(
+        "codehive demo: SCRIPTED answers replayed by llm-sim, not generated. "
+        "Built by configs/demo/make_answers.py from configs/demo/app/; see configs/demo/README.md.", rules), 2)
     return out
 
 

@@ -44,6 +44,7 @@
 
 #include "storage/run_store.hpp"
 #include "tests/cluster/node_process.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
@@ -83,13 +84,8 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+/// The whole file, "" when it cannot be read.
+std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p); }
 
 void spit(const fs::path& p, const std::string& text, mode_t mode = 0644) {
   fs::create_directories(p.parent_path());

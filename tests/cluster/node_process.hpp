@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
+
 namespace codehive::cluster_test {
 
 class node_process {
@@ -37,7 +39,7 @@ class node_process {
   node_process(const node_process&) = delete;
   node_process& operator=(const node_process&) = delete;
 
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept { return child_.pid(); }
   const std::string& name() const noexcept { return name_; }
 
   /// What it wrote so far: stdout only, stderr only, both (stdout first).
@@ -56,27 +58,26 @@ class node_process {
   bool has_line(const std::regex& re) const;
 
   /// Sends `sig` to the child's process group (and the child). False when already reaped.
-  bool signal(int sig);
+  bool signal(int sig) { return child_.signal(sig); }
   /// SIGCONT + SIGKILL to the group, reaped. Idempotent.
-  void kill();
+  void kill() { child_.kill(); }
   /// True while the child has not ended (reaps it when it has).
-  bool running();
+  bool running() { return child_.running(); }
   /// Waits up to timeout_ms for the child to end. Returns its exit code; -1 when a
   /// signal ended it; nullopt when it still runs after timeout_ms (it is NOT killed).
-  std::optional<int> wait_exit(int timeout_ms);
+  std::optional<int> wait_exit(int timeout_ms) { return child_.wait_exit(timeout_ms); }
   /// Exit code once reaped (-1: signalled or not reaped yet); the ending signal (0: none).
-  int exit_code() const noexcept { return exit_code_; }
-  int term_signal() const noexcept { return term_signal_; }
+  int exit_code() const noexcept { return child_.exit_code(); }
+  int term_signal() const noexcept { return child_.term_signal(); }
 
  private:
-  void reap(bool block);
+  /// Polls both logs until a line satisfies `match`; see wait_line.
+  template <class Match>
+  std::optional<std::string> wait_for(Match match, int timeout_ms);
 
-  pid_t pid_ = -1;
   std::string name_;
   std::filesystem::path out_path_, err_path_;
-  bool reaped_ = false;
-  int exit_code_ = -1;
-  int term_signal_ = 0;
+  test::child_process child_;
 };
 
 /// Runs a command to completion (logs under log_base); returns its exit code, -1 when
@@ -85,8 +86,7 @@ int run_to_end(const std::vector<std::string>& argv, const std::filesystem::path
                int timeout_ms, std::string* output = nullptr,
                const std::map<std::string, std::string>& env = {});
 
-/// First of `names` found as an executable in PATH (or /usr/sbin, /sbin); "" if none.
-std::string find_program(const std::vector<std::string>& names);
+using test::find_program;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
 int pick_free_port();

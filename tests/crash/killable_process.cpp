@@ -1,9 +1,6 @@
 #include "tests/crash/killable_process.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,53 +21,13 @@ int ms_left(clock_type::time_point deadline) {
 
 }  // namespace
 
-killable_process::killable_process(const std::vector<std::string>& argv) {
-  if (argv.empty()) throw std::invalid_argument("killable_process: empty argv");
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  pid_ = ::fork();
-  if (pid_ < 0) {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    ::dup2(err_pipe[1], STDERR_FILENO);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  ::setpgid(pid_, pid_);  // also from here: no race with an early kill()
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  out_.fd = out_pipe[0];
-  err_.fd = err_pipe[0];
+killable_process::killable_process(const std::vector<std::string>& argv)
+    : child_(argv, {.output = test::child_output::two_pipes}) {
+  out_.fd = child_.out_fd();
+  err_.fd = child_.err_fd();
 }
 
-killable_process::~killable_process() {
-  if (!reaped_) {
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
-    reap(true);
-  }
-  if (out_.fd >= 0) ::close(out_.fd);
-  if (err_.fd >= 0) ::close(err_.fd);
-}
+killable_process::~killable_process() = default;
 
 void killable_process::add_line(stream s, std::string line,
                                 std::vector<std::pair<stream, std::string>>& fresh) {
@@ -106,7 +63,10 @@ bool killable_process::pump(int wait_ms, std::vector<std::pair<stream, std::stri
     if (got <= 0) {  // EOF (or an error: treat alike)
       if (!p.partial.empty()) add_line(s, std::move(p.partial), fresh);
       p.partial.clear();
-      ::close(p.fd);
+      if (s == stream::out)
+        child_.close_out();
+      else
+        child_.close_err();
       p.fd = -1;
       continue;
     }
@@ -121,19 +81,6 @@ bool killable_process::pump(int wait_ms, std::vector<std::pair<stream, std::stri
   return out_.fd >= 0 || err_.fd >= 0;
 }
 
-void killable_process::reap(bool block) {
-  if (reaped_ || pid_ <= 0) return;
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r != pid_) return;
-  reaped_ = true;
-  if (WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) term_signal_ = WTERMSIG(status);
-}
-
 std::optional<std::string> killable_process::wait_line(const predicate& pred, int timeout_ms) {
   const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
@@ -143,7 +90,7 @@ std::optional<std::string> killable_process::wait_line(const predicate& pred, in
       if (pred(s, line)) return line;
     }
     if (out_.fd < 0 && err_.fd < 0) {
-      reap(true);
+      child_.wait();
       return std::nullopt;
     }
     const int left = ms_left(deadline);
@@ -162,11 +109,7 @@ std::optional<std::string> killable_process::kill_when(const predicate& pred, in
 }
 
 void killable_process::kill() {
-  if (!reaped_) {
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
-    reap(true);
-  }
+  child_.kill();
   // Whatever is left in the pipes; the group is dead, so EOF comes at once (bounded
   // anyway, in case something outside the group still holds a pipe).
   const auto deadline = clock_type::now() + std::chrono::seconds(2);
@@ -188,17 +131,13 @@ int killable_process::wait_exit(int timeout_ms) {
   }
   pending_.clear();
   // Pipes closed: the child is about to end (or already has). Wait for it, bounded.
-  while (!reaped_) {
-    reap(false);
-    if (reaped_) break;
-    if (ms_left(deadline) == 0) {
-      timed_out_ = true;
-      kill();
-      return -1;
-    }
-    ::usleep(2000);
+  auto code = child_.wait_exit(ms_left(deadline));
+  if (!code) {
+    timed_out_ = true;
+    kill();
+    return -1;
   }
-  return term_signal_ != 0 ? -1 : exit_code_;
+  return *code;
 }
 
 std::string killable_process::tail(std::size_t n) const {

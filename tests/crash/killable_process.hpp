@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
+
 namespace codehive::crash_test {
 
 enum class stream { out, err };
@@ -35,7 +37,7 @@ class killable_process {
   killable_process(const killable_process&) = delete;
   killable_process& operator=(const killable_process&) = delete;
 
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept { return child_.pid(); }
 
   /// Reads lines until one satisfies `pred` (returns it; lines after it stay unread),
   /// or both pipes reached EOF (the child ended: nullopt), or timeout_ms passed
@@ -55,11 +57,11 @@ class killable_process {
   int wait_exit(int timeout_ms);
 
   /// True once the child has been reaped.
-  bool finished() const noexcept { return reaped_; }
+  bool finished() const noexcept { return child_.reaped(); }
   /// Exit code once reaped (-1: signalled / not reaped yet).
-  int exit_code() const noexcept { return exit_code_; }
+  int exit_code() const noexcept { return child_.exit_code(); }
   /// Signal that ended it (0: none).
-  int term_signal() const noexcept { return term_signal_; }
+  int term_signal() const noexcept { return child_.term_signal(); }
   bool timed_out() const noexcept { return timed_out_; }
 
   const std::vector<std::string>& out_lines() const noexcept { return out_lines_; }
@@ -71,22 +73,18 @@ class killable_process {
 
  private:
   struct pipe_state {
-    int fd = -1;
+    int fd = -1;  ///< read end, owned by child_ until EOF closes it
     std::string partial;
   };
   /// Reads what is available (blocking up to wait_ms on poll); appends complete lines
   /// to `fresh`. Returns false when both pipes are at EOF.
   bool pump(int wait_ms, std::vector<std::pair<stream, std::string>>& fresh);
   void add_line(stream s, std::string line, std::vector<std::pair<stream, std::string>>& fresh);
-  void reap(bool block);
 
-  pid_t pid_ = -1;
+  test::child_process child_;
   pipe_state out_, err_;
   std::vector<std::pair<stream, std::string>> pending_;  // read but not yet shown to a predicate
   std::vector<std::string> out_lines_, err_lines_, all_lines_;
-  bool reaped_ = false;
-  int exit_code_ = -1;
-  int term_signal_ = 0;
   bool timed_out_ = false;
 };
 

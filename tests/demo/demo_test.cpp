@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/demo/run_process.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 #include "vcs/repository.hpp"
 
@@ -37,13 +38,8 @@ const fs::path app_dir = demo_dir / "app";
 constexpr const char* defect_path = "js/app.js";
 constexpr int run_timeout_ms = 180000;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+/// The whole file, "" when it cannot be read.
+std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p); }
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();

@@ -22,7 +22,7 @@ struct process_result {
 process_result run_process(const std::vector<std::string>& argv, int timeout_ms,
                            const std::filesystem::path& cwd = {});
 
-/// First of `names` found as an executable file in PATH; "" if none.
+/// First of `names` found as an executable file in PATH (test::find_program); "" if none.
 std::string find_in_path(const std::vector<std::string>& names);
 
 }  // namespace codehive::demo_test

@@ -1,5 +1,5 @@
 // Shared helpers of the model-client suites: endpoint configs pointing at a
-// running llm-sim, chat requests, a free (closed) loopback port, waiting.
+// running llm-sim, chat requests, a free (closed) loopback port, waiting, the log.
 #pragma once
 
 #include <netinet/in.h>
@@ -7,7 +7,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <sstream>
 #include <string>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "llm/client.hpp"
 #include "llm/http_loop.hpp"
@@ -16,6 +21,26 @@
 namespace codehive::llm::testing {
 
 inline const char* kModel = "qwen2.5-coder:7b";
+
+/// Captures everything spdlog logs (debug and up) while alive.
+class log_capture {
+ public:
+  log_capture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    auto logger = std::make_shared<spdlog::logger>("capture", sink);
+    logger->set_level(spdlog::level::debug);
+    spdlog::set_default_logger(logger);
+  }
+  ~log_capture() { spdlog::set_default_logger(previous_); }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream out_;
+};
 
 /// Scenario text with the standard models and a fast latency model.
 inline std::string scenario(const std::string& rules, const std::string& extra = "") {

@@ -25,26 +25,6 @@ const char* kRules = R"([
 ])";
 const char* kKey = "sk-test-SECRET-4242";
 
-// Captures everything spdlog logs (debug and up) while alive.
-class log_capture {
- public:
-  log_capture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~log_capture() { spdlog::set_default_logger(previous_); }
-  std::string text() {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
-};
-
 }  // namespace
 
 TEST(OpenAi, JsonSchemaRefusedFallsBackToJsonObjectOnceAndRemembers) {

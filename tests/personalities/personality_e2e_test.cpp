@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/demo/run_process.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
@@ -35,12 +36,8 @@ constexpr int run_timeout_ms = 240000;
 constexpr const char* k_ollama_model = "qwen2.5-coder:7b";
 constexpr const char* k_openai_model = "gpt-4o-mini";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+/// The whole file, "" when it cannot be read.
+std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p); }
 
 std::string request_text() {
   std::string s = slurp(demo_dir / "request.txt");

@@ -1,22 +1,14 @@
 #include "tests/support/sim_process.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <rapidjson/document.h>
 
-extern char** environ;
+#include "tests/support/child_process.hpp"
 
 namespace codehive::test {
 
@@ -32,65 +24,19 @@ bool looks_inline(const std::string& s) {
   return false;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+/// Starts `args` with stdout and stderr both appended to `log`.
+std::unique_ptr<child_process> spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  return std::make_unique<child_process>(args,
+                                         child_options{.output = child_output::one_file, .log = log, .append_log = true});
 }
 
-// Spawns argv with stdout and stderr both appended to `log`. Returns the pid.
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  // The child starts with default signal dispositions and an empty mask, even
-  // when the test runner blocks or ignores signals.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    throw std::runtime_error("cannot spawn " + args[0] + ": " + std::strerror(rc));
-  return pid;
-}
-
-// Waits for pid up to timeout; returns the exit code, or -1 if it was killed
-// by a signal; kills it (SIGKILL) when the timeout passes.
-int wait_or_kill(pid_t pid, int timeout_ms, bool* timed_out = nullptr) {
-  const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
-  int status = 0;
-  for (;;) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (clock_type::now() >= deadline) {
-      if (timed_out) *timed_out = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+/// Waits up to timeout_ms for the end; SIGKILL after that. The exit code, -1
+/// when a signal ended it (or the time ran out).
+int wait_or_kill(child_process& child, int timeout_ms) {
+  auto code = child.wait_exit(timeout_ms);
+  if (code) return *code;
+  child.kill();
+  return -1;
 }
 
 }  // namespace
@@ -108,24 +54,23 @@ sim_process sim_process::start(const std::string& scenario, const options& opts)
                                 "--port", "0", "--port-file", port_file.string(),
                                 "--seed", std::to_string(opts.seed), "--exit-with-parent"};
   args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
-  sim.pid_ = spawn(args, log);
+  sim.child_ = spawn(args, log);
 
   const auto deadline = clock_type::now() + std::chrono::milliseconds(opts.start_timeout_ms);
   for (;;) {
-    std::string text = slurp(port_file);
+    std::string text = read_whole_file(port_file);
     if (!text.empty() && text.back() == '\n') {
       sim.port_ = std::stoi(text);
       return sim;
     }
-    int status = 0;
-    if (::waitpid(sim.pid_, &status, WNOHANG) == sim.pid_) {
-      sim.pid_ = -1;
-      int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (!sim.child_->running()) {
+      int code = sim.child_->term_signal() != 0 ? -1 : sim.child_->exit_code();
+      sim.child_.reset();
       throw std::runtime_error("llm-sim exited early (code " + std::to_string(code) +
-                               "): " + slurp(log));
+                               "): " + read_whole_file(log));
     }
     if (clock_type::now() >= deadline) {
-      std::string out = slurp(log);
+      std::string out = read_whole_file(log);
       sim.stop();
       throw std::runtime_error("llm-sim did not start within " +
                                std::to_string(opts.start_timeout_ms) + " ms: " + out);
@@ -135,18 +80,16 @@ sim_process sim_process::start(const std::string& scenario, const options& opts)
 }
 
 sim_process::sim_process(sim_process&& other) noexcept
-    : pid_(other.pid_), port_(other.port_), dir_(std::move(other.dir_)) {
-  other.pid_ = -1;
+    : child_(std::move(other.child_)), port_(other.port_), dir_(std::move(other.dir_)) {
   other.port_ = 0;
 }
 
 sim_process& sim_process::operator=(sim_process&& other) noexcept {
   if (this != &other) {
     stop();
-    pid_ = other.pid_;
+    child_ = std::move(other.child_);
     port_ = other.port_;
     dir_ = std::move(other.dir_);
-    other.pid_ = -1;
     other.port_ = 0;
   }
   return *this;
@@ -154,18 +97,19 @@ sim_process& sim_process::operator=(sim_process&& other) noexcept {
 
 sim_process::~sim_process() { stop(); }
 
+pid_t sim_process::pid() const noexcept { return child_ ? child_->pid() : -1; }
+
 int sim_process::stop() {
-  if (pid_ <= 0) return -1;
-  const pid_t pid = pid_;
-  pid_ = -1;
-  ::kill(pid, SIGTERM);
-  return wait_or_kill(pid, 3000);
+  if (!child_) return -1;
+  auto child = std::move(child_);
+  child->signal(SIGTERM);
+  return wait_or_kill(*child, 3000);
 }
 
 std::string sim_process::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::string sim_process::output() const {
-  return dir_ ? slurp(dir_->path() / "llm-sim.log") : std::string{};
+  return dir_ ? read_whole_file(dir_->path() / "llm-sim.log") : std::string{};
 }
 
 std::string sim_process::stats_json() {
@@ -218,11 +162,8 @@ run_result run_llm_sim(const std::vector<std::string>& args, int timeout_ms) {
   std::vector<std::string> argv{sim_process::binary_path()};
   argv.insert(argv.end(), args.begin(), args.end());
   run_result out;
-  pid_t pid = spawn(argv, log);
-  bool timed_out = false;
-  out.exit_code = wait_or_kill(pid, timeout_ms, &timed_out);
-  if (timed_out) out.exit_code = -1;
-  out.output = slurp(log);
+  out.exit_code = wait_or_kill(*spawn(argv, log), timeout_ms);
+  out.output = read_whole_file(log);
   return out;
 }
 

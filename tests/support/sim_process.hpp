@@ -19,6 +19,8 @@
 
 namespace codehive::test {
 
+class child_process;
+
 /// A fresh directory under the system temp dir, removed (recursively) when
 /// the object is destroyed. Movable, not copyable.
 class temp_dir {
@@ -93,7 +95,7 @@ class sim_process {
   ~sim_process();
 
   int port() const noexcept { return port_; }
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept;
   /// "http://127.0.0.1:PORT" (no trailing slash).
   std::string base_url() const;
 
@@ -128,7 +130,7 @@ class sim_process {
   sim_process() = default;
   int stats_int(const char* object, const std::string& key);
 
-  pid_t pid_ = -1;
+  std::unique_ptr<child_process> child_;  // null once stopped
   int port_ = 0;
   std::unique_ptr<temp_dir> dir_;  // holds the inline scenario and the output capture
 };

@@ -9,31 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "chat_request.hpp"
+#include "json_out.hpp"
 
 namespace llm_sim {
-
-/// Small writers both API renderers use.
-namespace json_out {
-
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-inline void str(writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-inline void num(writer& w, const char* key, std::int64_t value) {
-  w.Key(key);
-  w.Int64(value);
-}
-
-inline std::string done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
-
-}  // namespace json_out
 
 /// What a rendered reply says (counts and timings are reported, not measured
 /// by the client).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
+
+#include "json_out.hpp"
 
 namespace llm_sim {
 
@@ -106,24 +106,15 @@ void model_runtime::release(const std::string& model) {
 std::string model_runtime::stats_members() const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto object = [&w](const char* key, const std::map<std::string, long>& m) {
-    w.Key(key);
-    w.StartObject();
-    for (const auto& [k, v] : m) {
-      w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-      w.Int64(v);
-    }
-    w.EndObject();
-  };
   std::lock_guard<std::mutex> lock(mutex_);
   // Written as members of an object that is never closed: the caller splices them in.
   w.StartObject();
-  object("model_loads", loads_);
+  json_out::counts(w, "model_loads", loads_);
   w.Key("reloads");
   w.Int64(reloads_);
   w.Key("queued");
   w.Int64(queued_);
-  object("max_concurrent", max_active_);
+  json_out::counts(w, "max_concurrent", max_active_);
   w.EndObject();
   std::string s(buf.GetString(), buf.GetSize());
   return s.substr(1, s.size() - 2);

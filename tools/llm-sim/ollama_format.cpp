@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "api_format.hpp"
+#include "error_bodies.hpp"
 
 namespace llm_sim {
 
@@ -12,12 +13,7 @@ using namespace json_out;
 class ollama_format final : public api_format {
  public:
   std::string error_body(int, const std::string& message, const std::string&) const override {
-    rapidjson::StringBuffer buf;
-    writer w(buf);
-    w.StartObject();
-    str(w, "error", message);
-    w.EndObject();
-    return done(buf);
+    return flat_error(message);
   }
 
   std::string body(const reply_info& r) const override {

@@ -1,6 +1,7 @@
 // OpenAI chat completion reply shapes
 // (https://platform.openai.com/docs/api-reference/chat/object).
 #include "api_format.hpp"
+#include "error_bodies.hpp"
 
 namespace llm_sim {
 
@@ -12,32 +13,14 @@ class openai_format final : public api_format {
  public:
   std::string error_body(int status, const std::string& message,
                          const std::string& code) const override {
-    rapidjson::StringBuffer buf;
-    writer w(buf);
-    w.StartObject();
-    w.Key("error");
-    w.StartObject();
-    str(w, "message", message);
-    str(w, "type", status == 429   ? "rate_limit_error"
-                   : status >= 500 ? "server_error"
-                                   : "invalid_request_error");
-    w.Key("param");
-    w.Null();
-    str(w, "code", code);
-    w.EndObject();
-    w.EndObject();
-    return done(buf);
+    const char* type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+    return openai_error(message, type, std::nullopt, code);
   }
 
   std::string body(const reply_info& r) const override {
     rapidjson::StringBuffer buf;
     writer w(buf);
-    w.StartObject();
-    head(w, r, "chat.completion");
-    w.Key("choices");
-    w.StartArray();
-    w.StartObject();
-    num(w, "index", 0);
+    begin_choice(w, r, "chat.completion");
     w.Key("message");
     w.StartObject();
     str(w, "role", "assistant");
@@ -134,18 +117,24 @@ class openai_format final : public api_format {
     w.EndObject();
   }
 
+  /// Opens the reply object (`object`: its "object" field) and its one choice,
+  /// index 0; the caller writes the message or delta and closes them.
+  static void begin_choice(writer& w, const reply_info& r, const char* object) {
+    w.StartObject();
+    head(w, r, object);
+    w.Key("choices");
+    w.StartArray();
+    w.StartObject();
+    num(w, "index", 0);
+  }
+
   /// One SSE event; `role` only in the first, `final` carries finish_reason
   /// "stop" and an empty delta.
   static std::string chunk(const reply_info& r, const char* role, std::string_view content,
                            bool final, bool thinking = false) {
     rapidjson::StringBuffer buf;
     writer w(buf);
-    w.StartObject();
-    head(w, r, "chat.completion.chunk");
-    w.Key("choices");
-    w.StartArray();
-    w.StartObject();
-    num(w, "index", 0);
+    begin_choice(w, r, "chat.completion.chunk");
     w.Key("delta");
     w.StartObject();
     if (!final) {

@@ -5,87 +5,11 @@
 #include <cstdlib>
 #include <set>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "error_bodies.hpp"
 
 namespace llm_sim {
 
 namespace {
-
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-std::string finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
-
-void str(writer& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
-void str_or_null(writer& w, const char* key, const std::optional<std::string>& v) {
-  w.Key(key);
-  if (v) w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
-  else w.Null();
-}
-
-/// {"error":"..."}: Ollama and LM Studio.
-std::string flat_error(const std::string& message) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  w.StartObject();
-  str(w, "error", message);
-  w.EndObject();
-  return finish(buf);
-}
-
-/// {"error":{"message","type","param","code"}}: OpenAI (and Ollama's OpenAI endpoint).
-std::string openai_error(const std::string& message, const std::string& type,
-                         const std::optional<std::string>& param,
-                         const std::optional<std::string>& code) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  str(w, "message", message);
-  str(w, "type", type);
-  str_or_null(w, "param", param);
-  str_or_null(w, "code", code);
-  w.EndObject();
-  w.EndObject();
-  return finish(buf);
-}
-
-/// vLLM's ErrorResponse (serving_engine.py create_error_response, v0.5-0.9).
-std::string vllm_error(const std::string& message, const std::string& type, int code) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  w.StartObject();
-  str(w, "object", "error");
-  str(w, "message", message);
-  str(w, "type", type);
-  w.Key("param");
-  w.Null();
-  w.Key("code");
-  w.Int(code);
-  w.EndObject();
-  return finish(buf);
-}
-
-/// llama-server's format_error_response: {"error":{"code","message","type"}}.
-std::string llamacpp_error(int code, const std::string& message, const std::string& type) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("code");
-  w.Int(code);
-  str(w, "message", message);
-  str(w, "type", type);
-  w.EndObject();
-  w.EndObject();
-  return finish(buf);
-}
 
 refusal_reply reply(int status, std::string body, std::string why) {
   refusal_reply r;
@@ -341,26 +265,8 @@ std::optional<refusal_reply> check_request(const personality& p, const chat_requ
     case persona::llamacpp: {
       // server-context.cpp: a prompt that does not fit the slot's context.
       const long prompt = estimate_tokens(r.prompt);
-      if (prompt >= p.context_length) {
-        rapidjson::StringBuffer buf;
-        writer w(buf);
-        w.StartObject();
-        w.Key("error");
-        w.StartObject();
-        w.Key("code");
-        w.Int(400);
-        str(w, "message", "request (" + std::to_string(prompt) +
-                              " tokens) exceeds the available context size (" +
-                              std::to_string(p.context_length) + " tokens), try increasing it");
-        str(w, "type", "exceed_context_size_error");
-        w.Key("n_prompt_tokens");
-        w.Int64(prompt);
-        w.Key("n_ctx");
-        w.Int64(p.context_length);
-        w.EndObject();
-        w.EndObject();
-        return reply(400, finish(buf), "context_length");
-      }
+      if (prompt >= p.context_length)
+        return reply(400, llamacpp_context_error(prompt, p.context_length), "context_length");
       if (p.refuse_json_schema && r.response_format == "json_schema")
         return reply(500,
                      llamacpp_error(500,

@@ -1,7 +1,6 @@
 #include "stats.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.hpp"
 
 namespace llm_sim {
 
@@ -54,26 +53,17 @@ void stats::count_rejected(const std::string& why) {
 std::string stats::to_json() const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto object = [&w](const char* key, const std::map<std::string, long>& m) {
-    w.Key(key);
-    w.StartObject();
-    for (const auto& [k, v] : m) {
-      w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-      w.Int64(v);
-    }
-    w.EndObject();
-  };
   std::lock_guard<std::mutex> lock(mutex_);
   w.StartObject();
   w.Key("total");
   w.Int64(total_);
-  object("by_role", by_role_);
-  object("by_path", by_path_);
-  object("by_role_path", by_role_path_);
-  object("by_rule", by_rule_);
-  object("by_api", by_api_);
-  object("faults", faults_);
-  object("rejected", rejected_);
+  json_out::counts(w, "by_role", by_role_);
+  json_out::counts(w, "by_path", by_path_);
+  json_out::counts(w, "by_role_path", by_role_path_);
+  json_out::counts(w, "by_rule", by_rule_);
+  json_out::counts(w, "by_api", by_api_);
+  json_out::counts(w, "faults", faults_);
+  json_out::counts(w, "rejected", rejected_);
   w.Key("unmatched");
   w.Int64(unmatched_);
   w.Key("with_bearer");
