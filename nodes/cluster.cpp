@@ -20,6 +20,7 @@
 #include "common/secret_file.hpp"
 #include "messages/messages.hpp"
 #include "nodes/config.hpp"
+#include "nodes/scheduler_tuning.hpp"
 #include "nodes/silence_limit.hpp"
 #include "messages/setup.hpp"
 
@@ -205,6 +206,7 @@ std::optional<cluster_setup> load_cluster_setup(const cluster_flags& flags, code
 
 void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
   register_messages(cfg);
+  tune_scheduler(cfg);
   cfg.load<caf::io::middleman>();
   std::string ignored;
   if (tls_configured(s, ignored)) {

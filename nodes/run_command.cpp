@@ -48,6 +48,7 @@
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
 #include "nodes/run_settings.hpp"
+#include "nodes/scheduler_tuning.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
@@ -358,6 +359,7 @@ int run_command(run_options o) {
     llm::http_loop loop;  // outlives the actor system (declared first)
     caf::actor_system_config sys_cfg;
     register_messages(sys_cfg);
+    tune_scheduler(sys_cfg);
     caf::actor_system sys{sys_cfg};
     auto line = std::make_shared<progress_line>(stdout, terminal);
     // Any continued run may hold a plan that waits (from an earlier
