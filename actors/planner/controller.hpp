@@ -141,6 +141,9 @@ class controller {
   void progress(std::string kind, std::string task_id = {}, std::string path = {},
                 std::string detail = {});
   void exports_changed();
+  /// How long the exports wait after a change: exports_interval_ms, longer
+  /// for a large plan (exports_interval_per_task_us).
+  std::int64_t exports_delay_ms() const;
   void finish(outcome o, std::string message);
   std::int64_t now() const;
   /// True when the store write worked; otherwise the run stops (exit 5):
