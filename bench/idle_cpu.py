@@ -9,7 +9,6 @@ used in that window, per second.
 """
 import argparse
 import os
-import shutil
 import sys
 import time
 
@@ -56,8 +55,7 @@ def main():
             print("%-12s %6.3f s CPU in %.1f s = %5.2f ms per second" % (name, s, span,
                                                                        1000 * s / span))
     finally:
-        b.stop_all()
-        shutil.rmtree(b.work, ignore_errors=True)
+        b.remove()
     return 0
 
 

@@ -17,7 +17,6 @@ is removed afterwards.
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -130,8 +129,7 @@ def main():
                 f.write(text)
         print(text)
     finally:
-        b.stop_all()
-        shutil.rmtree(b.work, ignore_errors=True)
+        b.remove()
     return 0
 
 

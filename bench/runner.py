@@ -172,6 +172,11 @@ class Bench:
             p.stop()
         self.procs = []
 
+    def remove(self):
+        """Stops what is still running and removes the work folder (the helper scripts)."""
+        self.stop_all()
+        shutil.rmtree(self.work, ignore_errors=True)
+
     def wait_file(self, path, secs, proc, what):
         end = time.time() + secs
         while time.time() < end:
