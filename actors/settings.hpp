@@ -58,6 +58,10 @@ struct pipeline_settings {
   /// generated_files/* are rewritten at most this often during a run (they
   /// cost O(tasks) to render); always at the end.
   std::int64_t exports_interval_ms = 500;
+  /// ... and at most once per this many microseconds per planned task, so a
+  /// run renders them about as often at any size and their cost per task
+  /// stays flat (100: every 1 s at 10,000 tasks, 2 s at 20,000).
+  std::int64_t exports_interval_per_task_us = 100;
   /// Existing files the planning prompt lists with their summaries (files
   /// the request names first): the prompt stays bounded in a large project.
   std::size_t plan_map_entries = 400;

@@ -172,6 +172,11 @@ class Bench:
             p.stop()
         self.procs = []
 
+    def remove(self):
+        """Stops what is still running and removes the work folder (the helper scripts)."""
+        self.stop_all()
+        shutil.rmtree(self.work, ignore_errors=True)
+
     def wait_file(self, path, secs, proc, what):
         end = time.time() + secs
         while time.time() < end:
@@ -239,13 +244,15 @@ class Bench:
             raise RuntimeError("output %s differs from %s/app:\n%s" % (out, scen, r.stdout[:2000]))
 
     # ---- one run ---------------------------------------------------------------------------
-    def run_node(self, scen, coders, baseline=False, overhead=False, label="node"):
+    def run_node(self, scen, coders, baseline=False, overhead=False, label="node", wrap=()):
+        """One `codehive run`; `wrap` is a command the run is started under (a profiler,
+        bench/profile_overhead.py), whose own CPU time is then counted with it."""
         d = self.fresh_dir(label)
         cfg = self.config(os.path.join(d, "codehive.json"), baseline=baseline, overhead=overhead)
         sim, port = self.start_sim(scen, d, "sim")
         with open(os.path.join(scen, "request.txt")) as f:
             request = f.read().strip()
-        args = [self.bin, "run", request, "--out", os.path.join(d, "out"),
+        args = list(wrap) + [self.bin, "run", request, "--out", os.path.join(d, "out"),
                 "--store", os.path.join(d, "store"), "--config", cfg,
                 "--planner", "openai://127.0.0.1:%d/v1/gpt-4o-mini" % port,
                 "--coder", "ollama://127.0.0.1:%d/qwen2.5-coder:7b" % port,

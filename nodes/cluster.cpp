@@ -22,6 +22,7 @@
 #include "messages/setup.hpp"
 #include "nodes/commands/settings_resolution.hpp"
 #include "nodes/config.hpp"
+#include "nodes/scheduler_tuning.hpp"
 #include "nodes/silence_limit.hpp"
 
 namespace codehive {
@@ -202,6 +203,7 @@ std::optional<cluster_setup> load_cluster_setup(const cluster_flags& flags, code
 
 void configure_node(caf::actor_system_config& cfg, const cluster_settings& s) {
   register_messages(cfg);
+  tune_scheduler(cfg);
   cfg.load<caf::io::middleman>();
   std::string ignored;
   if (tls_configured(s, ignored)) {

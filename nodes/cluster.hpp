@@ -96,7 +96,8 @@ std::optional<cluster_setup> load_cluster_setup(const cluster_flags& flags, code
 
 /// Loads the middleman (and OpenSSL's manager when TLS is configured), turns
 /// heartbeats on, sets middleman.app-identifiers to msg::protocol_version and
-/// the openssl.* files; registers codehive's messages.
+/// the openssl.* files; registers codehive's messages; tunes the scheduler
+/// for an idle node (scheduler_tuning.hpp).
 void configure_node(caf::actor_system_config& cfg, const cluster_settings& s);
 
 /// This process's name for logs: hostname-pid.

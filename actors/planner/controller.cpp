@@ -3,6 +3,7 @@
 // uses. See controller.hpp for the parts.
 #include "actors/planner/controller.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 
@@ -41,12 +42,20 @@ void controller::emit(command c) {
 
 void controller::exports_changed() {
   // A task's completion costs O(1) here; the O(tasks) render happens at most
-  // once per exports_interval_ms (on_exports_due), and once at the end.
+  // once per exports_delay_ms() (on_exports_due), and once at the end.
   exports_dirty_ = true;
   if (!exports_scheduled_ && !stopping_) {
     exports_scheduled_ = true;
-    emit(schedule_exports{settings_->exports_interval_ms});
+    emit(schedule_exports{exports_delay_ms()});
   }
+}
+
+std::int64_t controller::exports_delay_ms() const {
+  // The render costs O(tasks) and a run lasts O(tasks): a fixed interval
+  // would make the exports' cost per task grow with the plan.
+  auto per_tasks = static_cast<std::int64_t>(run_.tasks.size())
+                   * settings_->exports_interval_per_task_us / 1000;
+  return std::max(settings_->exports_interval_ms, per_tasks);
 }
 
 void controller::on_exports_due() {

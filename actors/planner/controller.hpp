@@ -142,6 +142,9 @@ class controller {
   void progress(std::string kind, std::string task_id = {}, std::string path = {},
                 std::string detail = {});
   void exports_changed();
+  /// How long the exports wait after a change: exports_interval_ms, longer
+  /// for a large plan (exports_interval_per_task_us).
+  std::int64_t exports_delay_ms() const;
   void finish(outcome o, std::string message);
   /// Moves the run to `phase` (no-op if it is there): times it, and keeps
   /// the change with `detail` (what the phase does) in the event log.

@@ -51,6 +51,7 @@
 #include "nodes/progress_sink.hpp"
 #include "nodes/run_session.hpp"
 #include "nodes/run_summary.hpp"
+#include "nodes/scheduler_tuning.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
@@ -398,6 +399,7 @@ msg::run_result run_actors(const codehive_config& cfg, run_services& svc, const 
   llm::http_loop loop;  // outlives the actor system (declared first)
   caf::actor_system_config sys_cfg;
   register_messages(sys_cfg);
+  tune_scheduler(sys_cfg);
   caf::actor_system sys{sys_cfg};
   auto line = std::make_shared<progress_line>(stdout, terminal);
   // Any continued run may hold a plan that waits (from an earlier

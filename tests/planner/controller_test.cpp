@@ -411,6 +411,66 @@ TEST(Controller, ExportsAreWrittenOncePerTimerNotOncePerTaskAndCompleteAtTheEnd)
   EXPECT_NE(status.content.find("\"done\""), std::string::npos);
 }
 
+TEST(Controller, TaskCompletionsWithinOneIntervalGiveOneExportWriteAndTheFinalOne) {
+  harness h;
+  h.hold_export_timers = true;  // the interval is over only when the test says so
+  h.on_plan = [&](const planner::ask_plan& c) {
+    planner::plan_answer a;
+    a.call = c.call;
+    a.ok = true;
+    a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}},
+                           {"t4", "d.js", {}}, {"t5", "e.js", {}}});
+    return a;
+  };
+  h.start();
+  auto all_done = [&] {
+    return h.ctl->run().graph && h.ctl->run().graph->count(task_state::done) == 5;
+  };
+  while (!all_done() && h.answer_next()) {
+  }
+  ASSERT_TRUE(all_done());
+  EXPECT_EQ(h.export_timers_held, 1) << "one timer for the plan and five completions";
+  EXPECT_EQ(h.exports_written, 0);
+  h.ctl->on_exports_due();  // the interval is over
+  h.collect();
+  auto written = h.take<planner::write_exports>();
+  ASSERT_TRUE(written);
+  ASSERT_EQ(written->files.size(), 4u);
+  EXPECT_EQ(written->files.back().name, "status.json");
+  EXPECT_NE(written->files.back().content.find("e.js"), std::string::npos)
+      << "one write holds every completion of the interval";
+  h.answer(std::move(*written));
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0);
+  EXPECT_EQ(h.exports_written, 1) << "no other write while the timers were held";
+  ASSERT_EQ(h.final_exports.size(), 4u) << "and the complete ones at the end";
+}
+
+TEST(Controller, TheExportsWaitLongerForALargerPlanSoTheirCostPerTaskStaysFlat) {
+  auto last_delay = [](std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> tasks) {
+    harness h;  // timers answered at once: one delay per change batch, after the plan too
+    h.settings->exports_interval_ms = 500;
+    h.settings->exports_interval_per_task_us = 200000;  // 200 ms per planned task
+    h.on_plan = [&](const planner::ask_plan& c) {
+      planner::plan_answer a;
+      a.call = c.call;
+      a.ok = true;
+      a.content = plan_json(tasks);
+      return a;
+    };
+    h.start();
+    h.run_until_delivered();
+    EXPECT_TRUE(h.result && h.result->exit_code == 0);
+    return h.export_delays.empty() ? std::int64_t{-1} : h.export_delays.back();
+  };
+  EXPECT_EQ(last_delay({{"t1", "a.js", {}}}), 500) << "a small plan: the interval";
+  EXPECT_EQ(last_delay({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}},
+                         {"t4", "d.js", {}}}),
+            800)
+      << "4 tasks x 200 ms";
+}
+
 TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
   {
     harness h;

@@ -233,6 +233,7 @@ void harness::answer(planner::command cmd) {
           if (f.name == "tasks.json")
             tasks_json = f.content;
       } else if constexpr (std::is_same_v<C, schedule_exports>) {
+        export_delays.push_back(c.delay_ms);
         if (hold_export_timers)
           ++export_timers_held;
         else

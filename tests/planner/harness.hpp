@@ -55,6 +55,7 @@ struct harness {
   std::string tasks_json;     ///< generated_files/tasks.json as last written
   bool hold_export_timers = false;  ///< keep schedule_exports unanswered (time stands still)
   int export_timers_held = 0;
+  std::vector<std::int64_t> export_delays;  ///< every schedule_exports' delay, in order
   std::vector<msg::export_file> final_exports;
   std::vector<std::string> progress_kinds;
   std::vector<msg::progress_event> progress_events;
