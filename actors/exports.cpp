@@ -84,7 +84,7 @@ std::string tasks_json(const run_state& run) {
     const auto& t = run.tasks[i];
     w.StartObject();
     kv(w, "id", t.id);
-    kv(w, "action", t.action);
+    kv(w, "action", std::string{to_string(t.action)});
     kv(w, "type", t.type);
     kv(w, "path", t.path);
     kv(w, "description", t.description);
@@ -140,7 +140,7 @@ std::string status_json(const run_state& run, std::int64_t now_ms) {
   w.StartObject();
   kv(w, "run_id", run.run_id);
   kv(w, "state", run.state);
-  kv(w, "phase", run.phase);
+  kv(w, "phase", std::string{to_string(run.phase)});
   if (run.exit_code >= 0)
     kv(w, "exit_code", run.exit_code);
   kv(w, "message", run.message);

@@ -23,7 +23,7 @@ std::string fix_task_id(int round, int n) {
 store::task_spec to_store(const msg::file_task& t) {
   store::task_spec s;
   s.id = t.id;
-  s.action = t.action.empty() ? "create" : t.action;
+  s.action = std::string{to_string(t.action)};
   s.type = t.type.empty() ? "file" : t.type;
   s.path = t.path;
   s.description = t.description;
@@ -37,7 +37,8 @@ store::task_spec to_store(const msg::file_task& t) {
 msg::file_task from_store(const store::task_spec& s) {
   msg::file_task t;
   t.id = s.id;
-  t.action = s.action;
+  // The store refuses any other action when it writes one; "" is an old "create".
+  t.action = msg::parse_task_action(s.action).value_or(msg::task_action::create);
   t.type = s.type;
   t.path = s.path;
   t.description = s.description;
@@ -190,7 +191,7 @@ void replay(task_graph& g, std::size_t i, const store::task_record& t, const ret
         g.mark_done(i);
         break;
       case store::task_state::failed:
-        if (t.spec.action == "delete")
+        if (t.spec.action == to_string(msg::task_action::remove))
           g.fail(i);
         else
           g.record_failure(i, policy);
@@ -326,7 +327,7 @@ std::optional<restored_run> restore_run(const store::run_store& s, const std::st
       run.state = "unresolved";
     else if (run.state == "failed" && snap->run.exit_code == 3)
       run.state = "model_failure";
-    run.phase = "finished";
+    run.phase = msg::run_phase::finished;
     run.exit_code = snap->run.exit_code;
     run.message = snap->run.state_reason;
     run.finished_ms = snap->run.updated_ms;

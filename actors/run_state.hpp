@@ -38,7 +38,7 @@ struct run_state {
   std::string out_dir;
   msg::budget limits;
   int max_rounds = 3;
-  std::string phase = "starting";   ///< starting|planning|coding|validating|reviewing|fixing|finished
+  msg::run_phase phase = msg::run_phase::starting;
   std::string state = "running";    ///< running|done|unresolved|budget|model_failure|failed
   int exit_code = -1;
   std::string message;

@@ -89,7 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (plan.value->empty()) fail("an empty plan accepted", answer.substr(0, 200));
   std::vector<task_spec> specs;
   for (const auto& t : *plan.value) {
-    if (t.action != "create" && t.action != "update" && t.action != "delete") fail("unknown action accepted", t.action);
+    // The action is an enum now: an unknown word cannot get this far; its name must read back.
+    auto name = std::string{to_string(t.action)};
+    if (msg::parse_task_action(name) != t.action) fail("an action that does not read back", name);
     specs.push_back({t.id, t.path, t.depends_on});
   }
   std::string error;

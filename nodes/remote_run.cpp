@@ -231,7 +231,7 @@ int remote_run_command(run_options o) {
     return exit_code::model;
   }
   auto& result = out.result;
-  if (result.state == "refused") {
+  if (result.state == msg::run_outcome::refused) {
     std::fprintf(stderr, "codehive run: %s\n", result.message.c_str());
     return result.exit_code;
   }
@@ -242,7 +242,8 @@ int remote_run_command(run_options o) {
   bool complete = !id.empty() && copy->complete(sys, reg, token, id, copy_error);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
-              result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
+              std::string{msg::row_of(result.state).shown}.c_str(), result.exit_code, secs,
+              result.rounds, result.message.c_str());
   std::printf("  output: %s (%zu files; %zu versions written, %zu of them fetched at the end%s)\n"
               "  exports: %s\n",
               out_dir.c_str(), copy->files(), copy->written(), copy->fetched(),

@@ -401,7 +401,7 @@ int run_command(run_options o) {
         .receive([&](msg::run_result& r) { result = std::move(r); },
                  [&](caf::error& e) {
                    result.exit_code = exit_code::internal;
-                   result.state = "failed";
+                   result.state = msg::run_outcome::failed;
                    result.message = "internal error: " + describe(e);
                  });
     }
@@ -415,8 +415,8 @@ int run_command(run_options o) {
     // Tell the user now: shutting down may wait for a validator subprocess.
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n",
-                run_id.c_str(), result.state.c_str(), result.exit_code, secs,
-                result.rounds, result.message.c_str());
+                run_id.c_str(), std::string{msg::row_of(result.state).shown}.c_str(),
+                result.exit_code, secs, result.rounds, result.message.c_str());
     print_run_usage(*runs, run_id);
     std::printf("  output: %s\n  exports: %s\n", out_dir.string().c_str(),
                 (out_dir / "generated_files").string().c_str());

@@ -74,7 +74,7 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
                                         event_json("{\"tasks\":" + proposed_text_ + "}", false, {})),
                     "proposed plan"))
     return;
-  run_.phase = "awaiting_approval";
+  run_.phase = msg::run_phase::awaiting_approval;
   awaiting_approval_ = true;
   spdlog::info("run={} task=plan planner: plan of {} tasks waits for approval", run_.run_id,
                run_.tasks.size());
@@ -97,7 +97,7 @@ msg::plan_verdict controller::approval_state() const {
   v.message = std::to_string(run_.tasks.size()) + " tasks wait for approval:";
   for (std::size_t i = 0; i < run_.tasks.size() && i < shown; ++i) {
     const auto& t = run_.tasks[i];
-    v.message += "\n  " + t.id + "  " + t.action + " " + t.path;
+    v.message += "\n  " + t.id + "  " + std::string{to_string(t.action)} + " " + t.path;
     if (!t.depends_on.empty()) {
       v.message += "  (after";
       for (const auto& d : t.depends_on)

@@ -152,7 +152,7 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
     for (const auto& t : run_.tasks) {
       if (room == 0)
         break;
-      if (t.action != "delete" && rank_of(t.path) == rank && listed.insert(t.path).second) {
+      if (t.action != msg::task_action::remove && rank_of(t.path) == rank && listed.insert(t.path).second) {
         out.push_back({t.path, "(planned) " + t.description, {}, false});
         --room;
       }
@@ -223,10 +223,10 @@ void controller::finish(outcome o, std::string message) {
   stopping_ = true;
   outcome_ = o;
   const auto& row = row_of(o);
-  run_.state = std::string{row.name};
+  run_.state = std::string{row.shown};
   run_.exit_code = row.exit_code;
   run_.message = std::move(message);
-  run_.phase = "finished";
+  run_.phase = msg::run_phase::finished;
   run_.finished_ms = now();
   if (auto s = store_.set_run_state(run_.run_id, row.stored, run_.message, run_.exit_code); !s)
     spdlog::error("run={} run store: cannot record the end of the run: {}", run_.run_id,
@@ -269,7 +269,7 @@ void controller::on_final_records(std::optional<std::vector<msg::applied_file>> 
     run_.usage_by_role["summarizer"] = *summarizer;
   msg::run_result res;
   res.run_id = run_.run_id;
-  res.state = run_.state;
+  res.state = outcome_;
   res.exit_code = run_.exit_code;
   res.message = run_.message;
   res.rounds = run_.round;

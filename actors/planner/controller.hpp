@@ -34,16 +34,21 @@
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
 #include "actors/live_view.hpp"
-#include "actors/planner/outcome.hpp"
 #include "actors/run_state.hpp"
 #include "actors/settings.hpp"
 #include "actors/worker_pool.hpp"
+#include "messages/outcome.hpp"
 
 namespace codehive::store {
 class run_store;
 }
 
 namespace codehive::planner {
+
+/// How a run ends: messages/outcome.hpp has the one table (name, exit code,
+/// stored state).
+using outcome = msg::run_outcome;
+using msg::row_of;
 
 class controller {
  public:

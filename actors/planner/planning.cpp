@@ -66,7 +66,7 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
 }
 
 void controller::ask_for_plan(const std::string& reason) {
-  run_.phase = "planning";
+  run_.phase = msg::run_phase::planning;
   run_.plan_attempts += 1;
   plan_call_ = next_call_++;
   spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", run_.run_id, model_,
@@ -90,12 +90,12 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
   run_.tasks = std::move(tasks);
   run_.graph = std::move(graph);
   run_.task_records.assign(run_.tasks.size(), {});
-  run_.phase = "coding";
+  run_.phase = msg::run_phase::coding;
   spdlog::info("run={} task=plan planner: plan accepted: {} tasks", run_.run_id,
                run_.tasks.size());
   for (const auto& t : run_.tasks)
-    spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id, t.action,
-                 t.path, t.depends_on.size());
+    spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id,
+                 to_string(t.action), t.path, t.depends_on.size());
   progress("plan", {}, {}, std::to_string(run_.tasks.size()) + " tasks");
   exports_changed();
   dispatch();

@@ -46,7 +46,7 @@ void controller::continue_rounds(const std::vector<store::task_record>& fixes,
     decide(std::move(issues));
     return;
   }
-  run_.phase = "fixing";
+  run_.phase = msg::run_phase::fixing;
   for (const auto& f : fixes) {
     if (f.state == store::task_state::done || f.state == store::task_state::failed)
       continue;
@@ -118,7 +118,7 @@ void controller::start_or_continue() {
   progress("plan", {}, {},
            "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
   if (!graph.finished()) {
-    run_.phase = "coding";
+    run_.phase = msg::run_phase::coding;
     exports_changed();
     dispatch();
     return;

@@ -30,7 +30,7 @@ void controller::start_round() {
   run_.round += 1;
   run_.rounds.push_back({});
   run_.rounds.back().round = run_.round;
-  run_.phase = "validating";
+  run_.phase = msg::run_phase::validating;
   spdlog::info("run={} task=review round {}: validating {} files", run_.run_id, run_.round,
                files.size());
   progress("validate", {}, {}, "round " + std::to_string(run_.round));
@@ -53,7 +53,7 @@ void controller::on_validation_failed(const failure& f) {
 }
 
 void controller::review_now() {
-  run_.phase = "reviewing";
+  run_.phase = msg::run_phase::reviewing;
   progress("review", {}, {}, "reviewing");
   emit(read_review_files{run_.live_changed_paths()});
 }
@@ -173,7 +173,7 @@ void controller::decide(std::vector<msg::review_issue> issues) {
       return;
     }
   }
-  run_.phase = "fixing";
+  run_.phase = msg::run_phase::fixing;
   std::vector<fix_item> items;
   std::vector<store::task_spec> specs;
   for (auto& i : issues) {

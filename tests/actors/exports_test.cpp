@@ -24,8 +24,8 @@ run_state sample() {
   run.exit_code = 0;
   run.started_ms = 1700000000000;
   run.finished_ms = 1700000005000;
-  run.tasks = {{"t1", "create", "file", "index.html", "page", "write it", {}, {}, ""},
-               {"t2", "create", "file", "app.js", "app", "code it", {"t1"}, {}, ""}};
+  run.tasks = {{"t1", msg::task_action::create, "file", "index.html", "page", "write it", {}, {}, ""},
+               {"t2", msg::task_action::create, "file", "app.js", "app", "code it", {"t1"}, {}, ""}};
   std::string err;
   run.graph = task_graph::build({{"t1", "index.html", {}}, {"t2", "app.js", {"t1"}}}, err);
   run.graph->mark_done(0);
