@@ -49,6 +49,23 @@ msg::file_task from_store(const store::task_spec& s) {
   return t;
 }
 
+graph_task_spec graph_spec_of(const msg::file_task& t) {
+  return {t.id, t.path, t.depends_on, t.type != "folder"};
+}
+
+store::review_issue to_store(const msg::review_issue& issue) {
+  return {issue.file, issue.problem, issue.instructions};
+}
+
+msg::review_issue from_store(const store::review_issue& issue, int round) {
+  msg::review_issue out;
+  out.file = issue.file;
+  out.problem = issue.problem;
+  out.instructions = issue.instructions;
+  out.round = round;
+  return out;
+}
+
 store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string& id) {
   store::task_spec s;
   s.id = id;
@@ -153,7 +170,7 @@ msg::applied_file applied_of(const store::file_version& f) {
 namespace {
 
 /// The run's settings as `codehive run` stored them (config_json).
-void apply_config(const std::string& json, run_state& run) {
+void apply_config(const std::string& json, planner_run& run) {
   auto stored = run_settings_from_json(json);
   run.out_dir = stored.out_dir;
   run.max_rounds = stored.max_rounds;
@@ -203,8 +220,8 @@ void replay(task_graph& g, std::size_t i, const store::task_record& t, const ret
   }
 }
 
-task_record timings_of(const store::task_record& t) {
-  task_record r;
+task_timing timings_of(const store::task_record& t) {
+  task_timing r;
   for (const auto& h : t.history) {
     if (h.to == store::task_state::assigned) {
       r.started_ms = h.at_ms;
@@ -239,11 +256,10 @@ bool restore_plan(const store::run_snapshot& snap, const retry_policy& policy, r
   if (plan.empty())
     return true;
   out.planned = true;
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (const auto* t : plan) {
     run.tasks.push_back(from_store(t->spec));
-    specs.push_back(
-      {t->spec.id, t->spec.path, t->spec.depends_on, run.tasks.back().type != "folder"});
+    specs.push_back(graph_spec_of(run.tasks.back()));
   }
   auto graph = task_graph::build(specs, error);
   if (!graph) {
@@ -276,12 +292,7 @@ void restore_rounds(const store::run_snapshot& snap, restored_run& out) {
       rec.fixes_failed += f->state == store::task_state::failed ? 1 : 0;
     }
     for (const auto& i : r.issues) {
-      msg::review_issue issue;
-      issue.file = i.file;
-      issue.problem = i.problem;
-      issue.instructions = i.instructions;
-      issue.round = rec.round;
-      run.issues.push_back(issue);
+      run.issues.push_back(from_store(i, rec.round));
       // The decision on a round's issues was taken once its fix tasks exist;
       // the last round without them is decided again by the planner.
       bool decided = rec.round < static_cast<int>(snap.rounds.back().round)

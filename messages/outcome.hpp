@@ -34,7 +34,7 @@ enum class run_outcome : std::uint8_t {
 struct outcome_row {
   run_outcome what;
   std::string_view name;     ///< on the wire (unique)
-  std::string_view shown;    ///< run_state::state, status.json, the CLI's last line
+  std::string_view shown;    ///< planner_run::state, status.json, the CLI's last line
   int exit_code;
   store::run_state stored;
 };

@@ -143,7 +143,7 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   const bool changed = plan->tasks != run_.tasks;
   // Stored with the plan itself: a stop between this and the task table
   // continues with the approved plan, not the proposal.
-  run_state approved;
+  planner_run approved;
   approved.tasks = plan->tasks;
   auto text = "{\"tasks\":" + tasks_json(approved) + "}";
   if (!persisted(store_.append_event(run_.run_id, approved_event, event_json(text, changed, {})),

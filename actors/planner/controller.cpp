@@ -68,7 +68,7 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
   ev.path = std::move(path);
   ev.detail = std::move(detail);
   if (run_.graph) {
-    ev.tasks_done = run_.graph->count(task_state::done);
+    ev.tasks_done = run_.graph->count(graph_task_state::done);
     ev.tasks_total = static_cast<std::int32_t>(run_.graph->size());
   }
   ev.coders_busy = pool_.busy_coders() + escalations_in_flight_;
@@ -174,7 +174,7 @@ bool controller::start(const msg::run_request& req, bool report) {
   active_ = true;
   stopping_ = false;
   report_progress_ = report;
-  run_ = run_state{};
+  run_ = planner_run{};
   run_.run_id = req.run_id;
   run_.request = req.request;
   run_.out_dir = req.out_dir;
@@ -243,12 +243,12 @@ void controller::finish(outcome o, std::string message) {
 
 namespace {
 
-int unresolved_count(const run_state& run) {
+int unresolved_count(const planner_run& run) {
   int n = static_cast<int>(run.open_findings.size());
   if (!run.rounds.empty())
     n += run.rounds.back().issues;
   if (run.graph)
-    n += run.graph->count(task_state::failed) + run.graph->count(task_state::skipped);
+    n += run.graph->count(graph_task_state::failed) + run.graph->count(graph_task_state::skipped);
   return n;
 }
 

@@ -1,6 +1,6 @@
 // The run controller: everything the planner decides, with no actor system.
 // Events go in (a method per answer the shell received), commands come out
-// (take_commands(); commands.hpp). It owns the run's state (run_state.hpp),
+// (take_commands(); commands.hpp). It owns the run's state (planner_run.hpp),
 // the worker slots and the jobs in flight, and writes every state change to
 // the run store, synced, before it emits a command that acts on it.
 //
@@ -34,7 +34,7 @@
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
 #include "actors/live_view.hpp"
-#include "actors/run_state.hpp"
+#include "actors/planner_run.hpp"
 #include "actors/settings.hpp"
 #include "actors/worker_pool.hpp"
 #include "messages/outcome.hpp"
@@ -116,7 +116,7 @@ class controller {
 
   // -- inspection (tests, the shell) ------------------------------------------
 
-  const run_state& run() const noexcept { return run_; }
+  const planner_run& run() const noexcept { return run_; }
   const worker_pool& pool() const noexcept { return pool_; }
   bool active() const noexcept { return active_; }
   bool stopping() const noexcept { return stopping_; }
@@ -248,7 +248,7 @@ class controller {
   clock_fn clock_;
   std::vector<command> out_;
 
-  run_state run_;
+  planner_run run_;
   bool active_ = false;
   bool stopping_ = false;
   bool report_progress_ = true;

@@ -46,9 +46,9 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
              + std::to_string(settings_->max_plan_tasks) + "): plan fewer, larger files";
     return std::nullopt;
   }
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (const auto& t : *plan.value) {
-    specs.push_back({t.id, t.path, t.depends_on, t.type != "folder"});
+    specs.push_back(graph_spec_of(t));
     const auto& e = t.edit_kind;
     if (is_fix_task(t.id))
       reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";

@@ -111,7 +111,7 @@ void controller::start_or_continue() {
       run_.task_records[*idx].finished_ms = files[run_.tasks[*idx].path].at_ms;
     }
   }
-  auto done = graph.count(task_state::done);
+  auto done = graph.count(graph_task_state::done);
   spdlog::info("run={} continuing: {} of {} tasks done, {} were in flight, {} review round(s) "
                "stored",
                run_.run_id, done, graph.size(), restored->in_flight.size(), run_.round);

@@ -127,7 +127,7 @@ void controller::on_reviewed(msg::review_result result) {
   store::review_round stored;
   stored.round = static_cast<std::uint32_t>(run_.round);
   for (const auto& i : issues)
-    stored.issues.push_back({i.file, i.problem, i.instructions});
+    stored.issues.push_back(to_store(i));
   stored.findings_json = findings_to_json(round.validation.findings);
   if (!persisted(store_.put_review_round(run_.run_id, stored), "review round"))
     return;
@@ -147,7 +147,7 @@ void controller::on_reviewed(msg::review_result result) {
 void controller::decide(std::vector<msg::review_issue> issues) {
   auto& round = run_.rounds.back();
   if (issues.empty() && round.validation.findings.empty()) {
-    auto failed = run_.graph->count(task_state::failed) + run_.graph->count(task_state::skipped);
+    auto failed = run_.graph->count(graph_task_state::failed) + run_.graph->count(graph_task_state::skipped);
     if (failed > 0)
       finish(outcome::unresolved,
              std::to_string(failed) + " task(s) could not be completed; the rest is clean");

@@ -179,11 +179,11 @@ TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store)
 // to stop updating silently there (a 5,000-task run ended saying "running").
 TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_state) {
   constexpr int n = 5000;
-  run_state run;
+  planner_run run;
   run.run_id = run_id;
   run.request = "a big project";
   run.state = "running";
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (int k = 0; k < n; ++k) {
     msg::file_task t;
     t.id = "task-" + std::to_string(k);
