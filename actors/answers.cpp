@@ -46,6 +46,18 @@ std::vector<std::string> strs(const rapidjson::Value& obj, const char* key) {
   return out;
 }
 
+msg::edit_kind msg_kind_of(ws::edit_kind k) {
+  switch (k) {
+    case ws::edit_kind::whole:
+      return msg::edit_kind::whole;
+    case ws::edit_kind::html_section:
+      return msg::edit_kind::html_section;
+    case ws::edit_kind::search_replace:
+      break;
+  }
+  return msg::edit_kind::search_replace;
+}
+
 }  // namespace
 
 parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
@@ -66,7 +78,7 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
     }
     msg::file_task t;
     t.id = str(v, "id");
-    t.action = str(v, "action");
+    auto action = str(v, "action");
     t.type = str(v, "type");
     t.path = str(v, "path");
     t.description = str(v, "description");
@@ -74,14 +86,14 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
     t.depends_on = strs(v, "depends_on");
     t.context_paths = strs(v, "context_paths");
     t.edit_kind = str(v, "edit");
-    if (t.action.empty())
-      t.action = "create";
     if (t.type.empty())
       t.type = "file";
-    if (t.action != "create" && t.action != "update" && t.action != "delete") {
+    auto known = action.empty() ? std::optional{msg::task_action::create} : msg::parse_task_action(action);
+    if (!known) {
       out.error = "task '" + t.id + "': action must be create, update or delete";
       return out;
     }
+    t.action = *known;
     tasks.push_back(std::move(t));
   }
   if (tasks.empty()) {
@@ -93,7 +105,7 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
 }
 
 parsed<msg::file_edit> parse_edit_answer(const std::string& answer, const msg::context_file& target,
-                                         const std::string& action) {
+                                         msg::task_action action) {
   parsed<msg::file_edit> out;
   auto json = llm::extract_json(answer);
   if (!json) {
@@ -115,10 +127,9 @@ parsed<msg::file_edit> parse_edit_answer(const std::string& answer, const msg::c
   }
   msg::file_edit fe;
   fe.path = target.path;
-  fe.action = action.empty() ? (target.has_content ? "update" : "create") : action;
-  if (fe.action == "delete")
-    fe.action = "update";
-  fe.kind = ws::to_string(e->kind);
+  // A worker's answer always writes the file: a deletion needs no model.
+  fe.action = action == msg::task_action::remove ? msg::task_action::update : action;
+  fe.kind = msg_kind_of(e->kind);
   if (e->kind == ws::edit_kind::html_section)
     fe.section = ws::to_string(e->section);
   fe.content = std::move(e->content);
@@ -254,6 +265,41 @@ void add_usage(msg::usage& total, const msg::usage& u) {
   total.calls += u.calls;
   if (u.tokens_per_s > 0)
     total.tokens_per_s = u.tokens_per_s;
+}
+
+parsed<ws::edit> workspace_edit_of(const msg::file_edit& e) {
+  parsed<ws::edit> out;
+  ws::edit edit;
+  switch (e.kind) {
+    case msg::edit_kind::whole:
+      edit.kind = ws::edit_kind::whole;
+      break;
+    case msg::edit_kind::html_section:
+      edit.kind = ws::edit_kind::html_section;
+      // Where the section name is read: anything but head or body is refused,
+      // never taken for the body.
+      if (e.section == ws::to_string(ws::section_name::head))
+        edit.section = ws::section_name::head;
+      else if (e.section == ws::to_string(ws::section_name::body))
+        edit.section = ws::section_name::body;
+      else {
+        out.error = "unknown html section '" + e.section + "' (head or body)";
+        return out;
+      }
+      break;
+    case msg::edit_kind::search_replace:
+      edit.kind = ws::edit_kind::search_replace;
+      break;
+    case msg::edit_kind::none:
+    case msg::edit_kind::folder:
+      out.error = "an edit of kind '" + std::string{to_string(e.kind)} + "' has no content to apply";
+      return out;
+  }
+  edit.content = e.content;
+  for (const auto& b : e.blocks)
+    edit.blocks.push_back({b.search, b.replace});
+  out.value = std::move(edit);
+  return out;
 }
 
 }  // namespace codehive

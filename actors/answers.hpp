@@ -10,6 +10,7 @@
 #include "llm/error.hpp"
 #include "llm/types.hpp"
 #include "messages/messages.hpp"
+#include "workspace/edits.hpp"
 
 namespace codehive {
 
@@ -28,7 +29,11 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer);
 /// applied so an edit that cannot be applied is refused here, at the worker,
 /// where the model can be asked again.
 parsed<msg::file_edit> parse_edit_answer(const std::string& answer, const msg::context_file& target,
-                                         const std::string& action);
+                                         msg::task_action action);
+
+/// A file_edit as the workspace applies it. Refused: a kind with no content
+/// (none, folder) and an html_section edit whose section is not head or body.
+parsed<ws::edit> workspace_edit_of(const msg::file_edit& e);
 
 /// review.json -> issues (round set by the caller).
 parsed<std::vector<msg::review_issue>> parse_review(const std::string& answer);

@@ -46,7 +46,7 @@ edit_history::edit_history(vcs::repository repo, std::string run_id, const store
     committed_paths_(std::move(committed_paths)) {}
 
 void edit_history::record(const msg::file_edit& e, const msg::applied_file& rec) {
-  if (e.kind == "folder")
+  if (e.kind == msg::edit_kind::folder)
     return;  // git keeps no folders
   commit(rec.path, e.task_id, rec.version, e.use.model, e.summary);
 }

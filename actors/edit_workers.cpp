@@ -44,8 +44,8 @@ struct edit_worker_state {
 // Per request type: role, target file, prompt, task id.
 const msg::context_file& target_of(const msg::code_request& r) { return r.target; }
 const msg::context_file& target_of(const msg::fix_request& r) { return r.target; }
-std::string action_of(const msg::code_request& r) { return r.task.action; }
-std::string action_of(const msg::fix_request&) { return "update"; }
+msg::task_action action_of(const msg::code_request& r) { return r.task.action; }
+msg::task_action action_of(const msg::fix_request&) { return msg::task_action::update; }
 std::string id_of(const msg::code_request& r) { return r.task.id; }
 std::string id_of(const msg::fix_request& r) { return r.fix_id; }
 llm::chat_request prompt_of(const pipeline_settings& s, const msg::code_request& r) {
@@ -101,7 +101,8 @@ typename Handle::behavior_type edit_worker(Self* self, client_ptr client, settin
         e.task_id = id_of(req);
         e.use = job.use;
         spdlog::info("run={} task={} {}: edit for {} ({}, {} tokens)", req.run_id, id_of(req),
-                     st.label, e.path, e.kind, job.use.prompt_tokens + job.use.completion_tokens);
+                     st.label, e.path, to_string(e.kind),
+                     job.use.prompt_tokens + job.use.completion_tokens);
         job.rp.deliver(std::move(e));
         st.jobs.erase(it);
         return;

@@ -48,7 +48,7 @@ std::string done(rapidjson::StringBuffer& buf) {
   return std::string{buf.GetString(), buf.GetSize()} + "\n";
 }
 
-std::string task_state_of(const run_state& run, std::size_t i) {
+std::string task_state_of(const planner_run& run, std::size_t i) {
   if (run.graph && i < run.graph->size())
     return to_string(run.graph->at(i).state);
   return "pending";
@@ -76,7 +76,7 @@ std::string iso8601_utc(std::int64_t epoch_ms) {
   return out;
 }
 
-std::string tasks_json(const run_state& run) {
+std::string tasks_json(const planner_run& run) {
   rapidjson::StringBuffer buf;
   writer w{buf};
   w.StartArray();
@@ -84,7 +84,7 @@ std::string tasks_json(const run_state& run) {
     const auto& t = run.tasks[i];
     w.StartObject();
     kv(w, "id", t.id);
-    kv(w, "action", t.action);
+    kv(w, "action", std::string{to_string(t.action)});
     kv(w, "type", t.type);
     kv(w, "path", t.path);
     kv(w, "description", t.description);
@@ -100,7 +100,7 @@ std::string tasks_json(const run_state& run) {
   return done(buf);
 }
 
-std::string code_review_json(const run_state& run) {
+std::string code_review_json(const planner_run& run) {
   rapidjson::StringBuffer buf;
   writer w{buf};
   w.StartArray();
@@ -116,7 +116,7 @@ std::string code_review_json(const run_state& run) {
   return done(buf);
 }
 
-std::string file_tracker_json(const run_state& run) {
+std::string file_tracker_json(const planner_run& run) {
   rapidjson::StringBuffer buf;
   writer w{buf};
   w.StartObject();
@@ -134,13 +134,13 @@ std::string file_tracker_json(const run_state& run) {
   return done(buf);
 }
 
-std::string status_json(const run_state& run, std::int64_t now_ms) {
+std::string status_json(const planner_run& run, std::int64_t now_ms) {
   rapidjson::StringBuffer buf;
   writer w{buf};
   w.StartObject();
   kv(w, "run_id", run.run_id);
   kv(w, "state", run.state);
-  kv(w, "phase", run.phase);
+  kv(w, "phase", std::string{to_string(run.phase)});
   if (run.exit_code >= 0)
     kv(w, "exit_code", run.exit_code);
   kv(w, "message", run.message);
@@ -226,7 +226,7 @@ std::string status_json(const run_state& run, std::int64_t now_ms) {
   return done(buf);
 }
 
-std::vector<msg::export_file> render_exports(const run_state& run, std::int64_t now_ms) {
+std::vector<msg::export_file> render_exports(const planner_run& run, std::int64_t now_ms) {
   return {{"tasks.json", tasks_json(run)},
           {"code_review.json", code_review_json(run)},
           {"file_tracker.json", file_tracker_json(run)},

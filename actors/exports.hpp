@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/run_state.hpp"
+#include "actors/planner_run.hpp"
 
 namespace codehive {
 
@@ -29,13 +29,13 @@ inline bool is_export_path(std::string_view path) {
 /// size (the project files' 1 MiB cap stopped status.json near 2,800 tasks).
 inline constexpr std::size_t max_export_bytes = std::numeric_limits<std::size_t>::max();
 
-std::string tasks_json(const run_state& run);
-std::string code_review_json(const run_state& run);
-std::string file_tracker_json(const run_state& run);
-std::string status_json(const run_state& run, std::int64_t now_ms);
+std::string tasks_json(const planner_run& run);
+std::string code_review_json(const planner_run& run);
+std::string file_tracker_json(const planner_run& run);
+std::string status_json(const planner_run& run, std::int64_t now_ms);
 
 /// All four as (name, content) pairs.
-std::vector<msg::export_file> render_exports(const run_state& run, std::int64_t now_ms);
+std::vector<msg::export_file> render_exports(const planner_run& run, std::int64_t now_ms);
 
 /// "2026-11-21T16:04:05.123Z"
 std::string iso8601_utc(std::int64_t epoch_ms);

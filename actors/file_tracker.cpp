@@ -204,20 +204,20 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto known = st.files.find(path);
   msg::applied_file rec = known != st.files.end() ? known->second : msg::applied_file{};
   rec.path = path;
-  if (e.kind == "folder") {
+  if (e.kind == msg::edit_kind::folder) {
     // A planned folder: made (or, if empty, deleted) for real. Folders have
     // no content, so no version is stored; a resume makes it again.
-    auto done = e.action == "delete" ? ws::delete_empty_folder(st.root, path)
+    auto done = e.action == msg::task_action::remove ? ws::delete_empty_folder(st.root, path)
                                      : ws::make_folder(st.root, path);
     if (!done)
       return from_ws(done.err());
-    rec.deleted = e.action == "delete";
+    rec.deleted = e.action == msg::task_action::remove;
     rec.modified_ms = now_ms();
     spdlog::info("run={} task={} tracker: {} folder {}", e.run_id, e.task_id,
                  rec.deleted ? "deleted" : "made", path);
     return rec;
   }
-  if (e.action == "delete") {
+  if (e.action == msg::task_action::remove) {
     // Only a file that is there can be deleted: check before the store says so.
     auto there = ws::resolve_in_root(st.root, path);
     if (!there)
@@ -245,19 +245,10 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto current = ws::read_file_if_exists(st.root, path);
   if (!current)
     return from_ws(current.err());
-  ws::edit edit;
-  if (e.kind == "whole")
-    edit.kind = ws::edit_kind::whole;
-  else if (e.kind == "html_section")
-    edit.kind = ws::edit_kind::html_section;
-  else if (e.kind == "search_replace")
-    edit.kind = ws::edit_kind::search_replace;
-  else
-    return make_error(ec::edit_refused, "unknown edit kind '" + e.kind + "'");
-  edit.section = e.section == "head" ? ws::section_name::head : ws::section_name::body;
-  edit.content = e.content;
-  for (auto& b : e.blocks)
-    edit.blocks.push_back({b.search, b.replace});
+  auto parsed = workspace_edit_of(e);
+  if (!parsed)
+    return make_error(ec::edit_refused, parsed.error);
+  const auto& edit = *parsed.value;
   auto next = ws::apply_edit(*current, edit);
   if (!next)
     return from_ws(next.err());
@@ -266,7 +257,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   // The edit's own summary (or the fallback) serves at once; the summarizer's
   // line replaces it when it arrives. Partial edits (fixes) keep the summary:
   // they rarely change what a file is for, and a call per fix burns tokens.
-  bool rewritten = e.kind == "whole" || !current->has_value();
+  bool rewritten = e.kind == msg::edit_kind::whole || !current->has_value();
   auto summary = rec.summary;
   if (!e.summary.empty())
     summary = one_line(e.summary);
@@ -290,7 +281,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   if (rewritten && st.summarizer && st.settings->summarize_with_model)
     summarize(self, path, rec.version, *next);
   spdlog::info("run={} task={} tracker: wrote {} v{} ({} bytes, {})", e.run_id, e.task_id, path,
-               rec.version, rec.bytes, e.kind);
+               rec.version, rec.bytes, to_string(e.kind));
   return rec;
 }
 

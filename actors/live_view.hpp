@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/vocabulary.hpp"
+
 namespace codehive {
 
 /// One coder or fixer slot of a node.
@@ -41,7 +43,7 @@ struct live_node {
 struct live_view {
   std::string source;         ///< "planner" or "registry"
   std::string run_id;         ///< "" for the registry, or before a run starts
-  std::string phase;          ///< the run's phase (planner only)
+  msg::run_phase phase = msg::run_phase::idle;  ///< the run's phase (planner only)
   std::int64_t at_ms = 0;     ///< when it was built (unix ms)
   std::int64_t ready_tasks = 0;     ///< tasks whose dependencies are done, waiting for a coder
   std::int64_t tasks_in_flight = 0;

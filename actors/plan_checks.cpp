@@ -127,12 +127,12 @@ plan_verdict check_plan_against_project(const std::vector<msg::file_task>& tasks
   std::vector<std::string> missing;
   std::vector<std::string> binary_updates;
   for (const auto& t : tasks) {
-    if (t.type == "folder" || (t.action != "update" && t.action != "delete"))
+    if (t.type == "folder" || t.action == msg::task_action::create)
       continue;
     if (existing.count(t.path) == 0)
-      missing.push_back("task " + t.id + " " + (t.action == "update" ? "updates " : "deletes ")
+      missing.push_back("task " + t.id + " " + (t.action == msg::task_action::update ? "updates " : "deletes ")
                         + t.path);
-    else if (t.action == "update" && binary.count(t.path) > 0)
+    else if (t.action == msg::task_action::update && binary.count(t.path) > 0)
       binary_updates.push_back("task " + t.id + " updates " + t.path);
   }
   if (missing.empty() && !binary_updates.empty()) {
@@ -168,7 +168,7 @@ plan_verdict check_plan_against_project(const std::vector<msg::file_task>& tasks
   auto req = lower(request);
   std::vector<std::string> unrequested;
   for (const auto& t : tasks) {
-    if (t.action != "delete" || t.type == "folder")
+    if (t.action != msg::task_action::remove || t.type == "folder")
       continue;
     auto p = lower(t.path);
     auto name = std::string{name_of(p)};
@@ -193,7 +193,7 @@ plan_verdict check_plan_against_project(const std::vector<msg::file_task>& tasks
     if (is_present(n))
       continue;
     bool created = std::any_of(tasks.begin(), tasks.end(), [&](const msg::file_task& t) {
-      return t.action == "create"
+      return t.action == msg::task_action::create
              && (lower(t.path) == n || lower(std::string{name_of(t.path)}) == n);
     });
     if (!existing.empty())

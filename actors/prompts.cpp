@@ -58,12 +58,12 @@ std::string show_target(const msg::context_file& f) {
          + "```\n";
 }
 
-std::string edit_hint(const std::string& kind, const std::string& action = {}) {
+std::string edit_hint(const std::string& kind, msg::task_action action = msg::task_action::create) {
   if (!kind.empty())
     return "Preferred edit kind: " + kind + "\n";
   // An existing file: the smallest edit that does the task, so the rest of
   // the file stays exactly as its owner wrote it.
-  if (action == "update")
+  if (action == msg::task_action::update)
     return "This file exists: change only what the task needs. Prefer search_replace blocks (or "
            "html_section for a whole <head> or <body>); use whole only if most of the file "
            "changes.\n";
@@ -227,7 +227,7 @@ llm::chat_request code_prompt(const pipeline_settings& s, const msg::code_reques
                   {{"request", r.request},
                    {"path", t.path},
                    {"task_id", t.id},
-                   {"action", t.action},
+                   {"action", std::string{to_string(t.action)}},
                    {"description", t.description},
                    {"instructions", t.instructions},
                    {"edit_hint", edit_hint(t.edit_kind, t.action)},

@@ -23,7 +23,7 @@ std::string fix_task_id(int round, int n) {
 store::task_spec to_store(const msg::file_task& t) {
   store::task_spec s;
   s.id = t.id;
-  s.action = t.action.empty() ? "create" : t.action;
+  s.action = std::string{to_string(t.action)};
   s.type = t.type.empty() ? "file" : t.type;
   s.path = t.path;
   s.description = t.description;
@@ -37,7 +37,8 @@ store::task_spec to_store(const msg::file_task& t) {
 msg::file_task from_store(const store::task_spec& s) {
   msg::file_task t;
   t.id = s.id;
-  t.action = s.action;
+  // The store refuses any other action when it writes one; "" is an old "create".
+  t.action = msg::parse_task_action(s.action).value_or(msg::task_action::create);
   t.type = s.type;
   t.path = s.path;
   t.description = s.description;
@@ -46,6 +47,23 @@ msg::file_task from_store(const store::task_spec& s) {
   t.context_paths = s.context_paths;
   t.edit_kind = s.edit;
   return t;
+}
+
+graph_task_spec graph_spec_of(const msg::file_task& t) {
+  return {t.id, t.path, t.depends_on, t.type != "folder"};
+}
+
+store::review_issue to_store(const msg::review_issue& issue) {
+  return {issue.file, issue.problem, issue.instructions};
+}
+
+msg::review_issue from_store(const store::review_issue& issue, int round) {
+  msg::review_issue out;
+  out.file = issue.file;
+  out.problem = issue.problem;
+  out.instructions = issue.instructions;
+  out.round = round;
+  return out;
 }
 
 store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string& id) {
@@ -152,7 +170,7 @@ msg::applied_file applied_of(const store::file_version& f) {
 namespace {
 
 /// The run's settings as `codehive run` stored them (config_json).
-void apply_config(const std::string& json, run_state& run) {
+void apply_config(const std::string& json, planner_run& run) {
   auto stored = run_settings_from_json(json);
   run.out_dir = stored.out_dir;
   run.max_rounds = stored.max_rounds;
@@ -190,7 +208,7 @@ void replay(task_graph& g, std::size_t i, const store::task_record& t, const ret
         g.mark_done(i);
         break;
       case store::task_state::failed:
-        if (t.spec.action == "delete")
+        if (t.spec.action == to_string(msg::task_action::remove))
           g.fail(i);
         else
           g.record_failure(i, policy);
@@ -202,8 +220,8 @@ void replay(task_graph& g, std::size_t i, const store::task_record& t, const ret
   }
 }
 
-task_record timings_of(const store::task_record& t) {
-  task_record r;
+task_timing timings_of(const store::task_record& t) {
+  task_timing r;
   for (const auto& h : t.history) {
     if (h.to == store::task_state::assigned) {
       r.started_ms = h.at_ms;
@@ -238,11 +256,10 @@ bool restore_plan(const store::run_snapshot& snap, const retry_policy& policy, r
   if (plan.empty())
     return true;
   out.planned = true;
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (const auto* t : plan) {
     run.tasks.push_back(from_store(t->spec));
-    specs.push_back(
-      {t->spec.id, t->spec.path, t->spec.depends_on, run.tasks.back().type != "folder"});
+    specs.push_back(graph_spec_of(run.tasks.back()));
   }
   auto graph = task_graph::build(specs, error);
   if (!graph) {
@@ -275,12 +292,7 @@ void restore_rounds(const store::run_snapshot& snap, restored_run& out) {
       rec.fixes_failed += f->state == store::task_state::failed ? 1 : 0;
     }
     for (const auto& i : r.issues) {
-      msg::review_issue issue;
-      issue.file = i.file;
-      issue.problem = i.problem;
-      issue.instructions = i.instructions;
-      issue.round = rec.round;
-      run.issues.push_back(issue);
+      run.issues.push_back(from_store(i, rec.round));
       // The decision on a round's issues was taken once its fix tasks exist;
       // the last round without them is decided again by the planner.
       bool decided = rec.round < static_cast<int>(snap.rounds.back().round)
@@ -326,7 +338,7 @@ std::optional<restored_run> restore_run(const store::run_store& s, const std::st
       run.state = "unresolved";
     else if (run.state == "failed" && snap->run.exit_code == 3)
       run.state = "model_failure";
-    run.phase = "finished";
+    run.phase = msg::run_phase::finished;
     run.exit_code = snap->run.exit_code;
     run.message = snap->run.state_reason;
     run.finished_ms = snap->run.updated_ms;

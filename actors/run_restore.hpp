@@ -1,7 +1,7 @@
-// Between the planner's run_state and the run store: the conversions the
+// Between the planner's planner_run and the run store: the conversions the
 // planner and file tracker use when they persist, and the rebuild of a whole
-// run_state from what the store holds (for resume, `status` and `export`).
-// No CAF: the store is plain data and so is run_state.
+// planner_run from what the store holds (for resume, `status` and `export`).
+// No CAF: the store is plain data and so is planner_run.
 #pragma once
 
 #include <map>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/run_state.hpp"
+#include "actors/planner_run.hpp"
 #include "storage/records.hpp"
 
 namespace codehive {
@@ -26,6 +26,14 @@ std::string fix_task_id(int round, int n);
 
 store::task_spec to_store(const msg::file_task& t);
 msg::file_task from_store(const store::task_spec& t);
+
+/// The task graph's view of a plan task: id, path, dependencies, and whether
+/// a coder writes it (a folder needs none).
+graph_task_spec graph_spec_of(const msg::file_task& t);
+
+store::review_issue to_store(const msg::review_issue& issue);
+/// A stored issue of review round `round`.
+msg::review_issue from_store(const store::review_issue& issue, int round);
 /// A review issue as a fix task of its round (action update, the issue's file).
 store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string& id);
 
@@ -51,7 +59,7 @@ std::map<std::string, msg::usage> usage_from_ledger(const std::vector<store::led
 
 /// A run as the store holds it, rebuilt for the planner (or for exports).
 struct restored_run {
-  run_state run;                        ///< tasks, graph (histories replayed), rounds,
+  planner_run run;                        ///< tasks, graph (histories replayed), rounds,
                                         ///< issues, files, usage from the ledger
   std::vector<std::string> in_flight;   ///< plan tasks left `assigned` by the crash
   fix_progress last_round_fixes;

@@ -6,13 +6,13 @@
 
 namespace codehive {
 
-const char* to_string(task_state s) noexcept {
+const char* to_string(graph_task_state s) noexcept {
   switch (s) {
-    case task_state::pending: return "pending";
-    case task_state::running: return "running";
-    case task_state::done: return "done";
-    case task_state::failed: return "failed";
-    case task_state::skipped: return "skipped";
+    case graph_task_state::pending: return "pending";
+    case graph_task_state::running: return "running";
+    case graph_task_state::done: return "done";
+    case graph_task_state::failed: return "failed";
+    case graph_task_state::skipped: return "skipped";
   }
   return "unknown";
 }
@@ -42,7 +42,7 @@ std::string some_ids(const std::vector<task_graph::node>& nodes) {
 
 }  // namespace
 
-std::optional<task_graph> task_graph::build(const std::vector<task_spec>& specs, std::string& error,
+std::optional<task_graph> task_graph::build(const std::vector<graph_task_spec>& specs, std::string& error,
                                             const std::string& reserved_prefix) {
   task_graph g;
   auto& by_id = g.by_id_;
@@ -174,7 +174,7 @@ std::optional<task_graph> task_graph::build(const std::vector<task_spec>& specs,
     n.critical_length = best + 1;
   }
   g.unfinished_deps_.resize(count);
-  g.counts_[static_cast<std::size_t>(task_state::pending)] = static_cast<int>(count);
+  g.counts_[static_cast<std::size_t>(graph_task_state::pending)] = static_cast<int>(count);
   for (std::size_t i = 0; i < count; ++i) {
     g.unfinished_deps_[i] = g.nodes_[i].deps.size();
     g.refresh_ready(i);
@@ -209,7 +209,7 @@ void task_graph::refresh_ready(std::size_t i) {
   const auto& n = nodes_[i];
   std::pair key{-n.critical_length, i};
   ready_without_coder_.erase(key);  // by key: whatever the flags said when it went in
-  if (n.state == task_state::pending && unfinished_deps_[i] == 0) {
+  if (n.state == graph_task_state::pending && unfinished_deps_[i] == 0) {
     ready_.insert(key);
     if (!n.spec.needs_coder || n.escalated)
       ready_without_coder_.insert(key);
@@ -218,7 +218,7 @@ void task_graph::refresh_ready(std::size_t i) {
   }
 }
 
-void task_graph::set_state(std::size_t i, task_state s) {
+void task_graph::set_state(std::size_t i, graph_task_state s) {
   auto& n = nodes_.at(i);
   auto old = n.state;
   if (old == s)
@@ -226,9 +226,9 @@ void task_graph::set_state(std::size_t i, task_state s) {
   n.state = s;
   --counts_[static_cast<std::size_t>(old)];
   ++counts_[static_cast<std::size_t>(s)];
-  if (old == task_state::done || s == task_state::done) {
+  if (old == graph_task_state::done || s == graph_task_state::done) {
     for (auto d : n.dependents) {
-      if (s == task_state::done)
+      if (s == graph_task_state::done)
         --unfinished_deps_[d];
       else
         ++unfinished_deps_[d];
@@ -239,17 +239,17 @@ void task_graph::set_state(std::size_t i, task_state s) {
 }
 
 void task_graph::mark_running(std::size_t i, int worker) {
-  set_state(i, task_state::running);
+  set_state(i, graph_task_state::running);
   nodes_[i].last_worker = worker;
 }
 
 void task_graph::mark_done(std::size_t i) {
-  set_state(i, task_state::done);
+  set_state(i, graph_task_state::done);
 }
 
 void task_graph::requeue(std::size_t i) {
-  if (nodes_.at(i).state == task_state::running)
-    set_state(i, task_state::pending);
+  if (nodes_.at(i).state == graph_task_state::running)
+    set_state(i, graph_task_state::pending);
 }
 
 retry_decision task_graph::record_failure(std::size_t i, const retry_policy& policy) {
@@ -259,12 +259,12 @@ retry_decision task_graph::record_failure(std::size_t i, const retry_policy& pol
   else
     ++n.small_failures;
   if (n.small_failures < policy.small_attempts && !n.escalated) {
-    set_state(i, task_state::pending);
+    set_state(i, graph_task_state::pending);
     return retry_decision::retry_small;
   }
   if (n.large_failures < policy.large_attempts) {
     n.escalated = true;
-    set_state(i, task_state::pending);
+    set_state(i, graph_task_state::pending);
     return retry_decision::escalate;
   }
   fail(i);
@@ -272,7 +272,7 @@ retry_decision task_graph::record_failure(std::size_t i, const retry_policy& pol
 }
 
 void task_graph::fail(std::size_t i) {
-  set_state(i, task_state::failed);
+  set_state(i, graph_task_state::failed);
   skip_dependents(i);
 }
 
@@ -283,8 +283,8 @@ void task_graph::skip_dependents(std::size_t i) {
     auto k = todo.back();
     todo.pop_back();
     for (auto d : nodes_[k].dependents) {
-      if (nodes_[d].state == task_state::pending) {
-        set_state(d, task_state::skipped);
+      if (nodes_[d].state == graph_task_state::pending) {
+        set_state(d, graph_task_state::skipped);
         todo.push_back(d);
       }
     }
@@ -299,10 +299,10 @@ std::vector<std::string> task_graph::dependency_paths(std::size_t i) const {
 }
 
 bool task_graph::finished() const noexcept {
-  return count(task_state::pending) == 0 && count(task_state::running) == 0;
+  return count(graph_task_state::pending) == 0 && count(graph_task_state::running) == 0;
 }
 
-int task_graph::count(task_state s) const noexcept {
+int task_graph::count(graph_task_state s) const noexcept {
   return counts_[static_cast<std::size_t>(s)];
 }
 

@@ -22,15 +22,15 @@
 namespace codehive {
 
 /// What the graph needs to know about one planned task.
-struct task_spec {
+struct graph_task_spec {
   std::string id;
   std::string path;
   std::vector<std::string> depends_on;  ///< task ids (a path is refused: the store keys by id)
   bool needs_coder = true;              ///< false: no model call (a folder), no coder slot needed
 };
 
-enum class task_state { pending, running, done, failed, skipped };
-const char* to_string(task_state s) noexcept;
+enum class graph_task_state { pending, running, done, failed, skipped };
+const char* to_string(graph_task_state s) noexcept;
 
 /// What to do after a task's attempt failed.
 enum class retry_decision { retry_small, escalate, give_up };
@@ -44,11 +44,11 @@ struct retry_policy {
 class task_graph {
  public:
   struct node {
-    task_spec spec;
+    graph_task_spec spec;
     std::vector<std::size_t> deps;        ///< indexes of dependencies (resolved)
     std::vector<std::size_t> dependents;  ///< indexes of tasks depending on this one
     int critical_length = 1;              ///< longest chain of tasks from here to a sink
-    task_state state = task_state::pending;
+    graph_task_state state = graph_task_state::pending;
     int small_failures = 0;
     int large_failures = 0;
     bool escalated = false;               ///< next attempt goes to the large model
@@ -60,7 +60,7 @@ class task_graph {
   /// A depends_on entry that is not a task id of this plan is refused, naming
   /// the entry; one that is a task's path says which id to use instead.
   /// `reserved_prefix` names a folder tasks may not write (our exports).
-  static std::optional<task_graph> build(const std::vector<task_spec>& specs, std::string& error,
+  static std::optional<task_graph> build(const std::vector<graph_task_spec>& specs, std::string& error,
                                          const std::string& reserved_prefix = "generated_files/");
 
   std::size_t size() const noexcept { return nodes_.size(); }
@@ -92,13 +92,13 @@ class task_graph {
   std::vector<std::string> dependency_paths(std::size_t i) const;
 
   bool finished() const noexcept;  ///< nothing pending or running
-  int count(task_state s) const noexcept;
+  int count(graph_task_state s) const noexcept;
 
  private:
   void skip_dependents(std::size_t i);
   /// The one place a node's state changes: keeps counts_, unfinished_deps_
   /// and ready_ consistent with the nodes' states.
-  void set_state(std::size_t i, task_state s);
+  void set_state(std::size_t i, graph_task_state s);
   /// Puts node i into ready_ or takes it out, as its state says.
   void refresh_ready(std::size_t i);
 
@@ -109,7 +109,7 @@ class task_graph {
   std::set<std::pair<int, std::size_t>> ready_;
   /// The part of ready_ that needs no coder slot (see next_ready).
   std::set<std::pair<int, std::size_t>> ready_without_coder_;
-  std::array<int, 5> counts_{};  ///< nodes per task_state
+  std::array<int, 5> counts_{};  ///< nodes per graph_task_state
 };
 
 }  // namespace codehive

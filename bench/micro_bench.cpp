@@ -75,7 +75,8 @@ msg::code_request code_request(int n, int with_content) {
   msg::code_request r;
   r.run_id = "20261202-074609-97a1";
   r.request = "A static page that loads 47 small JS modules.";
-  r.task = {"t9", "create", "file", "src/m09.js", "Module 9: the global M09 with fold helpers.",
+  r.task = {"t9", msg::task_action::create, "file", "src/m09.js",
+            "Module 9: the global M09 with fold helpers.",
             "1. Classic script, ES5: define exactly one global M09 via an IIFE. 2. Pure fold "
             "helpers, each with a doc comment. 3. Use the globals of its dependencies.",
             {"t1"}, {"src/m01.js"}, ""};
@@ -129,8 +130,8 @@ void BM_SerializeFileEdit(benchmark::State& state) {
   e.run_id = "20261202-074609-97a1";
   e.task_id = "t9";
   e.path = "src/m09.js";
-  e.action = "create";
-  e.kind = "whole";
+  e.action = msg::task_action::create;
+  e.kind = msg::edit_kind::whole;
   e.content = js_module(9);
   e.summary = "Global M09: 9 fold helpers.";
   e.use = {"coder", "qwen2.5-coder:7b", 1480, 760, 2050, 0.0, 1};

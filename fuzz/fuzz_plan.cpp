@@ -34,7 +34,7 @@ namespace {
 void schedule_to_the_end(task_graph& g, const std::uint8_t* data, std::size_t size) {
   const std::size_t n = g.size();
   for (std::size_t i = 0; i < n; ++i)
-    if (g.at(i).state != task_state::pending) fail("a new graph has a task not pending", g.at(i).spec.id);
+    if (g.at(i).state != graph_task_state::pending) fail("a new graph has a task not pending", g.at(i).spec.id);
   retry_policy policy;  // defaults: 2 small attempts, 1 large, then give up
   // Each attempt either finishes its task or fails once; every task fails at
   // most small+large times, so this many steps always suffice.
@@ -43,12 +43,12 @@ void schedule_to_the_end(task_graph& g, const std::uint8_t* data, std::size_t si
   while (!g.finished()) {
     if (++step > max_steps) fail("scheduling does not end", std::to_string(n) + " tasks");
     auto ready = g.ready();
-    if (ready.empty()) fail("tasks pending but none ready", std::to_string(g.count(task_state::pending)) + " pending");
+    if (ready.empty()) fail("tasks pending but none ready", std::to_string(g.count(graph_task_state::pending)) + " pending");
     for (std::size_t k = 0; k < ready.size(); ++k) {
       const auto& node = g.at(ready[k]);
-      if (node.state != task_state::pending) fail("ready task not pending", node.spec.id);
+      if (node.state != graph_task_state::pending) fail("ready task not pending", node.spec.id);
       for (std::size_t d : node.deps)
-        if (g.at(d).state != task_state::done) fail("ready task has an unfinished dependency", node.spec.id);
+        if (g.at(d).state != graph_task_state::done) fail("ready task has an unfinished dependency", node.spec.id);
       if (k > 0 && g.at(ready[k - 1]).critical_length < node.critical_length)
         fail("ready() not ordered by critical path", node.spec.id);
     }
@@ -56,7 +56,7 @@ void schedule_to_the_end(task_graph& g, const std::uint8_t* data, std::size_t si
     // (cycled) decides whether it fails.
     std::size_t i = ready.front();
     g.mark_running(i, static_cast<int>(step % 4));
-    if (g.at(i).state != task_state::running) fail("mark_running did not run", g.at(i).spec.id);
+    if (g.at(i).state != graph_task_state::running) fail("mark_running did not run", g.at(i).spec.id);
     bool fails = size > 0 && (data[step % size] & 0x3) == 0;
     if (fails)
       g.record_failure(i, policy);
@@ -64,16 +64,16 @@ void schedule_to_the_end(task_graph& g, const std::uint8_t* data, std::size_t si
       g.mark_done(i);
   }
   int total = 0;
-  for (auto s : {task_state::pending, task_state::running, task_state::done, task_state::failed, task_state::skipped})
+  for (auto s : {graph_task_state::pending, graph_task_state::running, graph_task_state::done, graph_task_state::failed, graph_task_state::skipped})
     total += g.count(s);
   if (total != static_cast<int>(n)) fail("state counts do not add up", std::to_string(total) + " of " + std::to_string(n));
-  if (g.count(task_state::pending) != 0 || g.count(task_state::running) != 0)
+  if (g.count(graph_task_state::pending) != 0 || g.count(graph_task_state::running) != 0)
     fail("finished with tasks pending or running", std::to_string(n));
   for (std::size_t i = 0; i < n; ++i) {
     const auto& node = g.at(i);
-    if (node.state == task_state::done)
+    if (node.state == graph_task_state::done)
       for (std::size_t d : node.deps)
-        if (g.at(d).state != task_state::done) fail("done before its dependency", node.spec.id);
+        if (g.at(d).state != graph_task_state::done) fail("done before its dependency", node.spec.id);
   }
 }
 
@@ -87,9 +87,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (plan.value->empty()) fail("an empty plan accepted", answer.substr(0, 200));
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (const auto& t : *plan.value) {
-    if (t.action != "create" && t.action != "update" && t.action != "delete") fail("unknown action accepted", t.action);
+    // The action is an enum now: an unknown word cannot get this far; its name must read back.
+    auto name = std::string{to_string(t.action)};
+    if (msg::parse_task_action(name) != t.action) fail("an action that does not read back", name);
     specs.push_back({t.id, t.path, t.depends_on});
   }
   std::string error;

@@ -12,6 +12,9 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "messages/outcome.hpp"
+#include "messages/vocabulary.hpp"
+
 namespace codehive::msg {
 
 /// What one model call cost (or the sum of several).
@@ -66,7 +69,7 @@ typename Inspector::result_type inspect(Inspector& f, run_request& x) {
 /// One file task of a plan (configs/schemas/plan.json).
 struct file_task {
   std::string id;
-  std::string action;        ///< create|update|delete
+  task_action action = task_action::create;
   std::string type;          ///< file|folder
   std::string path;          ///< relative to the output folder
   std::string description;
@@ -79,7 +82,7 @@ struct file_task {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_task& x) {
-  return f(caf::meta::type_name("file_task"), x.id, x.action, x.type, x.path, x.description,
+  return f(caf::meta::type_name("file_task"), x.id, by_name(x.action), x.type, x.path, x.description,
            x.instructions, x.depends_on, x.context_paths, x.edit_kind);
 }
 
@@ -145,8 +148,8 @@ struct file_edit {
   std::string run_id;
   std::string task_id;   ///< task id, or "fix:<n>" for a fixer's edit
   std::string path;
-  std::string action;    ///< create|update|delete
-  std::string kind;      ///< whole|html_section|search_replace ("" for delete)
+  task_action action = task_action::create;
+  edit_kind kind = edit_kind::none;  ///< none for a deletion
   std::string section;   ///< head|body (html_section)
   std::string content;   ///< whole / html_section
   std::vector<replace_block> blocks;
@@ -157,8 +160,8 @@ struct file_edit {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_edit& x) {
-  return f(caf::meta::type_name("file_edit"), x.run_id, x.task_id, x.path, x.action, x.kind,
-           x.section, x.content, x.blocks, x.summary, x.use);
+  return f(caf::meta::type_name("file_edit"), x.run_id, x.task_id, x.path, by_name(x.action),
+           by_name(x.kind), x.section, x.content, x.blocks, x.summary, x.use);
 }
 
 /// File tracker's record of one file (reply to an applied edit, and listings).
@@ -344,7 +347,7 @@ typename Inspector::result_type inspect(Inspector& f, phase_time& x) {
 /// Planner -> CLI: how the run ended. exit_code follows the CLI contract.
 struct run_result {
   std::string run_id;
-  std::string state;        ///< done|unresolved|budget|model_failure|failed
+  run_outcome state = run_outcome::failed;
   std::int32_t exit_code = 5;
   std::string message;
   std::int32_t rounds = 0;
@@ -356,7 +359,7 @@ struct run_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_result& x) {
-  return f(caf::meta::type_name("run_result"), x.run_id, x.state, x.exit_code, x.message,
+  return f(caf::meta::type_name("run_result"), x.run_id, by_name(x.state), x.exit_code, x.message,
            x.rounds, x.unresolved, x.phases);
 }
 

@@ -8,7 +8,7 @@
 
 namespace codehive {
 
-bool write_generated_files(const run_state& run, const std::filesystem::path& out,
+bool write_generated_files(const planner_run& run, const std::filesystem::path& out,
                            std::string& error) {
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

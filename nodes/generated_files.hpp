@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <string>
 
-#include "actors/run_state.hpp"
+#include "actors/planner_run.hpp"
 
 namespace codehive {
 
 /// Renders and writes OUT/generated_files/*.json; false with `error` naming
 /// the file that could not be written.
-bool write_generated_files(const run_state& run, const std::filesystem::path& out,
+bool write_generated_files(const planner_run& run, const std::filesystem::path& out,
                            std::string& error);
 
 }  // namespace codehive

@@ -232,7 +232,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
       auto rp = self->make_response_promise<msg::run_result>();
       msg::run_result refused;
       refused.run_id = sub.run.run_id;
-      refused.state = "refused";
+      refused.state = msg::run_outcome::refused;
       refused.exit_code = 2;
       if (!tokens_equal(sub.token, self->state.settings.token)) {
         spdlog::warn("refused a run from {}: wrong token", sender_node(self));
@@ -259,7 +259,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
           caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
           auto it = self->state.runs.find(out.run_id);
           if (it == self->state.runs.end()) {
-            refused.state = "failed";
+            refused.state = msg::run_outcome::failed;
             refused.exit_code = 5;
             refused.message = "run " + out.run_id + " is not active";
             rp.deliver(std::move(refused));
@@ -298,7 +298,8 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
         auto it = self->state.runs.find(id);
         if (it == self->state.runs.end())
           return;
-        spdlog::info("run={} ended: {} (exit {}): {}", id, r.state, r.exit_code, r.message);
+        spdlog::info("run={} ended: {} (exit {}): {}", id, msg::row_of(r.state).shown, r.exit_code,
+                     r.message);
         for (auto& w : it->second.waiting)
           w.deliver(r);
         if (it->second.stop)
@@ -311,7 +312,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
               [finish, id](caf::error& e) {
                 msg::run_result r;
                 r.run_id = id;
-                r.state = "failed";
+                r.state = msg::run_outcome::failed;
                 r.exit_code = 5;
                 r.message = "internal error: " + describe(e);
                 finish(std::move(r));

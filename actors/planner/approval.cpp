@@ -74,7 +74,7 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
                                         event_json("{\"tasks\":" + proposed_text_ + "}", false, {})),
                     "proposed plan"))
     return;
-  enter_phase("awaiting_approval", std::to_string(run_.tasks.size()) + " tasks wait for approval");
+  enter_phase(msg::run_phase::awaiting_approval, std::to_string(run_.tasks.size()) + " tasks wait for approval");
   awaiting_approval_ = true;
   spdlog::info("run={} task=plan planner: plan of {} tasks waits for approval", run_.run_id,
                run_.tasks.size());
@@ -97,7 +97,7 @@ msg::plan_verdict controller::approval_state() const {
   v.message = std::to_string(run_.tasks.size()) + " tasks wait for approval:";
   for (std::size_t i = 0; i < run_.tasks.size() && i < shown; ++i) {
     const auto& t = run_.tasks[i];
-    v.message += "\n  " + t.id + "  " + t.action + " " + t.path;
+    v.message += "\n  " + t.id + "  " + std::string{to_string(t.action)} + " " + t.path;
     if (!t.depends_on.empty()) {
       v.message += "  (after";
       for (const auto& d : t.depends_on)
@@ -143,7 +143,7 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   const bool changed = plan->tasks != run_.tasks;
   // Stored with the plan itself: a stop between this and the task table
   // continues with the approved plan, not the proposal.
-  run_state approved;
+  planner_run approved;
   approved.tasks = plan->tasks;
   auto text = "{\"tasks\":" + tasks_json(approved) + "}";
   if (!persisted(store_.append_event(run_.run_id, approved_event, event_json(text, changed, {})),

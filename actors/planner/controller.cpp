@@ -77,7 +77,7 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
   ev.path = std::move(path);
   ev.detail = std::move(detail);
   if (run_.graph) {
-    ev.tasks_done = run_.graph->count(task_state::done);
+    ev.tasks_done = run_.graph->count(graph_task_state::done);
     ev.tasks_total = static_cast<std::int32_t>(run_.graph->size());
   }
   ev.coders_busy = pool_.busy_coders() + escalations_in_flight_;
@@ -88,18 +88,19 @@ void controller::progress(std::string kind, std::string task_id, std::string pat
   emit(report_progress{std::move(ev)});
 }
 
-void controller::enter_phase(const std::string& phase, const std::string& detail) {
+void controller::enter_phase(msg::run_phase phase, const std::string& detail) {
   if (run_.phase == phase)
     return;  // e.g. a plan asked for again
   auto at = now();
-  phases_.enter(phase, at);
+  const std::string name{to_string(phase)};
+  phases_.enter(name, at);
   run_.phase = phase;
   // Only a record (the summary, `status --watch`): a store that refuses it
   // stops the run at its next state change, not here in the middle of one.
   if (auto e = store_.append_event(run_.run_id, phase_event,
-                                   phase_event_json(phase, detail, phases_.totals(at)));
+                                   phase_event_json(name, detail, phases_.totals(at)));
       !e)
-    spdlog::warn("run={} run store: cannot record the phase {}: {}", run_.run_id, phase,
+    spdlog::warn("run={} run store: cannot record the phase {}: {}", run_.run_id, name,
                  e.err().describe());
 }
 
@@ -176,7 +177,7 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
     for (const auto& t : run_.tasks) {
       if (room == 0)
         break;
-      if (t.action != "delete" && rank_of(t.path) == rank && listed.insert(t.path).second) {
+      if (t.action != msg::task_action::remove && rank_of(t.path) == rank && listed.insert(t.path).second) {
         out.push_back({t.path, "(planned) " + t.description, {}, false});
         --room;
       }
@@ -198,7 +199,7 @@ bool controller::start(const msg::run_request& req, bool report) {
   active_ = true;
   stopping_ = false;
   report_progress_ = report;
-  run_ = run_state{};
+  run_ = planner_run{};
   run_.run_id = req.run_id;
   run_.request = req.request;
   run_.out_dir = req.out_dir;
@@ -206,7 +207,7 @@ bool controller::start(const msg::run_request& req, bool report) {
   run_.max_rounds = req.max_rounds;
   run_.started_ms = now();
   phases_ = phase_clock{};
-  phases_.enter(run_.phase, run_.started_ms);  // "starting": until planning or resuming
+  phases_.enter(std::string{to_string(run_.phase)}, run_.started_ms);  // "starting": until planning or resuming
   approval_required_ = req.approve_plan;
   awaiting_approval_ = false;
   spdlog::info("run={} planner: start: {} coders, {} fixers, max {} rounds, out {}", req.run_id,
@@ -249,16 +250,16 @@ void controller::finish(outcome o, std::string message) {
   stopping_ = true;
   outcome_ = o;
   const auto& row = row_of(o);
-  run_.state = std::string{row.name};
+  run_.state = std::string{row.shown};
   run_.exit_code = row.exit_code;
   run_.message = std::move(message);
-  run_.phase = "finished";
+  run_.phase = msg::run_phase::finished;
   run_.finished_ms = now();
   phases_.stop(run_.finished_ms);
   // Before the run's state, which stays the last event of a finished run. No
   // persisted(): the store may be why the run ends, and this is only a record.
   if (auto e = store_.append_event(run_.run_id, phase_event,
-                                   phase_event_json(run_.phase, run_.state,
+                                   phase_event_json(std::string{to_string(run_.phase)}, run_.state,
                                                     phases_.totals(run_.finished_ms)));
       !e)
     spdlog::debug("run={} run store: cannot record the last phase: {}", run_.run_id,
@@ -278,12 +279,12 @@ void controller::finish(outcome o, std::string message) {
 
 namespace {
 
-int unresolved_count(const run_state& run) {
+int unresolved_count(const planner_run& run) {
   int n = static_cast<int>(run.open_findings.size());
   if (!run.rounds.empty())
     n += run.rounds.back().issues;
   if (run.graph)
-    n += run.graph->count(task_state::failed) + run.graph->count(task_state::skipped);
+    n += run.graph->count(graph_task_state::failed) + run.graph->count(graph_task_state::skipped);
   return n;
 }
 
@@ -304,7 +305,7 @@ void controller::on_final_records(std::optional<std::vector<msg::applied_file>> 
     run_.usage_by_role["summarizer"] = *summarizer;
   msg::run_result res;
   res.run_id = run_.run_id;
-  res.state = run_.state;
+  res.state = outcome_;
   res.exit_code = run_.exit_code;
   res.message = run_.message;
   res.rounds = run_.round;

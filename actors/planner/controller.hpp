@@ -1,6 +1,6 @@
 // The run controller: everything the planner decides, with no actor system.
 // Events go in (a method per answer the shell received), commands come out
-// (take_commands(); commands.hpp). It owns the run's state (run_state.hpp),
+// (take_commands(); commands.hpp). It owns the run's state (planner_run.hpp),
 // the worker slots and the jobs in flight, and writes every state change to
 // the run store, synced, before it emits a command that acts on it.
 //
@@ -34,17 +34,22 @@
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
 #include "actors/live_view.hpp"
-#include "actors/planner/outcome.hpp"
 #include "actors/planner/phase_clock.hpp"
-#include "actors/run_state.hpp"
+#include "actors/planner_run.hpp"
 #include "actors/settings.hpp"
 #include "actors/worker_pool.hpp"
+#include "messages/outcome.hpp"
 
 namespace codehive::store {
 class run_store;
 }
 
 namespace codehive::planner {
+
+/// How a run ends: messages/outcome.hpp has the one table (name, exit code,
+/// stored state).
+using outcome = msg::run_outcome;
+using msg::row_of;
 
 class controller {
  public:
@@ -112,7 +117,7 @@ class controller {
 
   // -- inspection (tests, the shell) ------------------------------------------
 
-  const run_state& run() const noexcept { return run_; }
+  const planner_run& run() const noexcept { return run_; }
   const worker_pool& pool() const noexcept { return pool_; }
   bool active() const noexcept { return active_; }
   bool stopping() const noexcept { return stopping_; }
@@ -148,7 +153,7 @@ class controller {
   void finish(outcome o, std::string message);
   /// Moves the run to `phase` (no-op if it is there): times it, and keeps
   /// the change with `detail` (what the phase does) in the event log.
-  void enter_phase(const std::string& phase, const std::string& detail);
+  void enter_phase(msg::run_phase phase, const std::string& detail);
   std::int64_t now() const;
   /// True when the store write worked; otherwise the run stops (exit 5):
   /// going on without the store would lose exactly what it is there for.
@@ -250,7 +255,7 @@ class controller {
   clock_fn clock_;
   std::vector<command> out_;
 
-  run_state run_;
+  planner_run run_;
   bool active_ = false;
   bool stopping_ = false;
   bool report_progress_ = true;

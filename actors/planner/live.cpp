@@ -30,9 +30,9 @@ live_view controller::view(const std::string& local_model) const {
   live_view v;
   v.source = "planner";
   v.run_id = run_.run_id;
-  v.phase = active_ ? run_.phase : std::string{"idle"};
+  v.phase = active_ ? run_.phase : msg::run_phase::idle;
   v.at_ms = now();
-  if (active_ && run_.graph && run_.phase == "coding")
+  if (active_ && run_.graph && run_.phase == msg::run_phase::coding)
     v.ready_tasks = static_cast<std::int64_t>(run_.graph->ready().size());
   v.tasks_in_flight = tasks_in_flight_;
   for (const auto& [file, queue] : fix_queue_)

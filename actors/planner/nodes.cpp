@@ -13,9 +13,9 @@ namespace codehive::planner {
 void controller::put_to_work() {
   if (!active_ || stopping_)
     return;
-  if (run_.phase == "coding")
+  if (run_.phase == msg::run_phase::coding)
     dispatch();
-  else if (run_.phase == "fixing")
+  else if (run_.phase == msg::run_phase::fixing)
     pump_fixes();
 }
 

@@ -46,9 +46,9 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
              + std::to_string(settings_->max_plan_tasks) + "): plan fewer, larger files";
     return std::nullopt;
   }
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (const auto& t : *plan.value) {
-    specs.push_back({t.id, t.path, t.depends_on, t.type != "folder"});
+    specs.push_back(graph_spec_of(t));
     const auto& e = t.edit_kind;
     if (is_fix_task(t.id))
       reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
@@ -66,7 +66,7 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
 }
 
 void controller::ask_for_plan(const std::string& reason) {
-  enter_phase("planning", "asking " + model_ + " for a plan");
+  enter_phase(msg::run_phase::planning, "asking " + model_ + " for a plan");
   run_.plan_attempts += 1;
   plan_call_ = next_call_++;
   spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", run_.run_id, model_,
@@ -90,12 +90,12 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
   run_.tasks = std::move(tasks);
   run_.graph = std::move(graph);
   run_.task_records.assign(run_.tasks.size(), {});
-  enter_phase("coding", std::to_string(run_.tasks.size()) + " tasks");
+  enter_phase(msg::run_phase::coding, std::to_string(run_.tasks.size()) + " tasks");
   spdlog::info("run={} task=plan planner: plan accepted: {} tasks", run_.run_id,
                run_.tasks.size());
   for (const auto& t : run_.tasks)
-    spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id, t.action,
-                 t.path, t.depends_on.size());
+    spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id,
+                 to_string(t.action), t.path, t.depends_on.size());
   progress("plan", {}, {}, std::to_string(run_.tasks.size()) + " tasks");
   exports_changed();
   dispatch();

@@ -46,7 +46,7 @@ void controller::continue_rounds(const std::vector<store::task_record>& fixes,
     decide(std::move(issues));
     return;
   }
-  enter_phase("fixing", "round " + std::to_string(run_.round) + ": continuing its fixes");
+  enter_phase(msg::run_phase::fixing, "round " + std::to_string(run_.round) + ": continuing its fixes");
   for (const auto& f : fixes) {
     if (f.state == store::task_state::done || f.state == store::task_state::failed)
       continue;
@@ -115,14 +115,14 @@ void controller::start_or_continue() {
       run_.task_records[*idx].finished_ms = files[run_.tasks[*idx].path].at_ms;
     }
   }
-  auto done = graph.count(task_state::done);
+  auto done = graph.count(graph_task_state::done);
   spdlog::info("run={} continuing: {} of {} tasks done, {} were in flight, {} review round(s) "
                "stored",
                run_.run_id, done, graph.size(), restored->in_flight.size(), run_.round);
   progress("plan", {}, {},
            "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
   if (!graph.finished()) {
-    enter_phase("coding", "continuing: " + std::to_string(done) + "/"
+    enter_phase(msg::run_phase::coding, "continuing: " + std::to_string(done) + "/"
                             + std::to_string(graph.size()) + " done");
     exports_changed();
     dispatch();

@@ -30,7 +30,7 @@ void controller::start_round() {
   run_.round += 1;
   run_.rounds.push_back({});
   run_.rounds.back().round = run_.round;
-  enter_phase("validating", "round " + std::to_string(run_.round) + ": checking "
+  enter_phase(msg::run_phase::validating, "round " + std::to_string(run_.round) + ": checking "
                               + std::to_string(files.size()) + " file(s)");
   spdlog::info("run={} task=review round {}: validating {} files", run_.run_id, run_.round,
                files.size());
@@ -54,7 +54,7 @@ void controller::on_validation_failed(const failure& f) {
 }
 
 void controller::review_now() {
-  enter_phase("reviewing", "round " + std::to_string(run_.round) + ": "
+  enter_phase(msg::run_phase::reviewing, "round " + std::to_string(run_.round) + ": "
                              + std::to_string(run_.open_findings.size())
                              + " finding(s) to the reviewer");
   progress("review", {}, {}, "reviewing");
@@ -130,7 +130,7 @@ void controller::on_reviewed(msg::review_result result) {
   store::review_round stored;
   stored.round = static_cast<std::uint32_t>(run_.round);
   for (const auto& i : issues)
-    stored.issues.push_back({i.file, i.problem, i.instructions});
+    stored.issues.push_back(to_store(i));
   stored.findings_json = findings_to_json(round.validation.findings);
   if (!persisted(store_.put_review_round(run_.run_id, stored), "review round"))
     return;
@@ -150,7 +150,7 @@ void controller::on_reviewed(msg::review_result result) {
 void controller::decide(std::vector<msg::review_issue> issues) {
   auto& round = run_.rounds.back();
   if (issues.empty() && round.validation.findings.empty()) {
-    auto failed = run_.graph->count(task_state::failed) + run_.graph->count(task_state::skipped);
+    auto failed = run_.graph->count(graph_task_state::failed) + run_.graph->count(graph_task_state::skipped);
     if (failed > 0)
       finish(outcome::unresolved,
              std::to_string(failed) + " task(s) could not be completed; the rest is clean");
@@ -176,7 +176,7 @@ void controller::decide(std::vector<msg::review_issue> issues) {
       return;
     }
   }
-  enter_phase("fixing", "round " + std::to_string(run_.round) + ": "
+  enter_phase(msg::run_phase::fixing, "round " + std::to_string(run_.round) + ": "
                           + std::to_string(issues.size()) + " issue(s) to fix");
   std::vector<fix_item> items;
   std::vector<store::task_spec> specs;

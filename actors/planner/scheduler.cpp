@@ -145,10 +145,10 @@ void controller::start_task(std::size_t idx, int slot) {
   }
   tasks_in_flight_ += 1;
   const auto& task = run_.tasks[idx];
-  spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id, task.action,
-               task.path, rec.worker, rec.attempts);
+  spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id,
+               to_string(task.action), task.path, rec.worker, rec.attempts);
   progress("task_start", task.id, task.path, rec.worker);
-  if (task.action == "delete" || task.type == "folder") {
+  if (task.action == msg::task_action::remove || task.type == "folder") {
     free_slot(ticket, j);  // no model involved
     j.replied = true;
     jobs_[ticket] = j;
@@ -156,9 +156,9 @@ void controller::start_task(std::size_t idx, int slot) {
     e.run_id = run_.run_id;
     e.task_id = task.id;
     e.path = task.path;
-    e.action = task.action == "delete" ? "delete" : "create";
+    e.action = task.action == msg::task_action::remove ? msg::task_action::remove : msg::task_action::create;
     if (task.type == "folder")
-      e.kind = "folder";
+      e.kind = msg::edit_kind::folder;
     emit(apply_edit{ticket, std::move(e)});
     return;
   }
@@ -313,7 +313,7 @@ void controller::task_failed(std::size_t idx, const failure& f) {
   if (!move_task(task.id, store::task_state::failed, store::because(rec.last_error, f.code)))
     return;
   // A deletion or a folder involves no model: asking again elsewhere cannot help.
-  auto decision = task.action == "delete" || task.type == "folder"
+  auto decision = task.action == msg::task_action::remove || task.type == "folder"
                     ? (run_.graph->fail(idx), retry_decision::give_up)
                                           : run_.graph->record_failure(idx, settings_->retry);
   if (decision != retry_decision::give_up

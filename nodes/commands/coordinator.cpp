@@ -62,7 +62,7 @@ bool write_port_file(const std::string& file, std::uint16_t port, std::string& e
 msg::run_result failure(const std::string& run_id, int code, std::string text) {
   msg::run_result r;
   r.run_id = run_id;
-  r.state = "failed";
+  r.state = msg::run_outcome::failed;
   r.exit_code = code;
   r.message = std::move(text);
   return r;
@@ -131,7 +131,7 @@ struct starter {
         out.kind = start_outcome::finished;
         out.run_id = run_id;
         out.result.run_id = run_id;
-        out.result.state = "done";
+        out.result.state = msg::run_outcome::done;
         out.result.exit_code = rec->exit_code >= 0 ? rec->exit_code : exit_code::ok;
         out.result.message = "already finished: " + rec->state_reason;
         return out;

@@ -117,7 +117,7 @@ int ping_command(const ping_options& opts) {
   msg::code_request code;
   code.request = request;
   code.task.id = "t1";
-  code.task.action = "create";
+  code.task.action = msg::task_action::create;
   code.task.type = "file";
   code.task.path = "index.html";
   code.task.description = "the page";

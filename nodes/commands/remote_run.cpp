@@ -227,7 +227,7 @@ int remote_run_command(run_options o) {
     return exit_code::model;
   }
   auto& result = out.result;
-  if (result.state == "refused")
+  if (result.state == msg::run_outcome::refused)
     return command_error("run", result.message, result.exit_code);
   auto id = result.run_id.empty() ? *header_shown : result.run_id;
   // Whatever the pushes missed (this client came late, or a version was
@@ -236,7 +236,8 @@ int remote_run_command(run_options o) {
   bool complete = !id.empty() && copy->complete(sys, reg, node.token, id, copy_error);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
-              result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
+              std::string{msg::row_of(result.state).shown}.c_str(), result.exit_code, secs,
+              result.rounds, result.message.c_str());
   if (auto times = phase_times_line(result.phases); !times.empty())
     std::printf("%s\n", times.c_str());
   std::printf("  output: %s (%zu files; %zu versions written, %zu of them fetched at the end%s)\n"

@@ -375,7 +375,8 @@ std::string approval_hint(const run_services& svc, const std::string& run_id) {
 void print_run_end(const msg::run_result& result, double secs, const store::run_store& runs,
                    const std::string& run_id, const std::filesystem::path& out_dir, bool demo) {
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", run_id.c_str(),
-              result.state.c_str(), result.exit_code, secs, result.rounds, result.message.c_str());
+              std::string{msg::row_of(result.state).shown}.c_str(), result.exit_code, secs,
+              result.rounds, result.message.c_str());
   print_run_usage(runs, run_id);
   if (auto times = phase_times_line(result.phases); !times.empty())
     std::printf("%s\n", times.c_str());
@@ -434,7 +435,7 @@ msg::run_result run_actors(const codehive_config& cfg, run_services& svc, const 
       .receive([&](msg::run_result& r) { result = std::move(r); },
                [&](caf::error& e) {
                  result.exit_code = exit_code::internal;
-                 result.state = "failed";
+                 result.state = msg::run_outcome::failed;
                  result.message = "internal error: " + describe(e);
                });
   }

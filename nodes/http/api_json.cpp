@@ -527,7 +527,7 @@ api_reply nodes_reply(const live_views& views, std::int64_t now) {
     if (!v || v->source != "planner") continue;
     w.StartObject();
     str(w, "id", v->run_id);
-    str(w, "phase", v->phase);
+    str(w, "phase", msg::to_string(v->phase));
     w.Key("ready_tasks"); w.Int64(v->ready_tasks);
     w.Key("tasks_in_flight"); w.Int64(v->tasks_in_flight);
     w.Key("fixes_queued"); w.Int64(v->fixes_queued);

@@ -90,8 +90,8 @@ msg::file_edit whole(const std::string& path, const std::string& content,
   e.run_id = "run-test";
   e.task_id = "t1";
   e.path = path;
-  e.action = "create";
-  e.kind = "whole";
+  e.action = msg::task_action::create;
+  e.kind = msg::edit_kind::whole;
   e.content = content;
   e.summary = summary;
   return e;
@@ -127,8 +127,8 @@ TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
   EXPECT_EQ(slurp(dir / "web/index.html"), "<html><body><p>hi</p></body></html>\n");
 
   auto sr = whole("web/index.html", "");
-  sr.kind = "search_replace";
-  sr.action = "update";
+  sr.kind = msg::edit_kind::search_replace;
+  sr.action = msg::task_action::update;
   sr.blocks = {{"<p>hi</p>", "<p>hello</p>"}};
   ask(tracker, sr).receive([](msg::applied_file& f) { EXPECT_EQ(f.version, 2); },
                            [](caf::error& e) { FAIL() << describe(e); });
@@ -181,7 +181,7 @@ TEST_F(FileTracker, AppliesEditsAndAnswersQueries) {
   EXPECT_EQ(slurp(dir / "generated_files/status.json"), "{\"a\":1}\n");
 
   auto del = whole("old.txt", "");
-  del.action = "delete";
+  del.action = msg::task_action::remove;
   ask(tracker, del).receive([](msg::applied_file& f) { EXPECT_TRUE(f.deleted); },
                             [](caf::error& e) { FAIL() << describe(e); });
   EXPECT_FALSE(std::filesystem::exists(dir / "old.txt"));
@@ -295,12 +295,12 @@ TEST_F(Workers, CoderAsksAgainAfterGarbageAndReturnsTheEdit) {
   auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
   msg::code_request req;
   req.run_id = "run-test";
-  req.task = {"t1", "create", "file", "js/a.js", "a", "let a be 1", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "js/a.js", "a", "let a be 1", {}, {}, ""};
   req.target = {"js/a.js", "", "", false};
   ask(coder, req).receive(
     [](msg::file_edit& e) {
       EXPECT_EQ(e.path, "js/a.js");
-      EXPECT_EQ(e.kind, "whole");
+      EXPECT_EQ(e.kind, msg::edit_kind::whole);
       EXPECT_EQ(e.content, "let a = 1;\n");
       EXPECT_EQ(e.task_id, "t1");
       EXPECT_EQ(e.use.calls, 2);
@@ -316,7 +316,7 @@ TEST_F(Workers, CoderGivesUpWithBadAnswerAfterTheAttempts) {
   settings->edit_attempts = 2;
   auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
   msg::code_request req;
-  req.task = {"t1", "create", "file", "a.js", "a", "x", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, ""};
   req.target = {"a.js", "", "", false};
   ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
                           [](caf::error& e) {
@@ -333,7 +333,7 @@ TEST_F(Workers, UnreachableServerIsAModelError) {
   cfg.max_retries = 0;
   auto coder = spawn_coder(sys, llm::make_client(loop, cfg), settings, "coder-1");
   msg::code_request req;
-  req.task = {"t1", "create", "file", "a.js", "a", "x", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, ""};
   req.target = {"a.js", "", "", false};
   ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
                           [](caf::error& e) { EXPECT_TRUE(is(e, ec::model_unreachable)) << describe(e); });
@@ -366,9 +366,9 @@ TEST_F(Workers, FixerAndReviewer) {
   fr.target = {"a.js", "a", "let a = 1;\n", true};
   ask(fixer, fr).receive(
     [](msg::file_edit& e) {
-      EXPECT_EQ(e.kind, "search_replace");
+      EXPECT_EQ(e.kind, msg::edit_kind::search_replace);
       EXPECT_EQ(e.task_id, "fix:1:1");
-      EXPECT_EQ(e.action, "update");
+      EXPECT_EQ(e.action, msg::task_action::update);
     },
     [](caf::error& e) { FAIL() << describe(e); });
   EXPECT_EQ(sim.count_role("reviewer"), 1);

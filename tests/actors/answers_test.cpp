@@ -32,24 +32,24 @@ TEST(Answers, EditIsDryRunAgainstTheTarget) {
   msg::context_file target{"a.js", "", "let a = 1;\n", true};
   auto ok = parse_edit_answer(
     R"({"kind":"search_replace","blocks":[{"search":"a = 1","replace":"a = 2"}]})", target,
-    "update");
+    msg::task_action::update);
   ASSERT_TRUE(ok) << ok.error;
-  EXPECT_EQ(ok.value->kind, "search_replace");
+  EXPECT_EQ(ok.value->kind, msg::edit_kind::search_replace);
   EXPECT_EQ(ok.value->blocks.at(0).replace, "a = 2");
   auto missing = parse_edit_answer(
-    R"({"kind":"search_replace","blocks":[{"search":"b = 1","replace":"x"}]})", target, "update");
+    R"({"kind":"search_replace","blocks":[{"search":"b = 1","replace":"x"}]})", target, msg::task_action::update);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error.find("not found"), std::string::npos) << missing.error;
   msg::context_file fresh{"new.js", "", "", false};
   EXPECT_FALSE(parse_edit_answer(R"({"kind":"search_replace","blocks":[{"search":"a","replace":"b"}]})",
-                                 fresh, "create"));
+                                 fresh, msg::task_action::create));
   auto whole = parse_edit_answer("Here you go:\n```json\n{\"kind\":\"whole\",\"content\":\"x\",\"summary\":\"s\"}\n```",
-                                 fresh, "create");
+                                 fresh, msg::task_action::create);
   ASSERT_TRUE(whole) << whole.error;
-  EXPECT_EQ(whole.value->action, "create");
+  EXPECT_EQ(whole.value->action, msg::task_action::create);
   EXPECT_EQ(whole.value->summary, "s");
-  EXPECT_FALSE(parse_edit_answer("not json at all", fresh, "create"));
-  EXPECT_FALSE(parse_edit_answer(R"({"kind":"whole","content":""})", fresh, "create"));
+  EXPECT_FALSE(parse_edit_answer("not json at all", fresh, msg::task_action::create));
+  EXPECT_FALSE(parse_edit_answer(R"({"kind":"whole","content":""})", fresh, msg::task_action::create));
 }
 
 TEST(Answers, ParsesAReview) {
@@ -88,7 +88,7 @@ TEST(Prompts, CodePromptCarriesTaskContextAndRetryReason) {
   s.schemas.edit = R"({"type":"object"})";
   msg::code_request r;
   r.request = "a kanban board";
-  r.task = {"t1", "create", "file", "js/app.js", "app", "define startApp()", {}, {}, ""};
+  r.task = {"t1", msg::task_action::create, "file", "js/app.js", "app", "define startApp()", {}, {}, ""};
   r.target = {"js/app.js", "", "", false};
   r.context = {{"index.html", "page", "<button onclick=\"startApp()\">", true},
                {"css/style.css", "styles", "", false}};
@@ -105,4 +105,39 @@ TEST(Prompts, CodePromptCarriesTaskContextAndRetryReason) {
   EXPECT_NE(all.find("css/style.css --- (summary only) styles"), std::string::npos);
   EXPECT_EQ(req.messages.back().role, "user");
   EXPECT_NE(req.messages.back().content.find("bad_json: no JSON object"), std::string::npos);
+}
+
+TEST(Answers, AnHtmlSectionOtherThanHeadOrBodyIsRefusedNotTakenForTheBody) {
+  msg::file_edit e;
+  e.action = msg::task_action::update;
+  e.kind = msg::edit_kind::html_section;
+  e.content = "<title>x</title>";
+  e.section = "head";
+  auto head = workspace_edit_of(e);
+  ASSERT_TRUE(head) << head.error;
+  EXPECT_EQ(head.value->section, ws::section_name::head);
+  e.section = "body";
+  ASSERT_TRUE(workspace_edit_of(e));
+  EXPECT_EQ(workspace_edit_of(e).value->section, ws::section_name::body);
+  for (const char* other : {"", "Head", "footer"}) {
+    e.section = other;
+    auto refused = workspace_edit_of(e);
+    ASSERT_FALSE(refused) << "section '" << other << "' must be refused";
+    EXPECT_NE(refused.error.find("html section"), std::string::npos) << refused.error;
+  }
+}
+
+TEST(Answers, AnEditWithoutContentIsNotAWorkspaceEdit) {
+  msg::file_edit e;
+  e.kind = msg::edit_kind::folder;
+  EXPECT_FALSE(workspace_edit_of(e));
+  e.kind = msg::edit_kind::none;
+  EXPECT_FALSE(workspace_edit_of(e));
+  e.kind = msg::edit_kind::search_replace;
+  e.blocks = {{"a", "b"}};
+  auto sr = workspace_edit_of(e);
+  ASSERT_TRUE(sr) << sr.error;
+  EXPECT_EQ(sr.value->kind, ws::edit_kind::search_replace);
+  ASSERT_EQ(sr.value->blocks.size(), 1u);
+  EXPECT_EQ(sr.value->blocks[0].replace, "b");
 }

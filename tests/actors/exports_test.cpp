@@ -16,16 +16,16 @@ rapidjson::Document parse(const std::string& text) {
   return d;
 }
 
-run_state sample() {
-  run_state run;
+planner_run sample() {
+  planner_run run;
   run.run_id = "run-1";
   run.request = "a board";
   run.state = "done";
   run.exit_code = 0;
   run.started_ms = 1700000000000;
   run.finished_ms = 1700000005000;
-  run.tasks = {{"t1", "create", "file", "index.html", "page", "write it", {}, {}, ""},
-               {"t2", "create", "file", "app.js", "app", "code it", {"t1"}, {}, ""}};
+  run.tasks = {{"t1", msg::task_action::create, "file", "index.html", "page", "write it", {}, {}, ""},
+               {"t2", msg::task_action::create, "file", "app.js", "app", "code it", {"t1"}, {}, ""}};
   std::string err;
   run.graph = task_graph::build({{"t1", "index.html", {}}, {"t2", "app.js", {"t1"}}}, err);
   run.graph->mark_done(0);
@@ -83,10 +83,10 @@ TEST(Exports, StatusHasRunTasksUsageAndTimings) {
   EXPECT_EQ(all[3].name, "status.json");
 }
 
-// run_state::remember keeps one record per path, found by an index (not a
+// planner_run::remember keeps one record per path, found by an index (not a
 // scan), also after `files` was replaced by a tracker listing or a restore.
 TEST(RunState, RememberKeepsTheLatestRecordPerPathAcrossReplacedListings) {
-  run_state r;
+  planner_run r;
   auto rec = [](const std::string& path, std::int64_t v) {
     msg::applied_file f;
     f.path = path;

@@ -79,8 +79,8 @@ msg::file_edit whole(const std::string& path, const std::string& content) {
   e.run_id = "run-test";
   e.task_id = "t1";
   e.path = path;
-  e.action = "create";
-  e.kind = "whole";
+  e.action = msg::task_action::create;
+  e.kind = msg::edit_kind::whole;
   e.content = content;
   e.summary = "a file";
   return e;
@@ -168,7 +168,7 @@ TEST(FileTrackerStart, a_found_file_with_a_nul_byte_is_recorded_as_binary_byte_f
 // Deleting a file that is not there is refused before the store records it.
 TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store) {
   auto del = whole("gone.txt", "");
-  del.action = "delete";
+  del.action = msg::task_action::remove;
   ASSERT_FALSE(edit(del));
   auto versions = runs->list_files(run_id, true);
   ASSERT_TRUE(versions) << versions.err().describe();
@@ -179,15 +179,15 @@ TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store)
 // to stop updating silently there (a 5,000-task run ended saying "running").
 TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_state) {
   constexpr int n = 5000;
-  run_state run;
+  planner_run run;
   run.run_id = run_id;
   run.request = "a big project";
   run.state = "running";
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (int k = 0; k < n; ++k) {
     msg::file_task t;
     t.id = "task-" + std::to_string(k);
-    t.action = "create";
+    t.action = msg::task_action::create;
     t.type = "file";
     t.path = "src/module_" + std::to_string(k) + "/index.js";
     t.description = "module number " + std::to_string(k) + " of the generated project";
@@ -209,7 +209,7 @@ TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_st
   for (int k = 0; k < n; ++k)
     run.graph->mark_done(static_cast<std::size_t>(k));
   run.state = "done";
-  run.phase = "finished";
+  run.phase = msg::run_phase::finished;
   run.exit_code = 0;
   EXPECT_TRUE(write_exports());  // the end
 
@@ -233,36 +233,36 @@ TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_st
 }
 
 struct FileTrackerFolders : tracker_fixture {
-  msg::file_edit folder(const std::string& path, const std::string& action) {
+  msg::file_edit folder(const std::string& path, msg::task_action action) {
     msg::file_edit e;
     e.run_id = "run-test";
     e.task_id = "f1";
     e.path = path;
     e.action = action;
-    e.kind = "folder";
+    e.kind = msg::edit_kind::folder;
     return e;
   }
 };
 
 TEST_F(FileTrackerFolders, a_planned_folder_is_made_and_an_empty_one_deleted_for_real) {
-  ASSERT_TRUE(edit(folder("assets/img", "create")));
+  ASSERT_TRUE(edit(folder("assets/img", msg::task_action::create)));
   EXPECT_TRUE(std::filesystem::is_directory(dir.path() / "assets/img"));
-  EXPECT_TRUE(edit(folder("assets/img", "create"))) << "making it again is fine";
+  EXPECT_TRUE(edit(folder("assets/img", msg::task_action::create))) << "making it again is fine";
   // A folder is no file: no version is stored for it.
   auto files = runs->list_files(run_id, true);
   ASSERT_TRUE(files);
   EXPECT_TRUE(files->empty());
-  ASSERT_TRUE(edit(folder("assets/img", "delete")));
+  ASSERT_TRUE(edit(folder("assets/img", msg::task_action::remove)));
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "assets/img"));
 }
 
 TEST_F(FileTrackerFolders, a_folder_with_files_is_not_deleted_and_one_outside_is_not_made) {
   ASSERT_TRUE(edit(whole("lib/a.js", "let a = 1;\n")));
-  auto refused = edit(folder("lib", "delete"));
+  auto refused = edit(folder("lib", msg::task_action::remove));
   ASSERT_FALSE(refused);
   EXPECT_TRUE(is(refused.error(), ec::edit_refused)) << describe(refused.error());
   EXPECT_EQ(slurp(dir.path() / "lib/a.js"), "let a = 1;\n");
-  auto outside = edit(folder("../escape", "create"));
+  auto outside = edit(folder("../escape", msg::task_action::create));
   ASSERT_FALSE(outside);
   EXPECT_FALSE(std::filesystem::exists(dir.path().parent_path() / "escape"));
 }

@@ -1,4 +1,4 @@
-// restore_run: a run_state rebuilt from what a real RocksDB store holds, as
+// restore_run: a planner_run rebuilt from what a real RocksDB store holds, as
 // the planner uses it to continue a run (and `export` to render it).
 #include <gtest/gtest.h>
 
@@ -61,11 +61,11 @@ TEST_F(RunRestore, ReplaysTaskHistoriesOnTheGraph) {
   ASSERT_TRUE(r.planned);
   ASSERT_TRUE(r.run.graph);
   const auto& g = *r.run.graph;
-  EXPECT_EQ(g.at(0).state, codehive::task_state::done);
+  EXPECT_EQ(g.at(0).state, codehive::graph_task_state::done);
   EXPECT_EQ(g.at(0).last_worker, 1);
-  EXPECT_EQ(g.at(1).state, codehive::task_state::running);  // the planner requeues it
+  EXPECT_EQ(g.at(1).state, codehive::graph_task_state::running);  // the planner requeues it
   EXPECT_EQ(r.in_flight, std::vector<std::string>{"b"});
-  EXPECT_EQ(g.at(2).state, codehive::task_state::pending);
+  EXPECT_EQ(g.at(2).state, codehive::graph_task_state::pending);
   EXPECT_TRUE(g.at(2).escalated);
   EXPECT_EQ(g.at(2).small_failures, 2);
   EXPECT_EQ(r.run.task_records[2].attempts, 2);
@@ -77,8 +77,8 @@ TEST_F(RunRestore, ReplaysTaskHistoriesOnTheGraph) {
   ASSERT_TRUE(st->transition(run, "c", task_state::assigned, store::by_worker("large-model")));
   ASSERT_TRUE(st->transition(run, "c", task_state::failed, store::because("still bad", "bad_answer")));
   auto r2 = restore();
-  EXPECT_EQ(r2.run.graph->at(2).state, codehive::task_state::failed);
-  EXPECT_EQ(r2.run.graph->at(3).state, codehive::task_state::skipped);
+  EXPECT_EQ(r2.run.graph->at(2).state, codehive::graph_task_state::failed);
+  EXPECT_EQ(r2.run.graph->at(3).state, codehive::graph_task_state::skipped);
 }
 
 TEST_F(RunRestore, RoundsIssuesAndFixes) {

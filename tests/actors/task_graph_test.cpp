@@ -8,7 +8,7 @@ using namespace codehive;
 
 namespace {
 
-std::optional<task_graph> build(std::vector<task_spec> specs, std::string& err) {
+std::optional<task_graph> build(std::vector<graph_task_spec> specs, std::string& err) {
   return task_graph::build(specs, err);
 }
 
@@ -116,7 +116,7 @@ TEST(TaskGraph, RetriesThenEscalatesThenGivesUp) {
   retry_policy policy{2, 1};
   g->mark_running(0, 1);
   EXPECT_EQ(g->record_failure(0, policy), retry_decision::retry_small);
-  EXPECT_EQ(g->at(0).state, task_state::pending);
+  EXPECT_EQ(g->at(0).state, graph_task_state::pending);
   EXPECT_EQ(g->at(0).last_worker, 1);
   EXPECT_FALSE(g->at(0).escalated);
   g->mark_running(0, 2);
@@ -126,11 +126,11 @@ TEST(TaskGraph, RetriesThenEscalatesThenGivesUp) {
   g->mark_running(0, -2);
   EXPECT_EQ(g->record_failure(0, policy), retry_decision::give_up);
   EXPECT_EQ(g->at(0).large_failures, 1);
-  EXPECT_EQ(g->at(0).state, task_state::failed);
-  EXPECT_EQ(g->at(1).state, task_state::skipped);
-  EXPECT_EQ(g->at(2).state, task_state::skipped);
+  EXPECT_EQ(g->at(0).state, graph_task_state::failed);
+  EXPECT_EQ(g->at(1).state, graph_task_state::skipped);
+  EXPECT_EQ(g->at(2).state, graph_task_state::skipped);
   EXPECT_TRUE(g->finished());
-  EXPECT_EQ(g->count(task_state::skipped), 2);
+  EXPECT_EQ(g->count(graph_task_state::skipped), 2);
 }
 
 TEST(TaskGraph, EscalatedSuccessCompletes) {
@@ -145,7 +145,7 @@ TEST(TaskGraph, EscalatedSuccessCompletes) {
   g->mark_running(0, -2);
   g->mark_done(0);
   EXPECT_TRUE(g->finished());
-  EXPECT_EQ(g->count(task_state::done), 1);
+  EXPECT_EQ(g->count(graph_task_state::done), 1);
 }
 
 // A model may plan one dependency chain of any length; no walk over the graph
@@ -154,11 +154,11 @@ TEST(TaskGraph, EscalatedSuccessCompletes) {
 // mark_done() must not cost the plan's size per step.
 TEST(TaskGraph, AChainOf200000TasksBuildsAndRunsInOrder) {
   constexpr std::size_t n = 200'000;
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   specs.reserve(n);
   // Listed last task first, so plan order and chain order disagree.
   for (std::size_t k = n; k-- > 0;) {
-    task_spec s{"t" + std::to_string(k), "src/f" + std::to_string(k) + ".js", {}};
+    graph_task_spec s{"t" + std::to_string(k), "src/f" + std::to_string(k) + ".js", {}};
     if (k > 0)
       s.depends_on.push_back("t" + std::to_string(k - 1));
     specs.push_back(std::move(s));
@@ -177,13 +177,13 @@ TEST(TaskGraph, AChainOf200000TasksBuildsAndRunsInOrder) {
     g->mark_done(ready[0]);
   }
   EXPECT_TRUE(g->finished());
-  EXPECT_EQ(g->count(task_state::done), static_cast<int>(n));
+  EXPECT_EQ(g->count(graph_task_state::done), static_cast<int>(n));
 }
 
 // Failing the head of a long chain skips the rest without recursing.
 TEST(TaskGraph, FailingTheHeadOf200000TasksSkipsTheChain) {
   constexpr std::size_t n = 200'000;
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (std::size_t k = 0; k < n; ++k)
     specs.push_back({"t" + std::to_string(k), "f" + std::to_string(k) + ".js",
                      k ? std::vector<std::string>{"t" + std::to_string(k - 1)} : std::vector<std::string>{}});
@@ -193,14 +193,14 @@ TEST(TaskGraph, FailingTheHeadOf200000TasksSkipsTheChain) {
   g->mark_running(0, 0);
   g->fail(0);
   EXPECT_TRUE(g->finished());
-  EXPECT_EQ(g->count(task_state::skipped), static_cast<int>(n - 1));
+  EXPECT_EQ(g->count(graph_task_state::skipped), static_cast<int>(n - 1));
   EXPECT_TRUE(g->ready().empty());
 }
 
 // A long cycle is found without recursion and named.
 TEST(TaskGraph, ACycleThroughALongChainIsNamed) {
   constexpr std::size_t n = 200'000;
-  std::vector<task_spec> specs;
+  std::vector<graph_task_spec> specs;
   for (std::size_t k = 0; k < n; ++k)
     specs.push_back({"t" + std::to_string(k), "f" + std::to_string(k) + ".js",
                      {"t" + std::to_string((k + n - 1) % n)}});
@@ -226,9 +226,9 @@ TEST(TaskGraph, ReadyFollowsEveryStateChange) {
   EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"b", "c"}));
   g->fail(0);
   EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"c"}));
-  EXPECT_EQ(g->at(1).state, task_state::skipped);
-  EXPECT_EQ(g->count(task_state::pending), 1);
-  EXPECT_EQ(g->count(task_state::failed), 1);
+  EXPECT_EQ(g->at(1).state, graph_task_state::skipped);
+  EXPECT_EQ(g->count(graph_task_state::pending), 1);
+  EXPECT_EQ(g->count(graph_task_state::failed), 1);
 }
 
 // Dispatch walks ready tasks with next_ready: all of them while a coder is

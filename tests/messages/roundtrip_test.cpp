@@ -32,7 +32,7 @@ msg::usage sample_usage() {
 }
 
 msg::file_task sample_task() {
-  return {"t2", "update", "file", "js/app.js", "the app", "1. do this\n2. do that",
+  return {"t2", msg::task_action::update, "file", "js/app.js", "the app", "1. do this\n2. do that",
           {"t1", "t0"}, {"index.html"}, "search_replace"};
 }
 
@@ -47,6 +47,28 @@ msg::review_issue sample_issue() {
 
 msg::finding sample_finding() {
   return {"html_handler", "index.html", 42, "onclick calls clearDone, which no script defines"};
+}
+
+/// The bytes of `xs`, serialized one after the other (as inspect() writes fields).
+template <class... Ts>
+std::vector<char> wire_of(Ts... xs) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  EXPECT_FALSE(sink(xs...)) << "serialize failed";
+  return buf;
+}
+
+template <class T>
+caf::error load(const std::vector<char>& buf, T& x) {
+  caf::binary_deserializer source{nullptr, buf};
+  return source(x);
+}
+
+/// A file_edit as a node wrote it when action and kind were strings.
+std::vector<char> file_edit_with_strings(const std::string& action, const std::string& kind) {
+  return wire_of(std::string{"r"}, std::string{"t1"}, std::string{"a.js"}, action, kind,
+                 std::string{}, std::string{}, std::vector<msg::replace_block>{}, std::string{},
+                 msg::usage{});
 }
 
 }  // namespace
@@ -128,7 +150,7 @@ TEST(MessageRoundtrip, ReplaceBlock) {
 }
 
 TEST(MessageRoundtrip, FileEdit) {
-  msg::file_edit x{"run-1", "t1", "index.html", "update", "html_section", "body", "<p>x</p>",
+  msg::file_edit x{"run-1", "t1", "index.html", msg::task_action::update, msg::edit_kind::html_section, "body", "<p>x</p>",
                    {{"a", "b"}, {"c", ""}}, "the page", sample_usage()};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
@@ -209,7 +231,7 @@ TEST(MessageRoundtrip, ExportFile) {
 }
 
 TEST(MessageRoundtrip, RunResult) {
-  msg::run_result x{"run-1", "unresolved", 1, "2 issues left", 3, 2,
+  msg::run_result x{"run-1", msg::run_outcome::unresolved, 1, "2 issues left", 3, 2,
                     {{"planning", 1200}, {"coding", 34000}, {"validating", 0}}};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
@@ -300,4 +322,97 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   EXPECT_EQ(caf::id_block::codehive::end - caf::id_block::codehive::begin,
             static_cast<int>(ids.size()));
   EXPECT_STREQ(caf::type_name<msg::file_edit>::value, "codehive::msg::file_edit");
+}
+
+// -- enums travel by name ---------------------------------------------------------
+
+TEST(EnumRoundtrip, EveryTaskActionInAFileTaskAndAFileEdit) {
+  for (auto a : {msg::task_action::create, msg::task_action::update, msg::task_action::remove}) {
+    auto t = sample_task();
+    t.action = a;
+    EXPECT_EQ(roundtrip(t).action, a) << to_string(a);
+    msg::file_edit e;
+    e.action = a;
+    EXPECT_EQ(roundtrip(e).action, a) << to_string(a);
+  }
+}
+
+TEST(EnumRoundtrip, EveryEditKindInAFileEdit) {
+  for (auto k : {msg::edit_kind::none, msg::edit_kind::whole, msg::edit_kind::html_section,
+                 msg::edit_kind::search_replace, msg::edit_kind::folder}) {
+    msg::file_edit e;
+    e.kind = k;
+    EXPECT_EQ(roundtrip(e).kind, k) << to_string(k);
+  }
+}
+
+TEST(EnumRoundtrip, EveryRunOutcomeInARunResult) {
+  for (const auto& row : msg::outcome_table) {
+    msg::run_result r;
+    r.state = row.what;
+    r.exit_code = row.exit_code;
+    auto y = roundtrip(r);
+    EXPECT_EQ(y.state, row.what) << row.name;
+    EXPECT_EQ(y, r);
+  }
+}
+
+TEST(EnumRoundtrip, EveryRunPhase) {
+  for (int i = 0; i <= static_cast<int>(msg::run_phase::idle); ++i) {
+    auto p = static_cast<msg::run_phase>(i);
+    auto buf = wire_of(msg::by_name(p));
+    auto back = msg::run_phase::starting == p ? msg::run_phase::idle : msg::run_phase::starting;
+    auto w = msg::by_name(back);
+    ASSERT_FALSE(load(buf, w)) << to_string(p);
+    EXPECT_EQ(back, p) << to_string(p);
+  }
+}
+
+TEST(EnumRoundtrip, AValueTravelsAsTheStringItWasBefore) {
+  // The wire is unchanged from when these fields were std::string: the name.
+  auto a = msg::task_action::remove;
+  auto k = msg::edit_kind::none;
+  auto o = msg::run_outcome::model_failure;
+  std::string action, kind, outcome;
+  auto buf = wire_of(msg::by_name(a), msg::by_name(k), msg::by_name(o));
+  caf::binary_deserializer source{nullptr, buf};
+  ASSERT_FALSE(source(action, kind, outcome));
+  EXPECT_EQ(action, "delete");
+  EXPECT_EQ(kind, "");
+  EXPECT_EQ(outcome, "model_failure");
+  // And a message written with the old strings loads as the enums.
+  msg::file_edit e;
+  ASSERT_FALSE(load(file_edit_with_strings("update", "search_replace"), e));
+  EXPECT_EQ(e.action, msg::task_action::update);
+  EXPECT_EQ(e.kind, msg::edit_kind::search_replace);
+}
+
+TEST(EnumRoundtrip, AnUnknownNameFailsToLoad) {
+  auto action = msg::task_action::update;
+  auto w = msg::by_name(action);
+  auto err = load(wire_of(std::string{"erase"}), w);
+  ASSERT_TRUE(err) << "an unknown action must not load";
+  EXPECT_EQ(action, msg::task_action::update) << "and must leave the value alone";
+  // Inside a message: a file_edit whose kind no version of codehive names.
+  msg::file_edit e;
+  EXPECT_TRUE(load(file_edit_with_strings("update", "rewrite"), e));
+  msg::run_result r;
+  EXPECT_TRUE(load(wire_of(std::string{"run-1"}, std::string{"exploded"}, std::int32_t{5},
+                           std::string{}, std::int32_t{0}, std::int32_t{0}),
+                   r));
+}
+
+TEST(EnumNames, ParseIsTheInverseOfToStringAndRefusesOtherWords) {
+  for (const auto& row : msg::outcome_table)
+    EXPECT_EQ(msg::parse_run_outcome(row.name), row.what) << row.name;
+  EXPECT_EQ(msg::parse_task_action("delete"), msg::task_action::remove);
+  EXPECT_EQ(msg::parse_edit_kind("html_section"), msg::edit_kind::html_section);
+  EXPECT_EQ(msg::parse_run_phase("awaiting_approval"), msg::run_phase::awaiting_approval);
+  EXPECT_FALSE(msg::parse_task_action("remove"));
+  EXPECT_FALSE(msg::parse_edit_kind("Whole"));
+  EXPECT_FALSE(msg::parse_run_phase(""));
+  EXPECT_FALSE(msg::parse_run_outcome("running"));
+  // Deadline and budget end the same way for the user, not on the wire.
+  EXPECT_EQ(msg::row_of(msg::run_outcome::deadline).shown, "budget");
+  EXPECT_EQ(msg::row_of(msg::run_outcome::deadline).exit_code, 4);
 }

@@ -172,7 +172,7 @@ planner_actor::behavior_type fake_planner(planner_actor::stateful_pointer<fake_p
     [](msg::run_request& r) {
       msg::run_result res;
       res.run_id = r.run_id;
-      res.state = "done";
+      res.state = msg::run_outcome::done;
       res.exit_code = 0;
       res.message = "fake";
       return res;
@@ -302,11 +302,11 @@ TEST(NodeRegistry, JoinOverLoopbackChecksTokenAndProtocol) {
   client->request(*remote, std::chrono::seconds(10), sub)
     .receive([&](msg::run_result& r) { res = r; }, [&](caf::error&) {});
   EXPECT_EQ(res.exit_code, 2);
-  EXPECT_EQ(res.state, "refused");
+  EXPECT_EQ(res.state, msg::run_outcome::refused);
   sub.token = "s3cret";
   client->request(*remote, std::chrono::seconds(10), sub)
     .receive([&](msg::run_result& r) { res = r; }, [&](caf::error&) {});
-  EXPECT_EQ(res.state, "done");
+  EXPECT_EQ(res.state, msg::run_outcome::done);
   EXPECT_EQ(res.run_id, "run-1");
   ASSERT_EQ(offer_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   auto offer = offer_future.get();

@@ -38,7 +38,7 @@ TEST(PlanApproval, NothingIsCodedUntilThePlanIsApproved) {
   EXPECT_TRUE(h.pending.empty()) << "nothing in flight while the plan waits";
   EXPECT_TRUE(h.coded.empty());
   EXPECT_TRUE(said(h, "awaiting_approval"));
-  EXPECT_EQ(h.ctl->run().phase, "awaiting_approval");
+  EXPECT_EQ(h.ctl->run().phase, msg::run_phase::awaiting_approval);
   EXPECT_NE(h.tasks_json.find("\"index.html\""), std::string::npos)
     << "the proposal is exported for the user to read and edit: " << h.tasks_json;
   EXPECT_FALSE(h.store->get_task(h.run_id, "t1")) << "the task table holds approved plans only";
@@ -183,7 +183,7 @@ TEST(PlanApproval, ARejectedPlanEndsTheRunCleanlyAndResumingAsksForANewPlan) {
   h.collect();
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->state, "plan_rejected");
+  EXPECT_EQ(h.result->state, msg::run_outcome::plan_rejected);
   EXPECT_EQ(h.result->exit_code, 7);
   EXPECT_NE(h.result->message.find("wrong framework"), std::string::npos) << h.result->message;
   EXPECT_TRUE(h.coded.empty());

@@ -43,7 +43,7 @@ TEST(Controller, AWholeRunCodesEachFileOnceInDependencyOrderAndEndsClean) {
   h.start();
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->state, "done");
+  EXPECT_EQ(h.result->state, msg::run_outcome::done);
   EXPECT_EQ(h.result->exit_code, 0);
   EXPECT_EQ(order, (std::vector<std::string>{"t1", "t2"}));
   EXPECT_EQ(h.coded["index.html"], 1);
@@ -141,7 +141,7 @@ TEST(Controller, NoUsablePlanAfterTheAttemptsIsAModelFailure) {
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
   EXPECT_EQ(h.plans_asked, 3);
-  EXPECT_EQ(h.result->state, "model_failure");
+  EXPECT_EQ(h.result->state, msg::run_outcome::model_failure);
   EXPECT_EQ(h.result->exit_code, 3);
   EXPECT_NE(h.result->message.find("no usable plan after 3 attempts"), std::string::npos);
 }
@@ -177,7 +177,7 @@ TEST(Controller, ATransportFailureOfACoderStopsTheRunWithExit3) {
   h.start();
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->state, "model_failure");
+  EXPECT_EQ(h.result->state, msg::run_outcome::model_failure);
   EXPECT_EQ(h.result->exit_code, 3);
   EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::failed);
 }
@@ -222,8 +222,8 @@ TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
   msg::file_edit late;
   late.task_id = "t1";
   late.path = "a.js";
-  late.action = "create";
-  late.kind = "whole";
+  late.action = msg::task_action::create;
+  late.kind = msg::edit_kind::whole;
   late.content = "late";
   h.ctl->on_edit_made(asked->ticket, late);
   h.collect();
@@ -248,7 +248,7 @@ TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) 
     asked = h.take<planner::ask_fixer>();
   ASSERT_TRUE(asked);
   EXPECT_EQ(asked->request.issue.file, "app.js");
-  EXPECT_EQ(h.ctl->run().phase, "fixing");
+  EXPECT_EQ(h.ctl->run().phase, msg::run_phase::fixing);
   h.ctl->on_node_lost("w1", "connection lost");
   h.collect();
   EXPECT_EQ(h.stored_state(asked->request.fix_id), stored::pending);
@@ -300,7 +300,7 @@ TEST(Controller, ATokenBudgetStopsTheRunAndKeepsWhatWasPaidFor) {
   h.start(2, 1, b);
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->state, "budget");
+  EXPECT_EQ(h.result->state, msg::run_outcome::budget);
   EXPECT_EQ(h.result->exit_code, 4);
   EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::budget_stopped);
   // The answer that crossed the limit was applied and recorded.
@@ -322,7 +322,7 @@ TEST(Controller, AnOutputFolderThatRefusesWritesStopsTheRunAsLocalIoNotModelFail
   h.start();
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->state, "local_io_failure");
+  EXPECT_EQ(h.result->state, msg::run_outcome::local_io);
   EXPECT_EQ(h.result->exit_code, 6);
   EXPECT_EQ(refused, 1) << "no coder is asked again: the disk, not the answer, is the problem";
   EXPECT_NE(h.result->message.find("No space left on device"), std::string::npos);
@@ -490,7 +490,8 @@ TEST(Controller, CancelAndDeadlineEndTheRunResumably) {
     h.collect();
     h.run_until_delivered();
     ASSERT_TRUE(h.result);
-    EXPECT_EQ(h.result->state, "budget");
+    EXPECT_EQ(h.result->state, msg::run_outcome::deadline);
+    EXPECT_EQ(msg::row_of(h.result->state).shown, "budget") << "the user sees a budget stop";
     EXPECT_EQ(h.result->exit_code, 4);
     EXPECT_EQ(h.store->get_run(h.run_id)->state, store::run_state::deadline_stopped);
   }

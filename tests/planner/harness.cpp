@@ -115,8 +115,8 @@ msg::file_edit whole_file(const std::string& run, const std::string& id, const s
   e.run_id = run;
   e.task_id = id;
   e.path = path;
-  e.action = "create";
-  e.kind = "whole";
+  e.action = msg::task_action::create;
+  e.kind = msg::edit_kind::whole;
   e.content = content;
   e.use.role = role;
   e.use.calls = 1;
@@ -180,11 +180,11 @@ void harness::answer(planner::command cmd) {
           collect();
           return;
         }
-        if (c.edit.kind == "folder") {  // made on disk, no stored version
+        if (c.edit.kind == msg::edit_kind::folder) {  // made on disk, no stored version
           ++folders_made;
           msg::applied_file a;
           a.path = c.edit.path;
-          a.deleted = c.edit.action == "delete";
+          a.deleted = c.edit.action == msg::task_action::remove;
           ctl->on_applied(c.ticket, a);
           collect();
           return;

@@ -45,7 +45,7 @@ TEST(LiveView, ShowsNodesSlotsLoadQueueAndALostNode) {
   ASSERT_TRUE(asked);
 
   auto busy = h.ctl->view("qwen-local");
-  EXPECT_EQ(busy.phase, "coding");
+  EXPECT_EQ(busy.phase, msg::run_phase::coding);
   EXPECT_EQ(busy.ready_tasks, 2) << "t2 and t3 wait for the one coder; t4 waits for t1";
   EXPECT_EQ(busy.tasks_in_flight, 1);
   const auto* gpu = find_node(busy, "gpu-1");

@@ -16,7 +16,7 @@
 namespace codehive {
 
 /// Per-task bookkeeping beyond the graph's state (timings for status.json).
-struct task_record {
+struct task_timing {
   std::int64_t started_ms = 0;   ///< first attempt
   std::int64_t finished_ms = 0;
   int attempts = 0;
@@ -32,13 +32,13 @@ struct round_record {
   int fixes_failed = 0;
 };
 
-struct run_state {
+struct planner_run {
   std::string run_id;
   std::string request;
   std::string out_dir;
   msg::budget limits;
   int max_rounds = 3;
-  std::string phase = "starting";   ///< starting|planning|coding|validating|reviewing|fixing|finished
+  msg::run_phase phase = msg::run_phase::starting;
   std::string state = "running";    ///< running|done|unresolved|budget|model_failure|failed
   int exit_code = -1;
   std::string message;
@@ -48,7 +48,7 @@ struct run_state {
   int plan_attempts = 0;
   std::vector<msg::file_task> tasks;       ///< as planned (paths normalized)
   std::optional<task_graph> graph;
-  std::vector<task_record> task_records;   ///< parallel to tasks
+  std::vector<task_timing> task_records;   ///< parallel to tasks
 
   int round = 0;                           ///< reviews done so far
   std::vector<round_record> rounds;

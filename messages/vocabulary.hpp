@@ -1,0 +1,127 @@
+// The words that steer control flow, as enums: a task's action, an edit's
+// kind, a run's phase (and, in messages/outcome.hpp, how a run ends). Each
+// enum has one table of names; on the wire a value travels as its name (the
+// same string the field carried when it was a std::string), and loading an
+// unknown name is an inspection error, never a silent default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/sec.hpp>
+
+namespace codehive::msg {
+
+/// What a plan's task does to its path.
+enum class task_action : std::uint8_t { create, update, remove };
+
+/// How an edit rewrites a file; none: a deletion (no content); folder: a
+/// planned folder made or deleted (no content either).
+enum class edit_kind : std::uint8_t { none, whole, html_section, search_replace, folder };
+
+/// Where a run is (status.json's "phase", the live view); idle: a planner
+/// without a run.
+enum class run_phase : std::uint8_t {
+  starting,
+  planning,
+  awaiting_approval,
+  coding,
+  validating,
+  reviewing,
+  fixing,
+  finished,
+  idle,
+};
+
+/// names_of<E>::table[i] is the name of the value with underlying value i.
+template <class E>
+struct names_of;
+
+template <>
+struct names_of<task_action> {
+  static constexpr std::string_view what = "task action";
+  static constexpr std::string_view table[] = {"create", "update", "delete"};
+};
+
+template <>
+struct names_of<edit_kind> {
+  static constexpr std::string_view what = "edit kind";
+  static constexpr std::string_view table[] = {"", "whole", "html_section", "search_replace",
+                                               "folder"};
+};
+
+template <>
+struct names_of<run_phase> {
+  static constexpr std::string_view what = "run phase";
+  static constexpr std::string_view table[] = {"starting",   "planning",  "awaiting_approval",
+                                               "coding",     "validating", "reviewing",
+                                               "fixing",     "finished",  "idle"};
+};
+
+template <class E>
+concept named_enum = requires { names_of<E>::table; };
+
+template <named_enum E>
+constexpr std::string_view to_string(E x) noexcept {
+  return names_of<E>::table[static_cast<std::size_t>(x)];
+}
+
+/// The value named `name`; nullopt for any other string.
+template <named_enum E>
+constexpr std::optional<E> parse_name(std::string_view name) noexcept {
+  std::size_t i = 0;
+  for (auto n : names_of<E>::table) {
+    if (n == name)
+      return static_cast<E>(i);
+    ++i;
+  }
+  return std::nullopt;
+}
+
+inline std::optional<task_action> parse_task_action(std::string_view s) noexcept {
+  return parse_name<task_action>(s);
+}
+inline std::optional<edit_kind> parse_edit_kind(std::string_view s) noexcept {
+  return parse_name<edit_kind>(s);
+}
+inline std::optional<run_phase> parse_run_phase(std::string_view s) noexcept {
+  return parse_name<run_phase>(s);
+}
+
+/// Inspects an enum as its name. A wrapper rather than an inspect() for the
+/// enum itself: CAF 0.17's data_processor has an overload for every enum
+/// (its underlying integer), which would be ambiguous beside ours.
+template <named_enum E>
+struct by_name_t {
+  E& value;
+};
+
+template <named_enum E>
+by_name_t<E> by_name(E& x) {
+  return {x};
+}
+
+template <class Inspector, named_enum E>
+typename Inspector::result_type inspect(Inspector& f, by_name_t<E>& x) {
+  if constexpr (Inspector::reads_state) {
+    std::string name{to_string(x.value)};
+    return f(name);
+  } else {
+    std::string name;
+    return f(name, caf::meta::load_callback([&]() -> caf::error {
+               auto v = parse_name<E>(name);
+               if (!v)
+                 return caf::make_error(caf::sec::invalid_argument,
+                                        "unknown " + std::string{names_of<E>::what} + " \"" + name
+                                          + "\"");
+               x.value = *v;
+               return caf::none;
+             }));
+  }
+}
+
+}  // namespace codehive::msg
