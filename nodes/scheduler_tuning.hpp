@@ -7,7 +7,6 @@
 // run's CPU samples (bench/results/profile-*.txt).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 
 namespace caf {
@@ -27,13 +26,12 @@ struct scheduler_tuning {
   /// detached actors) wakes it there at once.
   static constexpr std::size_t moderate_poll_attempts = 0;
 };
-};
 
 /// Sets the scheduler's polling as scheduler_tuning says; everything else
 /// (the thread count, the steal intervals, the relaxed sleep of 10 ms before
 /// a waiting thread tries to steal) stays CAF's default. A relaxed sleep of
 /// 100 ms was measured too (BENCHMARKS.md, 2026-12-03): about the same CPU per task
-/// than 10 ms, and a job queued behind a busy thread could wait that long.
+/// as 10 ms, and a job queued behind a busy thread could wait that long.
 void tune_scheduler(caf::actor_system_config& cfg);
 
 }  // namespace codehive

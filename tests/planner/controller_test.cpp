@@ -424,7 +424,7 @@ TEST(Controller, TaskCompletionsWithinOneIntervalGiveOneExportWriteAndTheFinalOn
   };
   h.start();
   auto all_done = [&] {
-    return h.ctl->run().graph && h.ctl->run().graph->count(task_state::done) == 5;
+    return h.ctl->run().graph && h.ctl->run().graph->count(graph_task_state::done) == 5;
   };
   while (!all_done() && h.answer_next()) {
   }

@@ -31,7 +31,7 @@ using times = std::map<std::string, std::int64_t>;
 bool tick_and_answer(harness& h, times& expected) {
   if (h.pending.empty())
     return false;
-  const auto phase = h.ctl->run().phase;
+  const std::string phase{to_string(h.ctl->run().phase)};
   h.clock_ms += step_in(phase);
   expected[phase] += step_in(phase);
   return h.answer_next();
@@ -92,9 +92,9 @@ TEST(PhaseTimes, AResumedRunAddsToWhatEarlierSessionsSpent) {
   one_fix_round(h);
   h.start();
   times expected;
-  while (h.ctl->run().phase != "validating" && tick_and_answer(h, expected)) {
+  while (h.ctl->run().phase != msg::run_phase::validating && tick_and_answer(h, expected)) {
   }
-  ASSERT_EQ(h.ctl->run().phase, "validating");
+  ASSERT_EQ(h.ctl->run().phase, msg::run_phase::validating);
   ASSERT_FALSE(h.result);
   ASSERT_GT(expected["coding"], 0);
 
