@@ -17,6 +17,7 @@
 #include <regex>
 #include <thread>
 
+#include "tests/cli/approval_run.hpp"
 #include "tests/cli/process.hpp"
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/approval_scenario.hpp"
@@ -55,49 +56,7 @@ bool wait_for_text(const std::filesystem::path& p, const std::string& text, int 
   return true;
 }
 
-struct approve_fixture : ::testing::Test {
-  temp_dir dir{"codehive-approve"};
-  std::filesystem::path out = dir / "out";
-  std::filesystem::path store = dir / "store";
-  std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
-
-  std::string config() const {
-    std::string src = CODEHIVE_SOURCE_DIR;
-    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
-                                 + "/configs/schemas\"}");
-    return (dir / "codehive.json").string();
-  }
-
-  std::vector<std::string> run_args(const sim_process& sim) const {
-    auto port = std::to_string(sim.port());
-    return {CODEHIVE_BIN, "run", "two notes", "--approve-plan", "--out", out.string(),
-            "--store", store.string(), "--config", config(), "--planner",
-            "openai://127.0.0.1:" + port + "/v1/big", "--coder",
-            "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
-  }
-
-  /// The run id and "127.0.0.1:PORT" of its HTTP API, once its plan waits.
-  std::pair<std::string, std::string> wait_for_approval(node_process& run) {
-    static const std::regex id_re{R"(^codehive (\S+): )"};
-    static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
-    auto http = run.wait_line(http_re, 60000);
-    EXPECT_TRUE(http) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
-    // The prompt's line on stdout (the log's "plan ... waits for approval" on
-    // stderr comes first, before the hint is printed).
-    EXPECT_TRUE(run.wait_text("waits for approval; edit", 120000))
-      << "awaited \"waits for approval; edit\" within 120 s\n" << run.tail();
-    auto id = run.wait_line(id_re, 1000);
-    EXPECT_TRUE(id) << run.tail();
-    if (!http || !id)
-      return {};
-    std::smatch m;
-    std::regex_search(*id, m, id_re);
-    std::string run_id = m[1];
-    std::regex_search(*http, m, http_re);
-    return {run_id, "127.0.0.1:" + m[1].str()};
-  }
-};
+using approve_fixture = codehive::test::approval_run_fixture;
 
 }  // namespace
 

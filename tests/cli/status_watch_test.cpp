@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/cli/approval_run.hpp"
 #include "tests/cli/process.hpp"
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/approval_scenario.hpp"
@@ -31,49 +32,15 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-struct watch_fixture : ::testing::Test {
-  temp_dir dir{"codehive-watch"};
-  std::filesystem::path out = dir / "out";
-  std::filesystem::path store = dir / "store";
-  std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
-
-  std::string config() const {
-    std::string src = CODEHIVE_SOURCE_DIR;
-    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
-                                 + "/configs/schemas\"}");
-    return (dir / "codehive.json").string();
-  }
-
-  std::vector<std::string> run_args(const sim_process& sim) const {
-    auto port = std::to_string(sim.port());
-    return {CODEHIVE_BIN, "run", "two notes", "--approve-plan", "--out", out.string(),
-            "--store", store.string(), "--config", config(), "--planner",
-            "openai://127.0.0.1:" + port + "/v1/big", "--coder",
-            "ollama://127.0.0.1:" + port + "/small", "--coders", "2"};
-  }
-};
-
 }  // namespace
 
-using StatusWatch = watch_fixture;
+using StatusWatch = codehive::test::approval_run_fixture;
 
 TEST_F(StatusWatch, FollowsARunFromItsWaitingPlanToItsEndAndExits0) {
   auto sim = sim_process::start(codehive::test::approval_scenario);
   node_process run(run_args(sim), dir / "logs" / "run", env);
-  static const std::regex id_re{R"(^codehive (\S+): )"};
-  static const std::regex http_re{R"(^http: http://127\.0\.0\.1:(\d+)/$)"};
-  auto http_line = run.wait_line(http_re, 60000);
-  ASSERT_TRUE(http_line) << "awaited the line \"http: URL\" within 60 s\n" << run.tail();
-  ASSERT_TRUE(run.wait_text("waits for approval", 120000))
-    << "awaited \"waits for approval\" within 120 s\n" << run.tail();
-  auto id_line = run.wait_line(id_re, 1000);
-  ASSERT_TRUE(id_line) << run.tail();
-  std::smatch m;
-  std::regex_search(*id_line, m, id_re);
-  const std::string id = m[1];
-  std::regex_search(*http_line, m, http_re);
-  const std::string http = "127.0.0.1:" + m[1].str();
+  const auto [id, http] = wait_for_approval(run);
+  ASSERT_FALSE(id.empty()) << "the run's plan did not come to wait for approval\n" << run.tail();
 
   node_process watch({CODEHIVE_BIN, "status", id, "--watch", "--store", store.string()},
                      dir / "logs" / "watch");

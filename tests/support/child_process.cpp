@@ -21,14 +21,9 @@ namespace codehive::test {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-/// Our environment with `changes` applied ("" unsets), as "K=V" strings: made
-/// before the fork, because setenv is not safe between fork and exec in a
-/// process with threads.
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& changes) {
   std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string kv{*e};
     auto key = kv.substr(0, kv.find('='));
     if (changes.count(key) == 0) out.push_back(std::move(kv));
@@ -38,12 +33,14 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
   return out;
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
+std::vector<char*> exec_pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }
+
+namespace {
 
 int open_log(const fs::path& p, bool append) {
   std::error_code ec;
@@ -99,9 +96,9 @@ child_process::child_process(const std::vector<std::string>& argv_in, const chil
   if (child_err < 0) child_err = child_out;
 
   std::vector<std::string> argv = argv_in;
-  auto args = pointers(argv);
+  auto args = exec_pointers(argv);
   std::vector<std::string> env = child_environment(opts.env);
-  auto envp = pointers(env);
+  auto envp = exec_pointers(env);
   const bool search = argv[0].find('/') == std::string::npos;
   const std::string exec_failed = "exec " + argv[0] + ": ";
   const pid_t parent = ::getpid();

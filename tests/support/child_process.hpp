@@ -39,6 +39,13 @@ struct child_options {
   bool die_with_parent = false;  ///< SIGKILL when the test process dies (PR_SET_PDEATHSIG)
 };
 
+/// Our environment with `changes` applied ("" unsets), as "K=V" strings:
+/// made before a fork, because setenv is not safe between fork and exec in a
+/// process with threads (pty_process forks on its own and uses it too).
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& changes);
+/// The null-terminated char* array execve wants, pointing into `strings`.
+std::vector<char*> exec_pointers(std::vector<std::string>& strings);
+
 class child_process {
  public:
   /// Starts argv[0]: a path, or a name looked up in PATH. Throws

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
-extern char** environ;
+#include "tests/support/child_process.hpp"
 
 namespace codehive::test {
 
@@ -21,34 +21,14 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// The caller's environment with `changes` applied (an empty value removes
-/// the variable), made before the fork: the child only calls execve.
-std::vector<std::string> child_environment(const std::map<std::string, std::string>& changes) {
-  std::vector<std::string> out;
-  for (char** e = environ; e && *e; ++e) {
-    std::string entry = *e;
-    if (!changes.count(entry.substr(0, entry.find('=')))) out.push_back(std::move(entry));
-  }
-  for (const auto& [name, value] : changes)
-    if (!value.empty()) out.push_back(name + "=" + value);
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 }  // namespace
 
 pty_process::pty_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
   if (argv.empty()) throw std::runtime_error("pty_process: no command");
   auto args = argv;
   auto envs = child_environment(env);
-  auto arg_ptrs = pointers(args);
-  auto env_ptrs = pointers(envs);
+  auto arg_ptrs = exec_pointers(args);
+  auto env_ptrs = exec_pointers(envs);
   winsize size{};
   size.ws_row = 40;
   size.ws_col = 120;
