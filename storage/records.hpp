@@ -179,6 +179,16 @@ struct ledger_totals {
   std::int64_t completion_tokens = 0;
   std::int64_t latency_ms = 0;  ///< sum over calls
   double cost_usd = 0;
+
+  /// Counts one call of the ledger in.
+  void add(const ledger_entry& e) {
+    ++calls;
+    if (e.outcome != "ok") ++failed_calls;
+    prompt_tokens += e.use.prompt_tokens;
+    completion_tokens += e.use.completion_tokens;
+    latency_ms += e.use.latency.count();
+    cost_usd += e.use.cost_usd;
+  }
 };
 
 // -- events ------------------------------------------------------------------

@@ -98,11 +98,6 @@ codec::meta_record new_marker(std::mt19937_64& rng);
 /// the store first: the caller looks at `dir` again.
 status create_whole(const std::filesystem::path& dir_in, const codec::meta_record& marker, std::mt19937_64& rng);
 
-// -- usage totals --------------------------------------------------------------
-
-/// Adds one model call to `t`.
-void add(ledger_totals& t, const ledger_entry& e);
-
 /// RAII snapshot for consistent multi-key reads.
 class snapshot {
  public:

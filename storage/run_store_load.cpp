@@ -27,9 +27,9 @@ result<run_snapshot> run_store::load_run(std::string_view run) const {
   sc = s.scan_records(
       s.ledger, prefix, codec::decode_ledger,
       [&](const ledger_entry& e) {
-        add(out.ledger_total, e);
-        add(out.ledger_by_role[e.use.role], e);
-        add(out.ledger_by_model[e.use.model], e);
+        out.ledger_total.add(e);
+        out.ledger_by_role[e.use.role].add(e);
+        out.ledger_by_model[e.use.model].add(e);
         return true;
       },
       ro);

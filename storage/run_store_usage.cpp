@@ -5,15 +5,6 @@ namespace codehive::store {
 
 using namespace detail;
 
-void detail::add(ledger_totals& t, const ledger_entry& e) {
-  ++t.calls;
-  if (e.outcome != "ok") ++t.failed_calls;
-  t.prompt_tokens += e.use.prompt_tokens;
-  t.completion_tokens += e.use.completion_tokens;
-  t.latency_ms += e.use.latency.count();
-  t.cost_usd += e.use.cost_usd;
-}
-
 result<ledger_totals> run_store::ledger_total(std::string_view run) const {
   auto& s = *impl_;
   std::lock_guard lock{s.mu};  // no append can slip between the scan and the cache
@@ -22,7 +13,7 @@ result<ledger_totals> run_store::ledger_total(std::string_view run) const {
   ledger_totals t;
   auto sc = s.scan_records(s.ledger, keys::run_prefix(run), codec::decode_ledger,
                            [&](ledger_entry e) {
-                             add(t, e);
+                             t.add(e);
                              return true;
                            });
   if (!sc) return std::move(sc).err();
@@ -46,7 +37,7 @@ result<std::uint64_t> run_store::append_ledger(std::string_view run, const ledge
   b.Put(s.ledger, keys::seq_key(run, e.seq), codec::encode(e));
   if (auto c = s.commit(b, "append_ledger"); !c) return std::move(c).err();
   s.next_ledger[std::string{run}] = *seq + 1;
-  if (auto it = s.ledger_sums.find(run); it != s.ledger_sums.end()) add(it->second, e);
+  if (auto it = s.ledger_sums.find(run); it != s.ledger_sums.end()) it->second.add(e);
   return e.seq;
 }
 

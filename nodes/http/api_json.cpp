@@ -45,15 +45,6 @@ void totals(json_writer& w, const store::ledger_totals& t) {
   w.EndObject();
 }
 
-void add(store::ledger_totals& t, const store::ledger_entry& e) {
-  ++t.calls;
-  if (e.outcome != "ok") ++t.failed_calls;
-  t.prompt_tokens += e.use.prompt_tokens;
-  t.completion_tokens += e.use.completion_tokens;
-  t.latency_ms += e.use.latency.count();
-  t.cost_usd += e.use.cost_usd;
-}
-
 struct task_counts {
   std::size_t total = 0, pending = 0, assigned = 0, done = 0, failed = 0;
   void count(store::task_state s) {
@@ -268,7 +259,7 @@ api_reply run_reply(const store::run_store& st, const std::string& id) {
   // The ledger again, for usage by role AND model (load_run sums each alone).
   std::map<std::pair<std::string, std::string>, store::ledger_totals> by_pair;
   if (auto ledger = st.read_ledger(id))
-    for (const auto& e : *ledger) add(by_pair[{e.use.role, e.use.model}], e);
+    for (const auto& e : *ledger) by_pair[{e.use.role, e.use.model}].add(e);
   auto now = now_ms();
   rapidjson::StringBuffer buf;
   json_writer w{buf};
@@ -582,7 +573,7 @@ api_reply metrics_reply(const store::run_store& st, const live_views& views, con
     facts.push_back({r.id, plan, fixes, snap->ledger_total});
     if (auto ledger = st.read_ledger(r.id))
       for (const auto& e : *ledger) {
-        add(by_pair[{e.use.role, e.use.model}], e);
+        by_pair[{e.use.role, e.use.model}].add(e);
         auto& h = latency[{e.use.role, e.use.model}];
         double secs = static_cast<double>(e.use.latency.count()) / 1000.0;
         for (std::size_t i = 0; i < buckets.size(); ++i)
