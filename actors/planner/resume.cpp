@@ -119,7 +119,7 @@ void controller::start_or_continue() {
   spdlog::info("run={} continuing: {} of {} tasks done, {} were in flight, {} review round(s) "
                "stored",
                run_.run_id, done, graph.size(), restored->in_flight.size(), run_.round);
-  progress("plan", {}, {},
+  progress(msg::progress_kind::plan, {}, {},
            "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
   if (!graph.finished()) {
     enter_phase(msg::run_phase::coding, "continuing: " + std::to_string(done) + "/"

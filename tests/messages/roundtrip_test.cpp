@@ -104,7 +104,7 @@ TEST(MessageRoundtrip, RunRequestAskingForPlanApproval) {
 }
 
 TEST(MessageRoundtrip, PlanDecisionAndVerdict) {
-  msg::plan_decision d{"run-1", "approve", true, "[{\"id\":\"t1\"}]"};
+  msg::plan_decision d{"run-1", msg::plan_action::approve, true, "[{\"id\":\"t1\"}]"};
   EXPECT_EQ(roundtrip(d), d);
   msg::plan_verdict v{true, false, "task 't9' depends on unknown task", 3};
   EXPECT_EQ(roundtrip(v), v);
@@ -211,7 +211,7 @@ TEST(MessageRoundtrip, FixRequest) {
 }
 
 TEST(MessageRoundtrip, ProgressEvent) {
-  msg::progress_event x{"run-1", "task_done", "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234, 38.5};
+  msg::progress_event x{"run-1", msg::progress_kind::task_done, "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234, 38.5};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.tasks_total, 8);
@@ -315,6 +315,8 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<msg::plan_decision>::value,  type_id<msg::plan_verdict>::value,
     type_id<msg::file_copy>::value,      type_id<msg::fetch_files>::value,
     type_id<msg::fetched_files>::value,
+    type_id<progress_actor>::value,      type_id<coder_actor>::value,
+    type_id<fixer_actor>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";
@@ -322,6 +324,7 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   EXPECT_EQ(caf::id_block::codehive::end - caf::id_block::codehive::begin,
             static_cast<int>(ids.size()));
   EXPECT_STREQ(caf::type_name<msg::file_edit>::value, "codehive::msg::file_edit");
+  EXPECT_STREQ(caf::type_name<coder_actor>::value, "codehive::coder_actor");
 }
 
 // -- enums travel by name ---------------------------------------------------------
@@ -368,6 +371,34 @@ TEST(EnumRoundtrip, EveryRunPhase) {
   }
 }
 
+TEST(EnumRoundtrip, EveryProgressKindInAProgressEvent) {
+  for (int i = 0; i <= static_cast<int>(msg::progress_kind::accepted); ++i) {
+    msg::progress_event ev;
+    ev.kind = static_cast<msg::progress_kind>(i);
+    EXPECT_EQ(roundtrip(ev).kind, ev.kind) << to_string(ev.kind);
+  }
+  // The names are the strings the field carried before it was an enum.
+  EXPECT_EQ(to_string(msg::progress_kind::task_done), "task_done");
+  EXPECT_EQ(to_string(msg::progress_kind::awaiting_approval), "awaiting_approval");
+  EXPECT_EQ(msg::parse_progress_kind("worker_lost"), msg::progress_kind::worker_lost);
+  EXPECT_FALSE(msg::parse_progress_kind("done"));
+}
+
+TEST(EnumRoundtrip, EveryPlanActionInAPlanDecision) {
+  for (auto a : {msg::plan_action::query, msg::plan_action::approve, msg::plan_action::reject}) {
+    msg::plan_decision d{"run-1", a, false, ""};
+    EXPECT_EQ(roundtrip(d).action, a) << to_string(a);
+  }
+  // Bytes of the time the action was a string load as the enum; another word fails.
+  msg::plan_decision d;
+  ASSERT_FALSE(load(wire_of(std::string{"run-1"}, std::string{"reject"}, false,
+                            std::string{"too big"}),
+                    d));
+  EXPECT_EQ(d.action, msg::plan_action::reject);
+  EXPECT_EQ(d.plan, "too big");
+  EXPECT_TRUE(load(wire_of(std::string{"run-1"}, std::string{"maybe"}, false, std::string{}), d));
+}
+
 TEST(EnumRoundtrip, AValueTravelsAsTheStringItWasBefore) {
   // The wire is unchanged from when these fields were std::string: the name.
   auto a = msg::task_action::remove;
@@ -408,6 +439,8 @@ TEST(EnumNames, ParseIsTheInverseOfToStringAndRefusesOtherWords) {
   EXPECT_EQ(msg::parse_task_action("delete"), msg::task_action::remove);
   EXPECT_EQ(msg::parse_edit_kind("html_section"), msg::edit_kind::html_section);
   EXPECT_EQ(msg::parse_run_phase("awaiting_approval"), msg::run_phase::awaiting_approval);
+  EXPECT_EQ(msg::parse_plan_action("approve"), msg::plan_action::approve);
+  EXPECT_FALSE(msg::parse_plan_action("yes"));
   EXPECT_FALSE(msg::parse_task_action("remove"));
   EXPECT_FALSE(msg::parse_edit_kind("Whole"));
   EXPECT_FALSE(msg::parse_run_phase(""));
