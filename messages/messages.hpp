@@ -75,14 +75,14 @@ struct file_task {
   std::string instructions;
   std::vector<std::string> depends_on;     ///< task ids
   std::vector<std::string> context_paths;  ///< files whose content the coder sees
-  std::string edit_kind;     ///< preferred edit kind, "" = coder's choice
+  edit_kind edit = edit_kind::none;  ///< preferred edit kind; none: the coder's choice
   bool operator==(const file_task&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_task& x) {
   return f(caf::meta::type_name("file_task"), x.id, by_name(x.action), x.type, x.path, x.description,
-           x.instructions, x.depends_on, x.context_paths, x.edit_kind);
+           x.instructions, x.depends_on, x.context_paths, by_name(x.edit));
 }
 
 /// A validated plan as the planner's model produced it.
@@ -216,15 +216,15 @@ struct review_issue {
   std::string file;
   std::string problem;
   std::string instructions;   ///< explicit, step by step
-  std::string edit_kind;      ///< suggested edit kind, may be ""
+  edit_kind edit = edit_kind::none;  ///< suggested edit kind; none: no suggestion
   std::int32_t round = 0;
   bool operator==(const review_issue&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, review_issue& x) {
-  return f(caf::meta::type_name("review_issue"), x.file, x.problem, x.instructions, x.edit_kind,
-           x.round);
+  return f(caf::meta::type_name("review_issue"), x.file, x.problem, x.instructions,
+           by_name(x.edit), x.round);
 }
 
 /// Planner -> reviewer: the files changed in this run and the findings.

@@ -148,6 +148,15 @@ inline std::optional<edit_kind> parse_edit_kind(std::string_view s) noexcept {
 inline std::optional<plan_action> parse_plan_action(std::string_view s) noexcept {
   return parse_name<plan_action>(s);
 }
+/// A preferred edit kind (a plan task's or a review issue's "edit"): "" is
+/// none (the coder's choice); only kinds that write content are hints, so
+/// "folder", like any other word, gives nullopt.
+inline std::optional<edit_kind> parse_edit_hint(std::string_view s) noexcept {
+  auto k = parse_name<edit_kind>(s);
+  if (k == edit_kind::folder)
+    return std::nullopt;
+  return k;
+}
 inline std::optional<progress_kind> parse_progress_kind(std::string_view s) noexcept {
   return parse_name<progress_kind>(s);
 }

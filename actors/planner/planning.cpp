@@ -49,13 +49,10 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
   std::vector<graph_task_spec> specs;
   for (const auto& t : *plan.value) {
     specs.push_back(graph_spec_of(t));
-    const auto& e = t.edit_kind;
     if (is_fix_task(t.id))
       reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
     else if (t.type != "file" && t.type != "folder")
       reason = "task '" + t.id + "': type must be file or folder";
-    else if (!e.empty() && e != "whole" && e != "html_section" && e != "search_replace")
-      reason = "task '" + t.id + "': edit must be whole, html_section or search_replace";
     if (!reason.empty())
       return std::nullopt;
   }

@@ -63,7 +63,7 @@ void controller::continue_rounds(const std::vector<store::task_record>& fixes,
     issue.file = f.spec.path;
     issue.problem = f.spec.description;
     issue.instructions = f.spec.instructions;
-    issue.edit_kind = f.spec.edit;
+    issue.edit = msg::parse_edit_hint(f.spec.edit).value_or(msg::edit_kind::none);
     issue.round = run_.round;
     fix_queue_[issue.file].push_back({std::move(issue), f.spec.id});
   }

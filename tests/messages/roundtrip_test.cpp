@@ -33,7 +33,7 @@ msg::usage sample_usage() {
 
 msg::file_task sample_task() {
   return {"t2", msg::task_action::update, "file", "js/app.js", "the app", "1. do this\n2. do that",
-          {"t1", "t0"}, {"index.html"}, "search_replace"};
+          {"t1", "t0"}, {"index.html"}, msg::edit_kind::search_replace};
 }
 
 msg::context_file sample_context() {
@@ -41,8 +41,8 @@ msg::context_file sample_context() {
 }
 
 msg::review_issue sample_issue() {
-  return {"js/app.js", "clearDone is not defined", "1. add function clearDone()", "search_replace",
-          2};
+  return {"js/app.js", "clearDone is not defined", "1. add function clearDone()",
+          msg::edit_kind::search_replace, 2};
 }
 
 msg::finding sample_finding() {
@@ -115,7 +115,7 @@ TEST(MessageRoundtrip, FileTask) {
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.depends_on, (std::vector<std::string>{"t1", "t0"}));
-  EXPECT_EQ(y.edit_kind, "search_replace");
+  EXPECT_EQ(y.edit, msg::edit_kind::search_replace);
 }
 
 TEST(MessageRoundtrip, Plan) {
@@ -384,6 +384,25 @@ TEST(EnumRoundtrip, EveryProgressKindInAProgressEvent) {
   EXPECT_FALSE(msg::parse_progress_kind("done"));
 }
 
+TEST(EnumRoundtrip, EveryEditHintInAFileTaskAndAReviewIssue) {
+  for (auto k : {msg::edit_kind::none, msg::edit_kind::whole, msg::edit_kind::html_section,
+                 msg::edit_kind::search_replace}) {
+    auto t = sample_task();
+    t.edit = k;
+    EXPECT_EQ(roundtrip(t).edit, k) << to_string(k);
+    auto i = sample_issue();
+    i.edit = k;
+    EXPECT_EQ(roundtrip(i).edit, k) << to_string(k);
+  }
+  // A review issue written when the hint was a string loads as the enum.
+  msg::review_issue i;
+  ASSERT_FALSE(load(wire_of(std::string{"a.js"}, std::string{"p"}, std::string{"i"},
+                            std::string{"html_section"}, std::int32_t{3}),
+                    i));
+  EXPECT_EQ(i.edit, msg::edit_kind::html_section);
+  EXPECT_EQ(i.round, 3);
+}
+
 TEST(EnumRoundtrip, EveryPlanActionInAPlanDecision) {
   for (auto a : {msg::plan_action::query, msg::plan_action::approve, msg::plan_action::reject}) {
     msg::plan_decision d{"run-1", a, false, ""};
@@ -441,6 +460,9 @@ TEST(EnumNames, ParseIsTheInverseOfToStringAndRefusesOtherWords) {
   EXPECT_EQ(msg::parse_run_phase("awaiting_approval"), msg::run_phase::awaiting_approval);
   EXPECT_EQ(msg::parse_plan_action("approve"), msg::plan_action::approve);
   EXPECT_FALSE(msg::parse_plan_action("yes"));
+  EXPECT_EQ(msg::parse_edit_hint(""), msg::edit_kind::none);
+  EXPECT_EQ(msg::parse_edit_hint("whole"), msg::edit_kind::whole);
+  EXPECT_FALSE(msg::parse_edit_hint("folder")) << "a folder is not a hint for a file's edit";
   EXPECT_FALSE(msg::parse_task_action("remove"));
   EXPECT_FALSE(msg::parse_edit_kind("Whole"));
   EXPECT_FALSE(msg::parse_run_phase(""));

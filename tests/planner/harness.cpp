@@ -263,7 +263,7 @@ void one_fix_round(harness& h) {
   h.on_review = [](const msg::review_request& req) {
     std::vector<msg::review_issue> issues;
     for (const auto& f : req.findings)
-      issues.push_back({f.file, f.message, "fix line 3", "", 0});
+      issues.push_back({f.file, f.message, "fix line 3", msg::edit_kind::none, 0});
     return issues;
   };
 }
