@@ -85,7 +85,7 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
     t.instructions = str(v, "instructions");
     t.depends_on = strs(v, "depends_on");
     t.context_paths = strs(v, "context_paths");
-    t.edit_kind = str(v, "edit");
+    auto edit = msg::parse_edit_hint(str(v, "edit"));
     if (t.type.empty())
       t.type = "file";
     auto known = action.empty() ? std::optional{msg::task_action::create} : msg::parse_task_action(action);
@@ -94,6 +94,11 @@ parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
       return out;
     }
     t.action = *known;
+    if (!edit) {
+      out.error = "task '" + t.id + "': edit must be whole, html_section or search_replace";
+      return out;
+    }
+    t.edit = *edit;
     tasks.push_back(std::move(t));
   }
   if (tasks.empty()) {
@@ -158,7 +163,8 @@ parsed<std::vector<msg::review_issue>> parse_review(const std::string& answer) {
     i.file = str(v, "file");
     i.problem = str(v, "problem");
     i.instructions = str(v, "instructions");
-    i.edit_kind = str(v, "edit");
+    // Only a hint for the fixer: a word that names no edit kind is dropped.
+    i.edit = msg::parse_edit_hint(str(v, "edit")).value_or(msg::edit_kind::none);
     if (i.file.empty() || i.problem.empty()) {
       out.error = "every issue needs \"file\" and \"problem\"";
       return out;

@@ -91,8 +91,8 @@ std::string tasks_json(const planner_run& run) {
     kv(w, "instructions", t.instructions);
     strings(w, "depends_on", t.depends_on);
     strings(w, "context_paths", t.context_paths);
-    if (!t.edit_kind.empty())  // so an edited plan (run --approve-plan) keeps it
-      kv(w, "edit", t.edit_kind);
+    if (t.edit != msg::edit_kind::none)  // so an edited plan (run --approve-plan) keeps it
+      kv(w, "edit", std::string{to_string(t.edit)});
     kv(w, "state", task_state_of(run, i));
     w.EndObject();
   }

@@ -1,4 +1,5 @@
-// Every actor interface of codehive, in one place. Handles are typed: a
+// Every actor interface of codehive, in one place (the three whose handles
+// travel between nodes are in messages/handles.hpp). Handles are typed: a
 // message an actor does not declare here does not compile at the sender.
 // Internal handlers (llm_reply, deadline) are listed too because the HTTP
 // loop's callback and delayed_send reach the actor through this handle.
@@ -14,32 +15,9 @@
 
 namespace codehive {
 
-/// Progress sink (the CLI's status line / log). Fire-and-forget.
-using progress_actor = caf::typed_actor<
-  // Something happened in the run; print or record it.
-  caf::reacts_to<msg::progress_event>,
-  // Internal: redraw (the elapsed time moves on between events).
-  caf::reacts_to<caf::tick_atom>,
-  // A file version of the run, for a client that keeps a copy of the results
-  // (run --coordinator); other sinks ignore it.
-  caf::reacts_to<msg::file_copy>>;
-
-/// Coder: one file task in, one edit out. Stateless between tasks.
-using coder_actor = caf::typed_actor<
-  // Ask the model for the file described by the request; re-asks with the
-  // reason on an unparsable or unappliable answer; replies with the edit or
-  // an error (ec::bad_answer after the attempts, ec::model_* on transport).
-  caf::replies_to<msg::code_request>::with<msg::file_edit>,
-  // Internal: a model answer, sent from the HTTP loop's thread.
-  caf::reacts_to<msg::llm_reply>>;
-
-/// Fixer: one review issue in, one edit out.
-using fixer_actor = caf::typed_actor<
-  // Ask the model to fix the issue in the request's file; same retry rules
-  // as the coder.
-  caf::replies_to<msg::fix_request>::with<msg::file_edit>,
-  // Internal: a model answer.
-  caf::reacts_to<msg::llm_reply>>;
+// progress_actor, coder_actor and fixer_actor travel inside messages between
+// nodes, so they are declared in messages/handles.hpp (included through
+// messages/type_ids.hpp).
 
 /// Reviewer: changed files plus findings in, issues out.
 using reviewer_actor = caf::typed_actor<

@@ -8,7 +8,9 @@
 // Detached: the controller writes every state change to the run store,
 // synced, before it emits the command that acts on it, and waits for those
 // writes on this actor's own thread.
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -57,10 +59,10 @@ planner::failure failure_of(const caf::error& err) {
 std::string node_of(const planner_state& st, const caf::actor_addr& addr) {
   const auto& pool = st.ctl->pool();
   for (std::size_t i = 0; i < st.coders.size(); ++i)
-    if (caf::actor_cast<caf::actor_addr>(st.coders[i]) == addr)
+    if (st.coders[i].address() == addr)
       return pool.coders()[i].node;
   for (std::size_t i = 0; i < st.fixers.size(); ++i)
-    if (caf::actor_cast<caf::actor_addr>(st.fixers[i]) == addr)
+    if (st.fixers[i].address() == addr)
       return pool.fixers()[i].node;
   return {};
 }
@@ -261,13 +263,11 @@ void execute(self_ptr self) {
 void on_offer(self_ptr self, msg::worker_offer& offer) {
   auto& st = self->state;
   std::vector<coder_actor> coders;
-  for (auto& p : offer.coders)
-    if (auto h = caf::actor_cast<coder_actor>(p))
-      coders.push_back(h);
+  std::copy_if(offer.coders.begin(), offer.coders.end(), std::back_inserter(coders),
+               [](const coder_actor& h) { return static_cast<bool>(h); });
   std::vector<fixer_actor> fixers;
-  for (auto& p : offer.fixers)
-    if (auto h = caf::actor_cast<fixer_actor>(p))
-      fixers.push_back(h);
+  std::copy_if(offer.fixers.begin(), offer.fixers.end(), std::back_inserter(fixers),
+               [](const fixer_actor& h) { return static_cast<bool>(h); });
   for (const auto& h : coders)
     self->monitor(h);
   for (const auto& h : fixers)
@@ -345,12 +345,17 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
         return v;
       }
       msg::plan_verdict v;
-      if (d.action == "approve")
-        v = ctl.on_plan_approved(d.has_plan ? std::optional<std::string>{d.plan} : std::nullopt);
-      else if (d.action == "reject")
-        v = ctl.on_plan_rejected(d.plan);
-      else
-        v = ctl.approval_state();
+      switch (d.action) {
+        case msg::plan_action::approve:
+          v = ctl.on_plan_approved(d.has_plan ? std::optional<std::string>{d.plan} : std::nullopt);
+          break;
+        case msg::plan_action::reject:
+          v = ctl.on_plan_rejected(d.plan);
+          break;
+        case msg::plan_action::query:
+          v = ctl.approval_state();
+          break;
+      }
       execute(self);
       return v;
     },

@@ -58,9 +58,9 @@ std::string show_target(const msg::context_file& f) {
          + "```\n";
 }
 
-std::string edit_hint(const std::string& kind, msg::task_action action = msg::task_action::create) {
-  if (!kind.empty())
-    return "Preferred edit kind: " + kind + "\n";
+std::string edit_hint(msg::edit_kind kind, msg::task_action action = msg::task_action::create) {
+  if (kind != msg::edit_kind::none)
+    return "Preferred edit kind: " + std::string{to_string(kind)} + "\n";
   // An existing file: the smallest edit that does the task, so the rest of
   // the file stays exactly as its owner wrote it.
   if (action == msg::task_action::update)
@@ -230,7 +230,7 @@ llm::chat_request code_prompt(const pipeline_settings& s, const msg::code_reques
                    {"action", std::string{to_string(t.action)}},
                    {"description", t.description},
                    {"instructions", t.instructions},
-                   {"edit_hint", edit_hint(t.edit_kind, t.action)},
+                   {"edit_hint", edit_hint(t.edit, t.action)},
                    {"current_file", show_target(r.target)},
                    {"context_files", render_files(r.context)},
                    {"schema", s.schemas.edit}},
@@ -246,7 +246,7 @@ llm::chat_request fix_prompt(const pipeline_settings& s, const msg::fix_request&
                    {"path", r.issue.file},
                    {"problem", r.issue.problem},
                    {"instructions", r.issue.instructions},
-                   {"edit_hint", edit_hint(r.issue.edit_kind)},
+                   {"edit_hint", edit_hint(r.issue.edit)},
                    {"current_file", show_target(r.target)},
                    {"related_files", render_files(r.related)},
                    {"schema", s.schemas.edit}},

@@ -30,7 +30,7 @@ store::task_spec to_store(const msg::file_task& t) {
   s.instructions = t.instructions;
   s.depends_on = t.depends_on;
   s.context_paths = t.context_paths;
-  s.edit = t.edit_kind;
+  s.edit = std::string{to_string(t.edit)};
   return s;
 }
 
@@ -45,7 +45,8 @@ msg::file_task from_store(const store::task_spec& s) {
   t.instructions = s.instructions;
   t.depends_on = s.depends_on;
   t.context_paths = s.context_paths;
-  t.edit_kind = s.edit;
+  // The store holds what a checked plan had: a hint or "".
+  t.edit = msg::parse_edit_hint(s.edit).value_or(msg::edit_kind::none);
   return t;
 }
 
@@ -74,9 +75,7 @@ store::task_spec fix_task_spec(const msg::review_issue& issue, const std::string
   s.path = issue.file;
   s.description = issue.problem;
   s.instructions = issue.instructions;
-  if (issue.edit_kind == "whole" || issue.edit_kind == "html_section"
-      || issue.edit_kind == "search_replace")
-    s.edit = issue.edit_kind;
+  s.edit = std::string{to_string(issue.edit)};  // a hint or "" (parse_edit_hint)
   return s;
 }
 

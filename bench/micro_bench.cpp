@@ -79,7 +79,7 @@ msg::code_request code_request(int n, int with_content) {
             "Module 9: the global M09 with fold helpers.",
             "1. Classic script, ES5: define exactly one global M09 via an IIFE. 2. Pure fold "
             "helpers, each with a doc comment. 3. Use the globals of its dependencies.",
-            {"t1"}, {"src/m01.js"}, ""};
+            {"t1"}, {"src/m01.js"}, msg::edit_kind::none};
   r.target = {"src/m09.js", "", "", false};
   for (int i = 0; i < n; ++i) {
     msg::context_file c;

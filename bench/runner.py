@@ -212,7 +212,9 @@ class Bench:
             # Prompts list every planned file (issue 11): at 1,000+ files they pass the
             # shipped windows and the run escalates or fails. The overhead runs measure the
             # orchestration, so both windows are made as large as the config allows.
-            c["planner_model"] = {"context_tokens": 16777216}
+            # A plan of 20,000 tasks (the scale run), streamed a token an event, is
+            # larger than the shipped 16 MiB reply cap: the planner's cap is raised too.
+            c["planner_model"] = {"context_tokens": 16777216, "max_reply_mib": 1024}
             c["coder_model"] = {"context_tokens": 16777216}
         with open(path, "w") as f:
             json.dump(c, f, indent=2)

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor_control_block.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "messages/outcome.hpp"
@@ -76,14 +75,14 @@ struct file_task {
   std::string instructions;
   std::vector<std::string> depends_on;     ///< task ids
   std::vector<std::string> context_paths;  ///< files whose content the coder sees
-  std::string edit_kind;     ///< preferred edit kind, "" = coder's choice
+  edit_kind edit = edit_kind::none;  ///< preferred edit kind; none: the coder's choice
   bool operator==(const file_task&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_task& x) {
   return f(caf::meta::type_name("file_task"), x.id, by_name(x.action), x.type, x.path, x.description,
-           x.instructions, x.depends_on, x.context_paths, x.edit_kind);
+           x.instructions, x.depends_on, x.context_paths, by_name(x.edit));
 }
 
 /// A validated plan as the planner's model produced it.
@@ -217,15 +216,15 @@ struct review_issue {
   std::string file;
   std::string problem;
   std::string instructions;   ///< explicit, step by step
-  std::string edit_kind;      ///< suggested edit kind, may be ""
+  edit_kind edit = edit_kind::none;  ///< suggested edit kind; none: no suggestion
   std::int32_t round = 0;
   bool operator==(const review_issue&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, review_issue& x) {
-  return f(caf::meta::type_name("review_issue"), x.file, x.problem, x.instructions, x.edit_kind,
-           x.round);
+  return f(caf::meta::type_name("review_issue"), x.file, x.problem, x.instructions,
+           by_name(x.edit), x.round);
 }
 
 /// Planner -> reviewer: the files changed in this run and the findings.
@@ -278,7 +277,7 @@ typename Inspector::result_type inspect(Inspector& f, fix_request& x) {
 /// Planner -> progress sink: something happened in the run.
 struct progress_event {
   std::string run_id;
-  std::string kind;      ///< plan|task_start|task_done|task_failed|round|validate|review|fix|done|...
+  progress_kind kind = progress_kind::plan;
   std::string task_id;
   std::string path;
   std::string detail;
@@ -295,7 +294,8 @@ struct progress_event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, progress_event& x) {
-  return f(caf::meta::type_name("progress_event"), x.run_id, x.kind, x.task_id, x.path, x.detail,
+  return f(caf::meta::type_name("progress_event"), x.run_id, by_name(x.kind), x.task_id, x.path,
+           x.detail,
            x.tasks_done, x.tasks_total, x.coders_busy, x.round, x.tokens, x.cost_usd, x.elapsed_ms,
            x.coder_tokens_per_s);
 }
@@ -367,7 +367,7 @@ typename Inspector::result_type inspect(Inspector& f, run_result& x) {
 /// approval (`run --approve-plan`), or just the question whether one waits.
 struct plan_decision {
   std::string run_id;
-  std::string action;   ///< "query" | "approve" | "reject"
+  plan_action action = plan_action::query;
   bool has_plan = false;
   std::string plan;     ///< approve: the (possibly edited) plan, tasks.json's text
   bool operator==(const plan_decision&) const = default;
@@ -375,7 +375,8 @@ struct plan_decision {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, plan_decision& x) {
-  return f(caf::meta::type_name("plan_decision"), x.run_id, x.action, x.has_plan, x.plan);
+  return f(caf::meta::type_name("plan_decision"), x.run_id, by_name(x.action), x.has_plan,
+           x.plan);
 }
 
 /// Planner -> CLI or HTTP API: the answer to a plan_decision.
@@ -390,72 +391,6 @@ struct plan_verdict {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, plan_verdict& x) {
   return f(caf::meta::type_name("plan_verdict"), x.waiting, x.accepted, x.message, x.tasks);
-}
-
-// -- several nodes ------------------------------------------------------------------
-
-/// The protocol a worker and a coordinator must share; also CAF's
-/// middleman.app-identifiers, so a mismatched node fails the handshake itself.
-inline constexpr const char* protocol_version = "codehive/1";
-
-/// What a worker node offers: its coder and fixer actors, bound to its own
-/// model server. Handles travel as actor pointers (proxies on the receiver).
-struct worker_offer {
-  std::string node;    ///< unique per worker process, e.g. "gpu-box-1/gpu0"
-  std::string model;   ///< the coder SPEC it serves, for logs and status
-  std::vector<caf::strong_actor_ptr> coders;
-  std::vector<caf::strong_actor_ptr> fixers;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, worker_offer& x) {
-  return f(caf::meta::type_name("worker_offer"), x.node, x.model, x.coders, x.fixers);
-}
-
-/// Worker -> coordinator: the first message of a worker (and of a rejoin).
-struct join_request {
-  std::string protocol;  ///< protocol_version of the worker
-  std::string token;     ///< the shared join secret; compared in constant time
-  worker_offer offer;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, join_request& x) {
-  return f(caf::meta::type_name("join_request"), x.protocol, x.token, x.offer);
-}
-
-/// Coordinator -> worker.
-struct join_reply {
-  bool accepted = false;
-  std::string reason;       ///< why not (wrong token, protocol, duplicate name)
-  std::string coordinator;  ///< the coordinator's node name
-  bool operator==(const join_reply&) const = default;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
-  return f(caf::meta::type_name("join_reply"), x.accepted, x.reason, x.coordinator);
-}
-
-/// Client -> coordinator: run this (run.run_id "" = a new run; out_dir is a
-/// folder on the coordinator's machine unless copy_to_client) and send progress events to
-/// `progress` (may be null). Replied to with the run_result.
-struct submit_run {
-  std::string token;   ///< the shared join secret (clients authenticate like workers)
-  run_request run;
-  caf::strong_actor_ptr progress;
-  bool fresh = false;  ///< never continue an unfinished run of the same request and folder
-  /// The results go to the client: run.out_dir is the client's folder (on
-  /// its machine, `client_host`), the coordinator works in a folder of its own
-  /// (coordinator --workspaces) and pushes every file version to `progress`.
-  bool copy_to_client = false;
-  std::string client_host;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, submit_run& x) {
-  return f(caf::meta::type_name("submit_run"), x.token, x.run, x.progress, x.fresh,
-           x.copy_to_client, x.client_host);
 }
 
 /// Planner -> validator: a version of `path` just landed (a task or a fix);

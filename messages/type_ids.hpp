@@ -10,6 +10,8 @@
 
 #include <caf/type_id.hpp>
 
+#include "messages/cluster.hpp"
+#include "messages/handles.hpp"
 #include "messages/messages.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
@@ -66,5 +68,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::file_copy))
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::fetch_files))
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::fetched_files))
+  // Actor handles carried by messages (appended): registered so that one can
+  // also travel as a whole message, and so every handle type has a name.
+  CAF_ADD_TYPE_ID(codehive, (codehive::progress_actor))
+  CAF_ADD_TYPE_ID(codehive, (codehive::coder_actor))
+  CAF_ADD_TYPE_ID(codehive, (codehive::fixer_actor))
 
 CAF_END_TYPE_ID_BLOCK(codehive)

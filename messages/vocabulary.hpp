@@ -37,6 +37,33 @@ enum class run_phase : std::uint8_t {
   idle,
 };
 
+/// What the user says to a plan that waits for approval (run --approve-plan):
+/// query only asks for its state.
+enum class plan_action : std::uint8_t { query, approve, reject };
+
+/// What a progress event reports (the CLI's progress line, a client of a
+/// coordinator). accepted: a coordinator took a submitted run (its detail: the
+/// run id); the others come from the planner.
+enum class progress_kind : std::uint8_t {
+  plan,
+  awaiting_approval,
+  approval_refused,
+  worker_joined,
+  worker_lost,
+  waiting,
+  task_start,
+  task_retry,
+  task_failed,
+  task_done,
+  validate,
+  review,
+  fix_start,
+  fix_done,
+  fix_failed,
+  finished,
+  accepted,
+};
+
 /// names_of<E>::table[i] is the name of the value with underlying value i.
 template <class E>
 struct names_of;
@@ -60,6 +87,36 @@ struct names_of<run_phase> {
   static constexpr std::string_view table[] = {"starting",   "planning",  "awaiting_approval",
                                                "coding",     "validating", "reviewing",
                                                "fixing",     "finished",  "idle"};
+};
+
+template <>
+struct names_of<plan_action> {
+  static constexpr std::string_view what = "plan action";
+  static constexpr std::string_view table[] = {"query", "approve", "reject"};
+};
+
+template <>
+struct names_of<progress_kind> {
+  static constexpr std::string_view what = "progress kind";
+  static constexpr std::string_view table[] = {
+    "plan",
+    "awaiting_approval",
+    "approval_refused",
+    "worker_joined",
+    "worker_lost",
+    "waiting",
+    "task_start",
+    "task_retry",
+    "task_failed",
+    "task_done",
+    "validate",
+    "review",
+    "fix_start",
+    "fix_done",
+    "fix_failed",
+    "finished",
+    "accepted",
+  };
 };
 
 template <class E>
@@ -87,6 +144,21 @@ inline std::optional<task_action> parse_task_action(std::string_view s) noexcept
 }
 inline std::optional<edit_kind> parse_edit_kind(std::string_view s) noexcept {
   return parse_name<edit_kind>(s);
+}
+inline std::optional<plan_action> parse_plan_action(std::string_view s) noexcept {
+  return parse_name<plan_action>(s);
+}
+/// A preferred edit kind (a plan task's or a review issue's "edit"): "" is
+/// none (the coder's choice); only kinds that write content are hints, so
+/// "folder", like any other word, gives nullopt.
+inline std::optional<edit_kind> parse_edit_hint(std::string_view s) noexcept {
+  auto k = parse_name<edit_kind>(s);
+  if (k == edit_kind::folder)
+    return std::nullopt;
+  return k;
+}
+inline std::optional<progress_kind> parse_progress_kind(std::string_view s) noexcept {
+  return parse_name<progress_kind>(s);
 }
 inline std::optional<run_phase> parse_run_phase(std::string_view s) noexcept {
   return parse_name<run_phase>(s);

@@ -18,7 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/secret_file.hpp"
-#include "messages/messages.hpp"
+#include "messages/cluster.hpp"
 #include "messages/setup.hpp"
 #include "nodes/commands/settings_resolution.hpp"
 #include "nodes/config.hpp"

@@ -48,16 +48,16 @@ std::string sh_quote(const std::string& text) {
 
 plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
                        const std::string& run_id, const std::string& out_dir,
-                       const std::string& action, const std::optional<std::string>& body) {
+                       msg::plan_action action, const std::optional<std::string>& body) {
   msg::plan_decision d;
   d.run_id = run_id;
   d.action = action;
-  if (action == "approve") {
+  if (action == msg::plan_action::approve) {
     // The file the user was told to edit, as it is now (absent: as proposed).
     auto text = body ? body : read_text(plan_file(out_dir));
     d.has_plan = text.has_value();
     d.plan = text.value_or("");
-  } else if (action == "reject") {
+  } else if (action == msg::plan_action::reject) {
     d.plan = body.value_or("");
   }
   // Asked from a thread of its own that ends here: an HTTP worker thread
@@ -85,7 +85,7 @@ plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
 plan_decider plan_decider_for(caf::actor_system& sys, planner_actor planner, std::string run_id,
                               std::string out_dir) {
   return [&sys, planner = std::move(planner), run_id = std::move(run_id),
-          out_dir = std::move(out_dir)](const std::string& id, const std::string& action,
+          out_dir = std::move(out_dir)](const std::string& id, msg::plan_action action,
                                         const std::optional<std::string>& body)
            -> std::optional<plan_reply> {
     if (id != run_id)
@@ -126,15 +126,16 @@ bool approval_prompt::on_event(const msg::progress_event& ev) {
     return true;
   {
     std::lock_guard lock{mu_};
-    if (ev.kind == "awaiting_approval")
+    if (ev.kind == msg::progress_kind::awaiting_approval)
       waiting_ = true;
-    else if (ev.kind != "approval_refused")
+    else if (ev.kind != msg::progress_kind::approval_refused)
       waiting_ = false;  // approved or rejected (here or elsewhere), or the run ended
   }
   cv_.notify_all();
   // The prompt shows these itself; without a terminal, a refusal by the
   // API is worth a line too.
-  return !(ev.kind == "awaiting_approval" || (interactive_ && ev.kind == "approval_refused"));
+  using enum msg::progress_kind;
+  return !(ev.kind == awaiting_approval || (interactive_ && ev.kind == approval_refused));
 }
 
 void approval_prompt::loop() {
@@ -157,7 +158,7 @@ void approval_prompt::ask() {
     std::lock_guard lock{mu_};
     planner = planner_;
   }
-  auto state = decide_plan(sys_, planner, run_id_, out_dir_, "query", std::nullopt);
+  auto state = decide_plan(sys_, planner, run_id_, out_dir_, msg::plan_action::query, std::nullopt);
   if (!state.waiting)
     return;
   const auto file = plan_file(out_dir_).string();
@@ -187,7 +188,7 @@ void approval_prompt::ask() {
     }
     if (a != 'y' && a != 'n')
       continue;
-    auto r = decide_plan(sys_, planner, run_id_, out_dir_, a == 'y' ? "approve" : "reject",
+    auto r = decide_plan(sys_, planner, run_id_, out_dir_, a == 'y' ? msg::plan_action::approve : msg::plan_action::reject,
                          a == 'y' ? std::nullopt
                                   : std::optional<std::string>{"rejected on the terminal"});
     std::printf("%s\n", r.message.c_str());

@@ -23,13 +23,13 @@ namespace codehive {
 
 class progress_line;
 
-/// The planner's word on `action` ("query", "approve", "reject") for run
+/// The planner's word on `action` (query, approve, reject) for run
 /// `run_id`; an approval without a body sends OUT/generated_files/tasks.json
 /// as it is now (the user's edits, if any). Blocks the calling thread (never
 /// an actor's) until the planner answers (at once: it only decides).
 plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
                        const std::string& run_id, const std::string& out_dir,
-                       const std::string& action, const std::optional<std::string>& body);
+                       msg::plan_action action, const std::optional<std::string>& body);
 
 /// decide_plan for the HTTP API, for this process's one run.
 plan_decider plan_decider_for(caf::actor_system& sys, planner_actor planner, std::string run_id,

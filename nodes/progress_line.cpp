@@ -13,10 +13,11 @@ std::string tokens_text(std::int64_t n) {
   return buf;
 }
 
-bool milestone(const std::string& kind) {
-  return kind == "plan" || kind == "task_done" || kind == "task_failed" || kind == "task_retry"
-         || kind == "validate" || kind == "review" || kind == "fix_done" || kind == "fix_failed"
-         || kind == "finished";
+bool milestone(msg::progress_kind kind) {
+  using enum msg::progress_kind;
+  return kind == plan || kind == task_done || kind == task_failed || kind == task_retry
+         || kind == validate || kind == review || kind == fix_done || kind == fix_failed
+         || kind == finished;
 }
 
 }  // namespace
@@ -31,7 +32,7 @@ std::string progress_line::format(const msg::progress_event& ev) {
     std::snprintf(buf, sizeof buf, " | %.0f tok/s per coder", ev.coder_tokens_per_s);
     out += buf;
   }
-  std::string what = ev.kind;
+  std::string what{to_string(ev.kind)};
   if (!ev.path.empty())
     what += " " + ev.path;
   else if (!ev.detail.empty())
@@ -63,7 +64,7 @@ void progress_line::draw(std::string text) {
 
 void progress_line::refresh() {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (!terminal_ || !shown_ || last_event_.kind == "finished")
+  if (!terminal_ || !shown_ || last_event_.kind == msg::progress_kind::finished)
     return;
   auto ev = last_event_;
   ev.elapsed_ms += std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -8,7 +8,6 @@
 #include <mutex>
 #include <vector>
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -77,7 +76,7 @@ progress_actor::behavior_type relay(progress_actor::stateful_pointer<relay_state
     [ls](msg::progress_event& ev) {
       if (ev.run_id.empty())
         ev.run_id = ls->run();
-      if (ev.kind != "task_start")
+      if (ev.kind != msg::progress_kind::task_start)
         spdlog::info("run={} {}", ev.run_id, progress_line::format(ev));
       for (auto& s : ls->all())
         caf::anon_send(s, ev);
@@ -150,21 +149,30 @@ void publish_workers(registry_ptr self) {
   board->publish(std::move(v));
 }
 
+/// Calls f with each (non-null) coder and fixer handle of the offer.
+template <class F>
+void for_each_offered(const msg::worker_offer& offer, F f) {
+  for (const auto& h : offer.coders)
+    if (h)
+      f(h);
+  for (const auto& h : offer.fixers)
+    if (h)
+      f(h);
+}
+
 void drop_offer(registry_ptr self, const std::string& name) {
   auto it = self->state.offers.find(name);
   if (it == self->state.offers.end())
     return;
-  for (auto* group : {&it->second.offer.coders, &it->second.offer.fixers})
-    for (auto& p : *group)
-      if (p)
-        self->state.members.erase(caf::actor_cast<caf::actor_addr>(p));
+  for_each_offered(it->second.offer,
+                   [self](const auto& h) { self->state.members.erase(h.address()); });
   self->state.offers.erase(it);
 }
 
 void tell_clients(const listeners_ptr& ls, const std::string& run_id, const std::string& detail) {
   msg::progress_event ev;
   ev.run_id = run_id;
-  ev.kind = "accepted";
+  ev.kind = msg::progress_kind::accepted;
   ev.detail = detail;
   for (auto& s : ls->all())
     caf::anon_send(s, ev);
@@ -214,12 +222,10 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
       entry.offer = req.offer;
       entry.from = sender_node(self);
       entry.joined_ms = unix_ms();
-      for (auto* group : {&req.offer.coders, &req.offer.fixers})
-        for (auto& p : *group)
-          if (p) {
-            self->state.members[caf::actor_cast<caf::actor_addr>(p)] = name;
-            self->monitor(caf::actor_cast<caf::actor>(p));
-          }
+      for_each_offered(req.offer, [&](const auto& h) {
+        self->state.members[h.address()] = name;
+        self->monitor(h);
+      });
       spdlog::info("worker {} joined: {} coders, {} fixers, model {}", name,
                    req.offer.coders.size(), req.offer.fixers.size(), req.offer.model);
       for (auto& [id, run] : self->state.runs)
@@ -245,7 +251,7 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
         rp.deliver(std::move(refused));
         return rp;
       }
-      auto client = caf::actor_cast<progress_actor>(sub.progress);
+      auto client = sub.progress;
       auto ls = std::make_shared<listeners>();
       if (client)
         ls->add(client);

@@ -80,7 +80,7 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
                run_.tasks.size());
   // The user edits this file: written now, not on the exports timer.
   emit(write_exports{render_exports(run_, now())});
-  progress("awaiting_approval", {}, {},
+  progress(msg::progress_kind::awaiting_approval, {}, {},
            std::to_string(run_.tasks.size()) + " tasks wait for approval");
 }
 
@@ -129,7 +129,7 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
     }
     if (!plan) {
       spdlog::warn("run={} task=plan planner: edited plan refused: {}", run_.run_id, reason);
-      progress("approval_refused", {}, {}, reason);
+      progress(msg::progress_kind::approval_refused, {}, {}, reason);
       auto v = approval_state();
       v.message = "the edited plan was refused: " + reason + "; the plan still waits";
       return v;

@@ -66,13 +66,13 @@ void controller::on_exports_due() {
   emit(write_exports{render_exports(run_, now())});
 }
 
-void controller::progress(std::string kind, std::string task_id, std::string path,
+void controller::progress(msg::progress_kind kind, std::string task_id, std::string path,
                           std::string detail) {
   if (!report_progress_ || !active_)
     return;  // e.g. a worker offered before the run started
   msg::progress_event ev;
   ev.run_id = run_.run_id;
-  ev.kind = std::move(kind);
+  ev.kind = kind;
   ev.task_id = std::move(task_id);
   ev.path = std::move(path);
   ev.detail = std::move(detail);
@@ -272,7 +272,7 @@ void controller::finish(outcome o, std::string message) {
   else
     spdlog::warn("run={} finished: {} (exit {}): {}", run_.run_id, run_.state, row.exit_code,
                  run_.message);
-  progress("finished", {}, {}, run_.message);
+  progress(msg::progress_kind::finished, {}, {}, run_.message);
   // Summaries may still be on their way: the shell waits (bounded) for them.
   emit(collect_final_records{});
 }

@@ -144,7 +144,7 @@ class controller {
 
   // controller.cpp
   void emit(command c);
-  void progress(std::string kind, std::string task_id = {}, std::string path = {},
+  void progress(msg::progress_kind kind, std::string task_id = {}, std::string path = {},
                 std::string detail = {});
   void exports_changed();
   /// How long the exports wait after a change: exports_interval_ms, longer

@@ -32,7 +32,7 @@ void controller::on_worker_offer(const std::string& node, std::size_t coders,
   spdlog::info("run={} worker {} offers {} coders and {} fixers ({}); {} coders, {} fixers in all",
                run_.run_id.empty() ? "-" : run_.run_id, node, coders, fixers, model,
                pool_.live_coders(), pool_.live_fixers());
-  progress("worker_joined", {}, {}, node);
+  progress(msg::progress_kind::worker_joined, {}, {}, node);
   put_to_work();
 }
 
@@ -44,7 +44,7 @@ void controller::on_node_lost(const std::string& node, const std::string& why) {
   auto tickets = pool_.lose_node(node);
   spdlog::warn("run={} worker {} lost: {}; {} request(s) in flight go back to the queue",
                run_.run_id.empty() ? "-" : run_.run_id, node, why, tickets.size());
-  progress("worker_lost", {}, {}, node);
+  progress(msg::progress_kind::worker_lost, {}, {}, node);
   for (auto ticket : tickets) {
     auto it = jobs_.find(ticket);
     if (it == jobs_.end() || it->second.replied)

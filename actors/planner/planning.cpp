@@ -28,7 +28,7 @@ bool controller::note_plan(const plan_verdict& verdict) {
     if (!persisted(store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
                    "plan note"))
       return false;
-    progress("plan", {}, {}, note);
+    progress(msg::progress_kind::plan, {}, {}, note);
   }
   return true;
 }
@@ -49,13 +49,10 @@ std::optional<controller::checked_plan> controller::check_plan(const std::string
   std::vector<graph_task_spec> specs;
   for (const auto& t : *plan.value) {
     specs.push_back(graph_spec_of(t));
-    const auto& e = t.edit_kind;
     if (is_fix_task(t.id))
       reason = "task id '" + t.id + "' is reserved (ids starting with 'fix:' name review fixes)";
     else if (t.type != "file" && t.type != "folder")
       reason = "task '" + t.id + "': type must be file or folder";
-    else if (!e.empty() && e != "whole" && e != "html_section" && e != "search_replace")
-      reason = "task '" + t.id + "': edit must be whole, html_section or search_replace";
     if (!reason.empty())
       return std::nullopt;
   }
@@ -71,7 +68,7 @@ void controller::ask_for_plan(const std::string& reason) {
   plan_call_ = next_call_++;
   spdlog::info("run={} task=plan planner: asking {} for a plan (attempt {})", run_.run_id, model_,
                run_.plan_attempts);
-  progress("plan", {}, {}, "asking for a plan");
+  progress(msg::progress_kind::plan, {}, {}, "asking for a plan");
   emit(ask_plan{plan_call_, plan_prompt(*settings_, run_.request, run_.files, reason)});
 }
 
@@ -96,7 +93,7 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
   for (const auto& t : run_.tasks)
     spdlog::info("run={} task={} planned: {} {} (depends on: {})", run_.run_id, t.id,
                  to_string(t.action), t.path, t.depends_on.size());
-  progress("plan", {}, {}, std::to_string(run_.tasks.size()) + " tasks");
+  progress(msg::progress_kind::plan, {}, {}, std::to_string(run_.tasks.size()) + " tasks");
   exports_changed();
   dispatch();
 }
@@ -129,7 +126,7 @@ void controller::on_plan_reply(const plan_answer& r) {
                                      plan_event_json("reason", reason, run_.plan_attempts)),
                  "plan refusal"))
     return;
-  progress("plan", {}, {}, "plan refused: " + reason);
+  progress(msg::progress_kind::plan, {}, {}, "plan refused: " + reason);
   if (run_.plan_attempts >= settings_->plan_attempts) {
     finish(outcome::model_failure, "no usable plan after " + std::to_string(run_.plan_attempts)
                                      + " attempts; last problem: " + reason);

@@ -63,7 +63,7 @@ void controller::continue_rounds(const std::vector<store::task_record>& fixes,
     issue.file = f.spec.path;
     issue.problem = f.spec.description;
     issue.instructions = f.spec.instructions;
-    issue.edit_kind = f.spec.edit;
+    issue.edit = msg::parse_edit_hint(f.spec.edit).value_or(msg::edit_kind::none);
     issue.round = run_.round;
     fix_queue_[issue.file].push_back({std::move(issue), f.spec.id});
   }
@@ -119,7 +119,7 @@ void controller::start_or_continue() {
   spdlog::info("run={} continuing: {} of {} tasks done, {} were in flight, {} review round(s) "
                "stored",
                run_.run_id, done, graph.size(), restored->in_flight.size(), run_.round);
-  progress("plan", {}, {},
+  progress(msg::progress_kind::plan, {}, {},
            "continuing: " + std::to_string(done) + "/" + std::to_string(graph.size()) + " done");
   if (!graph.finished()) {
     enter_phase(msg::run_phase::coding, "continuing: " + std::to_string(done) + "/"

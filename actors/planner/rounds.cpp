@@ -34,7 +34,7 @@ void controller::start_round() {
                               + std::to_string(files.size()) + " file(s)");
   spdlog::info("run={} task=review round {}: validating {} files", run_.run_id, run_.round,
                files.size());
-  progress("validate", {}, {}, "round " + std::to_string(run_.round));
+  progress(msg::progress_kind::validate, {}, {}, "round " + std::to_string(run_.round));
   emit(validate{std::move(files)});
 }
 
@@ -57,7 +57,7 @@ void controller::review_now() {
   enter_phase(msg::run_phase::reviewing, "round " + std::to_string(run_.round) + ": "
                              + std::to_string(run_.open_findings.size())
                              + " finding(s) to the reviewer");
-  progress("review", {}, {}, "reviewing");
+  progress(msg::progress_kind::review, {}, {}, "reviewing");
   emit(read_review_files{run_.live_changed_paths()});
 }
 
@@ -139,7 +139,7 @@ void controller::on_reviewed(msg::review_result result) {
     run_.issues.push_back(i);
   spdlog::info("run={} task=review round {}: {} findings, {} issues", run_.run_id, run_.round,
                round.validation.findings.size(), issues.size());
-  progress("review", {}, {}, std::to_string(issues.size()) + " issues");
+  progress(msg::progress_kind::review, {}, {}, std::to_string(issues.size()) + " issues");
   exports_changed();
   decide(std::move(issues));
 }
@@ -240,7 +240,7 @@ void controller::start_fix(fix_item item, int slot) {
   const auto& file = item.issue.file;
   spdlog::info("run={} task={} fix: {} on {}: {}", run_.run_id, item.fix_id, file, s.label,
                item.issue.problem);
-  progress("fix_start", item.fix_id, file, item.issue.problem);
+  progress(msg::progress_kind::fix_start, item.fix_id, file, item.issue.problem);
   emit(read_files{ticket, fix_context_paths(file)});
 }
 
@@ -273,7 +273,7 @@ void controller::fix_applied(const job& fix, const msg::applied_file& file) {
     emit(precheck{file.path, file.hash});
   spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, fix.fix_id, file.path,
                file.version);
-  progress("fix_done", fix.fix_id, file.path, file.summary);
+  progress(msg::progress_kind::fix_done, fix.fix_id, file.path, file.summary);
   pump_fixes();
 }
 
@@ -296,7 +296,7 @@ void controller::fix_failed(const fix_item& item, const std::string& reason,
     return;
   run_.rounds.back().fixes_failed += 1;
   spdlog::warn("run={} task={} fix failed: {}", run_.run_id, item.fix_id, reason);
-  progress("fix_failed", item.fix_id, item.issue.file, reason);
+  progress(msg::progress_kind::fix_failed, item.fix_id, item.issue.file, reason);
   pump_fixes();
 }
 

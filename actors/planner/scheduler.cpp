@@ -119,7 +119,7 @@ void controller::dispatch() {
     // A coordinator without local coders, or every worker lost: say so once.
     said_waiting_ = true;
     spdlog::warn("run={} no coder available: waiting for a worker to join", run_.run_id);
-    progress("waiting", {}, {}, "no coder available: waiting for a worker to join");
+    progress(msg::progress_kind::waiting, {}, {}, "no coder available: waiting for a worker to join");
   }
 }
 
@@ -147,7 +147,7 @@ void controller::start_task(std::size_t idx, int slot) {
   const auto& task = run_.tasks[idx];
   spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id,
                to_string(task.action), task.path, rec.worker, rec.attempts);
-  progress("task_start", task.id, task.path, rec.worker);
+  progress(msg::progress_kind::task_start, task.id, task.path, rec.worker);
   if (task.action == msg::task_action::remove || task.type == "folder") {
     free_slot(ticket, j);  // no model involved
     j.replied = true;
@@ -321,7 +321,8 @@ void controller::task_failed(std::size_t idx, const failure& f) {
     return;
   spdlog::warn("run={} task={} {} failed on {}: {} -> {}", run_.run_id, task.id, task.path,
                rec.worker, rec.last_error, to_string(decision));
-  progress(decision == retry_decision::give_up ? "task_failed" : "task_retry", task.id, task.path,
+  progress(decision == retry_decision::give_up ? msg::progress_kind::task_failed
+                                                   : msg::progress_kind::task_retry, task.id, task.path,
            rec.last_error);
   if (decision == retry_decision::give_up)
     rec.finished_ms = now();
@@ -349,7 +350,7 @@ void controller::task_done(std::size_t idx, const msg::applied_file& f) {
     emit(precheck{f.path, f.hash});
   spdlog::info("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
                f.version, rec.worker, rec.finished_ms - rec.started_ms);
-  progress("task_done", task.id, task.path, f.summary);
+  progress(msg::progress_kind::task_done, task.id, task.path, f.summary);
   exports_changed();
   dispatch();
 }

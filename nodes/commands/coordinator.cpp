@@ -301,7 +301,7 @@ int coordinator_command(const coordinator_options& o) {
     // A plan that waits for approval (a run stored by `run --approve-plan`)
     // is approved through this process's HTTP API.
     if (http)
-      http->set_plan_decider([&sys, live](const std::string& id, const std::string& action,
+      http->set_plan_decider([&sys, live](const std::string& id, msg::plan_action action,
                                           const std::optional<std::string>& body)
                                -> std::optional<plan_reply> {
         auto found = live->find(id);

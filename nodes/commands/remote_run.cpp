@@ -14,7 +14,6 @@
 #include <thread>
 #include <unistd.h>
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -183,11 +182,11 @@ int remote_run_command(run_options o) {
       if (header_shown->empty() && !ev.run_id.empty()) {
         *header_shown = ev.run_id;
         line->print("codehive " + ev.run_id + ": " + request_text.substr(0, 200) + "\n  "
-                    + (ev.kind == "accepted" ? ev.detail : std::string{"new run"})
+                    + (ev.kind == msg::progress_kind::accepted ? ev.detail : std::string{"new run"})
                     + "\n  output: " + out_dir + " (copied from the coordinator as files land)"
                     + "\n  coordinator: " + coordinator_text);
       }
-      if (ev.kind == "awaiting_approval") {
+      if (ev.kind == msg::progress_kind::awaiting_approval) {
         // The plan file and the store are on the coordinator's machine.
         line->print("codehive " + ev.run_id + ": the plan (" + ev.detail + ") waits; approve it "
                     "through the coordinator's HTTP API: `codehive approve " + ev.run_id
@@ -196,13 +195,13 @@ int remote_run_command(run_options o) {
                     "run's folder on its machine (its log names it) first if you like");
         return false;
       }
-      return ev.kind != "accepted";
+      return ev.kind != msg::progress_kind::accepted;
     },
     [copy](const msg::file_copy& f) { copy->apply(f); });
   msg::submit_run sub;
   sub.token = node.token;
   sub.run = req;
-  sub.progress = caf::actor_cast<caf::strong_actor_ptr>(sink);
+  sub.progress = sink;
   sub.fresh = o.fresh;
   sub.copy_to_client = true;
   sub.client_host = default_node_name();

@@ -11,7 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/after.hpp>
@@ -113,11 +112,11 @@ int worker_command(const worker_options& o) {
     join.offer.model = llm::to_string(cfg.coder_model.spec);
     for (int i = 0; i < o.coders; ++i) {
       coders.push_back(spawn_coder(sys, client, settings, name + "/coder-" + std::to_string(i + 1)));
-      join.offer.coders.push_back(caf::actor_cast<caf::strong_actor_ptr>(coders.back()));
+      join.offer.coders.push_back(coders.back());
     }
     for (int i = 0; i < o.fixers; ++i) {
       fixers.push_back(spawn_fixer(sys, client, settings, name + "/fixer-" + std::to_string(i + 1)));
-      join.offer.fixers.push_back(caf::actor_cast<caf::strong_actor_ptr>(fixers.back()));
+      join.offer.fixers.push_back(fixers.back());
     }
     spdlog::info("worker {}: {} coders, {} fixers on {}; coordinator {}{}", name, o.coders,
                  o.fixers, join.offer.model, target.str(), node.tls ? " (TLS)" : "");

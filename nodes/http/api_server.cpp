@@ -175,7 +175,7 @@ struct api_server::impl {
   /// running run's word (200; 409 when no plan waits; 422 when an edited
   /// plan is refused, the plan still waiting; 404 when the run is not
   /// running in this process).
-  void decide(const httplib::Request& req, httplib::Response& res, const std::string& action) {
+  void decide(const httplib::Request& req, httplib::Response& res, msg::plan_action action) {
     const std::string id = req.matches[1];
     std::optional<std::string> body;
     if (!req.body.empty()) body = req.body;
@@ -190,7 +190,7 @@ struct api_server::impl {
       res.set_content(error_json("run " + id + " is not running in this process"), json_type);
       return;
     }
-    if (action != "query" && !r->accepted) res.status = r->waiting ? 422 : 409;
+    if (action != msg::plan_action::query && !r->accepted) res.status = r->waiting ? 422 : 409;
     res.set_content(plan_json(id, *r), json_type);
   }
 
@@ -316,11 +316,11 @@ bool api_server::start(const http_config& cfg, std::string& error) {
   m.server.Get(R"(/api/runs/([^/]+)/events)",
                [&m](const httplib::Request& req, httplib::Response& res) { m.events(req, res); });
   m.server.Get(R"(/api/runs/([^/]+)/approval)",
-               [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "query"); });
+               [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, msg::plan_action::query); });
   m.server.Post(R"(/api/runs/([^/]+)/approve)",
-                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "approve"); });
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, msg::plan_action::approve); });
   m.server.Post(R"(/api/runs/([^/]+)/reject)",
-                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, "reject"); });
+                [&m](const httplib::Request& req, httplib::Response& res) { m.decide(req, res, msg::plan_action::reject); });
   m.server.Get(R"(/api/runs/([^/]+)/files)", [st](const httplib::Request& req, httplib::Response& res) {
     reply(res, files_reply(*st, req.matches[1]), json_type);
   });

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/vocabulary.hpp"
+
 namespace codehive {
 
 namespace store {
@@ -49,11 +51,11 @@ struct plan_reply {
   int tasks = 0;
 };
 
-/// Asks the run `run_id` of this process: `action` "query", "approve" (with
+/// Asks the run `run_id` of this process: `action` query, approve (with
 /// `body`, an edited plan's text, or nullopt: the plan file as it is now) or
-/// "reject" (`body`: the reason). nullopt: no such run is running here.
+/// reject (`body`: the reason). nullopt: no such run is running here.
 using plan_decider = std::function<std::optional<plan_reply>(
-  const std::string& run_id, const std::string& action, const std::optional<std::string>& body)>;
+  const std::string& run_id, msg::plan_action action, const std::optional<std::string>& body)>;
 
 /// This process's live views (running planners, the coordinator's registry),
 /// each the latest its actor published: it must not wait on an actor.

@@ -295,7 +295,7 @@ TEST_F(Workers, CoderAsksAgainAfterGarbageAndReturnsTheEdit) {
   auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
   msg::code_request req;
   req.run_id = "run-test";
-  req.task = {"t1", msg::task_action::create, "file", "js/a.js", "a", "let a be 1", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "js/a.js", "a", "let a be 1", {}, {}, msg::edit_kind::none};
   req.target = {"js/a.js", "", "", false};
   ask(coder, req).receive(
     [](msg::file_edit& e) {
@@ -316,7 +316,7 @@ TEST_F(Workers, CoderGivesUpWithBadAnswerAfterTheAttempts) {
   settings->edit_attempts = 2;
   auto coder = spawn_coder(sys, client_for(sim, "m"), settings, "coder-1");
   msg::code_request req;
-  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, msg::edit_kind::none};
   req.target = {"a.js", "", "", false};
   ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
                           [](caf::error& e) {
@@ -333,7 +333,7 @@ TEST_F(Workers, UnreachableServerIsAModelError) {
   cfg.max_retries = 0;
   auto coder = spawn_coder(sys, llm::make_client(loop, cfg), settings, "coder-1");
   msg::code_request req;
-  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, ""};
+  req.task = {"t1", msg::task_action::create, "file", "a.js", "a", "x", {}, {}, msg::edit_kind::none};
   req.target = {"a.js", "", "", false};
   ask(coder, req).receive([](msg::file_edit&) { FAIL() << "expected an error"; },
                           [](caf::error& e) { EXPECT_TRUE(is(e, ec::model_unreachable)) << describe(e); });

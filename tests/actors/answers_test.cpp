@@ -17,7 +17,7 @@ TEST(Answers, ParsesAPlan) {
   EXPECT_EQ(t.id, "t1");
   EXPECT_EQ(t.depends_on, (std::vector<std::string>{"t0"}));
   EXPECT_EQ(t.context_paths, (std::vector<std::string>{"b.js"}));
-  EXPECT_EQ(t.edit_kind, "whole");
+  EXPECT_EQ(t.edit, msg::edit_kind::whole);
 }
 
 TEST(Answers, RefusesAnUnusablePlan) {
@@ -26,6 +26,35 @@ TEST(Answers, RefusesAnUnusablePlan) {
   auto p = parse_plan(R"({"steps":[]})");
   EXPECT_FALSE(p);
   EXPECT_NE(p.error.find("tasks"), std::string::npos);
+}
+
+TEST(Answers, APlanTasksEditMustNameAnEditKindThatWritesContent) {
+  auto plan_with = [](const std::string& edit) {
+    return parse_plan(R"({"tasks":[{"id":"t1","action":"create","path":"a.js","edit":")" + edit
+                      + R"("}]})");
+  };
+  for (auto [word, kind] : {std::pair{"", msg::edit_kind::none}, {"whole", msg::edit_kind::whole},
+                            {"html_section", msg::edit_kind::html_section},
+                            {"search_replace", msg::edit_kind::search_replace}}) {
+    auto p = plan_with(word);
+    ASSERT_TRUE(p) << word << ": " << p.error;
+    EXPECT_EQ(p.value->front().edit, kind) << word;
+  }
+  for (const char* word : {"folder", "patch", "Whole"}) {
+    auto p = plan_with(word);
+    EXPECT_FALSE(p) << word;
+    EXPECT_EQ(p.error, "task 't1': edit must be whole, html_section or search_replace") << word;
+  }
+}
+
+TEST(Answers, AReviewIssuesEditIsAHintAndAnUnknownWordIsDropped) {
+  auto r = parse_review(R"({"issues":[{"file":"a.js","problem":"p","edit":"html_section"},
+    {"file":"b.js","problem":"q","edit":"rewrite"},{"file":"c.js","problem":"r"}]})");
+  ASSERT_TRUE(r) << r.error;
+  ASSERT_EQ(r.value->size(), 3u);
+  EXPECT_EQ(r.value->at(0).edit, msg::edit_kind::html_section);
+  EXPECT_EQ(r.value->at(1).edit, msg::edit_kind::none);
+  EXPECT_EQ(r.value->at(2).edit, msg::edit_kind::none);
 }
 
 TEST(Answers, EditIsDryRunAgainstTheTarget) {
@@ -88,7 +117,7 @@ TEST(Prompts, CodePromptCarriesTaskContextAndRetryReason) {
   s.schemas.edit = R"({"type":"object"})";
   msg::code_request r;
   r.request = "a kanban board";
-  r.task = {"t1", msg::task_action::create, "file", "js/app.js", "app", "define startApp()", {}, {}, ""};
+  r.task = {"t1", msg::task_action::create, "file", "js/app.js", "app", "define startApp()", {}, {}, msg::edit_kind::none};
   r.target = {"js/app.js", "", "", false};
   r.context = {{"index.html", "page", "<button onclick=\"startApp()\">", true},
                {"css/style.css", "styles", "", false}};

@@ -24,14 +24,14 @@ planner_run sample() {
   run.exit_code = 0;
   run.started_ms = 1700000000000;
   run.finished_ms = 1700000005000;
-  run.tasks = {{"t1", msg::task_action::create, "file", "index.html", "page", "write it", {}, {}, ""},
-               {"t2", msg::task_action::create, "file", "app.js", "app", "code it", {"t1"}, {}, ""}};
+  run.tasks = {{"t1", msg::task_action::create, "file", "index.html", "page", "write it", {}, {}},
+               {"t2", msg::task_action::create, "file", "app.js", "app", "code it", {"t1"}, {}}};
   std::string err;
   run.graph = task_graph::build({{"t1", "index.html", {}}, {"t2", "app.js", {"t1"}}}, err);
   run.graph->mark_done(0);
   run.task_records.resize(2);
   run.task_records[0] = {1700000000100, 1700000000600, 1, "coder-1", ""};
-  run.issues = {{"app.js", "broken", "fix it", "", 1}};
+  run.issues = {{"app.js", "broken", "fix it", msg::edit_kind::none, 1}};
   run.files = {{"index.html", 1, "the page", "h", 10, 1700000000600, false, true},
                {"old.txt", 2, "gone", "", 0, 1700000000700, true, true}};
   run.usage_by_role["coder"] = {"coder", "m", 100, 50, 10, 0.01, 2};

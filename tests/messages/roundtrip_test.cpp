@@ -33,7 +33,7 @@ msg::usage sample_usage() {
 
 msg::file_task sample_task() {
   return {"t2", msg::task_action::update, "file", "js/app.js", "the app", "1. do this\n2. do that",
-          {"t1", "t0"}, {"index.html"}, "search_replace"};
+          {"t1", "t0"}, {"index.html"}, msg::edit_kind::search_replace};
 }
 
 msg::context_file sample_context() {
@@ -41,8 +41,8 @@ msg::context_file sample_context() {
 }
 
 msg::review_issue sample_issue() {
-  return {"js/app.js", "clearDone is not defined", "1. add function clearDone()", "search_replace",
-          2};
+  return {"js/app.js", "clearDone is not defined", "1. add function clearDone()",
+          msg::edit_kind::search_replace, 2};
 }
 
 msg::finding sample_finding() {
@@ -104,7 +104,7 @@ TEST(MessageRoundtrip, RunRequestAskingForPlanApproval) {
 }
 
 TEST(MessageRoundtrip, PlanDecisionAndVerdict) {
-  msg::plan_decision d{"run-1", "approve", true, "[{\"id\":\"t1\"}]"};
+  msg::plan_decision d{"run-1", msg::plan_action::approve, true, "[{\"id\":\"t1\"}]"};
   EXPECT_EQ(roundtrip(d), d);
   msg::plan_verdict v{true, false, "task 't9' depends on unknown task", 3};
   EXPECT_EQ(roundtrip(v), v);
@@ -115,7 +115,7 @@ TEST(MessageRoundtrip, FileTask) {
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.depends_on, (std::vector<std::string>{"t1", "t0"}));
-  EXPECT_EQ(y.edit_kind, "search_replace");
+  EXPECT_EQ(y.edit, msg::edit_kind::search_replace);
 }
 
 TEST(MessageRoundtrip, Plan) {
@@ -211,7 +211,7 @@ TEST(MessageRoundtrip, FixRequest) {
 }
 
 TEST(MessageRoundtrip, ProgressEvent) {
-  msg::progress_event x{"run-1", "task_done", "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234, 38.5};
+  msg::progress_event x{"run-1", msg::progress_kind::task_done, "t1", "a.js", "done", 3, 8, 2, 1, 5000, 0.5, 1234, 38.5};
   auto y = roundtrip(x);
   EXPECT_EQ(y, x);
   EXPECT_EQ(y.tasks_total, 8);
@@ -315,6 +315,8 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<msg::plan_decision>::value,  type_id<msg::plan_verdict>::value,
     type_id<msg::file_copy>::value,      type_id<msg::fetch_files>::value,
     type_id<msg::fetched_files>::value,
+    type_id<progress_actor>::value,      type_id<coder_actor>::value,
+    type_id<fixer_actor>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";
@@ -322,6 +324,7 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
   EXPECT_EQ(caf::id_block::codehive::end - caf::id_block::codehive::begin,
             static_cast<int>(ids.size()));
   EXPECT_STREQ(caf::type_name<msg::file_edit>::value, "codehive::msg::file_edit");
+  EXPECT_STREQ(caf::type_name<coder_actor>::value, "codehive::coder_actor");
 }
 
 // -- enums travel by name ---------------------------------------------------------
@@ -368,6 +371,53 @@ TEST(EnumRoundtrip, EveryRunPhase) {
   }
 }
 
+TEST(EnumRoundtrip, EveryProgressKindInAProgressEvent) {
+  for (int i = 0; i <= static_cast<int>(msg::progress_kind::accepted); ++i) {
+    msg::progress_event ev;
+    ev.kind = static_cast<msg::progress_kind>(i);
+    EXPECT_EQ(roundtrip(ev).kind, ev.kind) << to_string(ev.kind);
+  }
+  // The names are the strings the field carried before it was an enum.
+  EXPECT_EQ(to_string(msg::progress_kind::task_done), "task_done");
+  EXPECT_EQ(to_string(msg::progress_kind::awaiting_approval), "awaiting_approval");
+  EXPECT_EQ(msg::parse_progress_kind("worker_lost"), msg::progress_kind::worker_lost);
+  EXPECT_FALSE(msg::parse_progress_kind("done"));
+}
+
+TEST(EnumRoundtrip, EveryEditHintInAFileTaskAndAReviewIssue) {
+  for (auto k : {msg::edit_kind::none, msg::edit_kind::whole, msg::edit_kind::html_section,
+                 msg::edit_kind::search_replace}) {
+    auto t = sample_task();
+    t.edit = k;
+    EXPECT_EQ(roundtrip(t).edit, k) << to_string(k);
+    auto i = sample_issue();
+    i.edit = k;
+    EXPECT_EQ(roundtrip(i).edit, k) << to_string(k);
+  }
+  // A review issue written when the hint was a string loads as the enum.
+  msg::review_issue i;
+  ASSERT_FALSE(load(wire_of(std::string{"a.js"}, std::string{"p"}, std::string{"i"},
+                            std::string{"html_section"}, std::int32_t{3}),
+                    i));
+  EXPECT_EQ(i.edit, msg::edit_kind::html_section);
+  EXPECT_EQ(i.round, 3);
+}
+
+TEST(EnumRoundtrip, EveryPlanActionInAPlanDecision) {
+  for (auto a : {msg::plan_action::query, msg::plan_action::approve, msg::plan_action::reject}) {
+    msg::plan_decision d{"run-1", a, false, ""};
+    EXPECT_EQ(roundtrip(d).action, a) << to_string(a);
+  }
+  // Bytes of the time the action was a string load as the enum; another word fails.
+  msg::plan_decision d;
+  ASSERT_FALSE(load(wire_of(std::string{"run-1"}, std::string{"reject"}, false,
+                            std::string{"too big"}),
+                    d));
+  EXPECT_EQ(d.action, msg::plan_action::reject);
+  EXPECT_EQ(d.plan, "too big");
+  EXPECT_TRUE(load(wire_of(std::string{"run-1"}, std::string{"maybe"}, false, std::string{}), d));
+}
+
 TEST(EnumRoundtrip, AValueTravelsAsTheStringItWasBefore) {
   // The wire is unchanged from when these fields were std::string: the name.
   auto a = msg::task_action::remove;
@@ -408,6 +458,11 @@ TEST(EnumNames, ParseIsTheInverseOfToStringAndRefusesOtherWords) {
   EXPECT_EQ(msg::parse_task_action("delete"), msg::task_action::remove);
   EXPECT_EQ(msg::parse_edit_kind("html_section"), msg::edit_kind::html_section);
   EXPECT_EQ(msg::parse_run_phase("awaiting_approval"), msg::run_phase::awaiting_approval);
+  EXPECT_EQ(msg::parse_plan_action("approve"), msg::plan_action::approve);
+  EXPECT_FALSE(msg::parse_plan_action("yes"));
+  EXPECT_EQ(msg::parse_edit_hint(""), msg::edit_kind::none);
+  EXPECT_EQ(msg::parse_edit_hint("whole"), msg::edit_kind::whole);
+  EXPECT_FALSE(msg::parse_edit_hint("folder")) << "a folder is not a hint for a file's edit";
   EXPECT_FALSE(msg::parse_task_action("remove"));
   EXPECT_FALSE(msg::parse_edit_kind("Whole"));
   EXPECT_FALSE(msg::parse_run_phase(""));

@@ -10,7 +10,6 @@
 #include <memory>
 #include <sstream>
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -207,7 +206,7 @@ struct node {
 
 /// The stand-in coders of the tests; stopped at the end (a system waits for
 /// its actors before it shuts down).
-std::vector<caf::actor> dummies;
+std::vector<coder_actor> dummies;
 
 void stop_dummies() {
   for (auto& d : dummies)
@@ -221,8 +220,11 @@ msg::join_request make_join(caf::actor_system& sys, const std::string& token) {
   j.token = token;
   j.offer.node = "w1";
   j.offer.model = "ollama://127.0.0.1:1/m";
-  auto dummy = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
-  j.offer.coders.push_back(caf::actor_cast<caf::strong_actor_ptr>(dummy));
+  // A coder that answers nothing: the registry only monitors and forwards it.
+  auto dummy = sys.spawn([]() -> coder_actor::behavior_type {
+    return {[](msg::code_request&) { return msg::file_edit{}; }, [](msg::llm_reply&) {}};
+  });
+  j.offer.coders.push_back(dummy);
   dummies.push_back(dummy);
   return j;
 }
@@ -238,7 +240,7 @@ msg::join_reply ask(caf::actor_system& sys, const registry_actor& reg, msg::join
 
 TEST(NodeProgress, TheLineShowsTheCodersSpeedOnceKnown) {
   msg::progress_event ev;
-  ev.kind = "task_done";
+  ev.kind = msg::progress_kind::task_done;
   ev.path = "app.js";
   ev.tasks_done = 3;
   ev.tasks_total = 8;

@@ -72,7 +72,7 @@ TEST(Controller, ProgressCarriesTheCodersSpeedOnceOneHasAnswered) {
   EXPECT_EQ(h.progress_events.front().coder_tokens_per_s, 0);
   const msg::progress_event* done = nullptr;
   for (const auto& ev : h.progress_events)
-    if (ev.kind == "task_done" && !done)
+    if (ev.kind == msg::progress_kind::task_done && !done)
       done = &ev;
   ASSERT_NE(done, nullptr);
   EXPECT_DOUBLE_EQ(done->coder_tokens_per_s, 40);

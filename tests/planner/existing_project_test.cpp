@@ -80,33 +80,33 @@ TEST(PlanChecks, FilesARequestNames) {
 TEST(PlanChecks, UpdatesAndDeletesMustNameExistingFilesAndDeletesNeedTheRequest) {
   auto files = project({"index.html", "js/app.js", "about.html", "blog.html", "contact.html"});
   auto fine =
-    check_plan_against_project({{"t1", msg::task_action::update, "file", "index.html", "", "", {}, {}, ""},
-                                {"t2", msg::task_action::create, "file", "faq.html", "", "", {}, {}, ""}},
+    check_plan_against_project({{"t1", msg::task_action::update, "file", "index.html", "", "", {}, {}},
+                                {"t2", msg::task_action::create, "file", "faq.html", "", "", {}, {}}},
                                files, "add a faq page", 1);
   EXPECT_EQ(fine.problem, "");
   auto missing = check_plan_against_project(
-    {{"t1", msg::task_action::update, "file", "js/main.js", "", "", {}, {}, ""}}, files, "fix js/main.js", 1);
+    {{"t1", msg::task_action::update, "file", "js/main.js", "", "", {}, {}}}, files, "fix js/main.js", 1);
   EXPECT_NE(missing.problem.find("task t1 updates js/main.js, but the project has no such file"),
             std::string::npos)
     << missing.problem;
   EXPECT_NE(missing.problem.find("the request names js/main.js, which the project lacks"),
             std::string::npos);
   // The about page by stem, one more file on top is tolerated, two are not.
-  auto one = check_plan_against_project({{"t1", msg::task_action::remove, "file", "about.html", "", "", {}, {}, ""},
-                                         {"t2", msg::task_action::remove, "file", "blog.html", "", "", {}, {}, ""}},
+  auto one = check_plan_against_project({{"t1", msg::task_action::remove, "file", "about.html", "", "", {}, {}},
+                                         {"t2", msg::task_action::remove, "file", "blog.html", "", "", {}, {}}},
                                         files, "remove the About page", 1);
   EXPECT_EQ(one.problem, "");
   auto three =
-    check_plan_against_project({{"t1", msg::task_action::remove, "file", "about.html", "", "", {}, {}, ""},
-                                {"t2", msg::task_action::remove, "file", "blog.html", "", "", {}, {}, ""},
-                                {"t3", msg::task_action::remove, "file", "contact.html", "", "", {}, {}, ""}},
+    check_plan_against_project({{"t1", msg::task_action::remove, "file", "about.html", "", "", {}, {}},
+                                {"t2", msg::task_action::remove, "file", "blog.html", "", "", {}, {}},
+                                {"t3", msg::task_action::remove, "file", "contact.html", "", "", {}, {}}},
                                files, "remove the About page", 1);
   EXPECT_NE(
     three.problem.find("deletes 2 files the request does not mention (blog.html, contact.html)"),
     std::string::npos)
     << three.problem;
   auto noted =
-    check_plan_against_project({{"t1", msg::task_action::create, "file", "faq.html", "", "", {}, {}, ""}}, files,
+    check_plan_against_project({{"t1", msg::task_action::create, "file", "faq.html", "", "", {}, {}}}, files,
                                "put the questions in faq.html", 1);
   EXPECT_EQ(noted.problem, "");
   EXPECT_EQ(noted.notes,
@@ -118,12 +118,12 @@ TEST(PlanChecks, ABinaryFileMayBeDeletedButNotUpdated) {
   auto files = project({"index.html", "logo.png"});
   files[1].summary = binary_summary(2048);
   auto update = check_plan_against_project(
-    {{"t1", msg::task_action::update, "file", "logo.png", "", "", {}, {}, ""}}, files, "make logo.png blue", 1);
+    {{"t1", msg::task_action::update, "file", "logo.png", "", "", {}, {}}}, files, "make logo.png blue", 1);
   EXPECT_NE(update.problem.find("task t1 updates logo.png, a binary file no model can rewrite"),
             std::string::npos)
     << update.problem;
   auto remove = check_plan_against_project(
-    {{"t1", msg::task_action::remove, "file", "logo.png", "", "", {}, {}, ""}}, files, "remove logo.png", 1);
+    {{"t1", msg::task_action::remove, "file", "logo.png", "", "", {}, {}}}, files, "remove logo.png", 1);
   EXPECT_EQ(remove.problem, "");
   EXPECT_FALSE(is_binary_summary("what index.html is for"));
 }

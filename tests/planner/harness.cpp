@@ -239,7 +239,7 @@ void harness::answer(planner::command cmd) {
         else
           ctl->on_exports_due();  // as if the delay were over
       } else if constexpr (std::is_same_v<C, report_progress>) {
-        progress_kinds.push_back(c.event.kind);
+        progress_kinds.emplace_back(to_string(c.event.kind));
         progress_events.push_back(c.event);
       } else if constexpr (std::is_same_v<C, collect_final_records>) {
         ctl->on_final_records(std::nullopt, std::nullopt);
@@ -263,7 +263,7 @@ void one_fix_round(harness& h) {
   h.on_review = [](const msg::review_request& req) {
     std::vector<msg::review_issue> issues;
     for (const auto& f : req.findings)
-      issues.push_back({f.file, f.message, "fix line 3", "", 0});
+      issues.push_back({f.file, f.message, "fix line 3", msg::edit_kind::none, 0});
     return issues;
   };
 }
