@@ -208,6 +208,21 @@ result<unit> basic_client::begin_chat(call_state& st, chat_body& body) {
   return unit{};
 }
 
+result<http_request> basic_client::build_chat(call_state& st) {
+  chat_body body;
+  if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
+  auto path = write_chat(st, body);
+  body.w.EndObject();
+  return post_json(path, body);
+}
+
+http_request basic_client::build_health() const {
+  http_request h;
+  h.method = "GET";
+  h.url = models_url();
+  return h;
+}
+
 http_request basic_client::post_json(std::string_view path, const chat_body& body) const {
   http_request h;
   h.method = "POST";

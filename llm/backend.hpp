@@ -56,7 +56,7 @@ class stream_parser {
   virtual void on_line(std::string_view line) = 0;
   virtual result<parsed_reply> done() = 0;
   /// What the lines so far assembled.
-  virtual const parsed_reply& so_far() const = 0;
+  const parsed_reply& so_far() const { return out_; }
   /// Keeps the first error of the stream (a malformed line, an error object).
   void fail(errc code, std::string message);
   /// `text` parsed as one JSON object into `d` (`unit`: "a line", "an event");
@@ -137,12 +137,20 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
 
  protected:
   /// URL and JSON body of a chat attempt (headers and timeouts are added
-  /// here); records in `st.sent` what it put in. Uses the *_now() accessors.
-  virtual result<http_request> build_chat(call_state& st) = 0;
+  /// by the caller): begin_chat, then the backend's write_chat, then the
+  /// body's end, posted to the path write_chat names.
+  result<http_request> build_chat(call_state& st);
+  /// The backend's own fields of a chat body, after begin_chat's, as members
+  /// of the open top-level object; records in `st.sent` what it put in (uses
+  /// the *_now() accessors). Returns the path to post to.
+  virtual std::string_view write_chat(call_state& st, chat_body& body) = 0;
   virtual result<parsed_reply> parse_chat(const http_response& r) = 0;
   virtual std::unique_ptr<stream_parser> make_stream_parser() = 0;
 
-  virtual http_request build_health() = 0;
+  /// A GET of models_url().
+  http_request build_health() const;
+  /// Where the server lists the models it serves.
+  virtual std::string models_url() const = 0;
   virtual result<std::vector<std::string>> parse_models(const http_response& r) = 0;
   /// Message for errc::model_missing.
   virtual std::string missing_model_message(const std::vector<std::string>& served) = 0;
@@ -155,8 +163,7 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   /// base_url + path + the SPEC's query string.
   std::string url(std::string_view path) const;
   /// The start of every chat body: the schema parsed, `st.sent` cleared, the
-  /// structured mode chosen, and {"model", the messages and "stream" written;
-  /// the backend writes the rest and calls post_json.
+  /// structured mode chosen, and {"model", the messages and "stream" written.
   result<unit> begin_chat(call_state& st, chat_body& body);
   /// A POST of the JSON in `body` to url(path).
   http_request post_json(std::string_view path, const chat_body& body) const;

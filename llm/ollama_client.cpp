@@ -55,7 +55,6 @@ class ndjson_parser final : public stream_parser {
     if (!done_) return ended_without("\"done\": true", out_.content.size());
     return std::move(out_);
   }
-  const parsed_reply& so_far() const override { return out_; }
 
  private:
   bool done_ = false;
@@ -66,10 +65,8 @@ class ollama_client final : public basic_client {
   using basic_client::basic_client;
 
  protected:
-  result<http_request> build_chat(call_state& st) override {
+  std::string_view write_chat(call_state& st, chat_body& body) override {
     const auto& req = st.req;
-    chat_body body;
-    if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
     auto& w = body.w;
     if (req.json_schema && st.sent_structured != structured_mode::prompt_only) {
       st.sent.response_format = true;
@@ -113,8 +110,7 @@ class ollama_client final : public basic_client {
       w.Int(*req.seed);
     }
     w.EndObject();
-    w.EndObject();
-    return post_json("/api/chat", body);
+    return "/api/chat";
   }
 
   result<parsed_reply> parse_chat(const http_response& r) override {
@@ -137,12 +133,7 @@ class ollama_client final : public basic_client {
     return std::make_unique<ndjson_parser>(cfg_.spec.base_url);
   }
 
-  http_request build_health() override {
-    http_request h;
-    h.method = "GET";
-    h.url = url("/api/tags");
-    return h;
-  }
+  std::string models_url() const override { return url("/api/tags"); }
 
   result<std::vector<std::string>> parse_models(const http_response& r) override {
     rapidjson::Document d;
@@ -157,10 +148,6 @@ class ollama_client final : public basic_client {
       if (!name.empty()) names.push_back(std::move(name));
     }
     return names;
-  }
-
-  bool model_matches(const std::string& listed) const override {
-    return basic_client::model_matches(listed);
   }
 
   std::string missing_model_message(const std::vector<std::string>&) override {
