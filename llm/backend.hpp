@@ -144,14 +144,23 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   /// of the open top-level object; records in `st.sent` what it put in (uses
   /// the *_now() accessors). Returns the path to post to.
   virtual std::string_view write_chat(call_state& st, chat_body& body) = 0;
-  virtual result<parsed_reply> parse_chat(const http_response& r) = 0;
+  /// A whole (not streamed) 2xx chat reply: bad_json when the body is not a
+  /// JSON object or carries the server's error (reply_error), else read_chat.
+  result<parsed_reply> parse_chat(const http_response& r);
+  /// The server's error in a parsed reply body, "" for none.
+  virtual std::string reply_error(const rapidjson::Value& d) const = 0;
+  /// The answer in a parsed reply body without an error.
+  virtual result<parsed_reply> read_chat(const rapidjson::Value& d) const = 0;
   virtual std::unique_ptr<stream_parser> make_stream_parser() = 0;
 
   /// A GET of models_url().
   http_request build_health() const;
   /// Where the server lists the models it serves.
   virtual std::string models_url() const = 0;
-  virtual result<std::vector<std::string>> parse_models(const http_response& r) = 0;
+  /// The model list's reply: bad_json when the body is not a JSON object, else read_models.
+  result<std::vector<std::string>> parse_models(const http_response& r) const;
+  /// The served models' names in the parsed model list.
+  virtual result<std::vector<std::string>> read_models(const rapidjson::Value& d) const = 0;
   /// Message for errc::model_missing.
   virtual std::string missing_model_message(const std::vector<std::string>& served) = 0;
   /// Whether a listed name serves the configured model.

@@ -113,10 +113,9 @@ class ollama_client final : public basic_client {
     return "/api/chat";
   }
 
-  result<parsed_reply> parse_chat(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = error_text(d); !err.empty()) return server_error_in_reply(err);
+  std::string reply_error(const rapidjson::Value& d) const override { return error_text(d); }
+
+  result<parsed_reply> read_chat(const rapidjson::Value& d) const override {
     parsed_reply out;
     auto m = d.FindMember("message");
     if (m == d.MemberEnd() || !m->value.IsObject())
@@ -135,9 +134,7 @@ class ollama_client final : public basic_client {
 
   std::string models_url() const override { return url("/api/tags"); }
 
-  result<std::vector<std::string>> parse_models(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  result<std::vector<std::string>> read_models(const rapidjson::Value& d) const override {
     std::vector<std::string> names;
     auto it = d.FindMember("models");
     if (it == d.MemberEnd() || !it->value.IsArray())

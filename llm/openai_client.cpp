@@ -144,10 +144,9 @@ class openai_client final : public basic_client {
     return "/chat/completions";
   }
 
-  result<parsed_reply> parse_chat(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = error_message(d); !err.empty()) return server_error_in_reply(err);
+  std::string reply_error(const rapidjson::Value& d) const override { return error_message(d); }
+
+  result<parsed_reply> read_chat(const rapidjson::Value& d) const override {
     const auto* c = first_choice(d);
     if (c == nullptr) return error{errc::bad_json, "reply from " + cfg_.spec.base_url + " has no choices"};
     parsed_reply out;
@@ -173,9 +172,7 @@ class openai_client final : public basic_client {
     return base + "/models" + (cfg_.spec.query.empty() ? std::string{} : "?" + cfg_.spec.query);
   }
 
-  result<std::vector<std::string>> parse_models(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  result<std::vector<std::string>> read_models(const rapidjson::Value& d) const override {
     auto it = d.FindMember("data");
     if (it == d.MemberEnd() || !it->value.IsArray())
       return error{errc::bad_json, cfg_.spec.base_url + "/models has no \"data\" list"};
