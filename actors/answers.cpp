@@ -31,8 +31,8 @@ bool load(const std::string& answer, rapidjson::Document& doc, std::string& erro
 
 /// The array member `key` of the answer's object (in `doc`), or nullptr with
 /// `error` saying why there is none.
-const rapidjson::Value* load_array(const std::string& answer, rapidjson::Document& doc, const char* key,
-                                   std::string& error) {
+const rapidjson::Value* load_array(const std::string& answer, rapidjson::Document& doc,
+                                   const char* key, std::string& error) {
   if (!load(answer, doc, error))
     return nullptr;
   auto it = doc.FindMember(key);

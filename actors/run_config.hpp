@@ -20,9 +20,9 @@ struct run_defaults {
 };
 
 struct run_settings : run_defaults {
-  std::string out_dir;       ///< absolute
-  std::string planner;       ///< model SPEC
-  std::string coder;         ///< model SPEC
+  std::string out_dir;  ///< absolute
+  std::string planner;  ///< model SPEC
+  std::string coder;    ///< model SPEC
   bool demo = false;
   bool approve_plan = false; ///< run --approve-plan: a plan waits for the user
 };

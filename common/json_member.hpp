@@ -18,11 +18,15 @@ void json_member(W& w, const char* key, const T& value) {
   } else if constexpr (std::is_floating_point_v<T>) {
     w.Double(value);
   } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
-    if constexpr (sizeof(T) <= sizeof(int)) w.Int(value);
-    else w.Int64(value);
+    if constexpr (sizeof(T) <= sizeof(int))
+      w.Int(value);
+    else
+      w.Int64(value);
   } else if constexpr (std::is_integral_v<T>) {
-    if constexpr (sizeof(T) <= sizeof(unsigned)) w.Uint(value);
-    else w.Uint64(value);
+    if constexpr (sizeof(T) <= sizeof(unsigned))
+      w.Uint(value);
+    else
+      w.Uint64(value);
   } else {
     std::string_view s{value};
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));

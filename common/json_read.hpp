@@ -11,9 +11,11 @@ namespace codehive {
 
 /// The string member `key` of `obj`, "" when absent or not a string.
 inline std::string json_string(const rapidjson::Value& obj, const char* key) {
-  if (!obj.IsObject()) return {};
+  if (!obj.IsObject())
+    return {};
   auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+  if (it == obj.MemberEnd() || !it->value.IsString())
+    return {};
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
@@ -21,11 +23,14 @@ inline std::string json_string(const rapidjson::Value& obj, const char* key) {
 /// over), none when absent or not an array.
 inline std::vector<std::string> json_strings(const rapidjson::Value& obj, const char* key) {
   std::vector<std::string> out;
-  if (!obj.IsObject()) return out;
+  if (!obj.IsObject())
+    return out;
   auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsArray()) return out;
+  if (it == obj.MemberEnd() || !it->value.IsArray())
+    return out;
   for (const auto& v : it->value.GetArray())
-    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+    if (v.IsString())
+      out.emplace_back(v.GetString(), v.GetStringLength());
   return out;
 }
 

@@ -13,7 +13,8 @@ namespace codehive {
 
 inline std::optional<std::string> read_whole_file(const std::filesystem::path& file) {
   std::ifstream in{file, std::ios::binary};
-  if (!in) return std::nullopt;
+  if (!in)
+    return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -27,8 +27,10 @@ void string_member(W& w, const char* key, std::string_view value) {
 template <class W>
 void exit_code_member(W& w, std::optional<int> exit) {
   w.Key("exit_code");
-  if (exit) w.Int(*exit);
-  else w.Null();
+  if (exit)
+    w.Int(*exit);
+  else
+    w.Null();
 }
 
 /// id, request, state, state_reason and exit_code of a run, as members.
@@ -49,21 +51,29 @@ enum class with_tokens : bool { no, yes };
 template <class W>
 void usage(W& w, const store::ledger_totals& t, with_tokens tokens) {
   w.StartObject();
-  w.Key("calls"); w.Uint64(t.calls);
-  w.Key("failed_calls"); w.Uint64(t.failed_calls);
-  w.Key("prompt_tokens"); w.Int64(t.prompt_tokens);
-  w.Key("completion_tokens"); w.Int64(t.completion_tokens);
+  w.Key("calls");
+  w.Uint64(t.calls);
+  w.Key("failed_calls");
+  w.Uint64(t.failed_calls);
+  w.Key("prompt_tokens");
+  w.Int64(t.prompt_tokens);
+  w.Key("completion_tokens");
+  w.Int64(t.completion_tokens);
   if (tokens == with_tokens::yes) {
-    w.Key("tokens"); w.Int64(t.prompt_tokens + t.completion_tokens);
+    w.Key("tokens");
+    w.Int64(t.prompt_tokens + t.completion_tokens);
   }
-  w.Key("cost_usd"); w.Double(t.cost_usd);
-  w.Key("latency_ms"); w.Int64(t.latency_ms);
+  w.Key("cost_usd");
+  w.Double(t.cost_usd);
+  w.Key("latency_ms");
+  w.Int64(t.latency_ms);
   w.EndObject();
 }
 
 /// "key": {name: usage, ...} (by role, by model).
 template <class W>
-void usage_by(W& w, const char* key, const std::map<std::string, store::ledger_totals>& by, with_tokens tokens) {
+void usage_by(W& w, const char* key, const std::map<std::string, store::ledger_totals>& by,
+              with_tokens tokens) {
   w.Key(key);
   w.StartObject();
   for (const auto& [name, t] : by) {
@@ -76,12 +86,14 @@ void usage_by(W& w, const char* key, const std::map<std::string, store::ledger_t
 /// "tasks": [the plan's tasks], "fixes": [the fix tasks], each task written
 /// by `write_task(w, task)`; `is_fix(id)` tells the two apart.
 template <class W, class IsFix, class WriteTask>
-void tasks_and_fixes(W& w, const std::vector<store::task_record>& tasks, IsFix is_fix, WriteTask write_task) {
+void tasks_and_fixes(W& w, const std::vector<store::task_record>& tasks, IsFix is_fix,
+                     WriteTask write_task) {
   for (bool fixes : {false, true}) {
     w.Key(fixes ? "fixes" : "tasks");
     w.StartArray();
     for (const auto& t : tasks)
-      if (is_fix(t.spec.id) == fixes) write_task(w, t);
+      if (is_fix(t.spec.id) == fixes)
+        write_task(w, t);
     w.EndArray();
   }
 }
@@ -98,7 +110,8 @@ void review_rounds(W& w, const std::vector<store::review_round>& rounds, RoundMe
   w.StartArray();
   for (const auto& r : rounds) {
     w.StartObject();
-    w.Key("round"); w.Uint(r.round);
+    w.Key("round");
+    w.Uint(r.round);
     round_members(w, r);
     w.Key("issues");
     w.StartArray();
@@ -106,7 +119,8 @@ void review_rounds(W& w, const std::vector<store::review_round>& rounds, RoundMe
       w.StartObject();
       string_member(w, "file", i.file);
       string_member(w, "problem", i.problem);
-      if (instructions == with_instructions::yes) string_member(w, "instructions", i.instructions);
+      if (instructions == with_instructions::yes)
+        string_member(w, "instructions", i.instructions);
       w.EndObject();
     }
     w.EndArray();

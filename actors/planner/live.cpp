@@ -49,8 +49,8 @@ live_view controller::view(const std::string& local_model) const {
     return n;
   };
   // Coders and fixers alike: each slot listed on its node, counted while alive.
-  auto add_slots = [&](const auto& slots, std::vector<live_slot> live_node::*listed, int live_node::*alive,
-                       int live_node::*busy) {
+  auto add_slots = [&](const auto& slots, std::vector<live_slot> live_node::*listed,
+                       int live_node::*alive, int live_node::*busy) {
     for (const auto& s : slots) {
       auto& n = node_of(s);
       (n.*listed).push_back({s.label, s.busy, s.alive});

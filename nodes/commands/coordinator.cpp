@@ -250,8 +250,8 @@ struct starter {
 
 int coordinator_command(const coordinator_options& o) {
   node_start node;
-  if (auto stop = start_serving_node("coordinator", o.verbose, o.config, o.cluster, o.listen, "--listen", true,
-                                     node))
+  if (auto stop = start_serving_node("coordinator", o.verbose, o.config, o.cluster, o.listen,
+                                     "--listen", true, node))
     return *stop;
   auto& cfg = node.cfg;
   const auto& token = node.token;
@@ -261,8 +261,9 @@ int coordinator_command(const coordinator_options& o) {
     return *stop;
   if (o.coders < 0 || o.fixers < 0)
     return usage_error("coordinator", "--coders and --fixers must not be negative");
-  if (auto stop = prepare_models("coordinator", cfg,
-                                 {o.planner, o.coder, true, o.coders + o.fixers > 0, o.coders, o.fixers}))
+  if (auto stop =
+        prepare_models("coordinator", cfg,
+                       {o.planner, o.coder, true, o.coders + o.fixers > 0, o.coders, o.fixers}))
     return *stop;
 
   if (auto stop = open_services(o.store, cfg, "coordinator", svc))

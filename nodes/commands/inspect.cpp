@@ -379,11 +379,12 @@ void print_status_json(const store::run_snapshot& s, std::optional<int> exit) {
   string_member(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
   run_json::tasks_and_fixes(w, s.tasks, is_fix_task, write_task_json);
   run_json::review_rounds(
-      w, s.rounds,
-      [](json_writer& w, const store::review_round& rr) {
-        w.Key("findings"); w.Uint64(findings_count(rr.findings_json));
-      },
-      run_json::with_instructions::no);
+    w, s.rounds,
+    [](json_writer& w, const store::review_round& rr) {
+      w.Key("findings");
+      w.Uint64(findings_count(rr.findings_json));
+    },
+    run_json::with_instructions::no);
   w.Key("files"); w.Uint64(live_files(s));
   w.Key("usage");
   run_json::usage(w, s.ledger_total, run_json::with_tokens::no);

@@ -66,14 +66,16 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 int worker_command(const worker_options& o) {
   node_start node;
-  if (auto stop = start_serving_node("worker", o.verbose, o.config, o.cluster, o.join, "--join", false, node))
+  if (auto stop =
+        start_serving_node("worker", o.verbose, o.config, o.cluster, o.join, "--join", false, node))
     return *stop;
   auto& cfg = node.cfg;
   const auto& target = node.address;
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
     return usage_error("worker",
                        "--coders and --fixers must not be negative, and together at least 1");
-  if (auto stop = prepare_models("worker", cfg, {std::nullopt, o.coder, false, true, o.coders, o.fixers}))
+  if (auto stop =
+        prepare_models("worker", cfg, {std::nullopt, o.coder, false, true, o.coders, o.fixers}))
     return *stop;
   auto name = o.name.empty() ? default_node_name() : o.name;
 

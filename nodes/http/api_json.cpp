@@ -29,9 +29,13 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 /// from the plan's tasks; spelled out here so the server needs no actor code.
 bool is_fix(const std::string& id) { return std::string_view{id}.starts_with("fix:"); }
 
-void str(json_writer& w, const char* key, std::string_view value) { run_json::string_member(w, key, value); }
+void str(json_writer& w, const char* key, std::string_view value) {
+  run_json::string_member(w, key, value);
+}
 
-void totals(json_writer& w, const store::ledger_totals& t) { run_json::usage(w, t, run_json::with_tokens::yes); }
+void totals(json_writer& w, const store::ledger_totals& t) {
+  run_json::usage(w, t, run_json::with_tokens::yes);
+}
 
 struct task_counts {
   std::size_t total = 0, pending = 0, assigned = 0, done = 0, failed = 0;
@@ -251,11 +255,16 @@ api_reply run_reply(const store::run_store& st, const std::string& id) {
   auto [plan, fixes] = count_tasks(*snap);
   counts_json(w, "task_counts", plan);
   counts_json(w, "fix_counts", fixes);
-  run_json::tasks_and_fixes(w, snap->tasks, is_fix,
-                            [now](json_writer& w, const store::task_record& t) { task_json(w, t, now); });
+  run_json::tasks_and_fixes(
+    w, snap->tasks, is_fix,
+    [now](json_writer& w, const store::task_record& t) { task_json(w, t, now); });
   run_json::review_rounds(
-      w, snap->rounds, [](json_writer& w, const store::review_round& r) { w.Key("at_ms"); w.Int64(r.at_ms); },
-      run_json::with_instructions::yes);
+    w, snap->rounds,
+    [](json_writer& w, const store::review_round& r) {
+      w.Key("at_ms");
+      w.Int64(r.at_ms);
+    },
+    run_json::with_instructions::yes);
   w.Key("files"); w.Uint64(snap->files.size());
   w.Key("usage");
   totals(w, snap->ledger_total);
