@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json_read.hpp"
 #include "llm/structured.hpp"
 #include "workspace/edits.hpp"
 
@@ -28,22 +29,18 @@ bool load(const std::string& answer, rapidjson::Document& doc, std::string& erro
   return true;
 }
 
-std::string str(const rapidjson::Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsString())
-    return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::vector<std::string> strs(const rapidjson::Value& obj, const char* key) {
-  std::vector<std::string> out;
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsArray())
-    return out;
-  for (const auto& v : it->value.GetArray())
-    if (v.IsString())
-      out.emplace_back(v.GetString(), v.GetStringLength());
-  return out;
+/// The array member `key` of the answer's object (in `doc`), or nullptr with
+/// `error` saying why there is none.
+const rapidjson::Value* load_array(const std::string& answer, rapidjson::Document& doc,
+                                   const char* key, std::string& error) {
+  if (!load(answer, doc, error))
+    return nullptr;
+  auto it = doc.FindMember(key);
+  if (it == doc.MemberEnd() || !it->value.IsArray()) {
+    error = std::string{"the answer has no \""} + key + "\" array";
+    return nullptr;
+  }
+  return &it->value;
 }
 
 msg::edit_kind msg_kind_of(ws::edit_kind k) {
@@ -63,29 +60,25 @@ msg::edit_kind msg_kind_of(ws::edit_kind k) {
 parsed<std::vector<msg::file_task>> parse_plan(const std::string& answer) {
   parsed<std::vector<msg::file_task>> out;
   rapidjson::Document doc;
-  if (!load(answer, doc, out.error))
+  const auto* array = load_array(answer, doc, "tasks", out.error);
+  if (array == nullptr)
     return out;
-  auto it = doc.FindMember("tasks");
-  if (it == doc.MemberEnd() || !it->value.IsArray()) {
-    out.error = "the answer has no \"tasks\" array";
-    return out;
-  }
   std::vector<msg::file_task> tasks;
-  for (const auto& v : it->value.GetArray()) {
+  for (const auto& v : array->GetArray()) {
     if (!v.IsObject()) {
       out.error = "every element of \"tasks\" must be an object";
       return out;
     }
     msg::file_task t;
-    t.id = str(v, "id");
-    auto action = str(v, "action");
-    t.type = str(v, "type");
-    t.path = str(v, "path");
-    t.description = str(v, "description");
-    t.instructions = str(v, "instructions");
-    t.depends_on = strs(v, "depends_on");
-    t.context_paths = strs(v, "context_paths");
-    auto edit = msg::parse_edit_hint(str(v, "edit"));
+    t.id = json_string(v, "id");
+    auto action = json_string(v, "action");
+    t.type = json_string(v, "type");
+    t.path = json_string(v, "path");
+    t.description = json_string(v, "description");
+    t.instructions = json_string(v, "instructions");
+    t.depends_on = json_strings(v, "depends_on");
+    t.context_paths = json_strings(v, "context_paths");
+    auto edit = msg::parse_edit_hint(json_string(v, "edit"));
     if (t.type.empty())
       t.type = "file";
     auto known = action.empty() ? std::optional{msg::task_action::create} : msg::parse_task_action(action);
@@ -148,23 +141,19 @@ parsed<msg::file_edit> parse_edit_answer(const std::string& answer, const msg::c
 parsed<std::vector<msg::review_issue>> parse_review(const std::string& answer) {
   parsed<std::vector<msg::review_issue>> out;
   rapidjson::Document doc;
-  if (!load(answer, doc, out.error))
+  const auto* array = load_array(answer, doc, "issues", out.error);
+  if (array == nullptr)
     return out;
-  auto it = doc.FindMember("issues");
-  if (it == doc.MemberEnd() || !it->value.IsArray()) {
-    out.error = "the answer has no \"issues\" array";
-    return out;
-  }
   std::vector<msg::review_issue> issues;
-  for (const auto& v : it->value.GetArray()) {
+  for (const auto& v : array->GetArray()) {
     if (!v.IsObject())
       continue;
     msg::review_issue i;
-    i.file = str(v, "file");
-    i.problem = str(v, "problem");
-    i.instructions = str(v, "instructions");
+    i.file = json_string(v, "file");
+    i.problem = json_string(v, "problem");
+    i.instructions = json_string(v, "instructions");
     // Only a hint for the fixer: a word that names no edit kind is dropped.
-    i.edit = msg::parse_edit_hint(str(v, "edit")).value_or(msg::edit_kind::none);
+    i.edit = msg::parse_edit_hint(json_string(v, "edit")).value_or(msg::edit_kind::none);
     if (i.file.empty() || i.problem.empty()) {
       out.error = "every issue needs \"file\" and \"problem\"";
       return out;
@@ -180,7 +169,7 @@ parsed<std::string> parse_summary(const std::string& answer) {
   rapidjson::Document doc;
   if (!load(answer, doc, out.error))
     return out;
-  auto s = one_line(str(doc, "summary"));
+  auto s = one_line(json_string(doc, "summary"));
   if (s.empty()) {
     out.error = "the answer has no \"summary\"";
     return out;

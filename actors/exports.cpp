@@ -5,36 +5,13 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "common/json_member.hpp"
+
 namespace codehive {
 
 namespace {
 
 using writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void kv(writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void kv(writer& w, const char* key, std::int64_t value) {
-  w.Key(key);
-  w.Int64(value);
-}
-
-void kv(writer& w, const char* key, int value) {
-  w.Key(key);
-  w.Int(value);
-}
-
-void kv(writer& w, const char* key, double value) {
-  w.Key(key);
-  w.Double(value);
-}
-
-void kv(writer& w, const char* key, bool value) {
-  w.Key(key);
-  w.Bool(value);
-}
 
 void strings(writer& w, const char* key, const std::vector<std::string>& xs) {
   w.Key(key);
@@ -56,10 +33,10 @@ std::string task_state_of(const planner_run& run, std::size_t i) {
 
 void finding_obj(writer& w, const msg::finding& f) {
   w.StartObject();
-  kv(w, "check", f.check);
-  kv(w, "file", f.file);
-  kv(w, "line", static_cast<int>(f.line));
-  kv(w, "message", f.message);
+  json_member(w, "check", f.check);
+  json_member(w, "file", f.file);
+  json_member(w, "line", static_cast<int>(f.line));
+  json_member(w, "message", f.message);
   w.EndObject();
 }
 
@@ -83,17 +60,17 @@ std::string tasks_json(const planner_run& run) {
   for (std::size_t i = 0; i < run.tasks.size(); ++i) {
     const auto& t = run.tasks[i];
     w.StartObject();
-    kv(w, "id", t.id);
-    kv(w, "action", std::string{to_string(t.action)});
-    kv(w, "type", t.type);
-    kv(w, "path", t.path);
-    kv(w, "description", t.description);
-    kv(w, "instructions", t.instructions);
+    json_member(w, "id", t.id);
+    json_member(w, "action", std::string{to_string(t.action)});
+    json_member(w, "type", t.type);
+    json_member(w, "path", t.path);
+    json_member(w, "description", t.description);
+    json_member(w, "instructions", t.instructions);
     strings(w, "depends_on", t.depends_on);
     strings(w, "context_paths", t.context_paths);
     if (t.edit != msg::edit_kind::none)  // so an edited plan (run --approve-plan) keeps it
-      kv(w, "edit", std::string{to_string(t.edit)});
-    kv(w, "state", task_state_of(run, i));
+      json_member(w, "edit", std::string{to_string(t.edit)});
+    json_member(w, "state", task_state_of(run, i));
     w.EndObject();
   }
   w.EndArray();
@@ -106,10 +83,10 @@ std::string code_review_json(const planner_run& run) {
   w.StartArray();
   for (const auto& i : run.issues) {
     w.StartObject();
-    kv(w, "file", i.file);
-    kv(w, "problem", i.problem);
-    kv(w, "instructions", i.instructions);
-    kv(w, "round", static_cast<int>(i.round));
+    json_member(w, "file", i.file);
+    json_member(w, "problem", i.problem);
+    json_member(w, "instructions", i.instructions);
+    json_member(w, "round", static_cast<int>(i.round));
     w.EndObject();
   }
   w.EndArray();
@@ -125,9 +102,9 @@ std::string file_tracker_json(const planner_run& run) {
       continue;
     w.Key(f.path.c_str(), static_cast<rapidjson::SizeType>(f.path.size()));
     w.StartObject();
-    kv(w, "summary", f.summary);
-    kv(w, "lastModified", iso8601_utc(f.modified_ms));
-    kv(w, "version", f.version);
+    json_member(w, "summary", f.summary);
+    json_member(w, "lastModified", iso8601_utc(f.modified_ms));
+    json_member(w, "version", f.version);
     w.EndObject();
   }
   w.EndObject();
@@ -138,43 +115,43 @@ std::string status_json(const planner_run& run, std::int64_t now_ms) {
   rapidjson::StringBuffer buf;
   writer w{buf};
   w.StartObject();
-  kv(w, "run_id", run.run_id);
-  kv(w, "state", run.state);
-  kv(w, "phase", std::string{to_string(run.phase)});
+  json_member(w, "run_id", run.run_id);
+  json_member(w, "state", run.state);
+  json_member(w, "phase", std::string{to_string(run.phase)});
   if (run.exit_code >= 0)
-    kv(w, "exit_code", run.exit_code);
-  kv(w, "message", run.message);
-  kv(w, "request", run.request);
-  kv(w, "started", iso8601_utc(run.started_ms));
+    json_member(w, "exit_code", run.exit_code);
+  json_member(w, "message", run.message);
+  json_member(w, "request", run.request);
+  json_member(w, "started", iso8601_utc(run.started_ms));
   if (run.finished_ms > 0)
-    kv(w, "finished", iso8601_utc(run.finished_ms));
+    json_member(w, "finished", iso8601_utc(run.finished_ms));
   auto end = run.finished_ms > 0 ? run.finished_ms : now_ms;
-  kv(w, "elapsed_ms", end - run.started_ms);
-  kv(w, "plan_attempts", run.plan_attempts);
-  kv(w, "rounds", run.round);
-  kv(w, "max_rounds", run.max_rounds);
+  json_member(w, "elapsed_ms", end - run.started_ms);
+  json_member(w, "plan_attempts", run.plan_attempts);
+  json_member(w, "rounds", run.round);
+  json_member(w, "max_rounds", run.max_rounds);
   w.Key("tasks");
   w.StartArray();
   for (std::size_t i = 0; i < run.tasks.size(); ++i) {
     const auto& t = run.tasks[i];
     w.StartObject();
-    kv(w, "id", t.id);
-    kv(w, "path", t.path);
-    kv(w, "state", task_state_of(run, i));
+    json_member(w, "id", t.id);
+    json_member(w, "path", t.path);
+    json_member(w, "state", task_state_of(run, i));
     if (i < run.task_records.size()) {
       const auto& r = run.task_records[i];
-      kv(w, "attempts", r.attempts);
-      kv(w, "worker", r.worker);
+      json_member(w, "attempts", r.attempts);
+      json_member(w, "worker", r.worker);
       if (run.graph)
-        kv(w, "escalated", run.graph->at(i).escalated);
+        json_member(w, "escalated", run.graph->at(i).escalated);
       if (r.started_ms > 0)
-        kv(w, "started", iso8601_utc(r.started_ms));
+        json_member(w, "started", iso8601_utc(r.started_ms));
       if (r.finished_ms > 0) {
-        kv(w, "finished", iso8601_utc(r.finished_ms));
-        kv(w, "duration_ms", r.finished_ms - r.started_ms);
+        json_member(w, "finished", iso8601_utc(r.finished_ms));
+        json_member(w, "duration_ms", r.finished_ms - r.started_ms);
       }
       if (!r.last_error.empty())
-        kv(w, "last_error", r.last_error);
+        json_member(w, "last_error", r.last_error);
     }
     w.EndObject();
   }
@@ -184,35 +161,35 @@ std::string status_json(const planner_run& run, std::int64_t now_ms) {
   for (const auto& [role, u] : run.usage_by_role) {
     w.Key(role.c_str());
     w.StartObject();
-    kv(w, "model", u.model);
-    kv(w, "calls", static_cast<int>(u.calls));
-    kv(w, "prompt_tokens", u.prompt_tokens);
-    kv(w, "completion_tokens", u.completion_tokens);
-    kv(w, "tokens", u.prompt_tokens + u.completion_tokens);
-    kv(w, "cost_usd", u.cost_usd);
-    kv(w, "latency_ms", u.latency_ms);
+    json_member(w, "model", u.model);
+    json_member(w, "calls", static_cast<int>(u.calls));
+    json_member(w, "prompt_tokens", u.prompt_tokens);
+    json_member(w, "completion_tokens", u.completion_tokens);
+    json_member(w, "tokens", u.prompt_tokens + u.completion_tokens);
+    json_member(w, "cost_usd", u.cost_usd);
+    json_member(w, "latency_ms", u.latency_ms);
     w.EndObject();
   }
   w.EndObject();
-  kv(w, "total_tokens", run.total_tokens());
-  kv(w, "total_cost_usd", run.total_cost());
+  json_member(w, "total_tokens", run.total_tokens());
+  json_member(w, "total_cost_usd", run.total_cost());
   w.Key("validation");
   w.StartArray();
   for (const auto& r : run.rounds) {
     w.StartObject();
-    kv(w, "round", r.round);
-    kv(w, "clean", r.validation.findings.empty());
+    json_member(w, "round", r.round);
+    json_member(w, "clean", r.validation.findings.empty());
     w.Key("findings");
     w.StartArray();
     for (const auto& f : r.validation.findings)
       finding_obj(w, f);
     w.EndArray();
     strings(w, "skipped", r.validation.skipped);
-    kv(w, "checked_files", static_cast<int>(r.validation.checked_files.size()));
-    kv(w, "elapsed_ms", r.validation.elapsed_ms);
-    kv(w, "issues", r.issues);
-    kv(w, "fixes_applied", r.fixes_applied);
-    kv(w, "fixes_failed", r.fixes_failed);
+    json_member(w, "checked_files", static_cast<int>(r.validation.checked_files.size()));
+    json_member(w, "elapsed_ms", r.validation.elapsed_ms);
+    json_member(w, "issues", r.issues);
+    json_member(w, "fixes_applied", r.fixes_applied);
+    json_member(w, "fixes_failed", r.fixes_failed);
     w.EndObject();
   }
   w.EndArray();

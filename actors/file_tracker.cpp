@@ -35,6 +35,7 @@
 #include "actors/answers.hpp"
 #include "actors/edit_history.hpp"
 #include "actors/exports.hpp"
+#include "actors/model_job.hpp"
 #include "actors/plan_checks.hpp"
 #include "actors/prompts.hpp"
 #include "actors/run_restore.hpp"
@@ -528,11 +529,10 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
     },
     [self](msg::llm_reply& r) {
       auto& st = self->state;
-      auto it = st.pending.find(r.call_id);
-      if (it == st.pending.end())
+      auto taken = take_job(st.pending, r.call_id);
+      if (!taken)
         return;
-      auto job = it->second;
-      st.pending.erase(it);
+      auto job = std::move(*taken);
       add_usage(st.use, r.use);
       st.use.role = "summarizer";
       auto rec = st.files.find(job.path);

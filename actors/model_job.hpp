@@ -18,6 +18,19 @@
 
 namespace codehive {
 
+/// Takes the job that the reply to `call_id` answers out of `jobs` (a map by
+/// call id); none when no job waits for it any more (it ended before).
+template <class Jobs>
+std::optional<typename Jobs::mapped_type> take_job(Jobs& jobs,
+                                                   const typename Jobs::key_type& call_id) {
+  auto it = jobs.find(call_id);
+  if (it == jobs.end())
+    return std::nullopt;
+  auto job = std::move(it->second);
+  jobs.erase(it);
+  return job;
+}
+
 /// What to do with one model reply.
 template <class T>
 struct model_verdict {

@@ -66,11 +66,10 @@ reviewer_actor::behavior_type reviewer(reviewer_actor::stateful_pointer<reviewer
     },
     [self](msg::llm_reply& r) {
       auto& st = self->state;
-      auto it = st.jobs.find(r.call_id);
-      if (it == st.jobs.end())
+      auto taken = take_job(st.jobs, r.call_id);
+      if (!taken)
         return;
-      auto job = std::move(it->second);
-      st.jobs.erase(it);
+      auto job = std::move(*taken);
       add_usage(job.use, r.use);
       auto verdict = judge_reply<std::vector<msg::review_issue>>(
         r, job.attempt, st.settings->edit_attempts, [](const std::string& answer) { return parse_review(answer); });

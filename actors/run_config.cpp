@@ -6,35 +6,36 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_member.hpp"
+
 namespace codehive {
+
+namespace {
+
+/// Each setting once, with its JSON name, in the order to_json writes them:
+/// `visit(name, member)`, for writing and reading alike.
+template <class Settings, class Visit>
+void each_setting(Settings& s, Visit visit) {
+  visit("out_dir", s.out_dir);
+  visit("planner", s.planner);
+  visit("coder", s.coder);
+  visit("coders", s.coders);
+  visit("fixers", s.fixers);
+  visit("max_rounds", s.max_rounds);
+  visit("max_tokens", s.max_tokens);
+  visit("max_cost_usd", s.max_cost_usd);
+  visit("max_time_s", s.max_time_s);
+  visit("demo", s.demo);
+  visit("approve_plan", s.approve_plan);
+}
+
+}  // namespace
 
 std::string to_json(const run_settings& s) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
-  auto str = [&w](const char* k, const std::string& v) {
-    w.Key(k);
-    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-  };
   w.StartObject();
-  str("out_dir", s.out_dir);
-  str("planner", s.planner);
-  str("coder", s.coder);
-  w.Key("coders");
-  w.Int(s.coders);
-  w.Key("fixers");
-  w.Int(s.fixers);
-  w.Key("max_rounds");
-  w.Int(s.max_rounds);
-  w.Key("max_tokens");
-  w.Int64(s.max_tokens);
-  w.Key("max_cost_usd");
-  w.Double(s.max_cost_usd);
-  w.Key("max_time_s");
-  w.Double(s.max_time_s);
-  w.Key("demo");
-  w.Bool(s.demo);
-  w.Key("approve_plan");
-  w.Bool(s.approve_plan);
+  each_setting(s, [&w](const char* k, const auto& v) { json_member(w, k, v); });
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -45,27 +46,23 @@ run_settings run_settings_from_json(const std::string& json) {
   d.Parse(json.c_str(), json.size());
   if (d.HasParseError() || !d.IsObject())
     return s;
-  auto str = [&d](const char* k, std::string& out) {
-    if (auto it = d.FindMember(k); it != d.MemberEnd() && it->value.IsString())
-      out = it->value.GetString();
-  };
-  auto num = [&d](const char* k, auto& out) {
-    if (auto it = d.FindMember(k); it != d.MemberEnd() && it->value.IsNumber())
-      out = static_cast<std::remove_reference_t<decltype(out)>>(it->value.GetDouble());
-  };
-  str("out_dir", s.out_dir);
-  str("planner", s.planner);
-  str("coder", s.coder);
-  num("coders", s.coders);
-  num("fixers", s.fixers);
-  num("max_rounds", s.max_rounds);
-  num("max_tokens", s.max_tokens);
-  num("max_cost_usd", s.max_cost_usd);
-  num("max_time_s", s.max_time_s);
-  if (auto it = d.FindMember("demo"); it != d.MemberEnd() && it->value.IsBool())
-    s.demo = it->value.GetBool();
-  if (auto it = d.FindMember("approve_plan"); it != d.MemberEnd() && it->value.IsBool())
-    s.approve_plan = it->value.GetBool();
+  // A member of another JSON type than the setting's is passed over.
+  each_setting(s, [&d](const char* k, auto& out) {
+    auto it = d.FindMember(k);
+    if (it == d.MemberEnd())
+      return;
+    const auto& v = it->value;
+    using T = std::remove_reference_t<decltype(out)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (v.IsString())
+        out = v.GetString();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (v.IsBool())
+        out = v.GetBool();
+    } else if (v.IsNumber()) {
+      out = static_cast<T>(v.GetDouble());
+    }
+  });
   return s;
 }
 

@@ -8,16 +8,21 @@
 
 namespace codehive {
 
-struct run_settings {
-  std::string out_dir;       ///< absolute
-  std::string planner;       ///< model SPEC
-  std::string coder;         ///< model SPEC
+/// A run's size and limits, with the built-in defaults (a config file's
+/// "run" section overrides them: nodes/config.hpp).
+struct run_defaults {
   int coders = 4;
   int fixers = 2;
   int max_rounds = 3;
   long long max_tokens = 0;  ///< 0 = unlimited
   double max_cost_usd = 0;
   double max_time_s = 0;
+};
+
+struct run_settings : run_defaults {
+  std::string out_dir;  ///< absolute
+  std::string planner;  ///< model SPEC
+  std::string coder;    ///< model SPEC
   bool demo = false;
   bool approve_plan = false; ///< run --approve-plan: a plan waits for the user
 };

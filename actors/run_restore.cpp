@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include "actors/run_config.hpp"
+#include "common/json_read.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -20,33 +21,37 @@ std::string fix_task_id(int round, int n) {
   return std::string{fix_task_prefix} + std::to_string(round) + ":" + std::to_string(n);
 }
 
+namespace {
+
+/// The fields a stored task and a message's task name alike, copied as they are.
+template <class From, class To>
+void copy_common_task_fields(const From& from, To& to) {
+  to.id = from.id;
+  to.path = from.path;
+  to.description = from.description;
+  to.instructions = from.instructions;
+  to.depends_on = from.depends_on;
+  to.context_paths = from.context_paths;
+}
+
+}  // namespace
+
 store::task_spec to_store(const msg::file_task& t) {
   store::task_spec s;
-  s.id = t.id;
+  copy_common_task_fields(t, s);
   s.action = std::string{to_string(t.action)};
   s.type = t.type.empty() ? "file" : t.type;
-  s.path = t.path;
-  s.description = t.description;
-  s.instructions = t.instructions;
-  s.depends_on = t.depends_on;
-  s.context_paths = t.context_paths;
   s.edit = std::string{to_string(t.edit)};
   return s;
 }
 
 msg::file_task from_store(const store::task_spec& s) {
   msg::file_task t;
-  t.id = s.id;
+  copy_common_task_fields(s, t);
   // The store refuses any other action when it writes one; "" is an old "create".
   t.action = msg::parse_task_action(s.action).value_or(msg::task_action::create);
   t.type = s.type;
-  t.path = s.path;
-  t.description = s.description;
-  t.instructions = s.instructions;
-  t.depends_on = s.depends_on;
-  t.context_paths = s.context_paths;
-  // The store holds what a checked plan had: a hint or "".
-  t.edit = msg::parse_edit_hint(s.edit).value_or(msg::edit_kind::none);
+  s.edit = std::string{to_string(t.edit)};
   return t;
 }
 
@@ -108,19 +113,13 @@ std::vector<msg::finding> findings_from_json(const std::string& json) {
   d.Parse(json.c_str(), json.size());
   if (d.HasParseError() || !d.IsArray())
     return out;
-  auto str = [](const rapidjson::Value& o, const char* k) {
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsString()
-             ? std::string{it->value.GetString(), it->value.GetStringLength()}
-             : std::string{};
-  };
   for (const auto& v : d.GetArray()) {
     if (!v.IsObject())
       continue;
     msg::finding f;
-    f.check = str(v, "check");
-    f.file = str(v, "file");
-    f.message = str(v, "message");
+    f.check = json_string(v, "check");
+    f.file = json_string(v, "file");
+    f.message = json_string(v, "message");
     if (auto it = v.FindMember("line"); it != v.MemberEnd() && it->value.IsInt())
       f.line = it->value.GetInt();
     out.push_back(std::move(f));

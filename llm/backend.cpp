@@ -208,6 +208,34 @@ result<unit> basic_client::begin_chat(call_state& st, chat_body& body) {
   return unit{};
 }
 
+result<http_request> basic_client::build_chat(call_state& st) {
+  chat_body body;
+  if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
+  auto path = write_chat(st, body);
+  body.w.EndObject();
+  return post_json(path, body);
+}
+
+result<parsed_reply> basic_client::parse_chat(const http_response& r) {
+  rapidjson::Document d;
+  if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  if (auto err = reply_error(d); !err.empty()) return server_error_in_reply(err);
+  return read_chat(d);
+}
+
+result<std::vector<std::string>> basic_client::parse_models(const http_response& r) const {
+  rapidjson::Document d;
+  if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  return read_models(d);
+}
+
+http_request basic_client::build_health() const {
+  http_request h;
+  h.method = "GET";
+  h.url = models_url();
+  return h;
+}
+
 http_request basic_client::post_json(std::string_view path, const chat_body& body) const {
   http_request h;
   h.method = "POST";

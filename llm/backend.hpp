@@ -56,7 +56,7 @@ class stream_parser {
   virtual void on_line(std::string_view line) = 0;
   virtual result<parsed_reply> done() = 0;
   /// What the lines so far assembled.
-  virtual const parsed_reply& so_far() const = 0;
+  const parsed_reply& so_far() const { return out_; }
   /// Keeps the first error of the stream (a malformed line, an error object).
   void fail(errc code, std::string message);
   /// `text` parsed as one JSON object into `d` (`unit`: "a line", "an event");
@@ -137,13 +137,30 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
 
  protected:
   /// URL and JSON body of a chat attempt (headers and timeouts are added
-  /// here); records in `st.sent` what it put in. Uses the *_now() accessors.
-  virtual result<http_request> build_chat(call_state& st) = 0;
-  virtual result<parsed_reply> parse_chat(const http_response& r) = 0;
+  /// by the caller): begin_chat, then the backend's write_chat, then the
+  /// body's end, posted to the path write_chat names.
+  result<http_request> build_chat(call_state& st);
+  /// The backend's own fields of a chat body, after begin_chat's, as members
+  /// of the open top-level object; records in `st.sent` what it put in (uses
+  /// the *_now() accessors). Returns the path to post to.
+  virtual std::string_view write_chat(call_state& st, chat_body& body) = 0;
+  /// A whole (not streamed) 2xx chat reply: bad_json when the body is not a
+  /// JSON object or carries the server's error (reply_error), else read_chat.
+  result<parsed_reply> parse_chat(const http_response& r);
+  /// The server's error in a parsed reply body, "" for none.
+  virtual std::string reply_error(const rapidjson::Value& d) const = 0;
+  /// The answer in a parsed reply body without an error.
+  virtual result<parsed_reply> read_chat(const rapidjson::Value& d) const = 0;
   virtual std::unique_ptr<stream_parser> make_stream_parser() = 0;
 
-  virtual http_request build_health() = 0;
-  virtual result<std::vector<std::string>> parse_models(const http_response& r) = 0;
+  /// A GET of models_url().
+  http_request build_health() const;
+  /// Where the server lists the models it serves.
+  virtual std::string models_url() const = 0;
+  /// The model list's reply: bad_json when the body is not a JSON object, else read_models.
+  result<std::vector<std::string>> parse_models(const http_response& r) const;
+  /// The served models' names in the parsed model list.
+  virtual result<std::vector<std::string>> read_models(const rapidjson::Value& d) const = 0;
   /// Message for errc::model_missing.
   virtual std::string missing_model_message(const std::vector<std::string>& served) = 0;
   /// Whether a listed name serves the configured model.
@@ -155,8 +172,7 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   /// base_url + path + the SPEC's query string.
   std::string url(std::string_view path) const;
   /// The start of every chat body: the schema parsed, `st.sent` cleared, the
-  /// structured mode chosen, and {"model", the messages and "stream" written;
-  /// the backend writes the rest and calls post_json.
+  /// structured mode chosen, and {"model", the messages and "stream" written.
   result<unit> begin_chat(call_state& st, chat_body& body);
   /// A POST of the JSON in `body` to url(path).
   http_request post_json(std::string_view path, const chat_body& body) const;

@@ -55,7 +55,6 @@ class ndjson_parser final : public stream_parser {
     if (!done_) return ended_without("\"done\": true", out_.content.size());
     return std::move(out_);
   }
-  const parsed_reply& so_far() const override { return out_; }
 
  private:
   bool done_ = false;
@@ -66,10 +65,8 @@ class ollama_client final : public basic_client {
   using basic_client::basic_client;
 
  protected:
-  result<http_request> build_chat(call_state& st) override {
+  std::string_view write_chat(call_state& st, chat_body& body) override {
     const auto& req = st.req;
-    chat_body body;
-    if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
     auto& w = body.w;
     if (req.json_schema && st.sent_structured != structured_mode::prompt_only) {
       st.sent.response_format = true;
@@ -113,14 +110,12 @@ class ollama_client final : public basic_client {
       w.Int(*req.seed);
     }
     w.EndObject();
-    w.EndObject();
-    return post_json("/api/chat", body);
+    return "/api/chat";
   }
 
-  result<parsed_reply> parse_chat(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = error_text(d); !err.empty()) return server_error_in_reply(err);
+  std::string reply_error(const rapidjson::Value& d) const override { return error_text(d); }
+
+  result<parsed_reply> read_chat(const rapidjson::Value& d) const override {
     parsed_reply out;
     auto m = d.FindMember("message");
     if (m == d.MemberEnd() || !m->value.IsObject())
@@ -137,16 +132,9 @@ class ollama_client final : public basic_client {
     return std::make_unique<ndjson_parser>(cfg_.spec.base_url);
   }
 
-  http_request build_health() override {
-    http_request h;
-    h.method = "GET";
-    h.url = url("/api/tags");
-    return h;
-  }
+  std::string models_url() const override { return url("/api/tags"); }
 
-  result<std::vector<std::string>> parse_models(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  result<std::vector<std::string>> read_models(const rapidjson::Value& d) const override {
     std::vector<std::string> names;
     auto it = d.FindMember("models");
     if (it == d.MemberEnd() || !it->value.IsArray())
@@ -157,10 +145,6 @@ class ollama_client final : public basic_client {
       if (!name.empty()) names.push_back(std::move(name));
     }
     return names;
-  }
-
-  bool model_matches(const std::string& listed) const override {
-    return basic_client::model_matches(listed);
   }
 
   std::string missing_model_message(const std::vector<std::string>&) override {

@@ -82,7 +82,6 @@ class sse_parser final : public stream_parser {
       return ended_without(!done_marker_ ? "data: [DONE]" : "a finish_reason", out_.content.size());
     return std::move(out_);
   }
-  const parsed_reply& so_far() const override { return out_; }
 
  private:
   bool done_marker_ = false;
@@ -93,10 +92,8 @@ class openai_client final : public basic_client {
   using basic_client::basic_client;
 
  protected:
-  result<http_request> build_chat(call_state& st) override {
+  std::string_view write_chat(call_state& st, chat_body& body) override {
     const auto& req = st.req;
-    chat_body body;
-    if (auto ok = begin_chat(st, body); !ok) return std::move(ok).err();
     auto& w = body.w;
     if (req.stream) {
       w.Key("stream_options");
@@ -144,14 +141,12 @@ class openai_client final : public basic_client {
       }
       w.EndObject();
     }
-    w.EndObject();
-    return post_json("/chat/completions", body);
+    return "/chat/completions";
   }
 
-  result<parsed_reply> parse_chat(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
-    if (auto err = error_message(d); !err.empty()) return server_error_in_reply(err);
+  std::string reply_error(const rapidjson::Value& d) const override { return error_message(d); }
+
+  result<parsed_reply> read_chat(const rapidjson::Value& d) const override {
     const auto* c = first_choice(d);
     if (c == nullptr) return error{errc::bad_json, "reply from " + cfg_.spec.base_url + " has no choices"};
     parsed_reply out;
@@ -166,16 +161,9 @@ class openai_client final : public basic_client {
     return std::make_unique<sse_parser>(cfg_.spec.base_url);
   }
 
-  http_request build_health() override {
-    http_request h;
-    h.method = "GET";
-    h.url = models_url();
-    return h;
-  }
-
   // {base}/models; for an Azure deployment SPEC (.../openai/deployments/D)
   // the resource's .../openai/models, which lists models, not deployments.
-  std::string models_url() const {
+  std::string models_url() const override {
     std::string base = cfg_.spec.base_url;
     if (cfg_.spec.model_in_path) {
       auto pos = base.rfind("/deployments/");
@@ -184,9 +172,7 @@ class openai_client final : public basic_client {
     return base + "/models" + (cfg_.spec.query.empty() ? std::string{} : "?" + cfg_.spec.query);
   }
 
-  result<std::vector<std::string>> parse_models(const http_response& r) override {
-    rapidjson::Document d;
-    if (auto ok = parse_body(r.body, d, cfg_.spec.base_url); !ok) return std::move(ok).err();
+  result<std::vector<std::string>> read_models(const rapidjson::Value& d) const override {
     auto it = d.FindMember("data");
     if (it == d.MemberEnd() || !it->value.IsArray())
       return error{errc::bad_json, cfg_.spec.base_url + "/models has no \"data\" list"};

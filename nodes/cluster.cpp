@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <spdlog/spdlog.h>
 
+#include "common/read_file.hpp"
 #include "common/secret_file.hpp"
 #include "messages/cluster.hpp"
 #include "messages/setup.hpp"
@@ -64,14 +65,12 @@ void strip_trailing_space(std::string& s) {
 std::optional<std::string> read_token_file(const std::string& file, std::string& error) {
   if (auto w = token_file_warning(file))
     spdlog::warn("{}", *w);
-  std::ifstream in{file, std::ios::binary};
-  if (!in) {
+  auto read = read_whole_file(file);
+  if (!read) {
     error = "cannot read the join token file " + file;
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto tok = ss.str();
+  auto tok = std::move(*read);
   strip_trailing_space(tok);
   if (tok.empty()) {
     error = "the join token file " + file + " is empty";

@@ -15,6 +15,7 @@
 #include <rapidjson/error/en.h>
 #include <spdlog/spdlog.h>
 
+#include "common/read_file.hpp"
 #include "llm/model_spec.hpp"
 #include "llm/profile.hpp"
 #include "nodes/commands/settings_resolution.hpp"
@@ -27,15 +28,6 @@ extern const char* const builtin_schema_review;
 extern const char* const builtin_schema_summary;
 
 namespace {
-
-std::optional<std::string> slurp(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  if (!in)
-    return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const rapidjson::Value* member(const rapidjson::Value& obj, const char* key) {
   if (!obj.IsObject())
@@ -345,7 +337,7 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   auto cfg = defaults();
   if (path.empty())
     return cfg;
-  auto text = slurp(path);
+  auto text = read_whole_file(path);
   if (!text) {
     error = "cannot read config file " + path.string();
     return std::nullopt;
@@ -505,7 +497,7 @@ std::optional<codehive_config> load_config(const std::filesystem::path& path, st
   for (const auto& m : missing)
     spdlog::warn("prompt template {} not found; using the built-in one", m);
   auto schema = [&](const char* name, std::string& out) {
-    if (auto s = slurp(base / schemas_dir / name))
+    if (auto s = read_whole_file(base / schemas_dir / name))
       out = *s;
     else
       spdlog::warn("schema {} not found; using the built-in one", (base / schemas_dir / name).string());

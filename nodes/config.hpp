@@ -8,20 +8,12 @@
 #include <optional>
 #include <string>
 
+#include "actors/run_config.hpp"
 #include "actors/settings.hpp"
 #include "llm/types.hpp"
 #include "nodes/cluster.hpp"
 
 namespace codehive {
-
-struct run_defaults {
-  int coders = 4;
-  int fixers = 2;
-  int max_rounds = 3;
-  long long max_tokens = 0;      ///< 0 = unlimited
-  double max_cost_usd = 0;
-  double max_time_s = 0;
-};
 
 /// Where runs are kept (issue 4: durable runs).
 struct store_settings {

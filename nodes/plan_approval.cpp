@@ -8,13 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "common/read_file.hpp"
 #include "messages/error.hpp"
 #include "nodes/commands/settings_resolution.hpp"
 #include "nodes/progress_line.hpp"
@@ -25,15 +24,6 @@ namespace {
 
 std::filesystem::path plan_file(const std::string& out_dir) {
   return std::filesystem::path{out_dir} / "generated_files" / "tasks.json";
-}
-
-std::optional<std::string> read_text(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  if (!in)
-    return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 /// 'text' quoted for sh -c.
@@ -54,7 +44,7 @@ plan_reply decide_plan(caf::actor_system& sys, const planner_actor& planner,
   d.action = action;
   if (action == msg::plan_action::approve) {
     // The file the user was told to edit, as it is now (absent: as proposed).
-    auto text = body ? body : read_text(plan_file(out_dir));
+    auto text = body ? body : read_whole_file(plan_file(out_dir));
     d.has_plan = text.has_value();
     d.plan = text.value_or("");
   } else if (action == msg::plan_action::reject) {

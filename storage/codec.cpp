@@ -181,41 +181,22 @@ class reader {
     else
       mismatch(k, "a string");
   }
-  void get(const char* k, const rapidjson::Value& v, std::int64_t& x) {
-    if (v.IsInt64())
-      x = v.GetInt64();
+  /// An integer or a boolean, as RapidJSON types it: Is<int>() is false for a
+  /// value past int's range, so such a value is a mismatch, not a narrowed one.
+  template <class T, class = std::enable_if_t<std::is_integral_v<T>>>
+  void get(const char* k, const rapidjson::Value& v, T& x) {
+    if (v.Is<T>())
+      x = v.Get<T>();
+    else if constexpr (std::is_same_v<T, bool>)
+      mismatch(k, "a boolean");
     else
-      mismatch(k, "an integer");
-  }
-  void get(const char* k, const rapidjson::Value& v, std::uint64_t& x) {
-    if (v.IsUint64())
-      x = v.GetUint64();
-    else
-      mismatch(k, "an unsigned integer");
-  }
-  void get(const char* k, const rapidjson::Value& v, std::uint32_t& x) {
-    if (v.IsUint())
-      x = v.GetUint();
-    else
-      mismatch(k, "an unsigned integer");
-  }
-  void get(const char* k, const rapidjson::Value& v, int& x) {
-    if (v.IsInt())
-      x = v.GetInt();
-    else
-      mismatch(k, "an integer");
+      mismatch(k, std::is_signed_v<T> ? "an integer" : "an unsigned integer");
   }
   void get(const char* k, const rapidjson::Value& v, double& x) {
     if (v.IsNumber())
       x = v.GetDouble();
     else
       mismatch(k, "a number");
-  }
-  void get(const char* k, const rapidjson::Value& v, bool& x) {
-    if (v.IsBool())
-      x = v.GetBool();
-    else
-      mismatch(k, "a boolean");
   }
   void get(const char* k, const rapidjson::Value& v, std::chrono::milliseconds& x) {
     std::int64_t ms = 0;

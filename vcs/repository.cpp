@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include "common/read_file.hpp"
 #include "vcs/git_handles.hpp"
 
 namespace codehive::vcs {
@@ -16,14 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* exports_pattern = "/generated_files/";
-
-std::optional<std::string> read_bytes(const fs::path& file) {
-  std::ifstream in{file, std::ios::binary};
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 /// Writes `tree` as a commit on top of HEAD (no parent when HEAD is unborn)
 /// and moves HEAD's branch to it.
@@ -143,7 +136,7 @@ result<std::vector<std::string>> repository::dirty_paths() const {
 
 result<unit> repository::exclude_exports() {
   auto file = fs::path{git_repository_path(p_->repo.get())} / "info" / "exclude";
-  auto now = read_bytes(file).value_or("");
+  auto now = read_whole_file(file).value_or("");
   std::istringstream lines{now};
   for (std::string line; std::getline(lines, line);)
     if (line == exports_pattern) return unit{};
@@ -258,7 +251,7 @@ result<std::optional<std::string>> repository::commit_path(const std::string& pa
   path_change change;
   if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     // The bytes as written, no filters: undo must give them back byte for byte.
-    change.bytes = read_bytes(file);
+    change.bytes = read_whole_file(file);
     if (!change.bytes) return error{"cannot read " + file.string()};
     change.mode = (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
   }

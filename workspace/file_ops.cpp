@@ -195,6 +195,31 @@ result<std::optional<std::string>> read_impl(const std::filesystem::path& root, 
   return std::optional<std::string>{std::move(data)};
 }
 
+/// An entry of the output folder that a deletion is about to remove: the
+/// folder holding it (opened by open_parent), its name there, its lstat.
+struct existing_entry {
+  fd_guard dir;
+  std::string name;
+  std::string relative;
+  struct stat st{};
+};
+
+/// `rel` as an existing entry, its type not yet judged; errc::not_found says
+/// "<what> does not exist".
+result<existing_entry> find_existing(const std::filesystem::path& root, std::string_view rel, const char* what) {
+  auto res = resolve_in_root(root, rel);
+  if (!res) return std::move(res).err();
+  auto [parts, croot] = locate(*res);
+  auto dir = open_parent(croot, parts, false);
+  if (!dir) return std::move(dir).err();
+  existing_entry e{std::move(*dir), parts.back(), res->relative};
+  if (::fstatat(e.dir.get(), e.name.c_str(), &e.st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return fail(errc::not_found, std::string{what} + " does not exist: " + e.relative);
+    return fail(errc::io_error, "cannot inspect " + e.relative + ": " + errno_text(errno));
+  }
+  return e;
+}
+
 }  // namespace
 
 bool is_text_path(std::string_view rel) {
@@ -275,23 +300,15 @@ result<std::optional<std::string>> read_file_if_exists(const std::filesystem::pa
 }
 
 status delete_file(const std::filesystem::path& root, std::string_view rel) {
-  auto res = resolve_in_root(root, rel);
-  if (!res) return std::move(res).err();
-  auto [parts, croot] = locate(*res);
-  auto dir = open_parent(croot, parts, false);
-  if (!dir) return std::move(dir).err();
-  const std::string& name = parts.back();
-  struct stat st{};
-  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return fail(errc::not_found, "file does not exist: " + res->relative);
-    return fail(errc::io_error, "cannot inspect " + res->relative + ": " + errno_text(errno));
-  }
-  if (S_ISLNK(st.st_mode)) return fail(errc::symlink, "refusing to delete a symlink: " + res->relative);
-  if (S_ISDIR(st.st_mode)) return fail(errc::not_regular_file, "refusing to delete a directory: " + res->relative);
-  if (!S_ISREG(st.st_mode)) return fail(errc::not_regular_file, "not a regular file: " + res->relative);
-  if (::unlinkat(dir->get(), name.c_str(), 0) != 0)
-    return fail(errc::io_error, "cannot delete " + res->relative + ": " + errno_text(errno));
-  ::fsync(dir->get());
+  auto e = find_existing(root, rel, "file");
+  if (!e) return std::move(e).err();
+  const auto mode = e->st.st_mode;
+  if (S_ISLNK(mode)) return fail(errc::symlink, "refusing to delete a symlink: " + e->relative);
+  if (S_ISDIR(mode)) return fail(errc::not_regular_file, "refusing to delete a directory: " + e->relative);
+  if (!S_ISREG(mode)) return fail(errc::not_regular_file, "not a regular file: " + e->relative);
+  if (::unlinkat(e->dir.get(), e->name.c_str(), 0) != 0)
+    return fail(errc::io_error, "cannot delete " + e->relative + ": " + errno_text(errno));
+  ::fsync(e->dir.get());
   return ok();
 }
 
@@ -307,24 +324,15 @@ status make_folder(const std::filesystem::path& root, std::string_view rel) {
 }
 
 status delete_empty_folder(const std::filesystem::path& root, std::string_view rel) {
-  auto res = resolve_in_root(root, rel);
-  if (!res) return std::move(res).err();
-  auto [parts, croot] = locate(*res);
-  auto dir = open_parent(croot, parts, false);
-  if (!dir) return std::move(dir).err();
-  const std::string& name = parts.back();
-  struct stat st{};
-  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return fail(errc::not_found, "folder does not exist: " + res->relative);
-    return fail(errc::io_error, "cannot inspect " + res->relative + ": " + errno_text(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) return fail(errc::bad_path, "not a folder: " + res->relative);
-  if (::unlinkat(dir->get(), name.c_str(), AT_REMOVEDIR) != 0) {
+  auto e = find_existing(root, rel, "folder");
+  if (!e) return std::move(e).err();
+  if (!S_ISDIR(e->st.st_mode)) return fail(errc::bad_path, "not a folder: " + e->relative);
+  if (::unlinkat(e->dir.get(), e->name.c_str(), AT_REMOVEDIR) != 0) {
     if (errno == ENOTEMPTY || errno == EEXIST)
-      return fail(errc::bad_edit, "folder " + res->relative + " is not empty: delete its files first");
-    return fail(errc::io_error, "cannot delete " + res->relative + ": " + errno_text(errno));
+      return fail(errc::bad_edit, "folder " + e->relative + " is not empty: delete its files first");
+    return fail(errc::io_error, "cannot delete " + e->relative + ": " + errno_text(errno));
   }
-  ::fsync(dir->get());
+  ::fsync(e->dir.get());
   return ok();
 }
 

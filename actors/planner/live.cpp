@@ -48,24 +48,21 @@ live_view controller::view(const std::string& local_model) const {
     }
     return n;
   };
-  for (const auto& c : pool_.coders()) {
-    auto& n = node_of(c);
-    n.coder_slots.push_back({c.label, c.busy, c.alive});
-    if (c.alive) {
-      n.alive = true;
-      n.coders += 1;
-      n.busy_coders += c.busy ? 1 : 0;
+  // Coders and fixers alike: each slot listed on its node, counted while alive.
+  auto add_slots = [&](const auto& slots, std::vector<live_slot> live_node::*listed,
+                       int live_node::*alive, int live_node::*busy) {
+    for (const auto& s : slots) {
+      auto& n = node_of(s);
+      (n.*listed).push_back({s.label, s.busy, s.alive});
+      if (s.alive) {
+        n.alive = true;
+        n.*alive += 1;
+        n.*busy += s.busy ? 1 : 0;
+      }
     }
-  }
-  for (const auto& f : pool_.fixers()) {
-    auto& n = node_of(f);
-    n.fixer_slots.push_back({f.label, f.busy, f.alive});
-    if (f.alive) {
-      n.alive = true;
-      n.fixers += 1;
-      n.busy_fixers += f.busy ? 1 : 0;
-    }
-  }
+  };
+  add_slots(pool_.coders(), &live_node::coder_slots, &live_node::coders, &live_node::busy_coders);
+  add_slots(pool_.fixers(), &live_node::fixer_slots, &live_node::fixers, &live_node::busy_fixers);
   for (auto& [name, n] : nodes) {
     if (auto it = seen_.find(name); it != seen_.end()) {
       n.model = it->second.model;

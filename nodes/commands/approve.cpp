@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include "common/read_file.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/http/api_server.hpp"
@@ -46,12 +47,10 @@ int approve_command(const approve_options& o) {
     return usage_error("approve", "--http needs the run's port (its `http: URL` line)");
   std::string body;
   if (!o.plan_file.empty()) {
-    std::ifstream in{o.plan_file, std::ios::binary};
-    if (!in)
+    auto read = read_whole_file(o.plan_file);
+    if (!read)
       return usage_error("approve", "--plan: cannot read " + o.plan_file);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    body = ss.str();
+    body = std::move(*read);
     if (body.empty())
       return usage_error("approve", "--plan: " + o.plan_file + " is empty");
   }

@@ -249,11 +249,9 @@ struct starter {
 }  // namespace
 
 int coordinator_command(const coordinator_options& o) {
-  block_stop_signals();
-  setup_node_logging(o.verbose);
-
   node_start node;
-  if (auto stop = start_node("coordinator", o.config, o.cluster, o.listen, "--listen", true, node))
+  if (auto stop = start_serving_node("coordinator", o.verbose, o.config, o.cluster, o.listen,
+                                     "--listen", true, node))
     return *stop;
   auto& cfg = node.cfg;
   const auto& token = node.token;
@@ -261,14 +259,12 @@ int coordinator_command(const coordinator_options& o) {
   run_services svc;
   if (auto stop = check_http(o.http, "coordinator", svc))
     return *stop;
-  std::string err;
   if (o.coders < 0 || o.fixers < 0)
     return usage_error("coordinator", "--coders and --fixers must not be negative");
-  if (!apply_model_flags(cfg, o.planner, o.coder, true, err))
-    return usage_error("coordinator", err);
-  if (!preflight_models(cfg, true, o.coders + o.fixers > 0, o.coders, err))
-    return command_error("coordinator", err, exit_code::model);
-  tune_config(cfg, o.coders, o.fixers);
+  if (auto stop =
+        prepare_models("coordinator", cfg,
+                       {o.planner, o.coder, true, o.coders + o.fixers > 0, o.coders, o.fixers}))
+    return *stop;
 
   if (auto stop = open_services(o.store, cfg, "coordinator", svc))
     return *stop;
@@ -328,7 +324,7 @@ int coordinator_command(const coordinator_options& o) {
     } else {
       auto port = gate->port();
       host_port bound{node.address.host, port};
-      if (!o.port_file.empty() && !write_port_file(o.port_file, port, err))
+      if (std::string err; !o.port_file.empty() && !write_port_file(o.port_file, port, err))
         spdlog::error("{}", err);
       spdlog::info("coordinator: store {}, workspaces {}, planner {}, coder {}, local coders {}, "
                    "fixers {}, heartbeat {} ms, timeout {} ms{}",

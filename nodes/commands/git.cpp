@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "actors/run_config.hpp"
+#include "common/read_file.hpp"
 #include "nodes/commands.hpp"
 #include "nodes/commands/usage.hpp"
 #include "nodes/git_history.hpp"
@@ -36,10 +37,8 @@ std::vector<std::string> users_changes(std::vector<std::string> dirty, const fs:
       std::error_code ec;
       if (f.deleted && !fs::exists(out_dir / path, ec))
         continue;
-      std::ifstream in{out_dir / path, std::ios::binary};
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      if (in && !f.deleted && store::sha256_hex(ss.str()) == f.hash)
+      auto now = read_whole_file(out_dir / path);
+      if (now && !f.deleted && store::sha256_hex(*now) == f.hash)
         continue;
     }
     out.push_back(std::move(path));

@@ -31,6 +31,7 @@
 #include "nodes/commands/usage.hpp"
 #include "nodes/config.hpp"
 #include "nodes/generated_files.hpp"
+#include "nodes/run_json.hpp"
 #include "nodes/status_watch.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
@@ -221,27 +222,7 @@ std::string last_error(const store::task_record& t) {
 
 // -- JSON helpers ----------------------------------------------------------------
 
-void key_string(json_writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void key_exit(json_writer& w, std::optional<int> exit) {
-  w.Key("exit_code");
-  if (exit) w.Int(*exit);
-  else w.Null();
-}
-
-void write_totals(json_writer& w, const store::ledger_totals& t) {
-  w.StartObject();
-  w.Key("calls"); w.Uint64(t.calls);
-  w.Key("failed_calls"); w.Uint64(t.failed_calls);
-  w.Key("prompt_tokens"); w.Int64(t.prompt_tokens);
-  w.Key("completion_tokens"); w.Int64(t.completion_tokens);
-  w.Key("cost_usd"); w.Double(t.cost_usd);
-  w.Key("latency_ms"); w.Int64(t.latency_ms);
-  w.EndObject();
-}
+using run_json::string_member;
 
 void print_json(const rapidjson::StringBuffer& buf) { std::printf("%s\n", buf.GetString()); }
 
@@ -279,11 +260,7 @@ void print_runs_json(const std::vector<run_row>& rows, std::int64_t now) {
   w.StartArray();
   for (const auto& r : rows) {
     w.StartObject();
-    key_string(w, "id", r.run.id);
-    key_string(w, "request", r.run.request);
-    key_string(w, "state", store::to_string(r.run.state));
-    key_string(w, "state_reason", r.run.state_reason);
-    key_exit(w, r.exit);
+    run_json::run_head(w, r.run, r.exit);
     w.Key("files"); w.Uint64(r.files);
     w.Key("tokens"); w.Int64(tokens(r.totals));
     w.Key("prompt_tokens"); w.Int64(r.totals.prompt_tokens);
@@ -291,7 +268,7 @@ void print_runs_json(const std::vector<run_row>& rows, std::int64_t now) {
     w.Key("cost_usd"); w.Double(r.totals.cost_usd);
     w.Key("created_ms"); w.Int64(r.run.created_ms);
     w.Key("updated_ms"); w.Int64(r.run.updated_ms);
-    key_string(w, "age", format_age(r.run.created_ms, now));
+    string_member(w, "age", format_age(r.run.created_ms, now));
     w.EndObject();
   }
   w.EndArray();
@@ -378,27 +355,16 @@ void print_status_text(const store::run_snapshot& s, std::optional<int> exit, st
 
 void write_task_json(json_writer& w, const store::task_record& t) {
   w.StartObject();
-  key_string(w, "id", t.spec.id);
-  key_string(w, "action", t.spec.action);
-  key_string(w, "type", t.spec.type);
-  key_string(w, "path", t.spec.path);
-  key_string(w, "state", store::to_string(t.state));
+  string_member(w, "id", t.spec.id);
+  string_member(w, "action", t.spec.action);
+  string_member(w, "type", t.spec.type);
+  string_member(w, "path", t.spec.path);
+  string_member(w, "state", store::to_string(t.state));
   w.Key("attempts"); w.Int(t.attempts);
-  key_string(w, "worker", t.worker);
-  key_string(w, "last_error_code", t.last_error_code);
-  key_string(w, "last_reason", t.last_reason);
-  key_string(w, "file_hash", t.file_hash);
-  w.EndObject();
-}
-
-void write_usage_json(json_writer& w, const char* key,
-                      const std::map<std::string, store::ledger_totals>& by) {
-  w.Key(key);
-  w.StartObject();
-  for (const auto& [name, u] : by) {
-    w.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-    write_totals(w, u);
-  }
+  string_member(w, "worker", t.worker);
+  string_member(w, "last_error_code", t.last_error_code);
+  string_member(w, "last_reason", t.last_reason);
+  string_member(w, "file_hash", t.file_hash);
   w.EndObject();
 }
 
@@ -407,44 +373,23 @@ void print_status_json(const store::run_snapshot& s, std::optional<int> exit) {
   json_writer w{buf};
   const auto& r = s.run;
   w.StartObject();
-  key_string(w, "id", r.id);
-  key_string(w, "request", r.request);
-  key_string(w, "state", store::to_string(r.state));
-  key_string(w, "state_reason", r.state_reason);
-  key_exit(w, exit);
+  run_json::run_head(w, r, exit);
   w.Key("created_ms"); w.Int64(r.created_ms);
   w.Key("updated_ms"); w.Int64(r.updated_ms);
-  key_string(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
-  for (bool fix_tasks : {false, true}) {
-    w.Key(fix_tasks ? "fixes" : "tasks");
-    w.StartArray();
-    for (const auto& t : s.tasks)
-      if (is_fix_task(t.spec.id) == fix_tasks) write_task_json(w, t);
-    w.EndArray();
-  }
-  w.Key("rounds");
-  w.StartArray();
-  for (const auto& rr : s.rounds) {
-    w.StartObject();
-    w.Key("round"); w.Uint(rr.round);
-    w.Key("findings"); w.Uint64(findings_count(rr.findings_json));
-    w.Key("issues");
-    w.StartArray();
-    for (const auto& i : rr.issues) {
-      w.StartObject();
-      key_string(w, "file", i.file);
-      key_string(w, "problem", i.problem);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
+  string_member(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
+  run_json::tasks_and_fixes(w, s.tasks, is_fix_task, write_task_json);
+  run_json::review_rounds(
+    w, s.rounds,
+    [](json_writer& w, const store::review_round& rr) {
+      w.Key("findings");
+      w.Uint64(findings_count(rr.findings_json));
+    },
+    run_json::with_instructions::no);
   w.Key("files"); w.Uint64(live_files(s));
   w.Key("usage");
-  write_totals(w, s.ledger_total);
-  write_usage_json(w, "usage_by_role", s.ledger_by_role);
-  write_usage_json(w, "usage_by_model", s.ledger_by_model);
+  run_json::usage(w, s.ledger_total, run_json::with_tokens::no);
+  run_json::usage_by(w, "usage_by_role", s.ledger_by_role, run_json::with_tokens::no);
+  run_json::usage_by(w, "usage_by_model", s.ledger_by_model, run_json::with_tokens::no);
   w.EndObject();
   print_json(buf);
 }

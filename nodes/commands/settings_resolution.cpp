@@ -130,10 +130,11 @@ run_settings resolve_run_settings(const run_options& flags, const run_defaults& 
   r.demo = flags.demo || (stored != nullptr && stored->demo);
   r.approve_plan = flags.approve_plan || (stored != nullptr && stored->approve_plan);
   // One setting: the stored run's counts where `kept` says it holds one.
-  auto pick = [stored]<class T>(T run_settings::*field,
-                                std::type_identity_t<std::optional<T>> config_value,
-                                std::type_identity_t<std::optional<T>> flag,
-                                std::type_identity_t<bool (*)(const T&)> kept) {
+  // `Of`: run_settings or its base run_defaults, where the field is declared.
+  auto pick = [stored]<class T, class Of>(T Of::*field,
+                                          std::type_identity_t<std::optional<T>> config_value,
+                                          std::type_identity_t<std::optional<T>> flag,
+                                          std::type_identity_t<bool (*)(const T&)> kept) {
     std::optional<T> from_store;
     if (stored != nullptr && kept(stored->*field))
       from_store = stored->*field;

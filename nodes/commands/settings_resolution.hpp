@@ -19,7 +19,6 @@
 
 namespace codehive {
 
-struct run_defaults;  // nodes/config.hpp: the config file's "run" (over the built-in defaults)
 struct run_options;   // nodes/commands.hpp: run/resume flags
 
 /// The environment variables that carry codehive settings (unset: nullopt).

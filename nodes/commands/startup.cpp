@@ -1,6 +1,8 @@
 #include "nodes/commands/startup.hpp"
 
+#include "nodes/commands.hpp"
 #include "nodes/commands/usage.hpp"
+#include "nodes/run_session.hpp"
 #include "nodes/store_location.hpp"
 #include "storage/run_store.hpp"
 
@@ -23,6 +25,24 @@ stop_code start_node(const char* command, const std::string& config_flag,
   if (!parsed)
     return usage_error(command, std::string{address_flag} + ": " + err);
   out.address = *parsed;
+  return std::nullopt;
+}
+
+stop_code start_serving_node(const char* command, bool verbose, const std::string& config_flag,
+                             const cluster_flags& cluster, const std::string& address,
+                             const char* address_flag, bool allow_zero, node_start& out) {
+  block_stop_signals();
+  setup_node_logging(verbose);
+  return start_node(command, config_flag, cluster, address, address_flag, allow_zero, out);
+}
+
+stop_code prepare_models(const char* command, codehive_config& cfg, const node_models& models) {
+  std::string err;
+  if (!apply_model_flags(cfg, models.planner, models.coder, true, err))
+    return usage_error(command, err);
+  if (!preflight_models(cfg, models.planner_here, models.coders_here, models.coders, err))
+    return command_error(command, err, exit_code::model);
+  tune_config(cfg, models.coders, models.fixers);
   return std::nullopt;
 }
 

@@ -39,6 +39,30 @@ stop_code start_node(const char* command, const std::string& config_flag,
                      const cluster_flags& cluster, const std::string& address,
                      const char* address_flag, bool allow_zero, node_start& out);
 
+/// The start of a node that serves until a signal stops it (`coordinator`,
+/// `worker`): the stop signals blocked for the thread that waits for them,
+/// the node's logging set up (`verbose`), then start_node.
+stop_code start_serving_node(const char* command, bool verbose, const std::string& config_flag,
+                             const cluster_flags& cluster, const std::string& address,
+                             const char* address_flag, bool allow_zero, node_start& out);
+
+/// The models a node runs: --planner and --coder (std::nullopt: the config's),
+/// whether the planner's and the coders' models are used here, and how many
+/// local coders and fixers.
+struct node_models {
+  std::optional<std::string> planner;
+  std::optional<std::string> coder;
+  bool planner_here = false;
+  bool coders_here = false;
+  int coders = 0;
+  int fixers = 0;
+};
+
+/// --planner and --coder applied to `cfg`, each model's server asked before
+/// any call (exit_code::model when one cannot serve), and `cfg` tuned for the
+/// coders and fixers.
+stop_code prepare_models(const char* command, codehive_config& cfg, const node_models& models);
+
 /// The run store and this process's HTTP API.
 struct run_services {
   std::filesystem::path store_dir;

@@ -64,23 +64,18 @@ std::string seconds_text(std::chrono::milliseconds d) {
 }  // namespace
 
 int worker_command(const worker_options& o) {
-  block_stop_signals();
-  setup_node_logging(o.verbose);
-
   node_start node;
-  if (auto stop = start_node("worker", o.config, o.cluster, o.join, "--join", false, node))
+  if (auto stop =
+        start_serving_node("worker", o.verbose, o.config, o.cluster, o.join, "--join", false, node))
     return *stop;
   auto& cfg = node.cfg;
   const auto& target = node.address;
-  std::string err;
   if (o.coders < 0 || o.fixers < 0 || o.coders + o.fixers < 1)
     return usage_error("worker",
                        "--coders and --fixers must not be negative, and together at least 1");
-  if (!apply_model_flags(cfg, std::nullopt, o.coder, true, err))
-    return usage_error("worker", err);
-  if (!preflight_models(cfg, false, true, o.coders, err))
-    return command_error("worker", err, exit_code::model);
-  tune_config(cfg, o.coders, o.fixers);
+  if (auto stop =
+        prepare_models("worker", cfg, {std::nullopt, o.coder, false, true, o.coders, o.fixers}))
+    return *stop;
   auto name = o.name.empty() ? default_node_name() : o.name;
 
   stop_flag stopping;

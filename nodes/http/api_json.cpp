@@ -16,6 +16,7 @@
 #include <rapidjson/writer.h>
 
 #include "nodes/http/ttft_histogram.hpp"
+#include "nodes/run_json.hpp"
 #include "storage/run_store.hpp"
 
 namespace codehive {
@@ -29,20 +30,11 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 bool is_fix(const std::string& id) { return std::string_view{id}.starts_with("fix:"); }
 
 void str(json_writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  run_json::string_member(w, key, value);
 }
 
 void totals(json_writer& w, const store::ledger_totals& t) {
-  w.StartObject();
-  w.Key("calls"); w.Uint64(t.calls);
-  w.Key("failed_calls"); w.Uint64(t.failed_calls);
-  w.Key("prompt_tokens"); w.Int64(t.prompt_tokens);
-  w.Key("completion_tokens"); w.Int64(t.completion_tokens);
-  w.Key("tokens"); w.Int64(t.prompt_tokens + t.completion_tokens);
-  w.Key("cost_usd"); w.Double(t.cost_usd);
-  w.Key("latency_ms"); w.Int64(t.latency_ms);
-  w.EndObject();
+  run_json::usage(w, t, run_json::with_tokens::yes);
 }
 
 struct task_counts {
@@ -82,13 +74,7 @@ std::int64_t now_ms() {
 }
 
 void run_summary(json_writer& w, const store::run_record& r) {
-  str(w, "id", r.id);
-  str(w, "request", r.request);
-  str(w, "state", store::to_string(r.state));
-  str(w, "state_reason", r.state_reason);
-  w.Key("exit_code");
-  if (r.exit_code >= 0) w.Int(r.exit_code);
-  else w.Null();
+  run_json::run_head(w, r, r.exit_code >= 0 ? std::optional<int>{r.exit_code} : std::nullopt);
   w.Key("started_ms"); w.Int64(r.created_ms);
   w.Key("updated_ms"); w.Int64(r.updated_ms);
 }
@@ -269,49 +255,21 @@ api_reply run_reply(const store::run_store& st, const std::string& id) {
   auto [plan, fixes] = count_tasks(*snap);
   counts_json(w, "task_counts", plan);
   counts_json(w, "fix_counts", fixes);
-  for (bool fix : {false, true}) {
-    w.Key(fix ? "fixes" : "tasks");
-    w.StartArray();
-    for (const auto& t : snap->tasks)
-      if (is_fix(t.spec.id) == fix) task_json(w, t, now);
-    w.EndArray();
-  }
-  w.Key("rounds");
-  w.StartArray();
-  for (const auto& r : snap->rounds) {
-    w.StartObject();
-    w.Key("round"); w.Uint(r.round);
-    w.Key("at_ms"); w.Int64(r.at_ms);
-    w.Key("issues");
-    w.StartArray();
-    for (const auto& i : r.issues) {
-      w.StartObject();
-      str(w, "file", i.file);
-      str(w, "problem", i.problem);
-      str(w, "instructions", i.instructions);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
+  run_json::tasks_and_fixes(
+    w, snap->tasks, is_fix,
+    [now](json_writer& w, const store::task_record& t) { task_json(w, t, now); });
+  run_json::review_rounds(
+    w, snap->rounds,
+    [](json_writer& w, const store::review_round& r) {
+      w.Key("at_ms");
+      w.Int64(r.at_ms);
+    },
+    run_json::with_instructions::yes);
   w.Key("files"); w.Uint64(snap->files.size());
   w.Key("usage");
   totals(w, snap->ledger_total);
-  w.Key("usage_by_role");
-  w.StartObject();
-  for (const auto& [role, t] : snap->ledger_by_role) {
-    w.Key(role.c_str(), static_cast<rapidjson::SizeType>(role.size()));
-    totals(w, t);
-  }
-  w.EndObject();
-  w.Key("usage_by_model");
-  w.StartObject();
-  for (const auto& [model, t] : snap->ledger_by_model) {
-    w.Key(model.c_str(), static_cast<rapidjson::SizeType>(model.size()));
-    totals(w, t);
-  }
-  w.EndObject();
+  run_json::usage_by(w, "usage_by_role", snap->ledger_by_role, run_json::with_tokens::yes);
+  run_json::usage_by(w, "usage_by_model", snap->ledger_by_model, run_json::with_tokens::yes);
   w.Key("usage_by_role_model");
   w.StartArray();
   for (const auto& [key, t] : by_pair) {

@@ -18,6 +18,8 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_member.hpp"
+#include "common/read_file.hpp"
 #include "common/secret_file.hpp"
 #include "nodes/commands/settings_resolution.hpp"
 #include "nodes/http/api_json.hpp"
@@ -93,16 +95,11 @@ std::string plan_json(const std::string& run, const plan_reply& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.StartObject();
-  w.Key("run");
-  w.String(run.c_str(), static_cast<rapidjson::SizeType>(run.size()));
-  w.Key("waiting");
-  w.Bool(r.waiting);
-  w.Key("accepted");
-  w.Bool(r.accepted);
-  w.Key("tasks");
-  w.Int(r.tasks);
-  w.Key("message");
-  w.String(r.message.c_str(), static_cast<rapidjson::SizeType>(r.message.size()));
+  json_member(w, "run", run);
+  json_member(w, "waiting", r.waiting);
+  json_member(w, "accepted", r.accepted);
+  json_member(w, "tasks", r.tasks);
+  json_member(w, "message", r.message);
   w.EndObject();
   return buf.GetString();
 }
@@ -129,14 +126,12 @@ std::optional<http_config> check_http_flags(const http_flags& f, std::string& er
                                      "anyone who reads it can use the HTTP API (read runs, "
                                      "approve or reject plans)"))
       spdlog::warn("{}", *w);
-    std::ifstream in{f.token_file};
-    if (!in) {
+    auto read = read_whole_file(f.token_file);
+    if (!read) {
       error = "--http-token-file: cannot read " + f.token_file;
       return std::nullopt;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    c.token = trim(ss.str());
+    c.token = trim(*read);
     if (c.token.empty()) {
       error = "--http-token-file: " + f.token_file + " is empty";
       return std::nullopt;

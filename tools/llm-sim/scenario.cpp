@@ -74,6 +74,12 @@ double get_nonneg_number(const json& v, const std::string& where) {
   return v.GetDouble();
 }
 
+/// `v`'s member `key`, when given, read by `get` into `out` (errors name where.key).
+template <class Get, class T>
+void read_if_given(const json& v, const char* key, const std::string& where, Get get, T& out) {
+  if (auto it = v.FindMember(key); it != v.MemberEnd()) out = get(it->value, where + "." + key);
+}
+
 /// Fault kinds may be written "429" or 429.
 std::string get_fault_kind(const json& v, const std::string& where) {
   std::string kind;
@@ -147,10 +153,8 @@ struct loader {
       if (e.fault != "hang") fail(where + ".hang_ms", "only allowed with \"fault\": \"hang\"");
       e.hang_ms = get_nonneg_int(it->value, where + ".hang_ms");
     }
-    if (auto it = v.FindMember("prompt_tokens"); it != v.MemberEnd())
-      e.prompt_tokens = get_nonneg_int(it->value, where + ".prompt_tokens");
-    if (auto it = v.FindMember("completion_tokens"); it != v.MemberEnd())
-      e.completion_tokens = get_nonneg_int(it->value, where + ".completion_tokens");
+    read_if_given(v, "prompt_tokens", where, get_nonneg_int, e.prompt_tokens);
+    read_if_given(v, "completion_tokens", where, get_nonneg_int, e.completion_tokens);
     return e;
   }
 
@@ -158,10 +162,8 @@ struct loader {
     expect_object(v, where);
     check_keys(v, where, {"ttft_ms", "tokens_per_s"});
     latency_override l;
-    if (auto it = v.FindMember("ttft_ms"); it != v.MemberEnd())
-      l.ttft_ms = get_nonneg_int(it->value, where + ".ttft_ms");
-    if (auto it = v.FindMember("tokens_per_s"); it != v.MemberEnd())
-      l.tokens_per_s = get_nonneg_number(it->value, where + ".tokens_per_s");
+    read_if_given(v, "ttft_ms", where, get_nonneg_int, l.ttft_ms);
+    read_if_given(v, "tokens_per_s", where, get_nonneg_number, l.tokens_per_s);
     return l;
   }
 
@@ -169,12 +171,9 @@ struct loader {
     expect_object(v, where);
     check_keys(v, where, {"role", "path", "prompt_regex", "api", "model"});
     match_spec m;
-    if (auto it = v.FindMember("role"); it != v.MemberEnd())
-      m.role = get_string(it->value, where + ".role");
-    if (auto it = v.FindMember("path"); it != v.MemberEnd())
-      m.path = get_string(it->value, where + ".path");
-    if (auto it = v.FindMember("model"); it != v.MemberEnd())
-      m.model = get_string(it->value, where + ".model");
+    read_if_given(v, "role", where, get_string, m.role);
+    read_if_given(v, "path", where, get_string, m.path);
+    read_if_given(v, "model", where, get_string, m.model);
     if (auto it = v.FindMember("api"); it != v.MemberEnd()) {
       m.api = get_string(it->value, where + ".api");
       if (*m.api != "ollama" && *m.api != "openai")
