@@ -541,12 +541,10 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
       if (r.ok && rec != st.files.end() && rec->second.version == job.version) {
         if (auto s = parse_summary(r.content); s) {
           rec->second.summary = *s.value;
-          if (auto w = st.store->set_summary(st.run_id, job.path, *s.value); !w)
-            spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id,
-                         job.path, w.err().describe());
-          // By content: the next scan of this file, in any run, asks no model.
-          if (auto w = st.store->put_cached_summary(rec->second.hash, *s.value); !w)
-            spdlog::warn("run={} tracker: cannot cache the summary of {}: {}", st.run_id, job.path,
+          // Cached by content too (the next scan of this file, in any run,
+          // asks no model), in the same write.
+          if (auto w = st.store->set_summary_and_cache(st.run_id, job.path, *s.value); !w)
+            spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id, job.path,
                          w.err().describe());
         } else
           spdlog::info("run={} tracker: summary of {} unusable ({}), keeping fallback", st.run_id,
