@@ -156,19 +156,16 @@ void take_version(msg::applied_file& rec, const store::file_version& v) {
 
 /// Everything that could refuse the edit's result on disk, checked before the
 /// store records it as a version: refused content must never become a stored
-/// version (`codehive export` would fail on it, a resume would write it).
+/// version (`codehive export` would fail on it, a resume would write it). The
+/// path and what is there were checked by the read of the current content just
+/// before (read_file_if_exists refuses a path outside the folder, a symlink and
+/// anything that is not a regular file; a missing file is fine): resolving it
+/// again here cost a walk of the path per edit and could refuse nothing more.
 /// What remains after this is the disk itself (full, unwritable): then the
 /// store is ahead of the folder, and the next start rewrites the file from it.
-caf::error check_writable(const file_tracker_state& st, const std::string& path,
-                          const std::string& content) {
+caf::error check_writable(const std::string& path, const std::string& content) {
   if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path)); !c)
     return from_ws(c.err());
-  auto target = ws::resolve_in_root(st.folder, path);
-  if (!target)
-    return from_ws(target.err());
-  auto kind = target->type;
-  if (kind != std::filesystem::file_type::regular && kind != std::filesystem::file_type::not_found)
-    return make_error(ec::edit_refused, path + " exists and is not a regular file");
   return {};
 }
 
@@ -253,7 +250,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto next = ws::apply_edit(*current, edit);
   if (!next)
     return from_ws(next.err());
-  if (auto refused = check_writable(st, path, *next))
+  if (auto refused = check_writable(path, *next))
     return refused;
   // The edit's own summary (or the fallback) serves at once; the summarizer's
   // line replaces it when it arrives. Partial edits (fixes) keep the summary:
