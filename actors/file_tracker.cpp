@@ -73,6 +73,9 @@ constexpr std::size_t scan_summaries_in_flight = 4;
 struct file_tracker_state {
   static inline const char* name = "file_tracker";
   std::filesystem::path root;
+  /// The root canonicalised once, at start: an edit's paths are resolved
+  /// against it without a realpath of the root per file operation.
+  ws::output_root folder;
   client_ptr summarizer;
   settings_ptr settings;
   std::string run_id;
@@ -154,20 +157,16 @@ void take_version(msg::applied_file& rec, const store::file_version& v) {
 
 /// Everything that could refuse the edit's result on disk, checked before the
 /// store records it as a version: refused content must never become a stored
-/// version (`codehive export` would fail on it, a resume would write it).
+/// version (`codehive export` would fail on it, a resume would write it). The
+/// path and what is there were checked by the read of the current content just
+/// before (read_file_if_exists refuses a path outside the folder, a symlink and
+/// anything that is not a regular file; a missing file is fine): resolving it
+/// again here cost a walk of the path per edit and could refuse nothing more.
 /// What remains after this is the disk itself (full, unwritable): then the
 /// store is ahead of the folder, and the next start rewrites the file from it.
-caf::error check_writable(const file_tracker_state& st, const std::string& path,
-                          const std::string& content) {
+caf::error check_writable(const std::string& path, const std::string& content) {
   if (auto c = ws::check_content(content, ws::default_max_file_bytes, ws::is_text_path(path)); !c)
     return from_ws(c.err());
-  auto target = ws::resolve_in_root(st.root, path);
-  if (!target)
-    return from_ws(target.err());
-  std::error_code ec;
-  auto kind = std::filesystem::symlink_status(target->absolute, ec).type();
-  if (!ec && kind != std::filesystem::file_type::regular && kind != std::filesystem::file_type::not_found)
-    return make_error(ec::edit_refused, path + " exists and is not a regular file");
   return {};
 }
 
@@ -208,8 +207,8 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   if (e.kind == msg::edit_kind::folder) {
     // A planned folder: made (or, if empty, deleted) for real. Folders have
     // no content, so no version is stored; a resume makes it again.
-    auto done = e.action == msg::task_action::remove ? ws::delete_empty_folder(st.root, path)
-                                     : ws::make_folder(st.root, path);
+    auto done = e.action == msg::task_action::remove ? ws::delete_empty_folder(st.folder, path)
+                                                     : ws::make_folder(st.folder, path);
     if (!done)
       return from_ws(done.err());
     rec.deleted = e.action == msg::task_action::remove;
@@ -220,16 +219,15 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   }
   if (e.action == msg::task_action::remove) {
     // Only a file that is there can be deleted: check before the store says so.
-    auto there = ws::resolve_in_root(st.root, path);
+    auto there = ws::resolve_in_root(st.folder, path);
     if (!there)
       return from_ws(there.err());
-    std::error_code ec;
-    if (std::filesystem::symlink_status(there->absolute, ec).type() != std::filesystem::file_type::regular)
+    if (there->type != std::filesystem::file_type::regular)
       return make_error(ec::edit_refused, "cannot delete " + path + ": no such file");
     auto v = st.store->delete_file(st.run_id, path, store::from_task(e.task_id));
     if (!v)
       return from_store(v.err());
-    if (auto res = ws::delete_file(st.root, path); !res)
+    if (auto res = ws::delete_file(st.folder, path); !res)
       return from_ws(res.err());
     rec.deleted = true;
     rec.changed_in_run = true;
@@ -243,7 +241,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
     spdlog::info("run={} task={} tracker: deleted {}", e.run_id, e.task_id, path);
     return rec;
   }
-  auto current = ws::read_file_if_exists(st.root, path);
+  auto current = ws::read_file_if_exists(st.folder, path);
   if (!current)
     return from_ws(current.err());
   auto parsed = workspace_edit_of(e);
@@ -253,7 +251,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto next = ws::apply_edit(*current, edit);
   if (!next)
     return from_ws(next.err());
-  if (auto refused = check_writable(st, path, *next))
+  if (auto refused = check_writable(path, *next))
     return refused;
   // The edit's own summary (or the fallback) serves at once; the summarizer's
   // line replaces it when it arrives. Partial edits (fixes) keep the summary:
@@ -267,7 +265,7 @@ caf::result<msg::applied_file> apply(tracker_ptr self, msg::file_edit& e) {
   auto v = st.store->put_file(st.run_id, path, *next, store::from_task(e.task_id, summary));
   if (!v)
     return from_store(v.err());
-  if (auto res = ws::write_file(st.root, path, *next); !res)
+  if (auto res = ws::write_file(st.folder, path, *next); !res)
     return from_ws(res.err());
   rec.deleted = false;
   rec.changed_in_run = true;
@@ -310,10 +308,10 @@ void restore_folder(file_tracker_state& st) {
   }
   for (const auto& f : *files) {
     st.files[f.path] = applied_of(f);
-    auto on_disk = ws::read_file_if_exists(st.root, f.path);
+    auto on_disk = ws::read_file_if_exists(st.folder, f.path);
     bool present = on_disk && on_disk->has_value();
     if (f.deleted) {
-      if (present && ws::delete_file(st.root, f.path))
+      if (present && ws::delete_file(st.folder, f.path))
         spdlog::info("run={} tracker: deleted {} again (the store says it is deleted)", st.run_id,
                      f.path);
       continue;
@@ -327,7 +325,7 @@ void restore_folder(file_tracker_state& st) {
       continue;
     }
     // The stored bytes, as they were written or found.
-    if (auto w = ws::write_file(st.root, f.path, stored->content, ws::stored_bytes_options()); !w)
+    if (auto w = ws::write_file(st.folder, f.path, stored->content, ws::stored_bytes_options()); !w)
       spdlog::error("run={} tracker: cannot restore {}: {}", st.run_id, f.path,
                     w.err().describe());
     else
@@ -458,6 +456,7 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
   st.use.role = "summarizer";
   std::error_code err;
   std::filesystem::create_directories(st.root, err);
+  st.folder = ws::pin_root(st.root);
   // A process killed in the middle of a write leaves its temp file behind.
   for (const auto& tmp : ws::remove_stale_temp_files(st.root))
     spdlog::info("run={} tracker: removed {} (a write cut short by a crash)", st.run_id, tmp);
@@ -490,7 +489,7 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
           f.summary = it->second.summary;
         if (norm) {
           // A binary file's bytes are no context for a model: its summary is.
-          if (auto content = ws::read_file_if_exists(st.root, f.path);
+          if (auto content = ws::read_file_if_exists(st.folder, f.path);
               content && *content && (*content)->find('\0') == std::string::npos
               && ws::is_utf8(**content)) {
             f.content = std::move(**content);
@@ -520,7 +519,7 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
       wo.max_bytes = max_export_bytes;
       for (auto& f : files) {
         auto rel = std::string{exports_dir} + "/" + f.name;
-        if (auto res = ws::write_file(st.root, rel, f.content, wo); !res) {
+        if (auto res = ws::write_file(st.folder, rel, f.content, wo); !res) {
           spdlog::warn("run={} tracker: cannot write {}: {}", st.run_id, rel, res.err().describe());
           ok = false;
         }
@@ -539,12 +538,10 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
       if (r.ok && rec != st.files.end() && rec->second.version == job.version) {
         if (auto s = parse_summary(r.content); s) {
           rec->second.summary = *s.value;
-          if (auto w = st.store->set_summary(st.run_id, job.path, *s.value); !w)
-            spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id,
-                         job.path, w.err().describe());
-          // By content: the next scan of this file, in any run, asks no model.
-          if (auto w = st.store->put_cached_summary(rec->second.hash, *s.value); !w)
-            spdlog::warn("run={} tracker: cannot cache the summary of {}: {}", st.run_id, job.path,
+          // Cached by content too (the next scan of this file, in any run,
+          // asks no model), in the same write.
+          if (auto w = st.store->set_summary_and_cache(st.run_id, job.path, *s.value); !w)
+            spdlog::warn("run={} tracker: cannot store the summary of {}: {}", st.run_id, job.path,
                          w.err().describe());
         } else
           spdlog::info("run={} tracker: summary of {} unusable ({}), keeping fallback", st.run_id,

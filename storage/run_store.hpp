@@ -92,6 +92,12 @@ class run_store {
   /// Replaces the summary of the current version of `path` (the summarizer's
   /// line arrives after the write); errc::not_found when absent or deleted.
   status set_summary(std::string_view run, std::string_view path, std::string_view summary);
+  /// set_summary and put_cached_summary (by the current version's hash) in
+  /// one write: what the summarizer's line costs is one sync, not two. A line
+  /// the version already has (the edit's own summary) only goes to the cache,
+  /// unsynced: it is durable with the store's next synced write (a machine
+  /// crash before that loses a cache line, never a run's state).
+  status set_summary_and_cache(std::string_view run, std::string_view path, std::string_view summary);
   /// The summarizer's line for the content with sha256 `hash`, whatever run
   /// or path it was written for (nullopt: never summarised). A project scanned
   /// again is summarised only where its content changed.
@@ -142,6 +148,7 @@ class run_store {
 
  private:
   explicit run_store(std::unique_ptr<impl> p);
+  status write_summary(std::string_view run, std::string_view path, std::string_view summary, bool cache);
   std::unique_ptr<impl> impl_;
 };
 

@@ -54,9 +54,18 @@ result<file_version> run_store::put_file(std::string_view run, std::string_view 
 
 status run_store::set_summary(std::string_view run, std::string_view path,
                               std::string_view summary) {
+  return write_summary(run, path, summary, false);
+}
+
+status run_store::set_summary_and_cache(std::string_view run, std::string_view path, std::string_view summary) {
+  return write_summary(run, path, summary, true);
+}
+
+status run_store::write_summary(std::string_view run, std::string_view path, std::string_view summary, bool cache) {
   auto& s = *impl_;
   if (auto w = s.writable(); !w) return w;
   if (auto p = check_path(path); !p) return std::move(p).err();
+  if (cache && summary.empty()) return fail(errc::invalid_argument, "a cached summary needs a line");
   std::lock_guard lock{s.mu};
   if (auto r = s.require_run(run); !r) return r;
   auto cur = s.read_current(run, path);
@@ -64,12 +73,20 @@ status run_store::set_summary(std::string_view run, std::string_view path,
   if (!*cur || (*cur)->deleted)
     return fail(errc::not_found, "no file " + std::string{path} + " in run " + std::string{run});
   auto f = std::move(**cur);
-  if (f.summary == summary) return ok();
-  f.summary = std::string{summary};
-  // Both keys hold the same record; no event: a summary is not a state change.
   rocksdb::WriteBatch b;
-  s.put_file_version(b, run, path, f);
-  return s.commit(b, "set_summary");
+  bool changed = f.summary != summary;
+  if (changed) {
+    f.summary = std::string{summary};
+    // Both keys hold the same record; no event: a summary is not a state change.
+    s.put_file_version(b, run, path, f);
+  }
+  // The line by content too, in the same write: one sync, not two.
+  if (cache) b.Put(s.files, keys::summary(f.hash), codec::encode_summary(summary, now_ms()));
+  if (b.Count() == 0) return ok();
+  // A cache line alone belongs to no run: it is synced with the store's next
+  // synced write (within milliseconds in a run), and a machine crash before
+  // that costs one summarizer call for that content later, never a state.
+  return s.commit(b, cache ? "set_summary_and_cache" : "set_summary", changed);
 }
 
 result<std::optional<std::string>> run_store::cached_summary(std::string_view hash) const {

@@ -40,12 +40,14 @@ status run_store::impl::writable() const {
 
 // -- writes ----------------------------------------------------------------------
 
-status run_store::impl::commit(rocksdb::WriteBatch& b, std::string_view what) {
+status run_store::impl::commit(rocksdb::WriteBatch& b, std::string_view what, bool sync) {
   if (write_failure)
     return fail(write_failure->code, "store " + dir.string() + " takes no more writes (" + std::string{what} +
                                          ") since one failed: " + write_failure->reason);
   auto t0 = std::chrono::steady_clock::now();
-  auto s = db->Write(wo, &b);
+  auto options = wo;
+  options.sync = wo.sync && sync;
+  auto s = db->Write(options, &b);
   writes_timed.record(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
   if (!s.ok()) {
@@ -54,7 +56,9 @@ status run_store::impl::commit(rocksdb::WriteBatch& b, std::string_view what) {
     write_failure = fail(e.code, e.reason + "; free space (or fix the disk) and resume the run");
     return e;
   }
-  record_ack();
+  // An unsynced write is not acknowledged as durable: a machine crash may
+  // lose it, and codehive.acked must never name more than the synced WAL holds.
+  if (options.sync) record_ack();
   return ok();
 }
 

@@ -162,7 +162,11 @@ struct run_store::impl {
 
   // -- writes ----------------------------------------------------------------
   /// Under mu: writes `b`, or refuses once a write failed (write_failure).
-  status commit(rocksdb::WriteBatch& b, std::string_view what);
+  /// `sync` false: not synced even in a synced store, and not counted as
+  /// acknowledged; it becomes durable with the next synced write (the WAL is
+  /// one sequence: syncing it syncs every write before). Only for records no
+  /// run state depends on (the summary cache).
+  status commit(rocksdb::WriteBatch& b, std::string_view what, bool sync = true);
   /// Under mu: adds the run's next event to `b` and commits it; the event
   /// sequence moves on only when the write went through. Returns the event's
   /// sequence number.

@@ -150,8 +150,8 @@ std::string lower_ext(std::string_view rel) {
   return e;
 }
 
-result<std::optional<std::string>> read_impl(const std::filesystem::path& root, std::string_view rel,
-                                             std::size_t max_bytes, bool missing_ok) {
+result<std::optional<std::string>> read_impl(const output_root& root, std::string_view rel, std::size_t max_bytes,
+                                             bool missing_ok) {
   auto res = resolve_in_root(root, rel);
   if (!res) {
     if (missing_ok && res.err().code == errc::not_found) return std::optional<std::string>{};
@@ -206,7 +206,7 @@ struct existing_entry {
 
 /// `rel` as an existing entry, its type not yet judged; errc::not_found says
 /// "<what> does not exist".
-result<existing_entry> find_existing(const std::filesystem::path& root, std::string_view rel, const char* what) {
+result<existing_entry> find_existing(const output_root& root, std::string_view rel, const char* what) {
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
   auto [parts, croot] = locate(*res);
@@ -247,13 +247,31 @@ status check_content(std::string_view content, std::size_t max_bytes, bool text)
 
 status write_file(const std::filesystem::path& root, std::string_view rel, std::string_view content,
                   const write_options& opts) {
+  return write_file(pin_root(root), rel, content, opts);
+}
+
+status write_file(const output_root& root, std::string_view rel, std::string_view content, const write_options& opts) {
   if (auto c = check_content(content, opts.max_bytes, is_text_path(rel) && !opts.any_bytes); !c) return c;
-  if (opts.create_root) {
+  // The folder is made when it is missing: not a folder when pinned (made
+  // first, as write_file always did), or removed since (the resolve says
+  // not_found, which nothing below the folder is). No stat per write.
+  const output_root* folder = &root;
+  output_root remade;
+  auto make_root = [&]() -> status {
     std::error_code ec;
-    std::filesystem::create_directories(root, ec);
-    if (ec) return fail(errc::io_error, "cannot create output folder " + root.string() + ": " + ec.message());
+    std::filesystem::create_directories(root.given, ec);
+    if (ec) return fail(errc::io_error, "cannot create output folder " + root.given.string() + ": " + ec.message());
+    remade = pin_root(root.given);
+    folder = &remade;
+    return ok();
+  };
+  if (opts.create_root && root.canonical.empty())
+    if (auto m = make_root(); !m) return m;
+  auto res = resolve_in_root(*folder, rel);
+  if (!res && res.err().code == errc::not_found && opts.create_root && folder == &root) {
+    if (auto m = make_root(); !m) return m;
+    res = resolve_in_root(*folder, rel);
   }
-  auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
   auto [parts, croot] = locate(*res);
   auto dir = open_parent(croot, parts, true);
@@ -289,6 +307,10 @@ status write_file(const std::filesystem::path& root, std::string_view rel, std::
 }
 
 result<std::string> read_file(const std::filesystem::path& root, std::string_view rel, std::size_t max_bytes) {
+  return read_file(pin_root(root), rel, max_bytes);
+}
+
+result<std::string> read_file(const output_root& root, std::string_view rel, std::size_t max_bytes) {
   auto r = read_impl(root, rel, max_bytes, false);
   if (!r) return std::move(r).err();
   return std::move(**r);
@@ -296,10 +318,17 @@ result<std::string> read_file(const std::filesystem::path& root, std::string_vie
 
 result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& root, std::string_view rel,
                                                        std::size_t max_bytes) {
+  return read_impl(pin_root(root), rel, max_bytes, true);
+}
+
+result<std::optional<std::string>> read_file_if_exists(const output_root& root, std::string_view rel,
+                                                       std::size_t max_bytes) {
   return read_impl(root, rel, max_bytes, true);
 }
 
-status delete_file(const std::filesystem::path& root, std::string_view rel) {
+status delete_file(const std::filesystem::path& root, std::string_view rel) { return delete_file(pin_root(root), rel); }
+
+status delete_file(const output_root& root, std::string_view rel) {
   auto e = find_existing(root, rel, "file");
   if (!e) return std::move(e).err();
   const auto mode = e->st.st_mode;
@@ -312,7 +341,9 @@ status delete_file(const std::filesystem::path& root, std::string_view rel) {
   return ok();
 }
 
-status make_folder(const std::filesystem::path& root, std::string_view rel) {
+status make_folder(const std::filesystem::path& root, std::string_view rel) { return make_folder(pin_root(root), rel); }
+
+status make_folder(const output_root& root, std::string_view rel) {
   auto res = resolve_in_root(root, rel);
   if (!res) return std::move(res).err();
   auto [parts, croot] = locate(*res);
@@ -324,6 +355,10 @@ status make_folder(const std::filesystem::path& root, std::string_view rel) {
 }
 
 status delete_empty_folder(const std::filesystem::path& root, std::string_view rel) {
+  return delete_empty_folder(pin_root(root), rel);
+}
+
+status delete_empty_folder(const output_root& root, std::string_view rel) {
   auto e = find_existing(root, rel, "folder");
   if (!e) return std::move(e).err();
   if (!S_ISDIR(e->st.st_mode)) return fail(errc::bad_path, "not a folder: " + e->relative);

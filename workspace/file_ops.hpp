@@ -1,6 +1,8 @@
 // File operations inside the output folder. Every path goes through
 // resolve_in_root(); symlinks are never followed; writes are atomic
 // (temp file in the same directory, fsync, rename, fsync the directory).
+// Each takes the folder as a path (canonicalised per call) or pinned
+// (ws::pin_root: canonicalised once, for a caller that writes many files).
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "workspace/path_rules.hpp"
 #include "workspace/result.hpp"
 
 namespace codehive::ws {
@@ -52,28 +55,37 @@ inline write_options stored_bytes_options() {
 /// on success or failure.
 status write_file(const std::filesystem::path& root, std::string_view rel, std::string_view content,
                   const write_options& opts = {});
+status write_file(const output_root& root, std::string_view rel, std::string_view content,
+                  const write_options& opts = {});
 
 /// Reads root/rel (regular file, not a symlink, at most `max_bytes`).
 result<std::string> read_file(const std::filesystem::path& root, std::string_view rel,
+                              std::size_t max_bytes = 16 * default_max_file_bytes);
+result<std::string> read_file(const output_root& root, std::string_view rel,
                               std::size_t max_bytes = 16 * default_max_file_bytes);
 
 /// Like read_file, but a missing file is std::nullopt rather than an error.
 result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& root,
                                                        std::string_view rel,
                                                        std::size_t max_bytes = 16 * default_max_file_bytes);
+result<std::optional<std::string>> read_file_if_exists(const output_root& root, std::string_view rel,
+                                                       std::size_t max_bytes = 16 * default_max_file_bytes);
 
 /// Deletes root/rel: only a regular file inside the root; refuses
 /// directories, symlinks (even inside the root) and missing files
 /// (errc::not_found). Fsyncs the parent directory.
 status delete_file(const std::filesystem::path& root, std::string_view rel);
+status delete_file(const output_root& root, std::string_view rel);
 
 /// Makes root/rel and its parents (each checked: inside the root, not a
 /// symlink); an existing folder is fine.
 status make_folder(const std::filesystem::path& root, std::string_view rel);
+status make_folder(const output_root& root, std::string_view rel);
 
 /// Deletes the folder root/rel if it is empty; a folder with files in it is
 /// refused (errc::bad_edit), as is anything that is not a folder.
 status delete_empty_folder(const std::filesystem::path& root, std::string_view rel);
+status delete_empty_folder(const output_root& root, std::string_view rel);
 
 /// All regular files under root, relative, '/'-separated, sorted. Does not
 /// descend into symlinks, `.git` or `node_modules`.

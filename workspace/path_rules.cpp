@@ -92,23 +92,34 @@ bool inside(const std::string& real, const std::string& root) {
                           (root.back() == '/' || real[root.size()] == '/'));
 }
 
-}  // namespace
+std::filesystem::file_type type_of(mode_t mode) {
+  using ft = std::filesystem::file_type;
+  if (S_ISREG(mode)) return ft::regular;
+  if (S_ISDIR(mode)) return ft::directory;
+  if (S_ISLNK(mode)) return ft::symlink;
+  if (S_ISFIFO(mode)) return ft::fifo;
+  if (S_ISSOCK(mode)) return ft::socket;
+  if (S_ISBLK(mode)) return ft::block;
+  if (S_ISCHR(mode)) return ft::character;
+  return ft::unknown;
+}
 
-result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::string_view rel) {
-  auto norm = normalize_relative(rel);
-  if (!norm) return std::move(norm).err();
-  std::error_code ec;
-  auto croot = std::filesystem::canonical(root, ec);
-  if (ec) return fail(errc::not_found, "output folder does not exist: " + root.string() + " (" + ec.message() + ")");
-  if (!std::filesystem::is_directory(croot, ec))
-    return fail(errc::not_regular_file, "output folder is not a directory: " + root.string());
+/// The filesystem rules for the normalized path `r` below the canonical root
+/// `croot` (`given`: the root as named, for messages).
+result<resolved_path> walk(const std::filesystem::path& croot, const std::filesystem::path& given, const std::string& r,
+                           std::string_view rel) {
   // One openat() per component, relative to the folder opened before it, never
   // following a symlink: linear in the path, and no absolute path is built
   // (root + a long relative path may exceed PATH_MAX).
   fd_owner dir(::open(croot.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (dir.fd < 0) return fail(errc::io_error, "cannot open output folder " + croot.string() + ": " + std::strerror(errno));
+  if (dir.fd < 0) {
+    // A pinned folder removed (or replaced) since it was pinned.
+    if (errno == ENOENT) return fail(errc::not_found, "output folder does not exist: " + given.string());
+    if (errno == ENOTDIR) return fail(errc::not_regular_file, "output folder is not a directory: " + given.string());
+    return fail(errc::io_error, "cannot open output folder " + croot.string() + ": " + std::strerror(errno));
+  }
+  auto type = std::filesystem::file_type::not_found;
   bool descended = false;
-  const std::string& r = *norm;
   std::size_t i = 0;
   while (i < r.size()) {
     std::size_t j = r.find('/', i);
@@ -116,21 +127,32 @@ result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::st
     if (last) j = r.size();
     std::string comp = r.substr(i, j - i);
     i = j + 1;
-    struct stat st{};
-    if (::fstatat(dir.fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) break;  // the rest does not exist yet
-      if (errno == ENOTDIR) return fail(errc::bad_path, "a parent of the path is not a directory: " + r.substr(0, j));
-      return fail(errc::io_error, "cannot inspect " + r.substr(0, j) + ": " + std::strerror(errno));
+    struct stat st {};
+    if (last) {
+      if (::fstatat(dir.fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) break;  // does not exist yet
+        if (errno == ENOTDIR) return fail(errc::bad_path, "a parent of the path is not a directory: " + r);
+        return fail(errc::io_error, "cannot inspect " + r + ": " + std::strerror(errno));
+      }
+      if (S_ISLNK(st.st_mode)) return fail(errc::symlink, "path goes through a symlink: " + r);
+      type = type_of(st.st_mode);
+      break;
     }
-    if (S_ISLNK(st.st_mode)) return fail(errc::symlink, "path goes through a symlink: " + r.substr(0, j));
-    if (last) break;
-    if (!S_ISDIR(st.st_mode)) return fail(errc::bad_path, "a parent of the path is not a directory: " + r.substr(0, j));
+    // A folder is opened straight away (O_NOFOLLOW: a symlink fails); only a
+    // failure is looked at, to say why. One syscall per folder, not two.
     int next = ::openat(dir.fd, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
-      if (errno == ENOENT) break;  // removed meanwhile: as if it did not exist
-      if (errno == ELOOP || errno == ENOTDIR)
-        return fail(errc::symlink, "path goes through a symlink: " + r.substr(0, j));
-      return fail(errc::io_error, "cannot open " + r.substr(0, j) + ": " + std::strerror(errno));
+      int e = errno;
+      if (e == ENOENT) break;  // the rest does not exist yet
+      if (e != ELOOP && e != ENOTDIR)
+        return fail(errc::io_error, "cannot open " + r.substr(0, j) + ": " + std::strerror(e));
+      if (::fstatat(dir.fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) break;  // removed meanwhile: as if it did not exist
+        return fail(errc::io_error, "cannot inspect " + r.substr(0, j) + ": " + std::strerror(errno));
+      }
+      if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+        return fail(errc::bad_path, "a parent of the path is not a directory: " + r.substr(0, j));
+      return fail(errc::symlink, "path goes through a symlink: " + r.substr(0, j));
     }
     dir.reset(next);
     descended = true;
@@ -147,7 +169,39 @@ result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::st
         return fail(errc::outside_root, "path escapes the output folder: " + shown(rel));
     }
   }
-  return resolved_path{croot / r, r};
+  return resolved_path{croot / r, r, type};
+}
+
+/// The realpath of `root`, which must be an existing folder.
+result<std::filesystem::path> canonical_root(const std::filesystem::path& root) {
+  std::error_code ec;
+  auto croot = std::filesystem::canonical(root, ec);
+  if (ec) return fail(errc::not_found, "output folder does not exist: " + root.string() + " (" + ec.message() + ")");
+  if (!std::filesystem::is_directory(croot, ec))
+    return fail(errc::not_regular_file, "output folder is not a directory: " + root.string());
+  return croot;
+}
+
+}  // namespace
+
+result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::string_view rel) {
+  auto norm = normalize_relative(rel);
+  if (!norm) return std::move(norm).err();
+  auto croot = canonical_root(root);
+  if (!croot) return std::move(croot).err();
+  return walk(*croot, root, *norm, rel);
+}
+
+output_root pin_root(const std::filesystem::path& root) {
+  auto croot = canonical_root(root);
+  return output_root{root, croot ? std::move(*croot) : std::filesystem::path{}};
+}
+
+result<resolved_path> resolve_in_root(const output_root& root, std::string_view rel) {
+  if (root.canonical.empty()) return resolve_in_root(root.given, rel);
+  auto norm = normalize_relative(rel);
+  if (!norm) return std::move(norm).err();
+  return walk(root.canonical, root.given, *norm, rel);
 }
 
 }  // namespace codehive::ws

@@ -38,7 +38,25 @@ result<std::string> normalize_relative(std::string_view rel);
 struct resolved_path {
   std::filesystem::path absolute;  ///< canonical root / relative
   std::string relative;            ///< the normalized relative path
+  /// What the last component is (never a symlink: those are refused);
+  /// not_found when it, or a folder above it, does not exist yet.
+  std::filesystem::file_type type = std::filesystem::file_type::not_found;
 };
+
+/// The output folder, canonicalised once and kept. Canonicalising costs a
+/// readlink and a stat per component of the folder's absolute path; the file
+/// tracker resolves several paths per task, so it pins the folder at start
+/// and pays that once. Paths resolved against a pinned folder still get
+/// every rule below the folder (no symlink, realpath inside it).
+struct output_root {
+  std::filesystem::path given;      ///< as named (making it again uses this)
+  std::filesystem::path canonical;  ///< its realpath; empty: it was not a folder when pinned
+};
+
+/// Canonicalises `root` now. A root that does not exist (or is no folder) is
+/// pinned unresolved: resolving against it then canonicalises every time, as
+/// resolve_in_root(path) does, so it works once the folder is made.
+output_root pin_root(const std::filesystem::path& root);
 
 /// normalize_relative + filesystem rules against `root` (which may itself be
 /// reached through symlinks; it is canonicalized first and must exist as a
@@ -48,5 +66,9 @@ struct resolved_path {
 /// fine (a write creates them). The final component may be anything that is
 /// not a symlink; callers check its type.
 result<resolved_path> resolve_in_root(const std::filesystem::path& root, std::string_view rel);
+
+/// The same against a pinned folder: no canonicalisation per path. The
+/// folder gone since it was pinned is errc::not_found, as for a path root.
+result<resolved_path> resolve_in_root(const output_root& root, std::string_view rel);
 
 }  // namespace codehive::ws

@@ -175,6 +175,28 @@ TEST_F(FileTrackerRefusals, deleting_a_missing_file_is_refused_before_the_store)
   EXPECT_TRUE(versions->empty());
 }
 
+// The tracker canonicalises its folder once, at start: a symlink planted in
+// the folder later (out of it, or to a file outside) is still refused at each
+// edit, before the store records anything, and nothing is written outside.
+TEST_F(FileTrackerRefusals, a_symlink_planted_after_start_is_refused_before_the_store) {
+  auto first = edit(whole("index.html", "<p>hi</p>\n"));  // the tracker is up and pinned
+  ASSERT_TRUE(first) << describe(first.error());
+  temp_dir outside{"codehive-tracker-outside"};
+  std::filesystem::create_directory_symlink(outside.path(), dir.path() / "js");
+  { std::ofstream{outside.path() / "secret.txt"} << "secret\n"; }
+  std::filesystem::create_symlink(outside.path() / "secret.txt", dir.path() / "notes.txt");
+  ASSERT_FALSE(edit(whole("js/app.js", "let a = 1;\n")));
+  ASSERT_FALSE(edit(whole("notes.txt", "overwritten\n")));
+  auto del = whole("notes.txt", "");
+  del.action = msg::task_action::remove;
+  ASSERT_FALSE(edit(del));
+  EXPECT_FALSE(std::filesystem::exists(outside.path() / "app.js"));
+  EXPECT_EQ(slurp(outside.path() / "secret.txt"), "secret\n");
+  EXPECT_FALSE(runs->get_file(run_id, "js/app.js"));
+  auto notes = runs->file_history(run_id, "notes.txt");
+  EXPECT_TRUE(!notes || notes->empty());
+}
+
 // status.json passes the project files' 1 MiB cap near 2,800 tasks; it used
 // to stop updating silently there (a 5,000-task run ended saying "running").
 TEST_F(FileTrackerExports, status_of_5000_tasks_is_written_and_says_the_final_state) {
