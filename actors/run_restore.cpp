@@ -51,7 +51,8 @@ msg::file_task from_store(const store::task_spec& s) {
   // The store refuses any other action when it writes one; "" is an old "create".
   t.action = msg::parse_task_action(s.action).value_or(msg::task_action::create);
   t.type = s.type;
-  s.edit = std::string{to_string(t.edit)};
+  // The store holds what a checked plan had: a hint or "".
+  t.edit = msg::parse_edit_hint(s.edit).value_or(msg::edit_kind::none);
   return t;
 }
 
