@@ -21,6 +21,8 @@
 #include "messages/error.hpp"
 #include "messages/setup.hpp"
 #include "storage/run_store.hpp"
+#include "tests/actors/actor_fixture.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 #include "workspace/subprocess.hpp"
 
@@ -32,37 +34,17 @@ namespace {
 
 constexpr auto timeout = std::chrono::seconds(30);
 
-struct system_fixture : ::testing::Test {
-  static caf::actor_system_config& config() {
-    static caf::actor_system_config cfg = [] {
-      caf::actor_system_config c;
-      register_messages(c);
-      return c;
-    }();
-    return cfg;
-  }
-  // Declared first: outlives the actors' clients.
+/// Declared first (a base before the system's): the loop outlives the actors' clients.
+struct loop_holder {
   llm::http_loop loop;
-  caf::actor_system sys{config()};
-  caf::scoped_actor self{sys};
-  temp_dir dir{"codehive-actors"};
-  temp_dir store_dir{"codehive-actors-store"};
-  store_ptr runs = [this] {
-    auto st = store::run_store::open(store_dir.path() / "store");
-    if (!st)
-      throw std::runtime_error(st.err().describe());
-    return store_ptr{std::move(*st)};
-  }();
-  std::string run_id = *runs->create_run("test request", "{}");
-  std::shared_ptr<pipeline_settings> settings = [] {
-    auto s = std::make_shared<pipeline_settings>();
-    s->prompts = builtin_prompts();
-    s->schemas.edit = R"({"type":"object","required":["kind"]})";
-    s->schemas.review = R"({"type":"object","required":["issues"]})";
-    s->schemas.summary = R"({"type":"object","required":["summary"]})";
-    s->validators.browser = false;
-    return s;
-  }();
+};
+
+struct system_fixture : loop_holder, codehive::test::actor_fixture {
+  system_fixture() {
+    settings->schemas.edit = R"({"type":"object","required":["kind"]})";
+    settings->schemas.review = R"({"type":"object","required":["issues"]})";
+    settings->schemas.summary = R"({"type":"object","required":["summary"]})";
+  }
 
   std::shared_ptr<llm::client> client_for(const sim_process& sim, const std::string& model) {
     llm::endpoint_config cfg;
@@ -80,21 +62,12 @@ struct system_fixture : ::testing::Test {
 };
 
 std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in{p};
-  return {std::istreambuf_iterator<char>{in}, {}};
+  return codehive::test::read_whole_file(p);
 }
 
 msg::file_edit whole(const std::string& path, const std::string& content,
                      const std::string& summary = "") {
-  msg::file_edit e;
-  e.run_id = "run-test";
-  e.task_id = "t1";
-  e.path = path;
-  e.action = msg::task_action::create;
-  e.kind = msg::edit_kind::whole;
-  e.content = content;
-  e.summary = summary;
-  return e;
+  return codehive::test::whole_edit(path, content, summary);
 }
 
 }  // namespace

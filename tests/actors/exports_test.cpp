@@ -4,16 +4,14 @@
 #include <rapidjson/document.h>
 
 #include "actors/exports.hpp"
+#include "tests/support/json.hpp"
 
 using namespace codehive;
 
 namespace {
 
 rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  EXPECT_FALSE(d.HasParseError()) << text;
-  return d;
+  return codehive::test::parse_json(text);
 }
 
 planner_run sample() {

@@ -20,6 +20,8 @@
 #include "messages/error.hpp"
 #include "messages/setup.hpp"
 #include "storage/run_store.hpp"
+#include "tests/actors/actor_fixture.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 #include "workspace/file_ops.hpp"
 
@@ -30,32 +32,7 @@ namespace {
 
 constexpr auto timeout = std::chrono::seconds(60);
 
-struct tracker_fixture : ::testing::Test {
-  static caf::actor_system_config& config() {
-    static caf::actor_system_config cfg = [] {
-      caf::actor_system_config c;
-      register_messages(c);
-      return c;
-    }();
-    return cfg;
-  }
-  caf::actor_system sys{config()};
-  caf::scoped_actor self{sys};
-  temp_dir dir{"codehive-tracker"};
-  temp_dir store_dir{"codehive-tracker-store"};
-  store_ptr runs = [this] {
-    auto st = store::run_store::open(store_dir.path() / "store");
-    if (!st)
-      throw std::runtime_error(st.err().describe());
-    return store_ptr{std::move(*st)};
-  }();
-  std::string run_id = *runs->create_run("test request", "{}");
-  std::shared_ptr<pipeline_settings> settings = [] {
-    auto s = std::make_shared<pipeline_settings>();
-    s->prompts = builtin_prompts();
-    s->validators.browser = false;
-    return s;
-  }();
+struct tracker_fixture : codehive::test::actor_fixture {
   file_tracker_actor tracker = spawn_file_tracker(sys, dir.path(), nullptr, settings, run_id, runs);
 
   ~tracker_fixture() override { self->send_exit(tracker, caf::exit_reason::user_shutdown); }
@@ -70,20 +47,11 @@ struct tracker_fixture : ::testing::Test {
 };
 
 std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, {}};
+  return codehive::test::read_whole_file(p);
 }
 
 msg::file_edit whole(const std::string& path, const std::string& content) {
-  msg::file_edit e;
-  e.run_id = "run-test";
-  e.task_id = "t1";
-  e.path = path;
-  e.action = msg::task_action::create;
-  e.kind = msg::edit_kind::whole;
-  e.content = content;
-  e.summary = "a file";
-  return e;
+  return codehive::test::whole_edit(path, content, "a file");
 }
 
 }  // namespace

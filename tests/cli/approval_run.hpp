@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/cluster/node_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace codehive::test {
@@ -25,13 +26,7 @@ struct approval_run_fixture : ::testing::Test {
   std::filesystem::path store = dir / "store";
   std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
 
-  std::string config() const {
-    std::string src = CODEHIVE_SOURCE_DIR;
-    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
-                                 + "/configs/schemas\"}");
-    return (dir / "codehive.json").string();
-  }
+  std::string config() const { return write_plain_config(dir.path()); }
 
   std::vector<std::string> run_args(const sim_process& sim) const {
     auto port = std::to_string(sim.port());

@@ -25,10 +25,7 @@
 #include "tests/support/sim_process.hpp"
 
 using codehive::cluster_test::node_process;
-using codehive::test::pty_process;
-using codehive::test::run_codehive;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::test;
 
 namespace {
 
@@ -54,6 +51,27 @@ bool wait_for_text(const std::filesystem::path& p, const std::string& text, int 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return true;
+}
+
+std::string output_of(node_process& run) {
+  return run.text();
+}
+std::string output_of(pty_process& run) {
+  return run.output();
+}
+
+/// The run ends within 120 s of the rejection with exit 7, its output naming the
+/// rejection and `reason`; nothing was coded into `out`.
+template <class Run>
+void expect_rejected(Run& run, const std::string& reason, sim_process& sim,
+                     const std::filesystem::path& out) {
+  auto code = run.wait_exit(120000);
+  ASSERT_TRUE(code) << "awaited the run's end within 120 s of the rejection\n" << run.tail();
+  EXPECT_EQ(*code, 7) << run.tail();
+  EXPECT_NE(output_of(run).find("plan_rejected"), std::string::npos) << run.tail();
+  EXPECT_NE(output_of(run).find(reason), std::string::npos) << run.tail();
+  EXPECT_EQ(sim.count_role("coder"), 0);
+  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
 }
 
 using approve_fixture = codehive::test::approval_run_fixture;
@@ -137,13 +155,7 @@ TEST_F(ApproveCommand, AResumedRunWaitsAgainAndARejectedPlanEndsWithExit7) {
   auto rejected = run_codehive({"approve", id, "--http", http, "--reject", "--reason",
                                 "wrong notes"}, 60000);
   EXPECT_EQ(rejected.exit_code, 0) << rejected.output;
-  auto code = resumed.wait_exit(120000);
-  ASSERT_TRUE(code) << "awaited the run's end within 120 s of the rejection\n" << resumed.tail();
-  EXPECT_EQ(*code, 7) << resumed.tail();
-  EXPECT_NE(resumed.text().find("plan_rejected"), std::string::npos) << resumed.tail();
-  EXPECT_NE(resumed.text().find("wrong notes"), std::string::npos) << resumed.tail();
-  EXPECT_EQ(sim.count_role("coder"), 0);
-  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
+  expect_rejected(resumed, "wrong notes", sim, out);
 }
 
 TEST_F(ApproveCommand, UsageErrorsAreExit2) {
@@ -268,11 +280,5 @@ TEST_F(ApproveOnTheTerminal, NoAtThePromptRejectsThePlanWithExit7) {
   pty_process run(run_args(sim), terminal_env("/bin/false"));
   ASSERT_NE(wait_prompt(run, 0, "after planning"), std::string::npos);
   run.type("n\n");
-  auto code = run.wait_exit(120000);
-  ASSERT_TRUE(code) << "awaited the run's end within 120 s of the rejection\n" << run.tail();
-  EXPECT_EQ(*code, 7) << run.tail();
-  EXPECT_NE(run.output().find("plan_rejected"), std::string::npos) << run.tail();
-  EXPECT_NE(run.output().find("rejected on the terminal"), std::string::npos) << run.tail();
-  EXPECT_EQ(sim.count_role("coder"), 0);
-  EXPECT_FALSE(std::filesystem::exists(out / "hello.txt"));
+  expect_rejected(run, "rejected on the terminal", sim, out);
 }

@@ -15,11 +15,10 @@
 #include <regex>
 
 #include "tests/cli/process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
-using codehive::test::run_codehive;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -79,20 +78,12 @@ std::string new_title_scenario() {
        "response":{"json":{"kind":"search_replace","blocks":[{"search":"<title>Old Title</title>","replace":"<title>Welcome</title>"}]}}})json");
 }
 
-std::string write_config(const temp_dir& dir) {
-  std::string src = CODEHIVE_SOURCE_DIR;
-  dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                               + "/configs/prompts\",\"schemas_dir\":\"" + src
-                               + "/configs/schemas\"}");
-  return (dir / "codehive.json").string();
-}
-
 std::vector<std::string> args(const temp_dir& dir, const sim_process& sim,
                               const std::string& request, const fs::path& out) {
   auto port = std::to_string(sim.port());
   return {"run",       request,
           "--out",     out.string(),
-          "--config",  write_config(dir),
+          "--config",  write_plain_config(dir.path()),
           "--planner", "openai://127.0.0.1:" + port + "/v1/big",
           "--coder",   "ollama://127.0.0.1:" + port + "/small"};
 }

@@ -21,6 +21,8 @@
 
 #include "storage/run_store.hpp"
 #include "tests/cli/process.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
@@ -177,10 +179,7 @@ std::string line_with(const std::string& text, const std::string& needle) {
 }
 
 rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  EXPECT_FALSE(d.HasParseError()) << text;
-  return d;
+  return codehive::test::parse_json(text);
 }
 
 /// The store's database opened with RocksDB directly, every column family by
@@ -557,10 +556,16 @@ TEST(InspectStore, NewerRunRecord) {
 }
 
 std::string slurp_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return codehive::test::read_whole_file(p);
+}
+
+/// `codehive run` with `tmp`/store as its store and `tmp`/out as its output (models no one
+/// serves: a store it refuses stops it first).
+process_result run_into(const temp_dir& tmp) {
+  return run_codehive(
+    {"run", "a todo list", "--out", (tmp / "out").string(), "--store", (tmp / "store").string(),
+     "--planner", "openai://127.0.0.1:9/v1/m", "--coder", "openai://127.0.0.1:9/v1/m"},
+    60000);
 }
 
 // Issue 16: a marker written by a newer codehive refuses the store for every
@@ -578,10 +583,7 @@ TEST(InspectStore, NewerSchemaInTheMarker) {
   }
   expect_refused(tmp / "store", "schema version 99", f.done_run);
   auto before = folder_contents(tmp / "store");
-  auto r = run_codehive({"run", "a todo list", "--out", (tmp / "out").string(), "--store",
-                         (tmp / "store").string(), "--planner", "openai://127.0.0.1:9/v1/m",
-                         "--coder", "openai://127.0.0.1:9/v1/m"},
-                        60000);
+  auto r = run_into(tmp);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("schema version 99"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("upgrade codehive"), std::string::npos) << r.output;
@@ -628,10 +630,7 @@ TEST(InspectStore, SecondWriterIsRefused) {
   temp_dir tmp{"codehive-inspect"};
   auto holder = open_writable(tmp / "store");
   ASSERT_TRUE(holder);
-  auto r = run_codehive({"run", "a todo list", "--out", (tmp / "out").string(), "--store",
-                         (tmp / "store").string(), "--planner", "openai://127.0.0.1:9/v1/m",
-                         "--coder", "openai://127.0.0.1:9/v1/m"},
-                        60000);
+  auto r = run_into(tmp);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("in use"), std::string::npos) << r.output;
 }

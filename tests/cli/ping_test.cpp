@@ -3,12 +3,13 @@
 // for a bad config.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "tests/cli/process.hpp"
 #include "tests/support/sim_process.hpp"
 
-using codehive::test::run_codehive;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::test;
 
 namespace {
 
@@ -22,16 +23,23 @@ std::string scenario(const std::string& model) {
   return R"({"models":[")" + model + R"("],"rules":)" + kRules + "}";
 }
 
+std::string ollama_spec(const sim_process& sim, const std::string& model) {
+  return "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/" + model;
+}
+
+/// `r` exited 0 and its output holds each of `says`.
+void expect_ok_saying(const process_result& r, const std::vector<std::string>& says) {
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& s : says)
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
 }  // namespace
 
 TEST(Ping, RoundTripAgainstTheSimulator) {
   auto sim = sim_process::start(scenario("qwen2.5-coder:7b"));
-  auto r = run_codehive({"ping", "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/qwen2.5-coder:7b"});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("qwen2.5-coder:7b"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("pong"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("tokens:"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("latency:"), std::string::npos) << r.output;
+  auto r = run_codehive({"ping", ollama_spec(sim, "qwen2.5-coder:7b")});
+  expect_ok_saying(r, {"qwen2.5-coder:7b", "pong", "tokens:", "latency:"});
   EXPECT_EQ(sim.count_rule("plan"), 1);
   EXPECT_EQ(sim.count_rule("edit"), 1);
 }
@@ -41,16 +49,12 @@ TEST(Ping, RoundTripAgainstTheSimulator) {
 // think off, keep_alive; the profile is printed per role.
 TEST(Ping, UsesTheRunsRequestShapeAndPrintsTheProfilePerRole) {
   auto sim = sim_process::start(scenario("qwen3:8b"));
-  auto r = run_codehive({"ping", "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/qwen3:8b"});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("planner  profile: structured=json_schema temperature=sent think=false (sent) "
-                          "keep_alive=30m num_ctx=32768"),
-            std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("coder    profile: structured=json_schema temperature=sent think=false (sent) "
-                          "keep_alive=30m num_ctx=32768"),
-            std::string::npos)
-      << r.output;
+  auto r = run_codehive({"ping", ollama_spec(sim, "qwen3:8b")});
+  expect_ok_saying(r,
+                   {"planner  profile: structured=json_schema temperature=sent think=false (sent) "
+                    "keep_alive=30m num_ctx=32768",
+                    "coder    profile: structured=json_schema temperature=sent think=false (sent) "
+                    "keep_alive=30m num_ctx=32768"});
   EXPECT_EQ(sim.count_rule("plan"), 1);
 }
 
@@ -58,17 +62,15 @@ TEST(Ping, OpenAiApi) {
   auto sim = sim_process::start(scenario("gpt-4o-mini"));
   auto r = run_codehive({"ping", "openai://127.0.0.1:" + std::to_string(sim.port()) + "/v1/gpt-4o-mini",
                          "--prompt", "hello"});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("planner  profile: structured=json_schema temperature=sent reply_cap=max_tokens"),
-            std::string::npos)
-      << r.output;
+  expect_ok_saying(
+    r, {"planner  profile: structured=json_schema temperature=sent reply_cap=max_tokens"});
   EXPECT_EQ(sim.count_rule("plan"), 1);
   EXPECT_EQ(sim.count_rule("edit"), 1);
 }
 
 TEST(Ping, MissingModelIsExit3) {
   auto sim = sim_process::start(R"({"models":["other"],"rules":[]})");
-  auto r = run_codehive({"ping", "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/qwen2.5-coder:7b"});
+  auto r = run_codehive({"ping", ollama_spec(sim, "qwen2.5-coder:7b")});
   EXPECT_EQ(r.exit_code, 3) << r.output;
 }
 
@@ -109,16 +111,12 @@ TEST(Ping, PinnedProfileFromTheConfig) {
   temp_dir dir{"codehive-ping-pins"};
   auto file = dir.write("c.json", R"({"coder_model":{"structured_output":"prompt_only","disable_thinking":"false",
     "keep_alive":"1h","headers":{"X-Team":"codehive"}}})");
-  auto r = run_codehive({"ping", "ollama://127.0.0.1:" + std::to_string(sim.port()) + "/qwen2.5-coder:7b"}, 120000,
+  auto r = run_codehive({"ping", ollama_spec(sim, "qwen2.5-coder:7b")}, 120000,
                         {{"CODEHIVE_CONFIG", file.string()}});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
   // keep_alive: the longest of the roles sharing the model (one load for the run).
-  EXPECT_NE(r.output.find("planner  profile: structured=json_schema temperature=sent think=false (sent) "
-                          "keep_alive=1h num_ctx=32768"),
-            std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("coder    profile: structured=prompt_only temperature=sent think=not sent "
-                          "keep_alive=1h num_ctx=32768"),
-            std::string::npos)
-      << r.output;
+  expect_ok_saying(r,
+                   {"planner  profile: structured=json_schema temperature=sent think=false (sent) "
+                    "keep_alive=1h num_ctx=32768",
+                    "coder    profile: structured=prompt_only temperature=sent think=not sent "
+                    "keep_alive=1h num_ctx=32768"});
 }

@@ -12,11 +12,10 @@
 #include <rapidjson/document.h>
 
 #include "tests/cli/process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
-using codehive::test::run_codehive;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::test;
 
 namespace {
 
@@ -70,6 +69,14 @@ std::string with_reviews(std::string s, const std::string& responses) {
                      + "]},\n");
 }
 
+/// Adds a fixer for css/style.css whose whole answer colours .greet `color`.
+std::string with_css_fixer(std::string s, const std::string& color) {
+  return s.insert(s.find(R"json({"name":"fix")json"),
+                  R"json({"name":"fix css","match":{"role":"fixer","path":"css/style.css"},
+             "response":{"json":{"kind":"whole","content":".greet { color: )json"
+                    + color + R"json(; }\n"}}},)json");
+}
+
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in{p};
   return {std::istreambuf_iterator<char>{in}, {}};
@@ -83,16 +90,6 @@ rapidjson::Document json_file(const std::filesystem::path& p) {
   return d;
 }
 
-/// A config like the default one, without the browser check (tests must not
-/// depend on Chromium being installed).
-std::string write_config(const temp_dir& dir) {
-  std::string src = CODEHIVE_SOURCE_DIR;
-  dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                               + "/configs/prompts\",\"schemas_dir\":\"" + src
-                               + "/configs/schemas\"}");
-  return (dir / "codehive.json").string();
-}
-
 struct run_fixture : ::testing::Test {
   temp_dir dir{"codehive-cli"};
   std::filesystem::path out = dir / "out";
@@ -100,11 +97,12 @@ struct run_fixture : ::testing::Test {
   std::vector<std::string> args(const sim_process& sim, std::vector<std::string> extra = {},
                                 int coders = 2) {
     auto port = std::to_string(sim.port());
-    std::vector<std::string> a{"run", "a greeter page", "--out", out.string(), "--config",
-                               write_config(dir), "--planner",
-                               "openai://127.0.0.1:" + port + "/v1/big", "--coder",
-                               "ollama://127.0.0.1:" + port + "/small", "--coders",
-                               std::to_string(coders)};
+    std::vector<std::string> a{"run",       "a greeter page",
+                               "--out",     out.string(),
+                               "--config",  write_plain_config(dir.path()),
+                               "--planner", "openai://127.0.0.1:" + port + "/v1/big",
+                               "--coder",   "ollama://127.0.0.1:" + port + "/small",
+                               "--coders",  std::to_string(coders)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -222,9 +220,9 @@ TEST_F(RunCommand, AnUnusablePlanIsAskedAgainWithTheReason) {
 }
 
 TEST_F(RunCommand, UnreachableModelServerIsExit3) {
-  auto r = run_codehive({"run", "x", "--out", out.string(), "--config", write_config(dir),
-                         "--planner", "ollama://127.0.0.1:1/big", "--coder",
-                         "ollama://127.0.0.1:1/small"});
+  auto r = run_codehive({"run", "x", "--out", out.string(), "--config",
+                         write_plain_config(dir.path()), "--planner", "ollama://127.0.0.1:1/big",
+                         "--coder", "ollama://127.0.0.1:1/small"});
   EXPECT_EQ(r.exit_code, 3) << r.output;
   // Even a failed run leaves its status behind.
   auto status = json_file(out / "generated_files/status.json");
@@ -244,11 +242,9 @@ TEST_F(RunCommand, CostBudgetFromThePriceTableIsExit4) {
   auto sim = sim_process::start(scenario("{\"json\":" + util_good + "}"));
   // The config's price table prices the planner's model "big" (its endpoint
   // names no price): the plan alone costs more than the budget.
-  std::string src = CODEHIVE_SOURCE_DIR;
   dir.write("priced.json",
-            "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-              + "/configs/prompts\",\"schemas_dir\":\"" + src + "/configs/schemas\","
-              + "\"prices\":{\"big\":{\"prompt_per_mtok\":100000,\"completion_per_mtok\":100000}}}");
+            plain_config_json(
+              ",\"prices\":{\"big\":{\"prompt_per_mtok\":100000,\"completion_per_mtok\":100000}}"));
   auto a = args(sim, {"--max-cost", "0.01"});
   for (std::size_t i = 0; i + 1 < a.size(); ++i)
     if (a[i] == "--config")
@@ -323,10 +319,7 @@ TEST_F(RunCommand, TheSameIssueComingBackTwiceStopsTheLoop) {
   // The reviewer repeats one issue forever; the fixer's edit never helps.
   auto s = with_reviews(scenario("{\"json\":" + util_good + "}"),
                         R"json({"json":{"issues":[{"file":"css/style.css","problem":"too blue","instructions":"1. make it red"}]}})json");
-  s.insert(s.find(R"json({"name":"fix")json"),
-           R"json({"name":"fix css","match":{"role":"fixer","path":"css/style.css"},
-             "response":{"json":{"kind":"whole","content":".greet { color: blue; }\n"}}},)json");
-  auto sim = sim_process::start(s);
+  auto sim = sim_process::start(with_css_fixer(s, "blue"));
   auto r = run_codehive(args(sim, {"--max-rounds", "10"}));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("came back unchanged"), std::string::npos) << r.output;
@@ -341,10 +334,7 @@ TEST_F(RunCommand, MaxRoundsBoundsTheFixRounds) {
   auto s = with_reviews(scenario("{\"json\":" + util_good + "}"),
                         R"json({"json":{"issues":[{"file":"css/style.css","problem":"too blue","instructions":"1. make it red"}]}},
                                {"json":{"issues":[{"file":"css/style.css","problem":"still too blue","instructions":"1. make it red"}]}})json");
-  s.insert(s.find(R"json({"name":"fix")json"),
-           R"json({"name":"fix css","match":{"role":"fixer","path":"css/style.css"},
-             "response":{"json":{"kind":"whole","content":".greet { color: red; }\n"}}},)json");
-  auto sim = sim_process::start(s);
+  auto sim = sim_process::start(with_css_fixer(s, "red"));
   auto r = run_codehive(args(sim, {"--max-rounds", "1"}));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(sim.count_role("reviewer"), 2);

@@ -45,22 +45,15 @@
 #include "storage/run_store.hpp"
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
-using codehive::cluster_test::find_program;
-using codehive::cluster_test::node_process;
-using codehive::cluster_test::pick_free_port;
-using codehive::cluster_test::run_to_end;
-using codehive::test::http_get;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::cluster_test;
+using namespace codehive::test;
 
 namespace {
 
-const fs::path source_dir = CODEHIVE_SOURCE_DIR;
-const fs::path demo_dir = source_dir / "configs" / "demo";
-const fs::path app_dir = demo_dir / "app";
 constexpr const char* defect_path = "js/app.js";
 constexpr const char* planner_model = "gpt-4o-mini";
 constexpr const char* coder_model = "qwen2.5-coder:7b";
@@ -96,40 +89,11 @@ void spit(const fs::path& p, const std::string& text, mode_t mode = 0644) {
   ::chmod(p.c_str(), mode);
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string demo_request() { return trim(slurp(demo_dir / "request.txt")); }
-
-std::vector<std::string> files_under(const fs::path& root) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-const std::vector<std::string>& app_files() {
-  static const std::vector<std::string> files = files_under(app_dir);
-  return files;
-}
-
 /// Every file of configs/demo/app/ exists in `out` with the same bytes, and no other
 /// project file was written (generated_files/ and hidden folders aside).
 void expect_output_matches_app(const fs::path& out) {
-  ASSERT_EQ(app_files().size(), 11u) << "configs/demo/app/ should hold the 11 files of the demo";
-  for (const auto& rel : app_files()) {
-    const fs::path got = out / rel;
-    ASSERT_TRUE(fs::is_regular_file(got)) << rel << " was not generated in " << out;
-    EXPECT_TRUE(slurp(got) == slurp(app_dir / rel)) << rel << " differs from configs/demo/app/" << rel;
-  }
-  const std::set<std::string> expected(app_files().begin(), app_files().end());
-  for (const auto& rel : files_under(out)) {
-    if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
-    EXPECT_TRUE(expected.count(rel)) << "unexpected file in the output: " << rel;
-  }
+  ASSERT_EQ(demo_app_files().size(), 11u) << "configs/demo/app/ should hold the 11 files of the demo";
+  EXPECT_EQ(demo_output_differences(out), "") << "the output in " << out << " differs from configs/demo/app/";
 }
 
 std::string random_token() {
@@ -141,37 +105,11 @@ std::string random_token() {
   return t;
 }
 
-/// A copy of configs/codehive.json with the browser validator off and absolute prompt and
-/// schema folders (the copy lives in a temp folder).
-fs::path write_config(const fs::path& dir) {
-  rapidjson::Document d;
-  const std::string text = slurp(source_dir / "configs" / "codehive.json");
-  d.Parse(text.c_str(), text.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("configs/codehive.json does not parse");
-  auto& a = d.GetAllocator();
-  auto set_string = [&](rapidjson::Value& obj, const char* key, const std::string& v) {
-    rapidjson::Value val(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
-    if (obj.HasMember(key)) obj[key] = val;
-    else obj.AddMember(rapidjson::Value(key, a), val, a);
-  };
-  set_string(d, "prompts_dir", (source_dir / "configs" / "prompts").string());
-  set_string(d, "schemas_dir", (source_dir / "configs" / "schemas").string());
-  if (!d.HasMember("validators")) d.AddMember("validators", rapidjson::Value(rapidjson::kObjectType), a);
-  if (d["validators"].HasMember("browser")) d["validators"]["browser"] = false;
-  else d["validators"].AddMember("browser", false, a);
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  d.Accept(w);
-  const fs::path p = dir / "codehive.json";
-  spit(p, buf.GetString());
-  return p;
-}
-
 /// A copy of the demo scenario whose answers all wait `ttft_ms` before the first token
 /// (every rule's latency), with the answer files made absolute.
 fs::path write_slow_scenario(const fs::path& dir, int ttft_ms) {
   rapidjson::Document d;
-  const std::string text = slurp(demo_dir / "scenario.json");
+  const std::string text = slurp(demo_dir() / "scenario.json");
   d.Parse(text.c_str(), text.size());
   if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("configs/demo/scenario.json does not parse");
   auto& a = d.GetAllocator();
@@ -187,7 +125,7 @@ fs::path write_slow_scenario(const fs::path& dir, int ttft_ms) {
     if (!rule.HasMember("responses")) continue;
     for (auto& resp : rule["responses"].GetArray())
       if (resp.IsObject() && resp.HasMember("file") && resp["file"].IsString()) {
-        const std::string abs = (demo_dir / resp["file"].GetString()).string();
+        const std::string abs = (demo_dir() / resp["file"].GetString()).string();
         resp["file"].SetString(abs.c_str(), static_cast<rapidjson::SizeType>(abs.size()), a);
       }
   }
@@ -302,7 +240,7 @@ class cluster {
  public:
   explicit cluster(const std::string& tag)
       : tag_(tag), dir_("codehive-cluster-" + tag), token_(random_token()) {
-    config_ = write_config(dir_.path());
+    config_ = write_demo_config(dir_.path());
     token_file_ = dir_.path() / "token";
     spit(token_file_, token_ + "\n", 0600);
   }
@@ -341,9 +279,18 @@ class cluster {
   /// Starts the coordinator's simulator and the coordinator (0 local coders by default),
   /// and waits for its "listening" line. Returns false (with the reason in `why`) when it
   /// does not come up.
+  /// start_coordinator with the defaults; not starting is fatal (call through
+  /// ASSERT_NO_FATAL_FAILURE).
+  void expect_coordinator_started() {
+    std::string why;
+    ASSERT_TRUE(start_coordinator(why)) << why;
+  }
+
   bool start_coordinator(std::string& why, const std::string& listen = "127.0.0.1:0",
                          const std::vector<std::string>& extra = {}) {
-    if (!coord_sim_) coord_sim_ = std::make_unique<sim_process>(sim_process::start((demo_dir / "scenario.json").string()));
+    if (!coord_sim_)
+      coord_sim_ =
+        std::make_unique<sim_process>(sim_process::start((demo_dir() / "scenario.json").string()));
     std::vector<std::string> argv{CODEHIVE_BIN, "coordinator", "--listen", listen,
                                   "--store", (dir_.path() / "store").string(),
                                   "--planner", model_spec_openai(coord_sim_->port()),
@@ -372,7 +319,7 @@ class cluster {
     worker_node w;
     w.name = name;
     w.sim = std::make_unique<sim_process>(
-        sim_process::start((scenario.empty() ? demo_dir / "scenario.json" : scenario).string()));
+      sim_process::start((scenario.empty() ? demo_dir() / "scenario.json" : scenario).string()));
     std::vector<std::string> argv{CODEHIVE_BIN, "worker", "--join", join.empty() ? address_ : join,
                                   "--name", name, "--coders", std::to_string(coders),
                                   "--fixers", std::to_string(fixers),
@@ -470,8 +417,7 @@ std::map<std::string, int> coder_sum(const std::vector<sim_counts>& all) {
 // demo; the tasks spread over the workers and each file is coded exactly once.
 TEST(ClusterRun, ThreeWorkersShareTheDemo) {
   cluster c("share");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   for (const char* name : {"w1", "w2", "w3"}) c.start_worker(name, 4, 1);
   for (auto& w : c.workers()) ASSERT_TRUE(c.wait_joined(w));
 
@@ -503,7 +449,7 @@ TEST(ClusterRun, ThreeWorkersShareTheDemo) {
   if (workers_used < 3) std::printf("[ cluster  ] note: only %d of 3 workers got coder tasks\n", workers_used);
 
   const auto sum = coder_sum(worker_counts);
-  for (const auto& rel : app_files()) {
+  for (const auto& rel : demo_app_files()) {
     auto it = sum.find(rel);
     EXPECT_EQ(it == sum.end() ? 0 : it->second, 1) << "coder requests for " << rel << " over all workers";
   }
@@ -532,8 +478,7 @@ struct failover_setup {
   explicit failover_setup(const std::string& tag) : c(tag) {}
 
   void start(const std::string& doomed_name) {
-    std::string why;
-    ASSERT_TRUE(c.start_coordinator(why)) << why;
+    ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
     const fs::path slow = write_slow_scenario(c.dir(), doomed_ttft_ms);
     c.start_worker(doomed_name, 2, 1, slow);
     ASSERT_TRUE(c.wait_joined(c.workers().back()));
@@ -569,7 +514,7 @@ struct failover_setup {
     }
     std::printf("[ cluster  ] in flight on %s when it was hit:%s\n", doomed->name.c_str(), lost.c_str());
     const auto sum = coder_sum({doomed_counts, healthy_counts});
-    for (const auto& rel : app_files()) {
+    for (const auto& rel : demo_app_files()) {
       auto it = sum.find(rel);
       const int n = it == sum.end() ? 0 : it->second;
       EXPECT_LE(n, 2) << rel << " was coded " << n << " times";
@@ -585,8 +530,7 @@ struct failover_setup {
 // (b) SIGKILL of a worker with coder requests in flight: its tasks complete elsewhere.
 TEST(ClusterFailure, KilledWorkerTasksCompleteElsewhere) {
   failover_setup s("kill");
-  s.start("doomed");
-  if (HasFatalFailure()) return;
+  ASSERT_NO_FATAL_FAILURE(s.start("doomed"));
   s.doomed->proc->signal(SIGKILL);
   const auto t0 = clock_type::now();
   s.doomed->proc->wait_exit(5000);
@@ -628,8 +572,7 @@ bool wait_lines(const node_process& p, const std::regex& re, int n, int timeout_
 // and no file that was done at the kill is coded again.
 TEST(ClusterFailure, RestartedCoordinatorResumesItsRun) {
   cluster c("restart");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   c.start_worker("w1", 2, 1);
   c.start_worker("w2", 2, 1);
   ASSERT_TRUE(c.wait_joined(c.workers()[0]));
@@ -667,6 +610,7 @@ TEST(ClusterFailure, RestartedCoordinatorResumesItsRun) {
   coded_at_kill = coder_sum({counts_of(*c.workers()[0].sim), counts_of(*c.workers()[1].sim)});
 
   // Same store, same address: the run goes on and the workers come back.
+  std::string why;
   ASSERT_TRUE(c.start_coordinator(why, c.address())) << why;
   for (auto& w : c.workers())
     EXPECT_TRUE(wait_lines(*w.proc, worker_joined_re, 2, join_timeout_ms))
@@ -689,8 +633,9 @@ namespace {
 /// How many of the demo's files are in `out` with their final bytes.
 std::size_t app_files_in(const fs::path& out) {
   std::size_t n = 0;
-  for (const auto& rel : app_files())
-    if (fs::is_regular_file(out / rel) && slurp(out / rel) == slurp(app_dir / rel)) ++n;
+  for (const auto& rel : demo_app_files())
+    if (fs::is_regular_file(out / rel) && slurp(out / rel) == slurp(demo_app_dir() / rel))
+      ++n;
   return n;
 }
 
@@ -718,8 +663,7 @@ std::string run_id_of(node_process& run) {
 // --coordinator` fetches from the store; the coordinator worked in a folder of its own.
 TEST(ClusterResults, KilledClientStartedAgainEndsWithTheRunsFiles) {
   cluster c("results");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   // One coder whose answers take 1.5 s each: the run outlasts the kill and the restart.
   c.start_worker("w1", 1, 1, write_slow_scenario(c.dir(), 1500));
   ASSERT_TRUE(c.wait_joined(c.workers().back()));
@@ -789,8 +733,7 @@ TEST(ClusterResults, KilledClientStartedAgainEndsWithTheRunsFiles) {
 // uncommitted changes is refused before anything is submitted.
 TEST(ClusterResults, ClientFolderGetsOneCommitPerVersion) {
   cluster c("git");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   c.start_worker("w1", 4, 1);
   ASSERT_TRUE(c.wait_joined(c.workers().back()));
   temp_dir out("codehive-cluster-git-out");
@@ -832,8 +775,7 @@ TEST(ClusterResults, ClientFolderGetsOneCommitPerVersion) {
 // heartbeat timeout notices it and its work completes elsewhere.
 TEST(ClusterFailure, FrozenWorkerIsDetectedByHeartbeat) {
   failover_setup s("freeze");
-  s.start("frozen");
-  if (HasFatalFailure()) return;
+  ASSERT_NO_FATAL_FAILURE(s.start("frozen"));
   s.doomed->proc->signal(SIGSTOP);
   const auto t0 = clock_type::now();
   const auto lost = s.c.coordinator().wait_line(coordinator_line(s.doomed->name, "lost"),
@@ -858,8 +800,7 @@ TEST(ClusterFailure, FrozenWorkerIsDetectedByHeartbeat) {
 // neither log shows a token.
 TEST(ClusterJoin, WrongTokenIsRefused) {
   cluster c("token");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   const std::string wrong = random_token();
   const fs::path wrong_file = c.dir() / "wrong-token";
   spit(wrong_file, wrong + "\n", 0600);
@@ -908,8 +849,7 @@ long resident_kib(pid_t pid) {
 
 TEST(ClusterJoin, AHandshakeAnnouncingFourGibibytesIsRefusedAndWorkersStillJoin) {
   cluster c("bigframe");
-  std::string why;
-  ASSERT_TRUE(c.start_coordinator(why)) << why;
+  ASSERT_NO_FATAL_FAILURE(c.expect_coordinator_started());
   const long before = resident_kib(c.coordinator().pid());
   ASSERT_GT(before, 0);
   const auto colon = c.address().rfind(':');
@@ -1220,11 +1160,11 @@ TEST(ClusterNetns, CutLink) {
     std::printf("[  SKIPPED ] `ip netns` does not work here: %s\n", why.c_str());
     GTEST_SKIP() << "ip netns unavailable: " << why;
   }
-  const fs::path config = write_config(dir.path());
+  const fs::path config = write_demo_config(dir.path());
   const std::string token = random_token();
   const fs::path token_file = dir.path() / "token";
   spit(token_file, token + "\n", 0600);
-  const fs::path demo_scenario = demo_dir / "scenario.json";
+  const fs::path demo_scenario = demo_dir() / "scenario.json";
   const fs::path slow = write_slow_scenario(dir.path(), doomed_ttft_ms);
   std::vector<std::string> common{"--config", config.string(), "--heartbeat-ms", std::to_string(heartbeat_ms),
                                   "--timeout-ms", std::to_string(timeout_ms), "--token-file", token_file.string(),
@@ -1292,7 +1232,7 @@ TEST(ClusterNetns, CutLink) {
   for (const auto& [path, n] : remote_counts.coder)
     EXPECT_GE(local_counts.coded(path), 1) << path << " was behind the cut link and never asked again";
   const auto sum = coder_sum({remote_counts, local_counts});
-  for (const auto& rel : app_files()) {
+  for (const auto& rel : demo_app_files()) {
     auto it = sum.find(rel);
     const int n = it == sum.end() ? 0 : it->second;
     EXPECT_GE(n, 1) << rel;
@@ -1309,8 +1249,8 @@ TEST(ClusterDeploy, LocalClusterScriptRunsTheDemo) {
   ASSERT_FALSE(bash.empty());
   temp_dir dir("codehive-cluster-deploy");
   const fs::path state = dir.path() / "state";
-  const fs::path config = write_config(dir.path());
-  const std::string script = (source_dir / "deploy" / "local-cluster.sh").string();
+  const fs::path config = write_demo_config(dir.path());
+  const std::string script = (source_dir() / "deploy" / "local-cluster.sh").string();
   ASSERT_TRUE(fs::is_regular_file(script)) << script;
   const std::map<std::string, std::string> env{{"CODEHIVE_LLM_SIM", sim_process::binary_path()},
                                                 {"CODEHIVE_JOIN_TOKEN", ""},

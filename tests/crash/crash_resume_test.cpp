@@ -29,20 +29,16 @@
 #include "storage/run_store.hpp"
 #include "tests/crash/killable_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
-using codehive::crash_test::killable_process;
-using codehive::crash_test::stream;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::crash_test;
+using namespace codehive::test;
 namespace store = codehive::store;
 
 namespace {
 
-const fs::path source_dir = CODEHIVE_SOURCE_DIR;
-const fs::path demo_dir = source_dir / "configs" / "demo";
-const fs::path app_dir = demo_dir / "app";
 constexpr const char* defect_path = "js/app.js";
 constexpr int line_timeout_ms = 90000;   // longest wait for one log line
 constexpr int finish_timeout_ms = 180000;
@@ -59,51 +55,6 @@ std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p)
 void spit(const fs::path& p, const std::string& s) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << s;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string demo_request() { return trim(slurp(demo_dir / "request.txt")); }
-
-/// Relative paths of every file under `root`, "/"-separated, sorted.
-std::vector<std::string> files_under(const fs::path& root) {
-  std::vector<std::string> out;
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-const std::vector<std::string>& app_files() {
-  static const std::vector<std::string> files = files_under(app_dir);
-  return files;
-}
-
-/// Differences between `out` (generated_files/ and top-level hidden entries aside, as in
-/// tests/demo) and configs/demo/app/: missing, differing and unexpected files.
-std::vector<std::string> output_differences(const fs::path& out) {
-  std::vector<std::string> problems;
-  for (const auto& rel : app_files()) {
-    const fs::path got = out / rel;
-    if (!fs::is_regular_file(got)) {
-      problems.push_back("missing: " + rel);
-      continue;
-    }
-    const std::string a = slurp(got), b = slurp(app_dir / rel);
-    if (a != b)
-      problems.push_back("differs: " + rel + " (" + std::to_string(a.size()) + " bytes, expected " +
-                         std::to_string(b.size()) + ")");
-  }
-  const std::set<std::string> expected(app_files().begin(), app_files().end());
-  for (const auto& rel : files_under(out)) {
-    if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
-    if (!expected.count(rel)) problems.push_back("unexpected file: " + rel);
-  }
-  return problems;
 }
 
 std::string join(const std::vector<std::string>& xs, const std::string& sep = "\n  ") {
@@ -252,30 +203,10 @@ struct crash_env {
   std::string planner, coder;
 
   explicit crash_env(const std::string& name)
-      : sim(sim_process::start((demo_dir / "scenario.json").string())), dir(name) {
-    config = dir / "codehive.json";
+    : sim(sim_process::start((demo_dir() / "scenario.json").string())), dir(name) {
+    config = write_demo_config(dir.path());
     out = dir / "out";
     store_dir = dir / "store";
-    const std::string text = slurp(source_dir / "configs" / "codehive.json");
-    rapidjson::Document d;
-    d.Parse(text.c_str(), text.size());
-    if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("configs/codehive.json is not JSON");
-    auto& a = d.GetAllocator();
-    auto set_string = [&](const char* key, const std::string& value) {
-      if (d.HasMember(key)) d.RemoveMember(key);
-      d.AddMember(rapidjson::Value(key, a), rapidjson::Value(value.c_str(), a), a);
-    };
-    set_string("prompts_dir", (source_dir / "configs" / "prompts").string());
-    set_string("schemas_dir", (source_dir / "configs" / "schemas").string());
-    if (!d.HasMember("validators") || !d["validators"].IsObject())
-      throw std::runtime_error("configs/codehive.json has no validators object");
-    auto& v = d["validators"];
-    if (v.HasMember("browser")) v.RemoveMember("browser");
-    v.AddMember("browser", false, a);
-    rapidjson::StringBuffer buf;
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    d.Accept(w);
-    dir.write("codehive.json", buf.GetString());
     const std::string port = std::to_string(sim.port());
     planner = "openai://127.0.0.1:" + port + "/v1/gpt-4o-mini";
     coder = "ollama://127.0.0.1:" + port + "/qwen2.5-coder:7b";
@@ -499,13 +430,41 @@ void expect_cli_fsck_clean(const crash_env& env, const std::string& run_id) {
 }
 
 void expect_output_equals_app(const fs::path& out) {
-  ASSERT_GE(app_files().size(), 8u) << "configs/demo/app/ looks incomplete";
-  const auto diff = output_differences(out);
-  EXPECT_TRUE(diff.empty()) << "the output differs from configs/demo/app/:\n  " << join(diff);
+  ASSERT_GE(demo_app_files().size(), 8u) << "configs/demo/app/ looks incomplete";
+  EXPECT_EQ(demo_output_differences(out), "") << "the output differs from configs/demo/app/";
 }
 
 void expect_fsck_clean(const store_view& v, const std::string& when) {
   EXPECT_TRUE(v.fsck_problems.empty()) << "fsck " << when << ":\n  " << join(v.fsck_problems);
+}
+
+/// Matches the `n`-th task completion logged on stderr (it counts what it is shown).
+killable_process::predicate nth_task_done(int n) {
+  return [n, seen = 0](stream s, const std::string& l) mutable {
+    return s == stream::err && classify(l).k == kind::task_done && ++seen >= n;
+  };
+}
+
+/// Resumes the run stopped once (`phase`: when; `at_stop`, `counts_at_stop`: the store and
+/// the simulator's counts then) with `extra` flags and expects it to finish: exit 0, the
+/// demo's output, nothing done at the stop asked for again, the run stored as done. `end`:
+/// the finished run's store. Call through ASSERT_NO_FATAL_FAILURE.
+void expect_resume_finishes(crash_env& env, const std::string& run_id, const std::string& phase,
+                            const store_view& at_stop, const sim_counts& counts_at_stop,
+                            const std::vector<std::string>& extra, store_view& end) {
+  killable_process r(env.resume_argv(run_id, extra));
+  const int rc = r.wait_exit(finish_timeout_ms);
+  ASSERT_EQ(rc, 0) << "resume" << (extra.empty() ? "" : " with " + join(extra, " ")) << ":\n"
+                   << r.tail(80);
+  expect_output_equals_app(env.out);
+  kill_record k;
+  k.index = 1;
+  k.phase = phase;
+  k.store = at_stop;
+  k.counts = counts_at_stop;
+  expect_no_done_task_asked_twice({k}, read_counts(env.sim));
+  end = read_store(env.store_dir, run_id);
+  EXPECT_EQ(end.run_state, "done") << end.describe();
 }
 
 }  // namespace
@@ -561,15 +520,16 @@ TEST(CrashResume, UninterruptedMatchesDemo) {
 
   const auto c = read_counts(env.sim);
   EXPECT_EQ(c.role("planner"), 1) << c.describe();
-  for (const auto& rel : app_files()) EXPECT_EQ(c.role_path("coder", rel), 1) << rel;
-  EXPECT_EQ(c.role("coder"), static_cast<int>(app_files().size()));
+  for (const auto& rel : demo_app_files())
+    EXPECT_EQ(c.role_path("coder", rel), 1) << rel;
+  EXPECT_EQ(c.role("coder"), static_cast<int>(demo_app_files().size()));
   EXPECT_EQ(c.role_path("fixer", defect_path), 1);
   EXPECT_EQ(c.role("reviewer"), 2);
 
   const auto v = read_store(env.store_dir, run_id);
   EXPECT_EQ(v.run_state, "done") << v.describe();
   EXPECT_EQ(v.exit_code, 0) << v.describe();
-  EXPECT_EQ(v.plan_tasks(), static_cast<int>(app_files().size())) << v.describe();
+  EXPECT_EQ(v.plan_tasks(), static_cast<int>(demo_app_files().size())) << v.describe();
   for (const auto& t : v.tasks) {
     EXPECT_EQ(t.state, "done") << t.id;
     EXPECT_EQ(t.attempts, 1) << t.id;
@@ -772,10 +732,11 @@ TEST(CrashResume, KillAnywhere) {
   if (!skipped.empty())
     std::printf("[ crash    ] kill points not reachable (run had gone past): %s\n",
                 join(skipped, ", ").c_str());
-  std::printf("[ crash    ] model calls: %s\n"
-              "[ crash    ] (an uninterrupted run, CrashResume.UninterruptedMatchesDemo: planner=1 coder=%zu "
-              "reviewer=2 fixer=1 and one summary per file, 26 in all)\n",
-              end.describe().c_str(), app_files().size());
+  std::printf(
+    "[ crash    ] model calls: %s\n"
+    "[ crash    ] (an uninterrupted run, CrashResume.UninterruptedMatchesDemo: planner=1 coder=%zu "
+    "reviewer=2 fixer=1 and one summary per file, 26 in all)\n",
+    end.describe().c_str(), demo_app_files().size());
 
   EXPECT_GE(kills.size(), 20u);
   for (const char* g : {"planning", "coders in flight", "after task completion", "validation", "review",
@@ -794,7 +755,7 @@ TEST(CrashResume, KillAnywhere) {
     std::printf("[ crash    ] generated_files/status.json after the last kill and resume: state %s\n",
                 state.c_str());
     std::vector<std::string> unsummarized;
-    for (const auto& rel : app_files())
+    for (const auto& rel : demo_app_files())
       if (end.role_path("summarizer", rel) == 0) unsummarized.push_back(rel);
     if (!unsummarized.empty())
       std::printf("[ crash    ] the summarizer was never asked for: %s\n", join(unsummarized, ", ").c_str());
@@ -816,12 +777,7 @@ TEST(CrashResume, KillAnywhere) {
 TEST(CrashResume, RepairsOutputFolder) {
   crash_env env("codehive-crash-repair");
   killable_process p(env.run_argv());
-  int done_lines = 0;
-  auto line = p.kill_when(
-      [&](stream s, const std::string& l) {
-        return s == stream::err && classify(l).k == kind::task_done && ++done_lines >= 4;
-      },
-      line_timeout_ms);
+  auto line = p.kill_when(nth_task_done(4), line_timeout_ms);
   ASSERT_TRUE(line.has_value()) << "no 4th task completion:\n" << p.tail(60);
   const std::string run_id = find_run_id(p, env.store_dir);
   const auto at_kill = read_store(env.store_dir, run_id);
@@ -847,18 +803,9 @@ TEST(CrashResume, RepairsOutputFolder) {
   std::printf("[ crash    ] killed after: %s\n[ crash    ] damaged: %s (truncated), %s (deleted), %s (garbage)\n",
               line->c_str(), done[0]->path.c_str(), done[1]->path.c_str(), done[2]->path.c_str());
 
-  killable_process r(env.resume_argv(run_id));
-  const int rc = r.wait_exit(finish_timeout_ms);
-  ASSERT_EQ(rc, 0) << "resume:\n" << r.tail(80);
-  expect_output_equals_app(env.out);
-  kill_record k;
-  k.index = 1;
-  k.phase = "after the 4th task completion";
-  k.store = at_kill;
-  k.counts = counts_at_kill;
-  expect_no_done_task_asked_twice({k}, read_counts(env.sim));
-  const auto v = read_store(env.store_dir, run_id);
-  EXPECT_EQ(v.run_state, "done") << v.describe();
+  store_view v;
+  ASSERT_NO_FATAL_FAILURE(expect_resume_finishes(env, run_id, "after the 4th task completion",
+                                                 at_kill, counts_at_kill, {}, v));
   expect_fsck_clean(v, "at the end");
 }
 
@@ -867,12 +814,7 @@ TEST(CrashResume, RepairsOutputFolder) {
 TEST(CrashResume, CtrlCStopsCleanlyAndResumes) {
   crash_env env("codehive-crash-sigint");
   killable_process p(env.run_argv());
-  int done_lines = 0;
-  auto line = p.wait_line(
-      [&](stream s, const std::string& l) {
-        return s == stream::err && classify(l).k == kind::task_done && ++done_lines >= 3;
-      },
-      line_timeout_ms);
+  auto line = p.wait_line(nth_task_done(3), line_timeout_ms);
   ASSERT_TRUE(line.has_value()) << "no 3rd task completion:\n" << p.tail(60);
   ASSERT_EQ(::kill(p.pid(), SIGINT), 0);
   const int rc = p.wait_exit(finish_timeout_ms);
@@ -888,17 +830,11 @@ TEST(CrashResume, CtrlCStopsCleanlyAndResumes) {
   d.Parse(status.c_str(), status.size());
   ASSERT_TRUE(!d.HasParseError() && d.IsObject() && d.HasMember("state")) << status;
   EXPECT_STREQ(d["state"].GetString(), "cancelled");
-  kill_record k;
-  k.index = 1;
-  k.phase = "Ctrl-C after the 3rd task completion";
-  k.store = at_stop;
-  k.counts = read_counts(env.sim);
+  const sim_counts counts_at_stop = read_counts(env.sim);
 
-  killable_process r(env.resume_argv(run_id));
-  ASSERT_EQ(r.wait_exit(finish_timeout_ms), 0) << "resume:\n" << r.tail(80);
-  expect_output_equals_app(env.out);
-  expect_no_done_task_asked_twice({k}, read_counts(env.sim));
-  EXPECT_EQ(read_store(env.store_dir, run_id).run_state, "done");
+  store_view end;
+  expect_resume_finishes(env, run_id, "Ctrl-C after the 3rd task completion", at_stop,
+                         counts_at_stop, {}, end);
 }
 
 // A token budget stops the run midway (exit 4, run state budget_stopped); a resume with
@@ -927,18 +863,9 @@ TEST(CrashResume, BudgetStopAndResume) {
       << "the budget did not stop the run midway: " << stopped.describe();
   expect_fsck_clean(stopped, "after the budget stop");
 
-  killable_process r(env.resume_argv(run_id, {"--max-tokens", "100000000"}));
-  const int rc2 = r.wait_exit(finish_timeout_ms);
-  ASSERT_EQ(rc2, 0) << "resume with a larger budget:\n" << r.tail(80);
-  expect_output_equals_app(env.out);
-  kill_record k;
-  k.index = 1;
-  k.phase = "budget stop";
-  k.store = stopped;
-  k.counts = counts_at_stop;
-  expect_no_done_task_asked_twice({k}, read_counts(env.sim));
-  const auto v = read_store(env.store_dir, run_id);
-  EXPECT_EQ(v.run_state, "done") << v.describe();
+  store_view v;  // resumed with a larger budget
+  ASSERT_NO_FATAL_FAILURE(expect_resume_finishes(env, run_id, "budget stop", stopped,
+                                                 counts_at_stop, {"--max-tokens", "100000000"}, v));
   EXPECT_EQ(v.exit_code, 0) << v.describe();
   expect_fsck_clean(v, "at the end");
 }

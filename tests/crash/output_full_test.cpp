@@ -20,6 +20,7 @@
 
 #include "tests/crash/fast_demo.hpp"
 #include "tests/crash/killable_process.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
@@ -48,10 +49,7 @@ outcome codehive_run(const fs::path& home, const fast_demo& demo, const std::vec
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return codehive::test::read_whole_file(p);
 }
 
 TEST(OutputFull, ARunIntoAFullFolderStopsWithExit6AndResumesOnceSpaceIsFreed) {

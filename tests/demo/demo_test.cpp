@@ -20,46 +20,21 @@
 
 #include "tests/demo/run_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 #include "vcs/repository.hpp"
 
 namespace fs = std::filesystem;
-using codehive::demo_test::find_in_path;
-using codehive::demo_test::process_result;
-using codehive::demo_test::run_process;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::demo_test;
+using namespace codehive::test;
 
 namespace {
 
-const fs::path source_dir = CODEHIVE_SOURCE_DIR;
-const fs::path demo_dir = source_dir / "configs" / "demo";
-const fs::path app_dir = demo_dir / "app";
 constexpr const char* defect_path = "js/app.js";
 constexpr int run_timeout_ms = 180000;
 
 /// The whole file, "" when it cannot be read.
 std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p); }
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-/// Relative paths of every file under `root`, "/"-separated, sorted.
-std::vector<std::string> files_under(const fs::path& root) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-/// The app's files: the expected output of a demo run.
-const std::vector<std::string>& app_files() {
-  static const std::vector<std::string> files = files_under(app_dir);
-  return files;
-}
 
 std::string describe(const process_result& r) {
   std::ostringstream s;
@@ -71,18 +46,15 @@ std::string describe(const process_result& r) {
 /// Every file of configs/demo/app/ exists in `out` with the same bytes; no other project
 /// files were written (generated_files/ and hidden folders, e.g. a run store, aside).
 void expect_output_matches_app(const fs::path& out) {
-  ASSERT_GE(app_files().size(), 8u) << "configs/demo/app/ looks incomplete";
-  for (const auto& rel : app_files()) {
-    const fs::path got = out / rel;
-    ASSERT_TRUE(fs::is_regular_file(got)) << rel << " was not generated";
-    EXPECT_TRUE(slurp(got) == slurp(app_dir / rel))
-        << rel << " differs from configs/demo/app/" << rel;
-  }
-  const std::set<std::string> expected(app_files().begin(), app_files().end());
-  for (const auto& rel : files_under(out)) {
-    if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
-    EXPECT_TRUE(expected.count(rel)) << "unexpected file in the output: " << rel;
-  }
+  ASSERT_GE(demo_app_files().size(), 8u) << "configs/demo/app/ looks incomplete";
+  EXPECT_EQ(demo_output_differences(out), "") << "the output differs from configs/demo/app/";
+}
+
+/// `codehive run --demo` into `out` with its own run store (the simulator is its own).
+process_result run_demo_flag(const temp_dir& out, const temp_dir& store) {
+  return run_process(
+    {CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(), "--store", store.path().string()},
+    run_timeout_ms, source_dir());
 }
 
 rapidjson::Document parse_file(const fs::path& p) {
@@ -129,7 +101,7 @@ void expect_exports(const fs::path& out) {
         EXPECT_STREQ(t["action"].GetString(), "create");
       }
     }
-    EXPECT_EQ(paths, std::set<std::string>(app_files().begin(), app_files().end()));
+    EXPECT_EQ(paths, std::set<std::string>(demo_app_files().begin(), demo_app_files().end()));
   }
 
   // code_review.json: the review's issue about the planted defect.
@@ -155,7 +127,7 @@ void expect_exports(const fs::path& out) {
     ASSERT_TRUE(d.IsObject()) << "file_tracker.json is not an object";
     const rapidjson::Value* tracker = &d;
     if (!d.HasMember("index.html") && d.HasMember("files") && d["files"].IsObject()) tracker = &d["files"];
-    for (const auto& rel : app_files()) {
+    for (const auto& rel : demo_app_files()) {
       ASSERT_TRUE(tracker->HasMember(rel.c_str())) << "file_tracker.json lacks " << rel;
       const auto& entry = (*tracker)[rel.c_str()];
       EXPECT_TRUE(is_nonempty_string(entry, "summary")) << rel << ": no summary";
@@ -173,15 +145,13 @@ void expect_exports(const fs::path& out) {
   }
 }
 
-std::string demo_request() { return trim(slurp(demo_dir / "request.txt")); }
-
 }  // namespace
 
 // (a) The whole pipeline against the scripted scenario, with four parallel coders.
 TEST(Demo, EndToEndAgainstScriptedScenario) {
   const std::string request = demo_request();
   ASSERT_FALSE(request.empty()) << "configs/demo/request.txt is empty";
-  auto sim = sim_process::start((demo_dir / "scenario.json").string());
+  auto sim = sim_process::start((demo_dir() / "scenario.json").string());
   temp_dir out("codehive-demo-e2e");
   temp_dir store("codehive-demo-store");  // each test its own run store (they run in parallel)
   const std::string port = std::to_string(sim.port());
@@ -197,9 +167,9 @@ TEST(Demo, EndToEndAgainstScriptedScenario) {
 
   // The simulator's counts: nothing asked twice, nothing unexpected.
   EXPECT_EQ(sim.count_role("planner"), 1) << sim.stats_json();
-  for (const auto& rel : app_files())
+  for (const auto& rel : demo_app_files())
     EXPECT_EQ(sim.count_role_path("coder", rel), 1) << "coder calls for " << rel;
-  EXPECT_EQ(sim.count_role("coder"), static_cast<int>(app_files().size()));
+  EXPECT_EQ(sim.count_role("coder"), static_cast<int>(demo_app_files().size()));
   EXPECT_EQ(sim.count_role_path("fixer", defect_path), 1);
   EXPECT_EQ(sim.count_role("fixer"), 1);
   EXPECT_EQ(sim.count_role("reviewer"), 2);
@@ -211,9 +181,7 @@ TEST(Demo, EndToEndAgainstScriptedScenario) {
 TEST(Demo, DemoFlagRunsOfflineWithDisclaimer) {
   temp_dir out("codehive-demo-flag");
   temp_dir store("codehive-demo-store");
-  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
-                              "--store", store.path().string()},
-                             run_timeout_ms, source_dir);
+  const auto r = run_demo_flag(out, store);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.output.find("DEMO MODE"), std::string::npos)
       << "no DEMO MODE disclaimer in the output:\n" << r.output;
@@ -231,9 +199,7 @@ TEST(Demo, GeneratedPageWorksInChromium) {
   }
   temp_dir out("codehive-demo-browser");
   temp_dir store("codehive-demo-store");
-  const auto r = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
-                              "--store", store.path().string()},
-                             run_timeout_ms, source_dir);
+  const auto r = run_demo_flag(out, store);
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   ASSERT_TRUE(fs::is_regular_file(out / "index.html"));
 
@@ -289,9 +255,7 @@ window.addEventListener('load', function () {
 TEST(Demo, AFollowUpRequestOnTheDemosOutputChangesOnlyWhatItMustInCommits) {
   temp_dir out("codehive-demo-followup");
   temp_dir store("codehive-demo-store");
-  const auto demo = run_process({CODEHIVE_BIN, "run", "--demo", "--out", out.path().string(),
-                                 "--store", store.path().string()},
-                                run_timeout_ms, source_dir);
+  const auto demo = run_demo_flag(out, store);
   ASSERT_EQ(demo.exit_code, 0) << describe(demo);
   expect_output_matches_app(out.path());
 
@@ -309,29 +273,27 @@ TEST(Demo, AFollowUpRequestOnTheDemosOutputChangesOnlyWhatItMustInCommits) {
     {"name":"review","match":{"role":"reviewer"},"response":{"json":{"issues":[]}}}]})json");
   const std::string port = std::to_string(sim.port());
   temp_dir cfg("codehive-demo-followup-config");
-  cfg.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" +
-                                 source_dir.string() + "/configs/prompts\",\"schemas_dir\":\"" +
-                                 source_dir.string() + "/configs/schemas\"}");
-  const auto r = run_process(
-      {CODEHIVE_BIN, "run", "rename the about page: About our Kanban board", "--out",
-       out.path().string(), "--store", store.path().string(), "--git", "--config",
-       (cfg.path() / "codehive.json").string(), "--planner",
-       "openai://127.0.0.1:" + port + "/v1/big", "--coder", "ollama://127.0.0.1:" + port + "/small"},
-      run_timeout_ms);
+  const std::string config = write_plain_config(cfg.path());
+  const auto r =
+    run_process({CODEHIVE_BIN, "run", "rename the about page: About our Kanban board", "--out",
+                 out.path().string(), "--store", store.path().string(), "--git", "--config", config,
+                 "--planner", "openai://127.0.0.1:" + port + "/v1/big", "--coder",
+                 "ollama://127.0.0.1:" + port + "/small"},
+                run_timeout_ms);
   ASSERT_EQ(r.exit_code, 0) << describe(r) << "\nsim stats: " << sim.stats_json();
   EXPECT_EQ(sim.count_role("planner"), 1) << "the plan was made against the listed project";
   EXPECT_EQ(sim.count_role("coder"), 1);
   EXPECT_EQ(sim.count_role("fixer"), 0);
 
   // Only about.html changed, and only its title.
-  for (const auto& rel : app_files()) {
-    auto want = slurp(app_dir / rel);
+  for (const auto& rel : demo_app_files()) {
+    auto want = slurp(demo_app_dir() / rel);
     if (rel == "about.html")
       want.replace(want.find("<title>About the Kanban board</title>"), 37,
                    "<title>About our Kanban board</title>");
     EXPECT_TRUE(slurp(out / rel) == want) << rel;
   }
-  const std::set<std::string> expected(app_files().begin(), app_files().end());
+  const std::set<std::string> expected(demo_app_files().begin(), demo_app_files().end());
   for (const auto& rel : files_under(out.path())) {
     if (rel.rfind("generated_files/", 0) == 0 || rel[0] == '.') continue;
     EXPECT_TRUE(expected.count(rel)) << "unexpected file in the output: " << rel;

@@ -14,6 +14,7 @@
 
 #include "tests/cli/process.hpp"
 #include "tests/crash/killable_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 #include "vcs/repository.hpp"
 
@@ -21,11 +22,8 @@
 
 namespace fs = std::filesystem;
 namespace vcs = codehive::vcs;
-using codehive::crash_test::killable_process;
-using codehive::crash_test::stream;
-using codehive::test::run_codehive;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::crash_test;
+using namespace codehive::test;
 
 namespace {
 
@@ -112,12 +110,7 @@ struct git_fixture : ::testing::Test {
   }
 
   /// The default config without the browser check, plus `extra` keys (",\"git\":{...}").
-  void write_config(const std::string& extra) {
-    std::string src = CODEHIVE_SOURCE_DIR;
-    dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src
-                                 + "/configs/prompts\",\"schemas_dir\":\"" + src
-                                 + "/configs/schemas\"" + extra + "}");
-  }
+  void write_config(const std::string& extra) { write_plain_config(dir.path(), extra); }
 
   std::vector<std::string> run_args(std::vector<std::string> extra = {}) {
     auto port = std::to_string(sim.port());
@@ -185,6 +178,16 @@ std::string run_id_of(const std::string& output) {
   return {};
 }
 
+/// `codehive run --allow-dirty` on `f`'s project: exit 0 and each accepted edit committed
+/// once; `run`: its id, `commits`: its commits. Call through ASSERT_NO_FATAL_FAILURE.
+void run_allowing_dirty(git_fixture& f, std::string& run, std::vector<vcs::commit_info>& commits) {
+  auto r = run_codehive(f.run_args({"--allow-dirty"}), run_timeout_ms);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  run = run_id_of(r.output);
+  commits = f.commits_of(run);
+  EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
+}
+
 }  // namespace
 
 using GitHistory = git_fixture;
@@ -240,11 +243,9 @@ TEST_F(GitHistory, ADirtyTreeIsRefusedWithItsPathsAndNothingIsTouched) {
 TEST_F(GitHistory, AllowDirtyRunsAndLeavesTheUsersChangesUncommittedAndUntouched) {
   dir.write("out/README.md", "# my edit, not committed\n");
   dir.write("out/notes.txt", "untracked\n");
-  auto r = run_codehive(run_args({"--allow-dirty"}), run_timeout_ms);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto run = run_id_of(r.output);
-  auto commits = commits_of(run);
-  EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
+  std::string run;
+  std::vector<vcs::commit_info> commits;
+  ASSERT_NO_FATAL_FAILURE(run_allowing_dirty(*this, run, commits));
   for (const auto& c : commits)
     EXPECT_TRUE(c.tag.path != "README.md" && c.tag.path != "notes.txt") << c.tag.path;
   EXPECT_EQ(dirty(), (std::vector<std::string>{"README.md", "notes.txt"}));
@@ -262,11 +263,9 @@ TEST_F(GitHistory, AllowDirtyCommitsTheUsersChangesToAFileTheRunEditsApartFirst)
   const std::string mine = "function greet() {\n  alert('Hi there');\n}\n";
   dir.write("out/js/app.js", mine);
   dir.write("out/README.md", "# my edit, not committed\n");
-  auto r = run_codehive(run_args({"--allow-dirty"}), run_timeout_ms);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto run = run_id_of(r.output);
-  auto commits = commits_of(run);
-  EXPECT_EQ(tasks_of(commits), expected_tasks) << describe(commits);
+  std::string run;
+  std::vector<vcs::commit_info> commits;
+  ASSERT_NO_FATAL_FAILURE(run_allowing_dirty(*this, run, commits));
 
   // The commit before the run's first commit of js/app.js holds the user's
   // version, under its own label and no run trailer.

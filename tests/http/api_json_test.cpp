@@ -12,6 +12,7 @@
 #include "nodes/http/api_json.hpp"
 #include "nodes/http/ttft_histogram.hpp"
 #include "storage/run_store.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace {
@@ -54,10 +55,8 @@ struct fixture {
   }
 };
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str(), s.size());
-  return d;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_any(text);
 }
 
 TEST(ApiJson, RunListCountsTasksAndTokens) {

@@ -18,24 +18,21 @@
 
 #include "tests/cluster/node_process.hpp"
 #include "tests/support/approval_scenario.hpp"
+#include "tests/support/configs.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace {
 
 using codehive::cluster_test::node_process;
-using codehive::test::http_get;
-using codehive::test::http_post;
-using codehive::test::http_reply;
-using codehive::test::temp_dir;
+using namespace codehive::test;
 
 const std::string token = "approval-token-for-tests";
 
 std::map<std::string, std::string> bearer() { return {{"Authorization", "Bearer " + token}}; }
 
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  return d;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_any(text);
 }
 
 /// The waiting plan as the dashboard shows it, in headless chromium (skipped
@@ -69,10 +66,7 @@ TEST(HttpApproval, ThePlanWaitsBehindTheTokenARefusedEditKeepsItWaitingAndApprov
   auto sim = codehive::test::sim_process::start(codehive::test::approval_scenario);
   auto port = std::to_string(sim.port());
   std::ofstream(dir.path() / "http.token") << token << "\n";
-  std::string src = CODEHIVE_SOURCE_DIR;
-  std::ofstream(dir.path() / "codehive.json")
-      << "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" << src << "/configs/prompts\",\"schemas_dir\":\""
-      << src << "/configs/schemas\"}";
+  write_plain_config(dir.path());
   node_process run({CODEHIVE_BIN, "run", "two notes", "--approve-plan", "--http", "127.0.0.1:0",
                     "--http-token-file", (dir.path() / "http.token").string(), "--out",
                     (dir.path() / "out").string(), "--store", (dir.path() / "store").string(), "--config",
@@ -150,10 +144,7 @@ TEST(HttpApproval, ARunSubmittedToACoordinatorWaitsThereAndIsApprovedThroughItsA
   auto sim = codehive::test::sim_process::start(codehive::test::approval_scenario);
   auto port = std::to_string(sim.port());
   std::ofstream(dir.path() / "join.token") << "join-token-for-tests\n";
-  std::string src = CODEHIVE_SOURCE_DIR;
-  std::ofstream(dir.path() / "codehive.json")
-      << "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" << src << "/configs/prompts\",\"schemas_dir\":\""
-      << src << "/configs/schemas\"}";
+  write_plain_config(dir.path());
   const std::map<std::string, std::string> env{{"CODEHIVE_HTTP_TOKEN", ""}};
   node_process coord({CODEHIVE_BIN, "coordinator", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
                       "--token-file", (dir.path() / "join.token").string(), "--coders", "1", "--fixers", "1",

@@ -27,34 +27,22 @@
 
 #include "tests/cluster/node_process.hpp"
 #include "tests/http/http_test_support.hpp"
+#include "tests/support/configs.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using codehive::cluster_test::node_process;
-using codehive::cluster_test::run_to_end;
-using codehive::test::http_get;
-using codehive::test::http_reply;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::cluster_test;
 using namespace codehive::http_test;
+using namespace codehive::test;
 using clock_type = std::chrono::steady_clock;
 
-const fs::path demo_dir = fs::path{CODEHIVE_SOURCE_DIR} / "configs" / "demo";
 const std::map<std::string, std::string> no_token_env{{"CODEHIVE_HTTP_TOKEN", ""}};
 
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  return d;
-}
-
-std::string demo_request() {
-  std::ifstream in{demo_dir / "request.txt"};
-  std::string text{std::istreambuf_iterator<char>{in}, {}};
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_any(text);
 }
 
 /// Polls until `done` holds or timeout_ms passes; whether it held.
@@ -113,16 +101,13 @@ TEST(DashboardOnACluster, ChromiumWatchesARunOnTwoWorkersFromPlanToDone) {
   auto chromium = codehive::cluster_test::find_program({"chromium", "chromium-browser", "google-chrome"});
   if (chromium.empty()) GTEST_SKIP() << "no chromium in PATH: the dashboard cannot be checked in a browser (CI installs it)";
   temp_dir dir{"codehive-dashboard-cluster"};
-  const std::string src = CODEHIVE_SOURCE_DIR;
   // The browser validator off (the run's own checks are not what is watched
   // here); the planner's model priced, so the run has a cost.
-  auto config = dir.write("codehive.json", "{\"validators\":{\"browser\":false},\"prompts_dir\":\"" + src +
-                                               "/configs/prompts\",\"schemas_dir\":\"" + src +
-                                               "/configs/schemas\",\"prices\":{\"gpt-4o-mini\":"
-                                               "{\"prompt_per_mtok\":0.15,\"completion_per_mtok\":0.6}}}")
-                    .string();
+  auto config = write_plain_config(
+    dir.path(),
+    ",\"prices\":{\"gpt-4o-mini\":{\"prompt_per_mtok\":0.15,\"completion_per_mtok\":0.6}}");
   auto join_token = dir.write("join.token", "join-token-for-the-dashboard-test\n").string();
-  auto scenario = (demo_dir / "scenario.json").string();
+  auto scenario = (demo_dir() / "scenario.json").string();
 
   auto coord_sim = sim_process::start(scenario);
   auto sim_port = std::to_string(coord_sim.port());

@@ -26,6 +26,7 @@
 
 #include "tests/cluster/node_process.hpp"
 #include "tests/http/http_test_support.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace {
@@ -45,10 +46,8 @@ const std::map<std::string, std::string> no_token_env{{"CODEHIVE_HTTP_TOKEN", ""
 
 std::map<std::string, std::string> bearer() { return {{"Authorization", "Bearer " + token}}; }
 
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  return d;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_any(text);
 }
 
 /// Polls `get` until `done` holds for its reply or `timeout_ms` passes; the

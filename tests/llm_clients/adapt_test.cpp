@@ -20,6 +20,7 @@
 
 #include "tests/llm_clients/capture_server.hpp"
 #include "tests/llm_clients/fixture.hpp"
+#include "tests/support/json.hpp"
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
@@ -28,11 +29,8 @@ namespace {
 
 const char* kSchema = R"({"type":"object","properties":{"files":{"type":"array"}},"required":["files"]})";
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  EXPECT_FALSE(d.HasParseError()) << s;
-  return d;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_json(text);
 }
 
 std::string openai_ok(const std::string& content_json_escaped) {
@@ -73,6 +71,21 @@ std::size_t count_of(const std::string& text, const std::string& part) {
   return n;
 }
 
+/// A 400 in OpenAI's error shape (see openai_error).
+void refuse_with_400(httplib::Response& res, const std::string& message, const std::string& param,
+                     const std::string& code) {
+  res.status = 400;
+  res.set_content(openai_error(message, param, code), "application/json");
+}
+
+/// llama.cpp's server before schema support, asked for json_schema: a 500 naming it.
+void refuse_json_schema(httplib::Response& res) {
+  res.status = 500;
+  res.set_content(
+    R"({"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}})",
+    "application/json");
+}
+
 chat_request structured(const std::string& role) {
   auto req = request(role, "", "plan it");
   req.json_schema = kSchema;
@@ -86,10 +99,7 @@ chat_request structured(const std::string& role) {
 TEST(Adapt, JsonSchemaRefusedWith500FallsBackOnceWithoutRetries) {
   capture_server srv([](const httplib::Request& req, httplib::Response& res) {
     if (req.body.find("\"json_schema\"") != std::string::npos) {
-      res.status = 500;
-      res.set_content(
-          R"({"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}})",
-          "application/json");
+      refuse_json_schema(res);
       return;
     }
     res.set_content(openai_ok(R"("{\"files\":[\"a.js\"]}")"), "application/json");
@@ -186,19 +196,18 @@ TEST(Adapt, TemperatureAndMaxTokensRefusalsAreLearnedOnce) {
   capture_server srv([](const httplib::Request& req, httplib::Response& res) {
     auto d = parse(req.body);
     if (d.HasMember("temperature")) {
-      res.status = 400;
-      res.set_content(openai_error("Unsupported value: 'temperature' does not support 0.2 with this model. Only the "
-                                   "default (1) value is supported.",
-                                   "temperature", "unsupported_value"),
-                      "application/json");
+      refuse_with_400(
+        res,
+        "Unsupported value: 'temperature' does not support 0.2 with this model. Only the "
+        "default (1) value is supported.",
+        "temperature", "unsupported_value");
       return;
     }
     if (d.HasMember("max_tokens")) {
-      res.status = 400;
-      res.set_content(openai_error("Unsupported parameter: 'max_tokens' is not supported with this model. Use "
-                                   "'max_completion_tokens' instead.",
-                                   "max_tokens", "unsupported_parameter"),
-                      "application/json");
+      refuse_with_400(res,
+                      "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                      "'max_completion_tokens' instead.",
+                      "max_tokens", "unsupported_parameter");
       return;
     }
     res.set_content(openai_ok(R"("a short summary")"), "application/json");
@@ -208,10 +217,7 @@ TEST(Adapt, TemperatureAndMaxTokensRefusalsAreLearnedOnce) {
   // A deployment name that says nothing: learned from the answers.
   auto cl = make_client(loop, config_for(api::openai, srv.base(), "my-planner"));
   for (int i = 0; i < 2; ++i) {
-    auto req = request("summarizer", "a.js", "summarize");
-    req.temperature = 0.2;
-    req.max_tokens = 200;
-    auto r = chat_sync(*cl, req);
+    auto r = chat_sync(*cl, summary_request("a.js", "summarize", 0.2, 200));
     ASSERT_TRUE(r.ok()) << r.err().describe();
   }
   auto seen = srv.seen();
@@ -233,8 +239,7 @@ TEST(Adapt, ReasoningModelNamesNeedNoFailedCall) {
   capture_server srv([](const httplib::Request& req, httplib::Response& res) {
     auto d = parse(req.body);
     if (d.HasMember("temperature") || d.HasMember("max_tokens")) {
-      res.status = 400;
-      res.set_content(openai_error("Unsupported parameter", "temperature", "unsupported_parameter"), "application/json");
+      refuse_with_400(res, "Unsupported parameter", "temperature", "unsupported_parameter");
       return;
     }
     res.set_content(openai_ok(R"("ok")"), "application/json");
@@ -242,10 +247,7 @@ TEST(Adapt, ReasoningModelNamesNeedNoFailedCall) {
   http_loop loop;
   for (const char* model : {"o3-mini", "gpt-5-mini", "o1"}) {
     auto cl = make_client(loop, config_for(api::openai, srv.base(), model));
-    auto req = request("summarizer", "", "x");
-    req.temperature = 0.0;
-    req.max_tokens = 200;
-    auto r = chat_sync(*cl, req);
+    auto r = chat_sync(*cl, summary_request("", "x", 0.0, 200));
     ASSERT_TRUE(r.ok()) << model << ": " << r.err().describe();
     EXPECT_EQ(r->use.attempts, 1) << model;
   }
@@ -526,6 +528,29 @@ TEST(Adapt, StreamingEndpointAssemblesThinkingApartFromContent) {
   EXPECT_TRUE(parse(srv.seen()[0].body)["stream"].GetBool());
 }
 
+namespace {
+
+/// A streaming OpenAI endpoint at `base`, no retries, 20 s for the whole call.
+endpoint_config streaming_config(const std::string& base) {
+  auto c = config_for(api::openai, base);
+  c.stream = true;
+  c.max_retries = 0;
+  c.call_timeout = std::chrono::milliseconds{20000};
+  return c;
+}
+
+/// A coder's call through `c` ends in a timeout that says `says`.
+void expect_coder_timeout_saying(const endpoint_config& c, const std::string& says) {
+  http_loop loop;
+  auto cl = make_client(loop, c);
+  auto r = chat_sync(*cl, request("coder", "", "x"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::timeout);
+  EXPECT_NE(r.err().message.find(says), std::string::npos) << r.err().message;
+}
+
+}  // namespace
+
 TEST(Adapt, StalledStreamEndsWithAnIdleTimeout) {
   capture_server srv([](const httplib::Request&, httplib::Response& res) {
     res.set_chunked_content_provider("text/event-stream", [](size_t offset, httplib::DataSink& sink) {
@@ -537,17 +562,9 @@ TEST(Adapt, StalledStreamEndsWithAnIdleTimeout) {
       return false;
     });
   });
-  http_loop loop;
-  auto c = config_for(api::openai, srv.base());
-  c.stream = true;
-  c.max_retries = 0;
+  auto c = streaming_config(srv.base());
   c.idle_timeout = std::chrono::milliseconds{300};
-  c.call_timeout = std::chrono::milliseconds{20000};
-  auto cl = make_client(loop, c);
-  auto r = chat_sync(*cl, request("coder", "", "x"));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, errc::timeout);
-  EXPECT_NE(r.err().message.find("stalled for more than 300 ms"), std::string::npos) << r.err().message;
+  expect_coder_timeout_saying(c, "stalled for more than 300 ms");
 }
 
 TEST(Adapt, NoFirstTokenEndsWithAFirstTokenTimeout) {
@@ -555,17 +572,9 @@ TEST(Adapt, NoFirstTokenEndsWithAFirstTokenTimeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // queued behind other requests
     res.set_content("data: [DONE]\n\n", "text/event-stream");
   });
-  http_loop loop;
-  auto c = config_for(api::openai, srv.base());
-  c.stream = true;
-  c.max_retries = 0;
+  auto c = streaming_config(srv.base());
   c.first_token_timeout = std::chrono::milliseconds{300};
-  c.call_timeout = std::chrono::milliseconds{20000};
-  auto cl = make_client(loop, c);
-  auto r = chat_sync(*cl, request("coder", "", "x"));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.err().code, errc::timeout);
-  EXPECT_NE(r.err().message.find("no first token"), std::string::npos) << r.err().message;
+  expect_coder_timeout_saying(c, "no first token");
 }
 
 // Calls in flight together meet a refusal once per client, not once each:
@@ -575,10 +584,7 @@ TEST(Adapt, ConcurrentCallsMeetARefusalOnce) {
   capture_server srv([&](const httplib::Request& req, httplib::Response& res) {
     if (req.body.find("\"json_schema\"") != std::string::npos) {
       ++refused;
-      res.status = 500;
-      res.set_content(
-          R"({"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}})",
-          "application/json");
+      refuse_json_schema(res);
       return;
     }
     res.set_content(openai_ok(R"("{\"files\":[]}")"), "application/json");
@@ -610,10 +616,8 @@ TEST(Adapt, ClientsOfOneEndpointLearnOnce) {
   capture_server srv([&](const httplib::Request& req, httplib::Response& res) {
     if (parse(req.body).HasMember("temperature")) {
       ++refused;
-      res.status = 400;
-      res.set_content(openai_error("Unsupported parameter: 'temperature' is not supported with this model.",
-                                   "temperature", "unsupported_parameter"),
-                      "application/json");
+      refuse_with_400(res, "Unsupported parameter: 'temperature' is not supported with this model.",
+                      "temperature", "unsupported_parameter");
       return;
     }
     res.set_content(openai_ok(R"("{\"files\":[]}")"), "application/json");

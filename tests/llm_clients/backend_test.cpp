@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <initializer_list>
 #include <thread>
 #include <vector>
 
@@ -12,7 +13,6 @@
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
-using codehive::test::sim_process;
 using std::chrono::milliseconds;
 
 namespace {
@@ -54,6 +54,20 @@ class Backend : public ::testing::TestWithParam<api> {
   }
   client& make() { return make(cfg()); }
   sim_process& sim() { return *sim_; }
+
+  /// Each call of the `role` rule, streamed or not as `streams` says in turn, fails with
+  /// `code` (after `attempts` attempts, unless 0). Call through ASSERT_NO_FATAL_FAILURE.
+  static void expect_each_call_fails(client& c, const std::string& role,
+                                     std::initializer_list<bool> streams, errc code,
+                                     int attempts = 0) {
+    for (bool stream : streams) {
+      auto r = chat_sync(c, request(role, "", "x", stream));
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.err().code, code) << (stream ? "stream: " : "plain: ") << r.err().describe();
+      if (attempts != 0)
+        EXPECT_EQ(r.err().attempts, attempts);
+    }
+  }
 
   http_loop loop_;
   std::optional<sim_process> sim_;
@@ -231,33 +245,19 @@ TEST_P(Backend, HangIsTimeoutAndRetried) {
 }
 
 TEST_P(Backend, MalformedIsBadJsonNotRetried) {
-  auto& c = make();
-  for (bool stream : {false, true}) {
-    auto r = chat_sync(c, request("malformed", "", "x", stream));
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().code, errc::bad_json) << r.err().describe();
-    EXPECT_EQ(r.err().attempts, 1);
-  }
+  ASSERT_NO_FATAL_FAILURE(
+    expect_each_call_fails(make(), "malformed", {false, true}, errc::bad_json, 1));
   EXPECT_EQ(sim().count_rule("malformed"), 2);
 }
 
 TEST_P(Backend, TruncatedIsTruncated) {
-  auto& c = make();
-  for (bool stream : {true, false}) {
-    auto r = chat_sync(c, request("truncated", "", "x", stream));
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().code, errc::truncated) << (stream ? "stream: " : "plain: ") << r.err().describe();
-  }
+  ASSERT_NO_FATAL_FAILURE(
+    expect_each_call_fails(make(), "truncated", {true, false}, errc::truncated));
   EXPECT_EQ(sim().count_rule("truncated"), 2);
 }
 
 TEST_P(Backend, EmptyContentIsEmptyAnswer) {
-  auto& c = make();
-  for (bool stream : {false, true}) {
-    auto r = chat_sync(c, request("empty", "", "x", stream));
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().code, errc::empty_answer) << r.err().describe();
-  }
+  expect_each_call_fails(make(), "empty", {false, true}, errc::empty_answer);
 }
 
 TEST_P(Backend, ConnectionRefusedIsUnreachableAfterRetries) {

@@ -20,6 +20,9 @@
 
 namespace codehive::llm::testing {
 
+/// The simulator every suite here talks to (named here once for all of them).
+using codehive::test::sim_process;
+
 inline const char* kModel = "qwen2.5-coder:7b";
 
 /// Captures everything spdlog logs (debug and up) while alive.
@@ -68,6 +71,15 @@ inline chat_request request(const std::string& role, const std::string& path, co
   r.path = path;
   r.messages = {{"system", "You write code."}, {"user", prompt}};
   r.stream = stream;
+  return r;
+}
+
+/// A summary's request: `prompt` for `path` with a temperature and a reply cap.
+inline chat_request summary_request(const std::string& path, const std::string& prompt,
+                                    double temperature, int max_tokens) {
+  auto r = request("summarizer", path, prompt);
+  r.temperature = temperature;
+  r.max_tokens = max_tokens;
   return r;
 }
 

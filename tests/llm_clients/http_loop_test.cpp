@@ -12,7 +12,6 @@
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
-using codehive::test::sim_process;
 using std::chrono::milliseconds;
 
 namespace {
@@ -25,6 +24,15 @@ http_request chat_post(const std::string& base, const std::string& role, bool st
   r.body = std::string(R"({"model":"qwen2.5-coder:7b","messages":[{"role":"user","content":"hi"}],"stream":)") +
            (stream ? "true" : "false") + "}";
   r.timeout = milliseconds{5000};
+  return r;
+}
+
+/// chat_post through `endpoint`, which lets `max_in_flight` calls run at a time.
+http_request limited_post(const std::string& base, const std::string& role,
+                          const std::string& endpoint, int max_in_flight) {
+  auto r = chat_post(base, role);
+  r.endpoint = endpoint;
+  r.max_in_flight = max_in_flight;
   return r;
 }
 
@@ -42,6 +50,12 @@ const char* kRules = R"([
    "response":{"content":"one two three four five six seven eight nine ten eleven twelve thirteen fourteen"}},
   {"name":"any","match":{},"response":{"content":"fine"}}
 ])";
+
+/// The transfer failed with `code`; call through ASSERT_NO_FATAL_FAILURE.
+void expect_failed(const http_result& res, errc code) {
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.err().code, code) << res.err().describe();
+}
 
 }  // namespace
 
@@ -93,8 +107,7 @@ TEST(HttpLoop, ConnectionRefusedIsUnreachable) {
   http_request r;
   r.url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/api/tags";
   auto res = submit(loop, r).get();
-  ASSERT_FALSE(res.ok());
-  EXPECT_EQ(res.err().code, errc::unreachable);
+  ASSERT_NO_FATAL_FAILURE(expect_failed(res, errc::unreachable));
 }
 
 TEST(HttpLoop, TotalTimeoutIsTimeout) {
@@ -104,8 +117,7 @@ TEST(HttpLoop, TotalTimeoutIsTimeout) {
   r.timeout = milliseconds{150};
   auto t0 = std::chrono::steady_clock::now();
   auto res = submit(loop, r).get();
-  ASSERT_FALSE(res.ok());
-  EXPECT_EQ(res.err().code, errc::timeout);
+  ASSERT_NO_FATAL_FAILURE(expect_failed(res, errc::timeout));
   EXPECT_GE(ms_since(t0), 140);
   EXPECT_LT(ms_since(t0), 3000);
 }
@@ -128,20 +140,15 @@ TEST(HttpLoop, StreamingChunksArrivePieceByPieceAndCanAbort) {
   auto r2 = chat_post(sim.base_url(), "long", true);
   r2.on_chunk = [](std::string_view) { return false; };
   auto res2 = submit(loop, r2).get();
-  ASSERT_FALSE(res2.ok());
-  EXPECT_EQ(res2.err().code, errc::cancelled);
+  ASSERT_NO_FATAL_FAILURE(expect_failed(res2, errc::cancelled));
 }
 
 TEST(HttpLoop, PerEndpointInFlightLimitQueuesTheRest) {
   auto sim = sim_process::start(scenario(kRules));
   http_loop loop;
   std::vector<std::future<http_result>> fs;
-  for (int i = 0; i < 10; ++i) {
-    auto r = chat_post(sim.base_url(), "slow");
-    r.endpoint = "limited";
-    r.max_in_flight = 2;
-    fs.push_back(submit(loop, r));
-  }
+  for (int i = 0; i < 10; ++i)
+    fs.push_back(submit(loop, limited_post(sim.base_url(), "slow", "limited", 2)));
   for (auto& f : fs) {
     auto res = f.get();
     ASSERT_TRUE(res.ok()) << res.err().describe();
@@ -167,9 +174,7 @@ TEST(HttpLoop, BackgroundRequestsWaitBehindEveryQueuedForegroundOne) {
   std::vector<std::string> order;
   std::vector<std::future<void>> done;
   auto send = [&](const std::string& name, const std::string& role, bool background) {
-    auto r = chat_post(sim.base_url(), role);
-    r.endpoint = "one-slot";
-    r.max_in_flight = 1;
+    auto r = limited_post(sim.base_url(), role, "one-slot", 1);
     r.background = background;
     r.timeout = milliseconds{60000};
     auto p = std::make_shared<std::promise<void>>();
@@ -207,12 +212,8 @@ TEST(HttpLoop, EndpointsHaveIndependentLimits) {
   auto sim = sim_process::start(scenario(kRules));
   http_loop loop;
   std::vector<std::future<http_result>> fs;
-  for (int i = 0; i < 6; ++i) {
-    auto r = chat_post(sim.base_url(), "slow");
-    r.endpoint = i % 2 ? "a" : "b";
-    r.max_in_flight = 1;
-    fs.push_back(submit(loop, r));
-  }
+  for (int i = 0; i < 6; ++i)
+    fs.push_back(submit(loop, limited_post(sim.base_url(), "slow", i % 2 ? "a" : "b", 1)));
   for (auto& f : fs) ASSERT_TRUE(f.get().ok());
   EXPECT_EQ(loop.stats("a").max_in_flight_seen, 1);
   EXPECT_EQ(loop.stats("b").max_in_flight_seen, 1);
@@ -242,8 +243,7 @@ TEST(HttpLoop, ShutdownCancelsRunningQueuedAndLaterRequests) {
   for (auto& f : fs) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(1)), std::future_status::ready);
     auto res = f.get();
-    ASSERT_FALSE(res.ok());
-    EXPECT_EQ(res.err().code, errc::cancelled);
+    ASSERT_NO_FATAL_FAILURE(expect_failed(res, errc::cancelled));
   }
   // After shutdown: at once, cancelled; timers run at once.
   auto late = submit(*loop, chat_post(sim.base_url(), "slow"));

@@ -13,7 +13,6 @@
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
-using codehive::test::sim_process;
 
 namespace {
 
@@ -25,14 +24,31 @@ const char* kRules = R"([
 ])";
 const char* kKey = "sk-test-SECRET-4242";
 
+/// The planner's structured request: kSchema.
+chat_request plan_request() {
+  auto req = request("planner", "", "plan");
+  req.json_schema = kSchema;
+  return req;
+}
+
+/// The health check of `model` (not served) through a `kind` client fails with
+/// model_missing, saying "model <model> not found on <the server's URL>" + `rest`.
+void expect_model_missing(api kind, const std::string& model, const std::string& rest) {
+  auto sim = sim_process::start(scenario(kRules));
+  http_loop loop;
+  auto h = health_sync(*make_client(loop, config_for(kind, sim.base_url(), model)));
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.err().code, errc::model_missing);
+  EXPECT_EQ(h.err().message, "model " + model + " not found on " + sim.base_url() + rest);
+}
+
 }  // namespace
 
 TEST(OpenAi, JsonSchemaRefusedFallsBackToJsonObjectOnceAndRemembers) {
   auto sim = sim_process::start(scenario(kRules, R"("openai_json_schema":false,)"));
   http_loop loop;
   auto cl = make_client(loop, config_for(api::openai, sim.base_url()));
-  auto req = request("planner", "", "plan");
-  req.json_schema = kSchema;
+  const auto req = plan_request();
   auto r = chat_sync(*cl, req);
   ASSERT_TRUE(r.ok()) << r.err().describe();
   EXPECT_EQ(r->content, R"({"files":["a.js"]})");
@@ -51,9 +67,7 @@ TEST(OpenAi, JsonSchemaAcceptedNeedsNoFallback) {
   auto sim = sim_process::start(scenario(kRules));
   http_loop loop;
   auto cl = make_client(loop, config_for(api::openai, sim.base_url()));
-  auto req = request("planner", "", "plan");
-  req.json_schema = kSchema;
-  auto r = chat_sync(*cl, req);
+  auto r = chat_sync(*cl, plan_request());
   ASSERT_TRUE(r.ok()) << r.err().describe();
   EXPECT_EQ(r->use.attempts, 1);
   EXPECT_EQ(sim.total(), 1);
@@ -100,25 +114,12 @@ TEST(OpenAi, NoKeyVariableMeansNoAuthorization) {
 }
 
 TEST(OpenAi, HealthListsWhatTheServerServes) {
-  auto sim = sim_process::start(scenario(kRules));
-  http_loop loop;
-  auto c = config_for(api::openai, sim.base_url(), "gpt-4o");
-  auto h = health_sync(*make_client(loop, c));
-  ASSERT_FALSE(h.ok());
-  EXPECT_EQ(h.err().code, errc::model_missing);
-  EXPECT_EQ(h.err().message, "model gpt-4o not found on " + sim.base_url() +
-                                 "/v1; the server serves: qwen2.5-coder:7b, llama3:latest");
+  expect_model_missing(api::openai, "gpt-4o",
+                       "/v1; the server serves: qwen2.5-coder:7b, llama3:latest");
 }
 
 TEST(Ollama, ModelMissingSaysHowToPullIt) {
-  auto sim = sim_process::start(scenario(kRules));
-  http_loop loop;
-  auto c = config_for(api::ollama, sim.base_url(), "qwen2.5-coder:14b");
-  auto h = health_sync(*make_client(loop, c));
-  ASSERT_FALSE(h.ok());
-  EXPECT_EQ(h.err().code, errc::model_missing);
-  EXPECT_EQ(h.err().message, "model qwen2.5-coder:14b not found on " + sim.base_url() +
-                                 "; run `ollama pull qwen2.5-coder:14b`");
+  expect_model_missing(api::ollama, "qwen2.5-coder:14b", "; run `ollama pull qwen2.5-coder:14b`");
 }
 
 TEST(Ollama, ChatSyncOnTheLoopThreadIsRefusedNotDeadlocked) {

@@ -11,7 +11,6 @@
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
-using codehive::test::sim_process;
 
 namespace {
 
@@ -102,10 +101,7 @@ TEST(Personality, OpenAiReasoningModelFirstCallAccepted) {
   auto sim = sim_process::start(with_personality(R"({"name":"openai-reasoning","require_key":false})", "o3-mini"));
   http_loop loop;
   auto cl = make_client(loop, config_for(api::openai, sim.base_url(), "o3-mini"));
-  auto req = request("summarizer", "a.js", "sum");
-  req.temperature = 0.0;
-  req.max_tokens = 200;
-  auto r = chat_sync(*cl, req);
+  auto r = chat_sync(*cl, summary_request("a.js", "sum", 0.0, 200));
   ASSERT_TRUE(r.ok()) << r.err().describe();
   EXPECT_EQ(r->use.attempts, 1);
   EXPECT_EQ(sim.total(), 1);
@@ -117,10 +113,7 @@ TEST(Personality, OpenAiReasoningRefusalsLearnedOnce) {
   http_loop loop;
   auto cl = make_client(loop, config_for(api::openai, sim.base_url(), "planner-prod"));
   for (int i = 0; i < 3; ++i) {
-    auto req = request("summarizer", "a.js", "sum");
-    req.temperature = 0.0;
-    req.max_tokens = 200;
-    auto r = chat_sync(*cl, req);
+    auto r = chat_sync(*cl, summary_request("a.js", "sum", 0.0, 200));
     ASSERT_TRUE(r.ok()) << r.err().describe();
   }
   EXPECT_EQ(sim.total(), 5);  // 2 refusals, then 3 accepted calls

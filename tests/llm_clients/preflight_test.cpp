@@ -3,6 +3,9 @@
 
 #include <httplib.h>
 
+#include <map>
+#include <string>
+
 #include "llm/preflight.hpp"
 #include "tests/llm_clients/capture_server.hpp"
 #include "tests/llm_clients/fixture.hpp"
@@ -10,20 +13,28 @@
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
 
+namespace {
+
+/// A responder that answers each path of `bodies` with its JSON body, any other with 404.
+auto by_path(std::map<std::string, std::string> bodies) {
+  return [bodies = std::move(bodies)](const httplib::Request& req, httplib::Response& res) {
+    auto it = bodies.find(req.path);
+    if (it == bodies.end())
+      res.status = 404;
+    else
+      res.set_content(it->second, "application/json");
+  };
+}
+
+}  // namespace
+
 // Bodies in the shapes Ollama documents (docs/api.md: /api/tags, /api/show, /api/ps).
 TEST(Preflight, OllamaShowsWindowCapabilitiesAndLoadedContext) {
-  capture_server srv([](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/api/tags")
-      res.set_content(R"({"models":[{"name":"qwen3:8b","model":"qwen3:8b"}]})", "application/json");
-    else if (req.path == "/api/show")
-      res.set_content(
-          R"({"model_info":{"general.architecture":"qwen3","qwen3.context_length":40960},"capabilities":["completion","tools","thinking"]})",
-          "application/json");
-    else if (req.path == "/api/ps")
-      res.set_content(R"({"models":[{"name":"qwen3:8b","model":"qwen3:8b","context_length":4096}]})", "application/json");
-    else
-      res.status = 404;
-  });
+  capture_server srv(by_path(
+    {{"/api/tags", R"({"models":[{"name":"qwen3:8b","model":"qwen3:8b"}]})"},
+     {"/api/show",
+      R"({"model_info":{"general.architecture":"qwen3","qwen3.context_length":40960},"capabilities":["completion","tools","thinking"]})"},
+     {"/api/ps", R"({"models":[{"name":"qwen3:8b","model":"qwen3:8b","context_length":4096}]})"}}));
   http_loop loop;
   auto c = config_for(api::ollama, srv.base(), "qwen3:8b");
   c.context_tokens = 65536;
@@ -56,13 +67,9 @@ TEST(Preflight, OllamaMissingModelSaysHowToPullIt) {
 
 // vLLM lists max_model_len in /v1/models.
 TEST(Preflight, VllmMaxModelLen) {
-  capture_server srv([](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/v1/models")
-      res.set_content(R"({"object":"list","data":[{"id":"Qwen/Qwen2.5-Coder-7B-Instruct","object":"model","max_model_len":32768}]})",
-                      "application/json");
-    else
-      res.status = 404;
-  });
+  capture_server srv(by_path(
+    {{"/v1/models",
+      R"({"object":"list","data":[{"id":"Qwen/Qwen2.5-Coder-7B-Instruct","object":"model","max_model_len":32768}]})"}}));
   http_loop loop;
   auto r = preflight_sync(loop, config_for(api::openai, srv.base(), "Qwen/Qwen2.5-Coder-7B-Instruct"));
   ASSERT_TRUE(r.ok()) << r.err().describe();
@@ -72,14 +79,9 @@ TEST(Preflight, VllmMaxModelLen) {
 
 // llama.cpp server: /props beside /v1.
 TEST(Preflight, LlamaCppProps) {
-  capture_server srv([](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/v1/models")
-      res.set_content(R"({"object":"list","data":[{"id":"model.gguf","object":"model"}]})", "application/json");
-    else if (req.path == "/props")
-      res.set_content(R"({"default_generation_settings":{"n_ctx":8192},"total_slots":4})", "application/json");
-    else
-      res.status = 404;
-  });
+  capture_server srv(
+    by_path({{"/v1/models", R"({"object":"list","data":[{"id":"model.gguf","object":"model"}]})"},
+             {"/props", R"({"default_generation_settings":{"n_ctx":8192},"total_slots":4})"}}));
   http_loop loop;
   auto c = config_for(api::openai, srv.base(), "model.gguf");
   c.context_tokens = 4096;

@@ -6,26 +6,42 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "tests/llm_clients/capture_server.hpp"
 #include "tests/llm_clients/fixture.hpp"
+#include "tests/support/json.hpp"
 
 using namespace codehive::llm;
 using namespace codehive::llm::testing;
 
 namespace {
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  EXPECT_FALSE(d.HasParseError()) << s;
-  return d;
+rapidjson::Document parse(const std::string& text) {
+  return codehive::test::parse_json(text);
 }
 
 const char* kSchema = R"({"type":"object","properties":{"files":{"type":"array"}},"required":["files"]})";
+
+/// The server saw one request, to `path`, with each of `headers` ("" for one that must be
+/// absent); `body`: that request's body. Call through ASSERT_NO_FATAL_FAILURE.
+void expect_one_request(capture_server& srv, const std::string& path,
+                        const std::map<std::string, std::string>& headers,
+                        rapidjson::Document& body) {
+  auto seen = srv.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].path, path);
+  for (const auto& [name, value] : headers) {
+    if (value.empty())
+      EXPECT_EQ(seen[0].headers.count(name), 0u) << name;
+    else
+      EXPECT_EQ(seen[0].headers[name], value) << name;
+  }
+  body = parse(seen[0].body);
+}
 
 }  // namespace
 
@@ -50,13 +66,10 @@ TEST(Wire, OllamaRequestCarriesFormatOptionsAndHeaders) {
   EXPECT_EQ(r->use.prompt_tokens, 7);
   EXPECT_EQ(r->use.completion_tokens, 50);
   EXPECT_DOUBLE_EQ(r->use.tokens_per_s, 100.0);  // 50 tokens in 0.5 s of eval
-  auto seen = srv.seen();
-  ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].path, "/api/chat");
-  EXPECT_EQ(seen[0].headers["X-Codehive-Role"], "coder");
-  EXPECT_EQ(seen[0].headers["X-Codehive-Path"], "js/app.js");
-  EXPECT_EQ(seen[0].headers.count("Authorization"), 0u);
-  auto d = parse(seen[0].body);
+  rapidjson::Document d;
+  ASSERT_NO_FATAL_FAILURE(expect_one_request(
+    srv, "/api/chat",
+    {{"X-Codehive-Role", "coder"}, {"X-Codehive-Path", "js/app.js"}, {"Authorization", ""}}, d));
   EXPECT_STREQ(d["model"].GetString(), kModel);
   EXPECT_FALSE(d["stream"].GetBool());
   ASSERT_TRUE(d["format"].IsObject());
@@ -94,13 +107,12 @@ TEST(Wire, OpenAiRequestCarriesResponseFormatAndBearer) {
   ASSERT_TRUE(r.ok()) << r.err().describe();
   EXPECT_EQ(r->use.prompt_tokens, 9);
   EXPECT_EQ(r->use.completion_tokens, 4);
-  auto seen = srv.seen();
-  ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].path, "/v1/chat/completions");
-  EXPECT_EQ(seen[0].headers["Authorization"], "Bearer sk-wire-123");
-  EXPECT_EQ(seen[0].headers["X-Codehive-Role"], "planner");
-  EXPECT_EQ(seen[0].headers.count("X-Codehive-Path"), 0u);
-  auto d = parse(seen[0].body);
+  rapidjson::Document d;
+  ASSERT_NO_FATAL_FAILURE(expect_one_request(srv, "/v1/chat/completions",
+                                             {{"Authorization", "Bearer sk-wire-123"},
+                                              {"X-Codehive-Role", "planner"},
+                                              {"X-Codehive-Path", ""}},
+                                             d));
   EXPECT_EQ(d["max_tokens"].GetInt(), 100);
   EXPECT_EQ(d["seed"].GetInt(), 7);
   EXPECT_FALSE(d.HasMember("temperature"));

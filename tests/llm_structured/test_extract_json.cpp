@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "llm/structured.hpp"
@@ -23,6 +24,13 @@ std::string fails(std::string_view reply) {
 }
 
 bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+/// `reply` is refused with a message that says each of `parts`.
+void expect_refused_saying(std::string_view reply, std::initializer_list<std::string_view> parts) {
+  const auto m = fails(reply);
+  for (auto part : parts)
+    EXPECT_TRUE(contains(m, part)) << m;
+}
 
 }  // namespace
 
@@ -62,9 +70,8 @@ TEST(ExtractJson, SeveralObjectsFirstThatParses) {
 }
 
 TEST(ExtractJson, SeveralObjectsNoneParsesIsMentioned) {
-  auto m = fails("{\"a\": 1,} and {'b': 2} and {\"c\": }");
-  EXPECT_TRUE(contains(m, "3 JSON-like objects")) << m;
-  EXPECT_TRUE(contains(m, "none of them parsed")) << m;
+  expect_refused_saying("{\"a\": 1,} and {'b': 2} and {\"c\": }",
+                        {"3 JSON-like objects", "none of them parsed"});
 }
 
 TEST(ExtractJson, BracesAndEscapedQuotesInsideStrings) {
@@ -108,36 +115,30 @@ TEST(ExtractJson, OnlyThinkBlockIsAnError) {
 }
 
 TEST(ExtractJson, TrailingCommaIsNotRepaired) {
-  auto m = fails(R"({"tasks": [{"id": "a"},]})");
-  EXPECT_TRUE(contains(m, "JSON parse error at offset 23")) << m;
-  EXPECT_TRUE(contains(m, "trailing comma")) << m;
+  expect_refused_saying(R"({"tasks": [{"id": "a"},]})",
+                        {"JSON parse error at offset 23", "trailing comma"});
 }
 
 TEST(ExtractJson, SingleQuotesAreNotRepaired) {
-  auto m = fails("{'a': 'b'}");
-  EXPECT_TRUE(contains(m, "JSON parse error at offset 1")) << m;
-  EXPECT_TRUE(contains(m, "double quotes")) << m;
+  expect_refused_saying("{'a': 'b'}", {"JSON parse error at offset 1", "double quotes"});
 }
 
 TEST(ExtractJson, RawNewlineInStringIsExplained) {
-  auto m = fails("{\"content\": \"line1\nline2\"}");
-  EXPECT_TRUE(contains(m, "escaped")) << m;
+  expect_refused_saying("{\"content\": \"line1\nline2\"}", {"escaped"});
 }
 
 TEST(ExtractJson, ParseErrorOffsetIsInTheReply) {
-  auto m = fails("Here you go: {\"a\": tru}");
-  EXPECT_TRUE(contains(m, "JSON parse error at offset 22:")) << m;
-  EXPECT_TRUE(contains(m, "Invalid value")) << m;
+  expect_refused_saying("Here you go: {\"a\": tru}",
+                        {"JSON parse error at offset 22:", "Invalid value"});
 }
 
 TEST(ExtractJson, UnterminatedString) {
-  auto m = fails(R"({"a": "never closed})");
-  EXPECT_TRUE(contains(m, "not closed")) << m;
+  expect_refused_saying(R"({"a": "never closed})", {"not closed"});
 }
 
 TEST(ExtractJson, TruncatedObjectIsNotReplacedByAnInnerOne) {
-  auto m = fails(R"({"tasks": [{"id": "a", "path": "x"}, {"id": "b", "pa)");
-  EXPECT_TRUE(contains(m, "starting at offset 0 is not closed")) << m;
+  expect_refused_saying(R"({"tasks": [{"id": "a", "path": "x"}, {"id": "b", "pa)",
+                        {"starting at offset 0 is not closed"});
 }
 
 TEST(ExtractJson, EmptyAndWhitespace) {
@@ -184,8 +185,7 @@ TEST(ExtractJson, NulBytesAreHandled) {
 }
 
 TEST(ExtractJson, InvalidUtf8IsRejected) {
-  auto m = fails("{\"a\": \"\xC3\x28\"}");
-  EXPECT_TRUE(contains(m, "encoding")) << m;
+  expect_refused_saying("{\"a\": \"\xC3\x28\"}", {"encoding"});
 }
 
 TEST(ExtractAndValidate, ReturnsExtractedTextOrTheFirstFailure) {
@@ -203,6 +203,5 @@ TEST(ExtractAndValidate, ReturnsExtractedTextOrTheFirstFailure) {
 
 TEST(ExtractJson, OffsetsCountFromTheReplyAsReceived) {
   // 16 bytes of <think> block and a 3-byte BOM precede the object
-  auto m = fails("\xEF\xBB\xBF<think>x</think>{'a':1}");
-  EXPECT_TRUE(contains(m, "JSON parse error at offset 20:")) << m;
+  expect_refused_saying("\xEF\xBB\xBF<think>x</think>{'a':1}", {"JSON parse error at offset 20:"});
 }

@@ -12,61 +12,54 @@ model_spec must_parse(const std::string& s) {
   EXPECT_TRUE(r) << s << ": " << (r ? "" : r.err().describe());
   return r ? *r : model_spec{};
 }
+
+/// `spec` parses to `base_url` and, unless null, `model`; the parsed spec for more checks.
+model_spec expect_parsed(const std::string& spec, const std::string& base_url,
+                         const char* model = nullptr) {
+  auto s = must_parse(spec);
+  EXPECT_EQ(s.base_url, base_url) << spec;
+  if (model)
+    EXPECT_EQ(s.model, model) << spec;
+  return s;
+}
 }  // namespace
 
 TEST(ModelSpec, OllamaWithPortAndTaggedModel) {
-  auto s = must_parse("ollama://127.0.0.1:11434/qwen2.5-coder:7b");
+  auto s = expect_parsed("ollama://127.0.0.1:11434/qwen2.5-coder:7b", "http://127.0.0.1:11434",
+                         "qwen2.5-coder:7b");
   EXPECT_EQ(s.kind, api::ollama);
-  EXPECT_EQ(s.base_url, "http://127.0.0.1:11434");
-  EXPECT_EQ(s.model, "qwen2.5-coder:7b");
 }
 
 TEST(ModelSpec, OllamaModelMayContainSlashes) {
-  auto s = must_parse("ollama://h:1/library/x:1b");
-  EXPECT_EQ(s.base_url, "http://h:1");
-  EXPECT_EQ(s.model, "library/x:1b");
+  expect_parsed("ollama://h:1/library/x:1b", "http://h:1", "library/x:1b");
 }
 
 TEST(ModelSpec, OllamaDefaultPort) {
-  auto s = must_parse("ollama://gpu-box/llama3");
-  EXPECT_EQ(s.base_url, "http://gpu-box:11434");
-  EXPECT_EQ(s.model, "llama3");
+  expect_parsed("ollama://gpu-box/llama3", "http://gpu-box:11434", "llama3");
 }
 
 TEST(ModelSpec, OpenAiBasePathEndsAtVersionSegment) {
-  auto s = must_parse("openai://127.0.0.1:8000/v1/gpt-4o-mini");
+  auto s = expect_parsed("openai://127.0.0.1:8000/v1/gpt-4o-mini", "http://127.0.0.1:8000/v1",
+                         "gpt-4o-mini");
   EXPECT_EQ(s.kind, api::openai);
-  EXPECT_EQ(s.base_url, "http://127.0.0.1:8000/v1");
-  EXPECT_EQ(s.model, "gpt-4o-mini");
-
-  auto hf = must_parse("openai://vllm:8000/v1/meta-llama/Llama-3.1-8B-Instruct");
-  EXPECT_EQ(hf.base_url, "http://vllm:8000/v1");
-  EXPECT_EQ(hf.model, "meta-llama/Llama-3.1-8B-Instruct");
-
-  auto prefixed = must_parse("openai://gw:9000/proxy/openai/v1beta/gemini-2.0-flash");
-  EXPECT_EQ(prefixed.base_url, "http://gw:9000/proxy/openai/v1beta");
-  EXPECT_EQ(prefixed.model, "gemini-2.0-flash");
-
-  auto ollama_v1 = must_parse("openai://localhost:11434/v1/qwen2.5-coder:7b");
-  EXPECT_EQ(ollama_v1.base_url, "http://localhost:11434/v1");
-  EXPECT_EQ(ollama_v1.model, "qwen2.5-coder:7b");
+  expect_parsed("openai://vllm:8000/v1/meta-llama/Llama-3.1-8B-Instruct", "http://vllm:8000/v1",
+                "meta-llama/Llama-3.1-8B-Instruct");
+  expect_parsed("openai://gw:9000/proxy/openai/v1beta/gemini-2.0-flash",
+                "http://gw:9000/proxy/openai/v1beta", "gemini-2.0-flash");
+  expect_parsed("openai://localhost:11434/v1/qwen2.5-coder:7b", "http://localhost:11434/v1",
+                "qwen2.5-coder:7b");
 }
 
 TEST(ModelSpec, OpenAiHttpsAndDefaultPorts) {
-  auto s = must_parse("openai+https://api.example.com/v1/gpt-4o-mini");
+  auto s = expect_parsed("openai+https://api.example.com/v1/gpt-4o-mini",
+                         "https://api.example.com/v1", "gpt-4o-mini");
   EXPECT_EQ(s.kind, api::openai);
-  EXPECT_EQ(s.base_url, "https://api.example.com/v1");
-  EXPECT_EQ(s.model, "gpt-4o-mini");
-  auto plain = must_parse("openai://llm.lan/v1/m");
-  EXPECT_EQ(plain.base_url, "http://llm.lan/v1");
-  auto explicit_port = must_parse("openai+https://api.example.com:8443/v1/m");
-  EXPECT_EQ(explicit_port.base_url, "https://api.example.com:8443/v1");
+  expect_parsed("openai://llm.lan/v1/m", "http://llm.lan/v1");
+  expect_parsed("openai+https://api.example.com:8443/v1/m", "https://api.example.com:8443/v1");
 }
 
 TEST(ModelSpec, Ipv6Host) {
-  auto s = must_parse("ollama://[::1]:11434/phi3");
-  EXPECT_EQ(s.base_url, "http://[::1]:11434");
-  EXPECT_EQ(s.model, "phi3");
+  expect_parsed("ollama://[::1]:11434/phi3", "http://[::1]:11434", "phi3");
 }
 
 TEST(ModelSpec, ToStringRoundTrips) {
@@ -86,31 +79,30 @@ TEST(ModelSpec, ToStringRoundTrips) {
 
 // Issue 10: endpoints that could not be written as a SPEC.
 TEST(ModelSpec, AzureDeploymentWithApiVersion) {
-  auto s = must_parse("openai+https://myres.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21");
+  auto s = expect_parsed(
+    "openai+https://myres.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21",
+    "https://myres.openai.azure.com/openai/deployments/gpt4o-prod", "gpt4o-prod");
   EXPECT_EQ(s.kind, api::openai);
-  EXPECT_EQ(s.base_url, "https://myres.openai.azure.com/openai/deployments/gpt4o-prod");
-  EXPECT_EQ(s.model, "gpt4o-prod");
   EXPECT_TRUE(s.model_in_path);
   EXPECT_EQ(s.query, "api-version=2024-10-21");
   EXPECT_EQ(to_string(s), "openai+https://myres.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21");
 }
 
 TEST(ModelSpec, GeminiOpenAiPath) {
-  auto s = must_parse("openai+https://generativelanguage.googleapis.com/v1beta/openai/gemini-2.0-flash");
-  EXPECT_EQ(s.base_url, "https://generativelanguage.googleapis.com/v1beta/openai");
-  EXPECT_EQ(s.model, "gemini-2.0-flash");
+  auto s =
+    expect_parsed("openai+https://generativelanguage.googleapis.com/v1beta/openai/gemini-2.0-flash",
+                  "https://generativelanguage.googleapis.com/v1beta/openai", "gemini-2.0-flash");
   EXPECT_FALSE(s.model_in_path);
   EXPECT_EQ(to_string(s), "openai+https://generativelanguage.googleapis.com/v1beta/openai/gemini-2.0-flash");
   // After /v1, "openai" is an organisation (vLLM serving openai/gpt-oss-20b).
-  auto oss = must_parse("openai://vllm:8000/v1/openai/gpt-oss-20b");
-  EXPECT_EQ(oss.base_url, "http://vllm:8000/v1");
-  EXPECT_EQ(oss.model, "openai/gpt-oss-20b");
+  expect_parsed("openai://vllm:8000/v1/openai/gpt-oss-20b", "http://vllm:8000/v1",
+                "openai/gpt-oss-20b");
 }
 
 TEST(ModelSpec, AnyBasePathAndQuery) {
-  auto gw = must_parse("openai+https://gw.example.com/team/a/llm/v1/gpt-4o-mini?tenant=x&region=eu");
-  EXPECT_EQ(gw.base_url, "https://gw.example.com/team/a/llm/v1");
-  EXPECT_EQ(gw.model, "gpt-4o-mini");
+  auto gw =
+    expect_parsed("openai+https://gw.example.com/team/a/llm/v1/gpt-4o-mini?tenant=x&region=eu",
+                  "https://gw.example.com/team/a/llm/v1", "gpt-4o-mini");
   EXPECT_EQ(gw.query, "tenant=x&region=eu");
   EXPECT_EQ(to_string(gw), "openai+https://gw.example.com/team/a/llm/v1/gpt-4o-mini?tenant=x&region=eu");
   auto ollama = must_parse("ollama://h:11434/qwen3:8b?x=1");
@@ -155,13 +147,11 @@ TEST(ModelSpec, RejectsBadSpecsWithBadConfigAndAnExample) {
 }
 
 TEST(ModelSpec, ErrorsSayWhatIsWrong) {
-  auto port = parse_model_spec("ollama://h:99999/m");
-  ASSERT_FALSE(port);
-  EXPECT_NE(port.err().message.find("port"), std::string::npos) << port.err().message;
-  auto scheme = parse_model_spec("gemini://h:1/m");
-  ASSERT_FALSE(scheme);
-  EXPECT_NE(scheme.err().message.find("unknown scheme 'gemini'"), std::string::npos) << scheme.err().message;
-  auto model = parse_model_spec("ollama://h:1");
-  ASSERT_FALSE(model);
-  EXPECT_NE(model.err().message.find("missing model"), std::string::npos) << model.err().message;
+  for (const auto& [spec, says] : {std::pair{"ollama://h:99999/m", "port"},
+                                   std::pair{"gemini://h:1/m", "unknown scheme 'gemini'"},
+                                   std::pair{"ollama://h:1", "missing model"}}) {
+    auto r = parse_model_spec(spec);
+    ASSERT_FALSE(r) << spec;
+    EXPECT_NE(r.err().message.find(says), std::string::npos) << r.err().message;
+  }
 }

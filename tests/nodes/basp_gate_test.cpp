@@ -257,13 +257,26 @@ std::unique_ptr<basp_gate> gate_to(const upstream& up, const gate_settings& g) {
   return gate;
 }
 
-TEST(BaspGate, RelaysBothWaysByteForByte) {
+/// An upstream, a gate in front of it and one connection to the gate.
+struct gated_connection {
   upstream up;
+  std::unique_ptr<basp_gate> gate;
+  int fd = -1;
+
+  /// Starts the gate with `g` and connects to it; call through ASSERT_NO_FATAL_FAILURE.
+  void open(const gate_settings& g) {
+    gate = gate_to(up, g);
+    ASSERT_TRUE(gate);
+    fd = connect_to(gate->port());
+    ASSERT_GE(fd, 0);
+  }
+};
+
+TEST(BaspGate, RelaysBothWaysByteForByte) {
   gate_settings g;
-  auto gate = gate_to(up, g);
-  ASSERT_TRUE(gate);
-  int fd = connect_to(gate->port());
-  ASSERT_GE(fd, 0);
+  gated_connection t;
+  ASSERT_NO_FATAL_FAILURE(t.open(g));
+  auto& [up, gate, fd] = t;
   std::string out = frame(handshake_op, std::string(1000, 'a'))
                     + frame(direct_message_op, std::string(200000, 'b')) + frame(heartbeat_op, "");
   ASSERT_EQ(::send(fd, out.data(), out.size(), MSG_NOSIGNAL), static_cast<ssize_t>(out.size()));
@@ -285,12 +298,10 @@ TEST(BaspGate, RelaysBothWaysByteForByte) {
 }
 
 TEST(BaspGate, AHandshakeAnnouncingFourGibibytesNeverReachesTheMiddleman) {
-  upstream up;
   gate_settings g;
-  auto gate = gate_to(up, g);
-  ASSERT_TRUE(gate);
-  int fd = connect_to(gate->port());
-  ASSERT_GE(fd, 0);
+  gated_connection t;
+  ASSERT_NO_FATAL_FAILURE(t.open(g));
+  auto& [up, gate, fd] = t;
   auto h = header(handshake_op, 0xfffffff0u);
   ASSERT_EQ(::send(fd, h.data(), h.size(), MSG_NOSIGNAL), static_cast<ssize_t>(h.size()));
   EXPECT_TRUE(closed_by_peer(fd)) << "the gate did not close the connection";
@@ -300,25 +311,21 @@ TEST(BaspGate, AHandshakeAnnouncingFourGibibytesNeverReachesTheMiddleman) {
 }
 
 TEST(BaspGate, AConnectionThatSaysNothingIsClosedAtTheHandshakeDeadline) {
-  upstream up;
   gate_settings g;
   g.handshake_deadline = ms{200};
-  auto gate = gate_to(up, g);
-  ASSERT_TRUE(gate);
-  int fd = connect_to(gate->port());
-  ASSERT_GE(fd, 0);
+  gated_connection t;
+  ASSERT_NO_FATAL_FAILURE(t.open(g));
+  auto& [up, gate, fd] = t;
   EXPECT_TRUE(closed_by_peer(fd)) << "an idle unauthenticated connection stayed open";
   ::close(fd);
 }
 
 TEST(BaspGate, ANodeSilentPastItsLimitIsClosedOneThatSpeaksIsNot) {
-  upstream up;
   gate_settings g;
   g.silence = ms{5000};  // generous: the test's own threads may be starved
-  auto gate = gate_to(up, g);
-  ASSERT_TRUE(gate);
-  int fd = connect_to(gate->port());
-  ASSERT_GE(fd, 0);
+  gated_connection t;
+  ASSERT_NO_FATAL_FAILURE(t.open(g));
+  auto& [up, gate, fd] = t;
   auto hs = frame(handshake_op, "node");
   ASSERT_GT(::send(fd, hs.data(), hs.size(), MSG_NOSIGNAL), 0);
   auto beat = frame(heartbeat_op, "");

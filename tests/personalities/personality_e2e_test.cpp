@@ -19,39 +19,21 @@
 
 #include "tests/demo/run_process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/configs.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace fs = std::filesystem;
-using codehive::demo_test::process_result;
-using codehive::demo_test::run_process;
-using codehive::test::sim_process;
-using codehive::test::temp_dir;
+using namespace codehive::demo_test;
+using namespace codehive::test;
 
 namespace {
 
-const fs::path source_dir = CODEHIVE_SOURCE_DIR;
-const fs::path demo_dir = source_dir / "configs" / "demo";
-const fs::path app_dir = demo_dir / "app";
 constexpr int run_timeout_ms = 240000;
 constexpr const char* k_ollama_model = "qwen2.5-coder:7b";
 constexpr const char* k_openai_model = "gpt-4o-mini";
 
 /// The whole file, "" when it cannot be read.
 std::string slurp(const fs::path& p) { return codehive::test::read_whole_file(p); }
-
-std::string request_text() {
-  std::string s = slurp(demo_dir / "request.txt");
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::vector<std::string> app_files() {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(app_dir))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), app_dir).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 /// A run of the demo request against one simulator with a personality.
 struct pipeline {
@@ -73,8 +55,8 @@ struct pipeline {
   }
 
   pipeline(const std::string& personality, const std::vector<std::string>& options,
-           const std::string& scenario = (demo_dir / "scenario.json").string())
-      : sim(start_sim(personality, options, scenario)) {}
+           const std::string& scenario = (demo_dir() / "scenario.json").string())
+    : sim(start_sim(personality, options, scenario)) {}
 
   /// SPEC of `model` on this simulator: ollama://… or openai://…/v1/….
   std::string spec(bool ollama_api, const std::string& model) const {
@@ -85,14 +67,30 @@ struct pipeline {
   /// `config`: a config file to pass with --config ("" = the shipped one).
   void run(const std::string& planner, const std::string& coder, int coders = 4,
            const std::string& config = "") {
-    std::vector<std::string> argv{CODEHIVE_BIN, "run", request_text(), "--out", out.path().string(),
-                                  "--store", store.path().string(), "--planner", planner, "--coder",
-                                  coder, "--coders", std::to_string(coders)};
+    std::vector<std::string> argv{CODEHIVE_BIN,
+                                  "run",
+                                  demo_request(),
+                                  "--out",
+                                  out.path().string(),
+                                  "--store",
+                                  store.path().string(),
+                                  "--planner",
+                                  planner,
+                                  "--coder",
+                                  coder,
+                                  "--coders",
+                                  std::to_string(coders)};
     if (!config.empty()) {
       argv.push_back("--config");
       argv.push_back(config);
     }
     result = run_process(argv, run_timeout_ms);
+  }
+
+  /// Runs the demo request with `model` (through Ollama's API or OpenAI's) in every role.
+  void run_one_model(bool ollama_api, const std::string& model, const std::string& config = "") {
+    const std::string m = spec(ollama_api, model);
+    run(m, m, 4, config);
   }
 
   std::string describe() {
@@ -108,10 +106,11 @@ struct pipeline {
   /// Exit 0 and configs/demo/app/ reproduced byte for byte.
   void expect_demo_output() {
     ASSERT_EQ(result.exit_code, 0) << describe();
-    for (const auto& rel : app_files()) {
+    for (const auto& rel : demo_app_files()) {
       const fs::path got = out.path() / rel;
       ASSERT_TRUE(fs::is_regular_file(got)) << rel << " was not generated\n" << describe();
-      EXPECT_TRUE(slurp(got) == slurp(app_dir / rel)) << rel << " differs from configs/demo/app/";
+      EXPECT_TRUE(slurp(got) == slurp(demo_app_dir() / rel))
+        << rel << " differs from configs/demo/app/";
     }
     EXPECT_TRUE(fs::is_regular_file(out.path() / "generated_files" / "status.json"));
   }
@@ -143,7 +142,7 @@ struct api_key_env {
 /// (issue 10 item 6), so a keyed server on http is named in the config, as a user would.
 std::string config_with_key(const temp_dir& dir, bool planner, bool coder) {
   rapidjson::Document d;
-  const std::string text = slurp(source_dir / "configs" / "codehive.json");
+  const std::string text = slurp(source_dir() / "configs" / "codehive.json");
   d.Parse(text.c_str(), text.size());
   for (const auto& [role, on] : {std::pair{"planner_model", planner}, std::pair{"coder_model", coder}}) {
     if (!on) continue;
@@ -161,13 +160,13 @@ std::string config_with_key(const temp_dir& dir, bool planner, bool coder) {
 /// entry, e.g. a fault), written to `dir` with its answer files made absolute.
 std::string demo_scenario_with_first_plan(const temp_dir& dir, const std::string& first) {
   rapidjson::Document d;
-  const std::string text = slurp(demo_dir / "scenario.json");
+  const std::string text = slurp(demo_dir() / "scenario.json");
   d.Parse(text.c_str(), text.size());
   auto& alloc = d.GetAllocator();
   for (auto& rule : d["rules"].GetArray()) {
     for (auto& e : rule["responses"].GetArray())
       if (e.HasMember("file")) {
-        const std::string abs = (demo_dir / e["file"].GetString()).string();
+        const std::string abs = (demo_dir() / e["file"].GetString()).string();
         e["file"].SetString(abs.c_str(), static_cast<rapidjson::SizeType>(abs.size()), alloc);
       }
     if (std::string(rule["name"].GetString()) == "plan") {
@@ -208,8 +207,7 @@ TEST(PersonalityDemo, Ollama) {
 // reloads it. The same model serving every role must be loaded once.
 TEST(PersonalityDemo, OllamaOneModelEveryRoleIsLoadedOnce) {
   pipeline p("ollama", {"reload_ms=100"});
-  const std::string m = p.spec(true, k_ollama_model);
-  p.run(m, m);
+  p.run_one_model(true, k_ollama_model);
   p.expect_demo_output();
   EXPECT_EQ(p.stat_in("model_loads", k_ollama_model), 1) << p.sim.stats_json();
   EXPECT_EQ(p.stat("reloads"), 0) << p.sim.stats_json();
@@ -219,8 +217,7 @@ TEST(PersonalityDemo, OllamaOneModelEveryRoleIsLoadedOnce) {
 // with `format` its answer lands in message.thinking, content empty, unless `think: false`.
 TEST(PersonalityDemo, OllamaThinking) {
   pipeline p("ollama-thinking", {"reload_ms=100"});
-  const std::string m = p.spec(true, k_ollama_model);
-  p.run(m, m);
+  p.run_one_model(true, k_ollama_model);
   p.expect_demo_output();
 }
 
@@ -228,8 +225,7 @@ TEST(PersonalityDemo, OllamaThinking) {
 TEST(PersonalityDemo, Openai) {
   api_key_env key;
   pipeline p("openai", {});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m, 4, config_with_key(p.conf, true, true));
+  p.run_one_model(false, k_openai_model, config_with_key(p.conf, true, true));
   p.expect_demo_output();
   EXPECT_EQ(p.sim.with_bearer(), p.sim.total()) << p.sim.stats_json();
 }
@@ -240,8 +236,7 @@ TEST(PersonalityDemo, Openai) {
 TEST(PersonalityDemo, OpenaiReasoning) {
   api_key_env key;
   pipeline p("openai-reasoning", {});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m, 4, config_with_key(p.conf, true, true));
+  p.run_one_model(false, k_openai_model, config_with_key(p.conf, true, true));
   p.expect_demo_output();
   // Learned once per endpoint, not once per call: only the calls already in flight when the
   // first refusal came back are refused too (shipped max_in_flight: planner 2, coders 4).
@@ -267,16 +262,14 @@ TEST(PersonalityDemo, OpenaiPlannerOllamaCoders) {
 
 TEST(PersonalityDemo, Vllm) {
   pipeline p("vllm", {});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m);
+  p.run_one_model(false, k_openai_model);
   p.expect_demo_output();
 }
 
 // llama-server with json_schema support; it serves one model whatever a request names.
 TEST(PersonalityDemo, Llamacpp) {
   pipeline p("llamacpp", {"total_slots=2"});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m);
+  p.run_one_model(false, k_openai_model);
   p.expect_demo_output();
 }
 
@@ -284,8 +277,7 @@ TEST(PersonalityDemo, Llamacpp) {
 // it with 500 naming response_format; the client downgrades to json_object once.
 TEST(PersonalityDemo, LlamacppWithoutJsonSchema) {
   pipeline p("llamacpp", {"json_schema=refuse"});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m);
+  p.run_one_model(false, k_openai_model);
   p.expect_demo_output();
   // Downgraded once per endpoint; only calls already in flight are refused too (see above).
   EXPECT_LE(p.stat_in("rejected", "json_schema_unsupported"), 6) << p.sim.stats_json();
@@ -294,8 +286,7 @@ TEST(PersonalityDemo, LlamacppWithoutJsonSchema) {
 // LM Studio refuses json_object (400) but accepts json_schema, which codehive sends first.
 TEST(PersonalityDemo, Lmstudio) {
   pipeline p("lmstudio", {});
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m);
+  p.run_one_model(false, k_openai_model);
   p.expect_demo_output();
 }
 
@@ -306,8 +297,7 @@ TEST(PersonalityDemo, Lmstudio) {
 TEST(PersonalityDemo, LmstudioUnrelated400IsReportedAsItIs) {
   temp_dir dir("codehive-personality-scenario");
   pipeline p("lmstudio", {}, demo_scenario_with_first_plan(dir, R"({"fault": "400"})"));
-  const std::string m = p.spec(false, k_openai_model);
-  p.run(m, m);
+  p.run_one_model(false, k_openai_model);
   EXPECT_EQ(p.result.exit_code, 3) << p.describe();
   EXPECT_NE(p.result.output.find("simulated fault: HTTP 400"), std::string::npos)
       << "the server's own words are not in the report:\n" << p.describe();

@@ -28,6 +28,15 @@ void run_until_waiting(harness& h) {
   h.run_until_delivered();
 }
 
+/// Answers everything up to the run's end, which must be exit 0. Call through
+/// ASSERT_NO_FATAL_FAILURE.
+void expect_clean_end(harness& h) {
+  h.collect();
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+}
+
 }  // namespace
 
 TEST(PlanApproval, NothingIsCodedUntilThePlanIsApproved) {
@@ -52,10 +61,7 @@ TEST(PlanApproval, NothingIsCodedUntilThePlanIsApproved) {
   EXPECT_TRUE(v.accepted) << v.message;
   EXPECT_EQ(v.tasks, 2);
   EXPECT_FALSE(h.ctl->awaiting_approval());
-  h.collect();
-  h.run_until_delivered();
-  ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+  ASSERT_NO_FATAL_FAILURE(expect_clean_end(h));
   EXPECT_EQ(h.coded["index.html"], 1);
   EXPECT_EQ(h.coded["app.js"], 1);
   EXPECT_EQ(h.plans_asked, 1);
@@ -102,10 +108,7 @@ TEST(PlanApproval, AnEditedPlanThatFailsValidationIsRefusedWithTheReasonAndKeeps
   auto v = h.ctl->on_plan_approved(h.tasks_json);
   EXPECT_TRUE(v.accepted) << v.message;
   EXPECT_EQ(v.message.find("edited"), std::string::npos) << v.message;
-  h.collect();
-  h.run_until_delivered();
-  ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+  ASSERT_NO_FATAL_FAILURE(expect_clean_end(h));
 }
 
 TEST(PlanApproval, AnEditedValidPlanIsWhatGetsCoded) {
@@ -128,10 +131,7 @@ TEST(PlanApproval, AnEditedValidPlanIsWhatGetsCoded) {
   ASSERT_TRUE(v.accepted) << v.message;
   EXPECT_NE(v.message.find("edited"), std::string::npos) << v.message;
   EXPECT_EQ(v.tasks, 2);
-  h.collect();
-  h.run_until_delivered();
-  ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+  ASSERT_NO_FATAL_FAILURE(expect_clean_end(h));
   EXPECT_EQ(coded, (std::vector<std::string>{"t1:index.html:a home page in French",
                                              "t3:about.html:an about page"}));
   EXPECT_EQ(h.coded.count("app.js"), 0u);
@@ -209,14 +209,8 @@ TEST(PlanApproval, AnEditedPlanMustFitTheProjectAsAModelsPlanMust) {
     h.project_files.push_back(f);
   }
   h.request = "make the heading of index.html bigger and link it to news.html";
-  h.on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = R"({"tasks":[{"id":"t1","action":"update","type":"file","path":"index.html",)"
-                R"("description":"bigger heading","instructions":"h1 at 3em"}]})";
-    return a;
-  };
+  h.always_plan(R"({"tasks":[{"id":"t1","action":"update","type":"file","path":"index.html",)"
+                R"("description":"bigger heading","instructions":"h1 at 3em"}]})");
   run_until_waiting(h);
   ASSERT_TRUE(h.ctl->awaiting_approval()) << (h.result ? h.result->message : "");
   auto task = [](const std::string& id, const std::string& action, const std::string& path) {
@@ -262,10 +256,7 @@ TEST(PlanApproval, AnEditedPlanMustFitTheProjectAsAModelsPlanMust) {
   EXPECT_EQ(std::count_if(events->begin(), events->end(),
                           [](const auto& e) { return e.type == "plan_note"; }),
             notes_before + 1);
-  h.collect();
-  h.run_until_delivered();
-  ASSERT_TRUE(h.result);
-  EXPECT_EQ(h.result->exit_code, 0) << h.result->message;
+  ASSERT_NO_FATAL_FAILURE(expect_clean_end(h));
   EXPECT_EQ(h.coded["index.html"], 1);
   EXPECT_EQ(h.coded["news.html"], 1);
   EXPECT_EQ(h.coded.count("faq.html"), 0u);

@@ -12,6 +12,7 @@ using namespace codehive;
 using codehive::test::harness;
 using codehive::test::one_fix_round;
 using codehive::test::plan_json;
+using codehive::test::plan_reply;
 using stored = store::task_state;
 
 namespace {
@@ -81,17 +82,13 @@ TEST(Controller, ProgressCarriesTheCodersSpeedOnceOneHasAnswered) {
 TEST(Controller, AnUnusablePlanIsAskedForAgainWithTheReason) {
   harness h;
   h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = h.plans_asked == 1
-                  ? plan_json({{"t1", "a.js", {"app.js"}}})  // depends on a path, not an id
-                  : plan_json({{"t1", "a.js", {}}});
     if (h.plans_asked == 2) {
       const auto& last = c.request.messages.back().content;
       EXPECT_NE(last.find("the plan was refused"), std::string::npos) << last;
     }
-    return a;
+    return plan_reply(c, h.plans_asked == 1 ? plan_json(
+                           {{"t1", "a.js", {"app.js"}}})  // depends on a path, not an id
+                                            : plan_json({{"t1", "a.js", {}}}));
   };
   h.start();
   h.run_until_delivered();
@@ -107,16 +104,10 @@ TEST(Controller, APlanOverPlanMaxTasksIsAskedForAgainNamingTheLimit) {
   h.settings->max_plan_tasks = 2;
   std::string second_prompt;
   h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    if (h.plans_asked == 1) {
-      a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}}});
-    } else {
-      second_prompt = c.request.messages.back().content;
-      a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}});
-    }
-    return a;
+    if (h.plans_asked == 1)
+      return plan_reply(c, plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}}}));
+    second_prompt = c.request.messages.back().content;
+    return plan_reply(c, plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}}));
   };
   h.start();
   h.run_until_delivered();
@@ -130,13 +121,7 @@ TEST(Controller, APlanOverPlanMaxTasksIsAskedForAgainNamingTheLimit) {
 
 TEST(Controller, NoUsablePlanAfterTheAttemptsIsAModelFailure) {
   harness h;
-  h.on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = R"({"tasks":[]})";
-    return a;
-  };
+  h.always_plan(R"({"tasks":[]})");
   h.start();
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
@@ -184,20 +169,12 @@ TEST(Controller, ATransportFailureOfACoderStopsTheRunWithExit3) {
 
 TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
   harness h;
-  h.on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_json({{"t1", "a.js", {}}});
-    return a;
-  };
+  h.always_plan(plan_json({{"t1", "a.js", {}}}));
   h.start(0, 1);
   h.ctl->on_worker_offer("w1", 1, 0, "sim");
   h.collect();
   // Answer until w1's coder has the task.
-  std::optional<planner::ask_coder> asked;
-  while (!asked && h.answer_next())
-    asked = h.take<planner::ask_coder>();
+  auto asked = h.answer_until<planner::ask_coder>();
   ASSERT_TRUE(asked);
   EXPECT_EQ(h.ctl->pool().coders().at(static_cast<std::size_t>(asked->slot)).node, "w1");
   h.ctl->on_node_lost("w1", "connection lost");
@@ -213,9 +190,7 @@ TEST(Controller, ALostNodesTaskGoesElsewhereAndItsLateReplyIsDropped) {
   // w2 joins and gets the task at once.
   h.ctl->on_worker_offer("w2", 1, 0, "sim");
   h.collect();
-  std::optional<planner::ask_coder> again;
-  while (!again && h.answer_next())
-    again = h.take<planner::ask_coder>();
+  auto again = h.answer_until<planner::ask_coder>();
   ASSERT_TRUE(again);
   EXPECT_EQ(h.ctl->pool().coders().at(static_cast<std::size_t>(again->slot)).node, "w2");
   // w1's reply arrives after all: dropped (no edit is applied for it).
@@ -243,9 +218,7 @@ TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) 
   h.start(2, 0);
   h.ctl->on_worker_offer("w1", 0, 1, "sim");
   h.collect();
-  std::optional<planner::ask_fixer> asked;
-  while (!asked && h.answer_next())
-    asked = h.take<planner::ask_fixer>();
+  auto asked = h.answer_until<planner::ask_fixer>();
   ASSERT_TRUE(asked);
   EXPECT_EQ(asked->request.issue.file, "app.js");
   EXPECT_EQ(h.ctl->run().phase, msg::run_phase::fixing);
@@ -254,9 +227,7 @@ TEST(Controller, AWorkerLostDuringAFixRoundHasItsFixQueuedAgainForAnotherFixer) 
   EXPECT_EQ(h.stored_state(asked->request.fix_id), stored::pending);
   h.ctl->on_worker_offer("w2", 0, 1, "sim");
   h.collect();
-  std::optional<planner::ask_fixer> again;
-  while (!again && h.answer_next())
-    again = h.take<planner::ask_fixer>();
+  auto again = h.answer_until<planner::ask_fixer>();
   ASSERT_TRUE(again);
   EXPECT_EQ(again->request.fix_id, asked->request.fix_id);
   EXPECT_EQ(h.ctl->pool().fixers().at(static_cast<std::size_t>(again->slot)).node, "w2");
@@ -339,13 +310,7 @@ TEST(Controller, ACodersContextStaysBoundedAtAThousandFilesAndListsWhatItsInstru
             + (i == 1000 ? "call helper() from lib/f999x.js and src/f3.js" : "write it") + R"("})";
   }
   plan += "]}";
-  h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan;
-    return a;
-  };
+  h.always_plan(plan);
   std::size_t largest = 0;
   std::vector<std::string> last_map;
   h.on_code = [&](const msg::code_request& req, int) -> std::optional<planner::failure> {
@@ -368,15 +333,9 @@ TEST(Controller, ACodersContextStaysBoundedAtAThousandFilesAndListsWhatItsInstru
 
 TEST(Controller, APlannedFolderIsMadeByTheTrackerBeforeTheFilesInItAndIsNoFileToReview) {
   harness h;
-  h.on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = R"({"tasks":[{"id":"d","action":"create","type":"folder","path":"assets",
+  h.always_plan(R"({"tasks":[{"id":"d","action":"create","type":"folder","path":"assets",
       "description":"assets","instructions":""},{"id":"f","action":"create","type":"file",
-      "path":"assets/a.js","description":"a","instructions":"write it","depends_on":["d"]}]})";
-    return a;
-  };
+      "path":"assets/a.js","description":"a","instructions":"write it","depends_on":["d"]}]})");
   std::vector<std::string> validated;
   h.on_validate = [&](const std::vector<std::string>& paths) {
     validated = paths;
@@ -414,14 +373,11 @@ TEST(Controller, ExportsAreWrittenOncePerTimerNotOncePerTaskAndCompleteAtTheEnd)
 TEST(Controller, TaskCompletionsWithinOneIntervalGiveOneExportWriteAndTheFinalOne) {
   harness h;
   h.hold_export_timers = true;  // the interval is over only when the test says so
-  h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}},
-                           {"t4", "d.js", {}}, {"t5", "e.js", {}}});
-    return a;
-  };
+  h.always_plan(plan_json({{"t1", "a.js", {}},
+                           {"t2", "b.js", {}},
+                           {"t3", "c.js", {}},
+                           {"t4", "d.js", {}},
+                           {"t5", "e.js", {}}}));
   h.start();
   auto all_done = [&] {
     return h.ctl->run().graph && h.ctl->run().graph->count(graph_task_state::done) == 5;
@@ -452,13 +408,7 @@ TEST(Controller, TheExportsWaitLongerForALargerPlanSoTheirCostPerTaskStaysFlat) 
     harness h;  // timers answered at once: one delay per change batch, after the plan too
     h.settings->exports_interval_ms = 500;
     h.settings->exports_interval_per_task_us = 200000;  // 200 ms per planned task
-    h.on_plan = [&](const planner::ask_plan& c) {
-      planner::plan_answer a;
-      a.call = c.call;
-      a.ok = true;
-      a.content = plan_json(tasks);
-      return a;
-    };
+    h.always_plan(plan_json(tasks));
     h.start();
     h.run_until_delivered();
     EXPECT_TRUE(h.result && h.result->exit_code == 0);

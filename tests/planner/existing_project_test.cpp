@@ -13,6 +13,7 @@
 
 using namespace codehive;
 using codehive::test::harness;
+using codehive::test::plan_reply;
 
 namespace {
 
@@ -132,16 +133,10 @@ TEST(ExistingProject, AnUpdateOfAFileTheProjectLacksIsAskedAgainWithTheReason) {
   harness h;
   std::string second_prompt;
   h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    if (h.plans_asked == 1) {
-      a.content = plan_of({{"t1", "update", "about.html"}});
-    } else {
-      second_prompt = c.request.messages.back().content;
-      a.content = plan_of({{"t1", "update", "index.html"}});
-    }
-    return a;
+    if (h.plans_asked == 1)
+      return plan_reply(c, plan_of({{"t1", "update", "about.html"}}));
+    second_prompt = c.request.messages.back().content;
+    return plan_reply(c, plan_of({{"t1", "update", "index.html"}}));
   };
   start_on(h, "change the title in about.html to Welcome",
            project({"index.html", "css/style.css"}));
@@ -163,16 +158,10 @@ TEST(ExistingProject, AnUpdateOfAFileTheProjectLacksIsAskedAgainWithTheReason) {
 
 TEST(ExistingProject, APlanThatKeepsDeletingWhatTheRequestDoesNotMentionEndsTheRunWithTheReason) {
   harness h;
-  h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_of({{"t1", "update", "index.html"},
+  h.always_plan(plan_of({{"t1", "update", "index.html"},
                          {"t2", "delete", "blog.html"},
                          {"t3", "delete", "contact.html"},
-                         {"t4", "delete", "js/app.js"}});
-    return a;
-  };
+                         {"t4", "delete", "js/app.js"}}));
   start_on(h, "make the heading of index.html bigger",
            project({"index.html", "blog.html", "contact.html", "js/app.js"}));
   h.run_until_delivered();
@@ -190,13 +179,7 @@ TEST(ExistingProject, APlanThatKeepsDeletingWhatTheRequestDoesNotMentionEndsTheR
 
 TEST(ExistingProject, ARequestNamingAMissingFileThatThePlanCreatesIsNoted) {
   harness h;
-  h.on_plan = [&](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_of({{"t1", "create", "faq.html"}, {"t2", "update", "index.html"}});
-    return a;
-  };
+  h.always_plan(plan_of({{"t1", "create", "faq.html"}, {"t2", "update", "index.html"}}));
   start_on(h, "put the questions in faq.html and link it from index.html", project({"index.html"}));
   h.run_until_delivered();
   ASSERT_TRUE(h.result);
@@ -214,11 +197,7 @@ TEST(ExistingProject, ThePlanningPromptListsTheProjectBoundedWithNamedFilesFirst
   std::string prompt;
   h.on_plan = [&](const planner::ask_plan& c) {
     prompt = c.request.messages.back().content;
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_of({{"t1", "update", "src/f999.js"}});
-    return a;
+    return plan_reply(c, plan_of({{"t1", "update", "src/f999.js"}}));
   };
   std::vector<std::string> paths;
   for (int i = 1; i <= 1000; ++i)

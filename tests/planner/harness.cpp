@@ -32,6 +32,14 @@ std::string plan_json(
   return out + "]}";
 }
 
+planner::plan_answer plan_reply(const planner::ask_plan& asked, std::string content) {
+  planner::plan_answer a;
+  a.call = asked.call;
+  a.ok = true;
+  a.content = std::move(content);
+  return a;
+}
+
 harness::harness() {
   auto opened = store::run_store::open(dir / "store");
   if (!opened)
@@ -41,10 +49,7 @@ harness::harness() {
   settings = std::make_shared<pipeline_settings>();
   settings->prompts = builtin_prompts();
   on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_json({{"t1", "index.html", {}}, {"t2", "app.js", {"t1"}}});
+    auto a = plan_reply(c, plan_json({{"t1", "index.html", {}}, {"t2", "app.js", {"t1"}}}));
     a.use.calls = 1;
     a.use.prompt_tokens = 100;
     a.use.completion_tokens = 50;

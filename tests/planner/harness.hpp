@@ -24,6 +24,9 @@ namespace codehive::test {
 /// A plan answer: tasks as (id, path, depends_on), all "create".
 std::string plan_json(const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>& tasks);
 
+/// A usable plan answer to `asked`, with `content` (no model usage).
+planner::plan_answer plan_reply(const planner::ask_plan& asked, std::string content);
+
 struct harness {
   temp_dir dir{"codehive-controller"};
   std::unique_ptr<store::run_store> store;
@@ -66,6 +69,10 @@ struct harness {
   std::int64_t clock_ms = 1'800'000'000'000;
 
   harness();
+  /// Every plan asked for is answered with `content`.
+  void always_plan(const std::string& content) {
+    on_plan = [content](const planner::ask_plan& c) { return plan_reply(c, content); };
+  }
   /// A new controller on the same store (a restarted process).
   void restart();
   /// Starts run `run_id` (or continues it, if the store has it).
@@ -89,6 +96,16 @@ struct harness {
       }
     }
     return std::nullopt;
+  }
+  /// Answers pending commands, oldest first, until one of type C is pending after an
+  /// answer; that one (removed from `pending`, unanswered), or nullopt when nothing was
+  /// left to answer.
+  template <class C>
+  std::optional<C> answer_until() {
+    std::optional<C> asked;
+    while (!asked && answer_next())
+      asked = take<C>();
+    return asked;
   }
   /// Answers one command (already taken from `pending`) with the scripts.
   void answer(planner::command cmd);

@@ -24,13 +24,8 @@ TEST(LiveView, ShowsNodesSlotsLoadQueueAndALostNode) {
   harness h;
   // Three independent tasks and one that waits for them: with one coder
   // busy, two tasks are ready and waiting.
-  h.on_plan = [](const planner::ask_plan& c) {
-    planner::plan_answer a;
-    a.call = c.call;
-    a.ok = true;
-    a.content = plan_json({{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}}, {"t4", "d.js", {"t1"}}});
-    return a;
-  };
+  h.always_plan(plan_json(
+    {{"t1", "a.js", {}}, {"t2", "b.js", {}}, {"t3", "c.js", {}}, {"t4", "d.js", {"t1"}}}));
   h.start(0, 0);
   auto before = h.ctl->view("qwen-local");
   EXPECT_EQ(before.source, "planner");
@@ -39,9 +34,7 @@ TEST(LiveView, ShowsNodesSlotsLoadQueueAndALostNode) {
 
   h.ctl->on_worker_offer("gpu-1", 1, 1, "qwen2.5-coder:7b");
   h.collect();
-  std::optional<planner::ask_coder> asked;
-  while (!asked && h.answer_next())
-    asked = h.take<planner::ask_coder>();
+  auto asked = h.answer_until<planner::ask_coder>();
   ASSERT_TRUE(asked);
 
   auto busy = h.ctl->view("qwen-local");

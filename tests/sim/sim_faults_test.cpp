@@ -18,6 +18,13 @@ sim_process start_fault(const std::string& fault_entry) {
                             fault_entry + R"(,{"content":"recovered"}]}]})");
 }
 
+/// A 200 whose body is there but is not JSON.
+void expect_ok_but_not_json(const http_reply& r) {
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.body.empty());
+  EXPECT_FALSE(is_json(r.body)) << r.body;
+}
+
 }  // namespace
 
 TEST(SimFaults, RateLimitedWithRetryAfter) {
@@ -88,9 +95,7 @@ TEST(SimFaults, HangDoesNotBlockShutdown) {
 TEST(SimFaults, MalformedIs200NotJson) {
   auto sim = start_fault(R"({"fault":"malformed"})");
   auto r = ollama_chat(sim, "x", false, role_headers("coder"));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_FALSE(r.body.empty());
-  EXPECT_FALSE(is_json(r.body)) << r.body;
+  expect_ok_but_not_json(r);
   sim.reset();
   auto s = openai_chat(sim, "x", true, role_headers("coder"));
   EXPECT_EQ(s.status, 200);
@@ -100,9 +105,7 @@ TEST(SimFaults, MalformedIs200NotJson) {
 TEST(SimFaults, TruncatedBodyIsCutJson) {
   auto sim = start_fault(R"({"fault":"truncated"})");
   auto r = openai_chat(sim, "x", false, role_headers("coder"));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_FALSE(r.body.empty());
-  EXPECT_FALSE(is_json(r.body)) << r.body;
+  expect_ok_but_not_json(r);
   EXPECT_EQ(r.body.front(), '{');
 }
 

@@ -46,6 +46,11 @@ http_reply post(sim_process& sim, const std::string& path, const std::string& bo
   return http_post(sim.base_url(), path, body, headers, 30000);
 }
 
+/// A chat completion of "hi" to gpt-4o-mini with the key, plus `extra` body fields.
+http_reply keyed_chat(sim_process& sim, bool stream, const std::string& extra = "") {
+  return post(sim, "/v1/chat/completions", chat_body("gpt-4o-mini", "hi", stream, extra), bearer);
+}
+
 /// /sim/stats as a document.
 rapidjson::Document stats(sim_process& sim) { return parse(sim.stats_json()); }
 
@@ -286,7 +291,7 @@ TEST(PersonalityOpenai, MissingKeyIs401WithOpenAIsBody) {
 
 TEST(PersonalityOpenai, MessageCarriesRefusalNullAndARuleCanRefuse) {
   auto sim = start("openai");
-  const auto r = post(sim, "/v1/chat/completions", chat_body("gpt-4o-mini", "hi", false), bearer);
+  const auto r = keyed_chat(sim, false);
   ASSERT_EQ(r.status, 200) << r.body;
   auto d = parse(r.body);
   const auto& m = d["choices"][0]["message"];
@@ -319,9 +324,7 @@ TEST(PersonalityOpenai, MessageCarriesRefusalNullAndARuleCanRefuse) {
 
 TEST(PersonalityOpenai, StreamedUsageComesOnlyInTheLastChunk) {
   auto sim = start("openai");
-  const auto r = post(sim, "/v1/chat/completions",
-                      chat_body("gpt-4o-mini", "hi", true, R"("stream_options":{"include_usage":true})"),
-                      bearer);
+  const auto r = keyed_chat(sim, true, R"("stream_options":{"include_usage":true})");
   ASSERT_EQ(r.status, 200);
   auto events = sse_data(r.body);
   ASSERT_GE(events.size(), 3u);
@@ -342,9 +345,7 @@ TEST(PersonalityOpenai, StreamedUsageComesOnlyInTheLastChunk) {
 
 TEST(PersonalityOpenai, StreamOptionsWithoutStreamIsRefused) {
   auto sim = start("openai");
-  const auto r = post(sim, "/v1/chat/completions",
-                      chat_body("gpt-4o-mini", "hi", false, R"("stream_options":{"include_usage":true})"),
-                      bearer);
+  const auto r = keyed_chat(sim, false, R"("stream_options":{"include_usage":true})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body,
             R"({"error":{"message":"The 'stream_options' parameter is only allowed when 'stream' is enabled.","type":"invalid_request_error","param":"stream_options","code":null}})");
@@ -362,31 +363,24 @@ TEST(PersonalityOpenai, OllamaPathIsAnInvalidUrl) {
 
 TEST(PersonalityOpenaiReasoning, TemperatureOtherThanOneIsRefused) {
   auto sim = start("openai-reasoning");
-  const auto r = post(sim, "/v1/chat/completions",
-                      chat_body("gpt-4o-mini", "hi", false, R"("temperature":0.2)"), bearer);
+  const auto r = keyed_chat(sim, false, R"("temperature":0.2)");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body,
             R"({"error":{"message":"Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}})");
-  const auto zero = post(sim, "/v1/chat/completions",
-                         chat_body("gpt-4o-mini", "hi", false, R"("temperature":0.0)"), bearer);
+  const auto zero = keyed_chat(sim, false, R"("temperature":0.0)");
   EXPECT_EQ(zero.status, 400);
   EXPECT_NE(zero.body.find("does not support 0.0 with this model"), std::string::npos) << zero.body;
-  const auto one = post(sim, "/v1/chat/completions",
-                        chat_body("gpt-4o-mini", "hi", false, R"("temperature":1)"), bearer);
+  const auto one = keyed_chat(sim, false, R"("temperature":1)");
   EXPECT_EQ(one.status, 200) << one.body;
 }
 
 TEST(PersonalityOpenaiReasoning, MaxTokensIsRefusedMaxCompletionTokensAccepted) {
   auto sim = start("openai-reasoning");
-  const auto r = post(sim, "/v1/chat/completions",
-                      chat_body("gpt-4o-mini", "hi", false, R"("max_tokens":200)"), bearer);
+  const auto r = keyed_chat(sim, false, R"("max_tokens":200)");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body,
             R"({"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}})");
-  const auto ok = post(sim, "/v1/chat/completions",
-                       chat_body("gpt-4o-mini", "hi", false,
-                                 R"("max_completion_tokens":200,"reasoning_effort":"low")"),
-                       bearer);
+  const auto ok = keyed_chat(sim, false, R"("max_completion_tokens":200,"reasoning_effort":"low")");
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto d = parse(ok.body);
   EXPECT_TRUE(d["usage"]["completion_tokens_details"].HasMember("reasoning_tokens"));

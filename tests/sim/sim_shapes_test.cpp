@@ -21,13 +21,19 @@ const char* const k_scenario = R"({
 const std::string k_hello =
     "Hello, wörld! Here is some longer text so that streaming makes several chunks of it.";
 
+/// A 200 of `content_type`; call through ASSERT_NO_FATAL_FAILURE.
+void expect_ok_of_type(const http_reply& r, const std::string& content_type) {
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("Content-Type").find(content_type), std::string::npos)
+    << r.header("Content-Type");
+}
+
 }  // namespace
 
 TEST(SimShapes, OllamaNonStream) {
   auto sim = sim_process::start(k_scenario);
   auto r = ollama_chat(sim, "write hello", false, role_headers("coder"));
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.header("Content-Type").find("application/json"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(expect_ok_of_type(r, "application/json"));
   auto d = parse(r.body);
   ASSERT_FALSE(d.HasParseError()) << r.body;
   EXPECT_STREQ(d["model"].GetString(), "qwen2.5-coder:7b");
@@ -51,8 +57,7 @@ TEST(SimShapes, OllamaStreamsByDefaultAsNdjson) {
   auto r = http_post(sim.base_url(), "/api/chat",
                      R"({"model":"qwen2.5-coder:7b","messages":[{"role":"user","content":"hi"}]})",
                      role_headers("coder"));
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.header("Content-Type").find("application/x-ndjson"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(expect_ok_of_type(r, "application/x-ndjson"));
   auto ls = lines(r.body);
   ASSERT_GE(ls.size(), 3u) << r.body;
   for (std::size_t i = 0; i + 1 < ls.size(); ++i) {
@@ -96,8 +101,7 @@ TEST(SimShapes, OpenAINonStream) {
 TEST(SimShapes, OpenAIStreamIsSseEndingWithDone) {
   auto sim = sim_process::start(k_scenario);
   auto r = openai_chat(sim, "hi", true, role_headers("coder"));
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.header("Content-Type").find("text/event-stream"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(expect_ok_of_type(r, "text/event-stream"));
   auto data = sse_data(r.body);
   ASSERT_GE(data.size(), 4u) << r.body;
   EXPECT_EQ(data.back(), "[DONE]");

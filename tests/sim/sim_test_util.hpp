@@ -13,6 +13,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
 
 namespace sim_test {
@@ -59,9 +60,7 @@ inline http_reply openai_chat(sim_process& sim, const std::string& prompt, bool 
 }
 
 inline rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  return d;
+  return codehive::test::parse_any(text);
 }
 
 inline bool is_json(const std::string& text) {

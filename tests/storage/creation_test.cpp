@@ -16,26 +16,7 @@ namespace codehive::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test::raw_db;
-using test::temp_dir;
-
-store_options read_only() {
-  store_options o;
-  o.read_only = true;
-  return o;
-}
-
-void spit(const fs::path& p, const std::string& s) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << s;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace test;
 
 /// Names in `dir` starting with `prefix` (none when `dir` is absent).
 std::vector<std::string> names_like(const fs::path& dir, const std::string& prefix) {

@@ -16,31 +16,7 @@ namespace codehive::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test::raw_db;
-using test::temp_dir;
-
-store_options no_sync() {
-  store_options o;
-  o.sync = false;
-  return o;
-}
-store_options read_only() {
-  store_options o;
-  o.read_only = true;
-  return o;
-}
-store_options no_create() {
-  store_options o;
-  o.create_if_missing = false;
-  return o;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace test;
 
 /// Files of `dir` whose name starts with `prefix` / ends with `suffix`.
 std::vector<fs::path> files_like(const fs::path& dir, const std::string& prefix,

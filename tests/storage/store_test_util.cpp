@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -259,6 +261,36 @@ int child_main(const std::string& mode, int fd) {
   }
   report(fd, "unknown child mode " + mode);
   return 2;
+}
+
+store_options read_only() {
+  store_options o;
+  o.read_only = true;
+  return o;
+}
+
+store_options no_sync() {
+  store_options o;
+  o.sync = false;
+  return o;
+}
+
+store_options no_create() {
+  store_options o;
+  o.create_if_missing = false;
+  return o;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const std::filesystem::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
 }
 
 }  // namespace codehive::store::test

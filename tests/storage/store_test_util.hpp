@@ -66,6 +66,16 @@ child_result run_child(const std::string& mode);
 /// Child entry (main.cpp calls it when CODEHIVE_STORE_CHILD is set).
 int child_main(const std::string& mode, int report_fd);
 
+/// Store options with one change from the defaults: read-only (as `codehive fsck` opens
+/// a store), no fsync per write, no store created when there is none.
+store_options read_only();
+store_options no_sync();
+store_options no_create();
+
+/// The whole file ("" when it cannot be read); `s` written over `p`.
+std::string slurp(const std::filesystem::path& p);
+void spit(const std::filesystem::path& p, const std::string& s);
+
 /// A plan of `n` file tasks "t0".."t<n-1>" (t<i> depends on t<i-1> when chain).
 std::vector<task_spec> make_plan(int n, bool chain = false);
 

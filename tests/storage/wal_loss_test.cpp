@@ -15,13 +15,7 @@ namespace codehive::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test::temp_dir;
-
-store_options read_only() {
-  store_options o;
-  o.read_only = true;
-  return o;
-}
+using namespace test;
 
 /// A synced store with one run and a few acknowledged writes, closed (its
 /// records are still only in the WAL: RocksDB does not flush at close).
@@ -137,10 +131,22 @@ bool has_kind(const std::vector<fsck_problem>& ps, const std::string& kind) {
   return false;
 }
 
-TEST(StoreFsckMetadata, FindsAGarbageOptionsFile) {
+/// A store holding a run's acknowledged writes, to damage and fsck.
+class StoreFsckMetadata : public ::testing::Test {
+ protected:
+  void SetUp() override { run = acknowledged_writes(p); }
+  /// fsck of the run through `st` works and reports a problem of `kind`.
+  void expect_fsck_finds(run_store& st, const std::string& kind) {
+    auto problems = st.fsck(run);
+    ASSERT_TRUE(problems) << problems.err().describe();
+    EXPECT_TRUE(has_kind(*problems, kind)) << problems->size() << " problems";
+  }
   temp_dir d;
-  auto p = d / "store";
-  auto run = acknowledged_writes(p);
+  fs::path p = d / "store";
+  std::string run;
+};
+
+TEST_F(StoreFsckMetadata, FindsAGarbageOptionsFile) {
   int planted = 0;
   for (const auto& e : fs::directory_iterator(p)) {
     auto n = e.path().filename().string();
@@ -153,15 +159,10 @@ TEST(StoreFsckMetadata, FindsAGarbageOptionsFile) {
   ASSERT_GT(planted, 0) << "no OPTIONS file";
   auto st = run_store::open(p, read_only());
   ASSERT_TRUE(st) << st.err().describe();
-  auto problems = (*st)->fsck(run);
-  ASSERT_TRUE(problems) << problems.err().describe();
-  EXPECT_TRUE(has_kind(*problems, "options")) << problems->size() << " problems";
+  expect_fsck_finds(**st, "options");
 }
 
-TEST(StoreFsckMetadata, FindsAManifestDamagedWhileTheStoreIsOpen) {
-  temp_dir d;
-  auto p = d / "store";
-  auto run = acknowledged_writes(p);
+TEST_F(StoreFsckMetadata, FindsAManifestDamagedWhileTheStoreIsOpen) {
   auto st = run_store::open(p, read_only());
   ASSERT_TRUE(st) << st.err().describe();
   {
@@ -180,23 +181,16 @@ TEST(StoreFsckMetadata, FindsAManifestDamagedWhileTheStoreIsOpen) {
       ++flipped;
     }
   ASSERT_GT(flipped, 0);
-  auto problems = (*st)->fsck(run);
-  ASSERT_TRUE(problems) << problems.err().describe();
-  EXPECT_TRUE(has_kind(*problems, "manifest")) << problems->size() << " problems";
+  expect_fsck_finds(**st, "manifest");
 }
 
-TEST(StoreFsckMetadata, FindsAWalThatLostAcknowledgedWritesWhileTheStoreIsOpen) {
-  temp_dir d;
-  auto p = d / "store";
-  auto run = acknowledged_writes(p);
+TEST_F(StoreFsckMetadata, FindsAWalThatLostAcknowledgedWritesWhileTheStoreIsOpen) {
   auto st = run_store::open(p, read_only());  // as `codehive fsck` opens it
   ASSERT_TRUE(st) << st.err().describe();
   auto wal = biggest_wal(p);
   ASSERT_FALSE(wal.empty());
   fs::resize_file(wal, fs::file_size(wal) / 3);
-  auto problems = (*st)->fsck(run);
-  ASSERT_TRUE(problems) << problems.err().describe();
-  EXPECT_TRUE(has_kind(*problems, "wal")) << problems->size() << " problems";
+  expect_fsck_finds(**st, "wal");
 }
 
 }  // namespace

@@ -49,6 +49,20 @@ vcs::repository project(const temp_dir& d) {
   return std::move(*r);
 }
 
+/// Run r1's task t1 writes `content` to `path` and commits it (version 2); committed?
+bool run_commits(vcs::repository& r, const temp_dir& d, const std::string& path,
+                 const std::string& content) {
+  d.write(path, content);
+  return static_cast<bool>(r.commit_path(path, msg("r1", "t1", path, 2)));
+}
+
+/// The user writes `content` to `path` and commits it, no run trailer; committed?
+bool user_commits(vcs::repository& r, const temp_dir& d, const std::string& path,
+                  const std::string& content) {
+  d.write(path, content);
+  return static_cast<bool>(r.commit_path(path, vcs::commit_message("mine", "", {})));
+}
+
 }  // namespace
 
 TEST(Vcs, InitCommitsTheFilesAlreadyThereSoTheTreeIsClean) {
@@ -123,8 +137,7 @@ TEST(Vcs, UndoRestoresTheTreeBeforeTheRunByteForByte) {
   temp_dir d{"vcs-undo"};
   auto r = project(d);
   auto before = snapshot(d);
-  d.write("js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n");
-  ASSERT_TRUE(r.commit_path("js/app.js", msg("r1", "t1", "js/app.js", 2)));
+  ASSERT_TRUE(run_commits(r, d, "js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n"));
   d.write("css/new.css", "body {}\n");
   ASSERT_TRUE(r.commit_path("css/new.css", msg("r1", "t2", "css/new.css", 1)));
   fs::remove(d / "index.html");
@@ -142,10 +155,9 @@ TEST(Vcs, UndoRestoresTheTreeBeforeTheRunByteForByte) {
 TEST(Vcs, UndoKeepsAUsersLaterCommitThatTouchesOtherLines) {
   temp_dir d{"vcs-undo-on-top"};
   auto r = project(d);
-  d.write("js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n");
-  ASSERT_TRUE(r.commit_path("js/app.js", msg("r1", "t1", "js/app.js", 2)));
-  d.write("js/app.js", "let a = 10;\nlet b = 2;\nlet c = 30;\n");  // the user's own commit
-  ASSERT_TRUE(r.commit_path("js/app.js", vcs::commit_message("mine", "", {})));
+  ASSERT_TRUE(run_commits(r, d, "js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n"));
+  ASSERT_TRUE(user_commits(r, d, "js/app.js",
+                           "let a = 10;\nlet b = 2;\nlet c = 30;\n"));  // the user's own commit
   auto undone = r.undo_run("r1");
   ASSERT_TRUE(undone) << undone.err().describe();
   EXPECT_EQ(d.read("js/app.js"), "let a = 1;\nlet b = 2;\nlet c = 30;\n");
@@ -154,10 +166,8 @@ TEST(Vcs, UndoKeepsAUsersLaterCommitThatTouchesOtherLines) {
 TEST(Vcs, UndoIsRefusedWhenALaterCommitChangesTheSameLines) {
   temp_dir d{"vcs-undo-conflict"};
   auto r = project(d);
-  d.write("js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n");
-  ASSERT_TRUE(r.commit_path("js/app.js", msg("r1", "t1", "js/app.js", 2)));
-  d.write("js/app.js", "let a = 11;\nlet b = 2;\nlet c = 3;\n");
-  ASSERT_TRUE(r.commit_path("js/app.js", vcs::commit_message("mine", "", {})));
+  ASSERT_TRUE(run_commits(r, d, "js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n"));
+  ASSERT_TRUE(user_commits(r, d, "js/app.js", "let a = 11;\nlet b = 2;\nlet c = 3;\n"));
   auto undone = r.undo_run("r1");
   ASSERT_FALSE(undone);
   EXPECT_NE(undone.err().describe().find("js/app.js"), std::string::npos)
@@ -168,8 +178,7 @@ TEST(Vcs, UndoIsRefusedWhenALaterCommitChangesTheSameLines) {
 TEST(Vcs, UndoIsRefusedRatherThanOverwriteAnUncommittedChange) {
   temp_dir d{"vcs-undo-dirty"};
   auto r = project(d);
-  d.write("index.html", "<p>run</p>\n");
-  ASSERT_TRUE(r.commit_path("index.html", msg("r1", "t1", "index.html", 2)));
+  ASSERT_TRUE(run_commits(r, d, "index.html", "<p>run</p>\n"));
   d.write("index.html", "<p>the user's edit</p>\n");
   EXPECT_FALSE(r.undo_run("r1"));
   EXPECT_EQ(d.read("index.html"), "<p>the user's edit</p>\n");
@@ -194,8 +203,7 @@ TEST(Vcs, RunBranchTakesTheCommitsAndUndoFindsThem) {
 TEST(Vcs, DiffShowsEachCommitOfTheRunAsAUnifiedDiff) {
   temp_dir d{"vcs-diff"};
   auto r = project(d);
-  d.write("js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n");
-  ASSERT_TRUE(r.commit_path("js/app.js", msg("r1", "t1", "js/app.js", 2)));
+  ASSERT_TRUE(run_commits(r, d, "js/app.js", "let a = 10;\nlet b = 2;\nlet c = 3;\n"));
   auto text = r.diff_run("r1");
   ASSERT_TRUE(text) << text.err().describe();
   EXPECT_NE(text->find("Codehive-Task: t1"), std::string::npos) << *text;

@@ -28,12 +28,6 @@ class browser_check : public ws::test::temp_dir_test {
       GTEST_SKIP() << "no chromium/google-chrome on PATH";
     }
   }
-  static std::string dump(const ws::validation_report& r) {
-    std::string s;
-    for (const auto& f : r.findings) s += f.file + ":" + std::to_string(f.line) + " " + f.message + "\n";
-    for (const auto& k : r.skipped) s += "skipped " + k.check + ": " + k.reason + "\n";
-    return s;
-  }
 };
 
 }  // namespace
@@ -45,11 +39,8 @@ TEST_F(browser_check, an_uncaught_error_in_a_linked_script_is_a_finding) {
   put(root / "js/app.js", "const board = 1;\nboard.render();\n");
   ws::validation_report rep;
   ws::check_browser(root, {}, rep);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].check, "browser");
-  EXPECT_EQ(rep.findings[0].file, "js/app.js");
-  EXPECT_EQ(rep.findings[0].line, 2);
-  EXPECT_NE(rep.findings[0].message.find("Uncaught TypeError"), std::string::npos) << dump(rep);
+  expect_only_finding(
+    rep, {.check = "browser", .file = "js/app.js", .line = 2, .says = "Uncaught TypeError"});
 }
 
 TEST_F(browser_check, an_uncaught_error_in_an_inline_script_and_a_console_error) {
@@ -64,13 +55,15 @@ TEST_F(browser_check, an_uncaught_error_in_an_inline_script_and_a_console_error)
   ws::browser_options o;
   o.page = "page one.html";
   ws::check_browser(root, o, rep);
-  ASSERT_EQ(rep.findings.size(), 2u) << dump(rep);
+  ASSERT_EQ(rep.findings.size(), 2u) << describe(rep);
   EXPECT_EQ(rep.findings[0].file, "page one.html");
   EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_NE(rep.findings[0].message.find("console.error: board failed to load"), std::string::npos) << dump(rep);
+  EXPECT_NE(rep.findings[0].message.find("console.error: board failed to load"), std::string::npos)
+    << describe(rep);
   EXPECT_EQ(rep.findings[1].file, "page one.html");
   EXPECT_EQ(rep.findings[1].line, 5);
-  EXPECT_NE(rep.findings[1].message.find("Uncaught Error: kaboom"), std::string::npos) << dump(rep);
+  EXPECT_NE(rep.findings[1].message.find("Uncaught Error: kaboom"), std::string::npos)
+    << describe(rep);
 }
 
 TEST_F(browser_check, errors_in_timers_rejections_and_missing_resources_are_caught) {
@@ -82,7 +75,7 @@ TEST_F(browser_check, errors_in_timers_rejections_and_missing_resources_are_caug
        "</script></body></html>\n");
   ws::validation_report rep;
   ws::check_browser(root, {}, rep);
-  std::string all = dump(rep);
+  std::string all = describe(rep);
   EXPECT_NE(all.find("undefinedLater is not defined"), std::string::npos) << all;
   EXPECT_NE(all.find("nobody catches me"), std::string::npos) << all;
   EXPECT_NE(all.find("missing.png"), std::string::npos) << all;
@@ -99,8 +92,7 @@ TEST_F(browser_check, an_endless_loop_is_reported_and_the_browser_killed) {
   // its own allowances: start-up 5 s, a retry's start-up 30 s where a loaded
   // machine needs it, the page 5 s; far less than a browser left running.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 90s);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_NE(rep.findings[0].message.find("did not finish loading"), std::string::npos) << dump(rep);
+  expect_only_finding(rep, {.says = "did not finish loading"});
 }
 
 TEST_F(browser_check, a_clean_page_is_clean) {
@@ -111,8 +103,8 @@ TEST_F(browser_check, a_clean_page_is_clean) {
   put(root / "app.js", "function go() { return 1; }\nwindow.addEventListener('load', () => go());\n");
   ws::validation_report rep;
   ws::check_browser(root, {}, rep);
-  EXPECT_TRUE(rep.clean()) << dump(rep);
-  EXPECT_TRUE(rep.skipped.empty()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
+  EXPECT_TRUE(rep.skipped.empty()) << describe(rep);
 }
 
 TEST_F(browser_check, es_modules_load_over_http_and_a_bad_import_is_caught) {
@@ -121,21 +113,18 @@ TEST_F(browser_check, es_modules_load_over_http_and_a_bad_import_is_caught) {
   put(root / "js/lib.js", "export const x = 1;\n");
   ws::validation_report clean;
   ws::check_browser(root, {}, clean);
-  EXPECT_TRUE(clean.clean()) << dump(clean);
+  EXPECT_TRUE(clean.clean()) << describe(clean);
   put(root / "js/main.js", "import { y } from './lib.js';\nconsole.log(y);\n");
   ws::validation_report bad;
   ws::check_browser(root, {}, bad);
-  ASSERT_EQ(bad.findings.size(), 1u) << dump(bad);
-  EXPECT_EQ(bad.findings[0].file, "js/main.js");
-  EXPECT_NE(bad.findings[0].message.find("does not provide an export named 'y'"), std::string::npos) << dump(bad);
+  expect_only_finding(bad, {.file = "js/main.js", .says = "does not provide an export named 'y'"});
 }
 
 TEST_F(browser_check, a_missing_page_is_skipped_not_a_finding) {
   ws::validation_report rep;
   ws::check_browser(root, {}, rep);
   EXPECT_TRUE(rep.clean());
-  ASSERT_EQ(rep.skipped.size(), 1u);
-  EXPECT_EQ(rep.skipped[0].check, "browser");
+  expect_only_skipped(rep, "browser");
 }
 
 // --- the static server ----------------------------------------------------------
@@ -237,20 +226,28 @@ std::filesystem::path slow_browser(const std::filesystem::path& dir, int hangs) 
   return script;
 }
 
+/// The browser check of `root` by a browser that hangs on its first `hangs` starts, each
+/// start allowed `timeout`.
+ws::validation_report check_with_slow_browser(const std::filesystem::path& dir,
+                                              const std::filesystem::path& root, int hangs,
+                                              std::chrono::milliseconds timeout) {
+  ws::browser_options o;
+  o.browser = slow_browser(dir, hangs);
+  o.timeout = timeout;
+  ws::validation_report rep;
+  ws::check_browser(root, o, rep);
+  return rep;
+}
+
 }  // namespace
 
 // "no reply to Runtime.enable" on a loaded machine used to skip the check:
 // now Chromium gets a second start with a longer allowance.
 TEST_F(browser_check, a_browser_that_does_not_answer_is_retried_once) {
   put(root / "index.html", "<!doctype html><html><body><script>throw new Error('seen on the retry');</script></body></html>\n");
-  ws::browser_options o;
-  o.browser = slow_browser(dir, 1);
-  o.timeout = 3s;
-  ws::validation_report rep;
-  ws::check_browser(root, o, rep);
-  EXPECT_TRUE(rep.skipped.empty()) << dump(rep);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_NE(rep.findings[0].message.find("seen on the retry"), std::string::npos) << dump(rep);
+  auto rep = check_with_slow_browser(dir, root, 1, 3s);
+  EXPECT_TRUE(rep.skipped.empty()) << describe(rep);
+  expect_only_finding(rep, {.says = "seen on the retry"});
   EXPECT_EQ(get(dir / "starts"), "2\n");
 }
 
@@ -258,13 +255,8 @@ TEST_F(browser_check, a_browser_that_does_not_answer_is_retried_once) {
 // says so, and the browser is not started a third time.
 TEST_F(browser_check, a_browser_that_never_answers_is_skipped_saying_why) {
   put(root / "index.html", "<!doctype html><html><body></body></html>\n");
-  ws::browser_options o;
-  o.browser = slow_browser(dir, 2);
-  o.timeout = 1s;
-  ws::validation_report rep;
-  ws::check_browser(root, o, rep);
-  EXPECT_TRUE(rep.findings.empty()) << dump(rep);
-  ASSERT_EQ(rep.skipped.size(), 1u) << dump(rep);
-  EXPECT_NE(rep.skipped[0].reason.find("did not answer, twice"), std::string::npos) << dump(rep);
+  auto rep = check_with_slow_browser(dir, root, 2, 1s);
+  EXPECT_TRUE(rep.findings.empty()) << describe(rep);
+  expect_only_skipped(rep, "", "did not answer, twice");
   EXPECT_EQ(get(dir / "starts"), "2\n");
 }

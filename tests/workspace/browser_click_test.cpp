@@ -30,14 +30,6 @@ class browser_click : public ws::test::temp_dir_test {
       GTEST_SKIP() << "no chromium/google-chrome on PATH";
     }
   }
-  static std::string dump(const ws::validation_report& r) {
-    std::string s;
-    for (const auto& f : r.findings)
-      s += f.check + " " + f.file + ":" + std::to_string(f.line) + " " + f.message + "\n";
-    for (const auto& k : r.skipped)
-      s += "skipped " + k.check + ": " + k.reason + "\n";
-    return s;
-  }
   /// Limits far above what the fixture needs, saying what they wait for: a
   /// busy 2-core CI machine makes Chromium slow, never wrong.
   static ws::browser_options generous() {
@@ -55,7 +47,7 @@ TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_
                         root, std::filesystem::copy_options::recursive);
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
-  EXPECT_TRUE(rep.skipped.empty()) << dump(rep);
+  EXPECT_TRUE(rep.skipped.empty()) << describe(rep);
   // file, line, what the message must say: js/app.js's "planted" comments.
   const std::set<std::tuple<std::string, int, std::string>> planted = {
     {"js/app.js", 9, "refreshBoard is not defined"},
@@ -65,7 +57,7 @@ TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_
   };
   std::set<std::tuple<std::string, int, std::string>> found;
   for (const auto& f : rep.findings) {
-    EXPECT_EQ(f.check, "browser_click") << dump(rep);
+    EXPECT_EQ(f.check, "browser_click") << describe(rep);
     bool matched = false;
     for (const auto& [file, line, text] : planted)
       if (f.file == file && f.line == line && f.message.find(text) != std::string::npos) {
@@ -73,12 +65,12 @@ TEST_F(browser_click, the_fixture_reports_each_planted_error_with_file_and_line_
         matched = true;
       }
     EXPECT_TRUE(matched) << "not planted: " << f.file << ":" << f.line << " " << f.message << "\n"
-                         << dump(rep);
+                         << describe(rep);
   }
-  EXPECT_EQ(found, planted) << dump(rep);
-  EXPECT_EQ(rep.findings.size(), planted.size()) << dump(rep);
+  EXPECT_EQ(found, planted) << describe(rep);
+  EXPECT_EQ(rep.findings.size(), planted.size()) << describe(rep);
   // The messages say what was done on which page.
-  std::string all = dump(rep);
+  std::string all = describe(rep);
   EXPECT_NE(all.find("page index.html: clicking <button#broken> \"Broken\""), std::string::npos)
     << all;
   EXPECT_NE(all.find("js/plugins/chart.js"), std::string::npos) << all;
@@ -94,12 +86,12 @@ TEST_F(browser_click, a_validation_round_reports_the_click_through_findings) {
   auto rep = ws::validate_output(root, o);
   std::set<std::pair<std::string, int>> where;
   for (const auto& f : rep.findings) {
-    EXPECT_EQ(f.check, "browser_click") << dump(rep);
+    EXPECT_EQ(f.check, "browser_click") << describe(rep);
     where.insert({f.file, f.line});
   }
   const std::set<std::pair<std::string, int>> planted = {
     {"js/app.js", 9}, {"js/app.js", 15}, {"js/app.js", 19}, {"js/app.js", 30}};
-  EXPECT_EQ(where, planted) << dump(rep);
+  EXPECT_EQ(where, planted) << describe(rep);
 }
 
 // validators.browser_click: false reaches the browser check through
@@ -111,7 +103,7 @@ TEST_F(browser_click, a_validation_round_without_click_through_reports_only_the_
   o.browser_timeout = 60s;  // Chromium's start-up and the page load on a busy machine
   o.browser_click = false;
   auto rep = ws::validate_output(root, o);
-  EXPECT_TRUE(rep.clean()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
 }
 
 TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
@@ -121,8 +113,8 @@ TEST_F(browser_click, without_click_through_only_the_load_is_checked) {
   o.click = false;
   ws::validation_report rep;
   ws::check_browser(root, o, rep);
-  EXPECT_TRUE(rep.clean()) << dump(rep);
-  EXPECT_TRUE(rep.skipped.empty()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
+  EXPECT_TRUE(rep.skipped.empty()) << describe(rep);
 }
 
 TEST_F(browser_click, a_linked_local_page_is_clicked_through_too) {
@@ -134,12 +126,10 @@ TEST_F(browser_click, a_linked_local_page_is_clicked_through_too) {
       "</body></html>\n");
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].check, "browser_click");
-  EXPECT_EQ(rep.findings[0].file, "more/page 2.html");
-  EXPECT_EQ(rep.findings[0].line, 2);
-  EXPECT_NE(rep.findings[0].message.find("missingHelper is not defined"), std::string::npos)
-    << dump(rep);
+  expect_only_finding(rep, {.check = "browser_click",
+                            .file = "more/page 2.html",
+                            .line = 2,
+                            .says = "missingHelper is not defined"});
 }
 
 // A handler that navigates by itself (not through a link our listener can
@@ -154,11 +144,8 @@ TEST_F(browser_click, a_handler_that_navigates_away_does_not_end_the_click_throu
   put(root / "other.html", "<!doctype html><html><body>elsewhere</body></html>\n");
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].file, "index.html");
-  EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_NE(rep.findings[0].message.find("afterLeaving is not defined"), std::string::npos)
-    << dump(rep);
+  expect_only_finding(rep,
+                      {.file = "index.html", .line = 3, .says = "afterLeaving is not defined"});
 }
 
 TEST_F(browser_click, a_handler_in_an_endless_loop_is_a_finding) {
@@ -172,18 +159,14 @@ TEST_F(browser_click, a_handler_in_an_endless_loop_is_a_finding) {
   o.timeout = 4s;
   ws::validation_report rep;
   ws::check_browser(root, o, rep);
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].check, "browser_click");
-  EXPECT_NE(rep.findings[0].message.find("clicking <button#spin> \"spin\" did not return"),
-            std::string::npos)
-    << dump(rep);
+  expect_only_finding(
+    rep, {.check = "browser_click", .says = "clicking <button#spin> \"spin\" did not return"});
   // The looping renderer went with its page: the next check works.
   put(root / "index.html",
       "<!doctype html><html><body><button onclick=\"nope()\">x</button></body></html>\n");
   ws::validation_report next;
   ws::check_browser(root, generous(), next);
-  ASSERT_EQ(next.findings.size(), 1u) << dump(next);
-  EXPECT_NE(next.findings[0].message.find("nope is not defined"), std::string::npos) << dump(next);
+  expect_only_finding(next, {.says = "nope is not defined"});
 }
 
 TEST_F(browser_click, nothing_beyond_the_private_server_is_requested) {
@@ -196,7 +179,7 @@ TEST_F(browser_click, nothing_beyond_the_private_server_is_requested) {
       "track</button>\n</body></html>\n");
   ws::validation_report rep;
   ws::check_browser(root, generous(), rep);
-  std::string all = dump(rep);
+  std::string all = describe(rep);
   EXPECT_NE(all.find("ERR_BLOCKED_BY_CLIENT"), std::string::npos) << all;
   EXPECT_NE(all.find("blocked: Failed to fetch"), std::string::npos) << all;
 }
@@ -218,8 +201,8 @@ TEST_F(browser_click, one_chromium_serves_many_checks_and_is_started_again_when_
   auto one = ws::browser_process();
   ws::check_browser(root, generous(), second);
   auto two = ws::browser_process();
-  EXPECT_TRUE(first.clean()) << dump(first);
-  EXPECT_TRUE(second.clean()) << dump(second);
+  EXPECT_TRUE(first.clean()) << describe(first);
+  EXPECT_TRUE(second.clean()) << describe(second);
   EXPECT_EQ(one.launches, before + 1);
   EXPECT_EQ(two.launches, before + 1);  // reused: no second start
   EXPECT_GT(one.pid, 0);
@@ -234,8 +217,7 @@ TEST_F(browser_click, one_chromium_serves_many_checks_and_is_started_again_when_
   ws::validation_report third;
   ws::check_browser(root, generous(), third);
   auto three = ws::browser_process();
-  ASSERT_EQ(third.findings.size(), 1u) << dump(third);
-  EXPECT_NE(third.findings[0].message.find("after the restart"), std::string::npos) << dump(third);
+  expect_only_finding(third, {.says = "after the restart"});
   EXPECT_EQ(three.launches, before + 2);
   EXPECT_GT(three.pid, 0);
   EXPECT_NE(three.pid, one.pid);
@@ -254,8 +236,9 @@ TEST_F(browser_click, on_the_demos_output_it_finds_exactly_the_planted_error_and
   std::filesystem::copy(demo / "app", root, std::filesystem::copy_options::recursive);
   ws::validation_report fixed;
   ws::check_browser(root, generous(), fixed);
-  EXPECT_TRUE(fixed.skipped.empty()) << dump(fixed);
-  EXPECT_TRUE(fixed.findings.empty()) << "the demo's final app should be clean:\n" << dump(fixed);
+  EXPECT_TRUE(fixed.skipped.empty()) << describe(fixed);
+  EXPECT_TRUE(fixed.findings.empty()) << "the demo's final app should be clean:\n"
+                                      << describe(fixed);
 
   rapidjson::Document answer;
   auto text = get(demo / "answers/coder/js/app.js.json");
@@ -264,11 +247,11 @@ TEST_F(browser_click, on_the_demos_output_it_finds_exactly_the_planted_error_and
   put(root / "js/app.js", answer["content"].GetString());
   ws::validation_report first;
   ws::check_browser(root, generous(), first);
-  EXPECT_TRUE(first.skipped.empty()) << dump(first);
-  ASSERT_EQ(first.findings.size(), 1u) << dump(first);
+  EXPECT_TRUE(first.skipped.empty()) << describe(first);
+  ASSERT_EQ(first.findings.size(), 1u) << describe(first);
   const auto& f = first.findings[0];
-  EXPECT_EQ(f.check, "browser_click") << dump(first);
-  EXPECT_EQ(f.file, "index.html") << dump(first);
-  EXPECT_EQ(f.line, 16) << dump(first);
-  EXPECT_NE(f.message.find("clearDone is not defined"), std::string::npos) << dump(first);
+  EXPECT_EQ(f.check, "browser_click") << describe(first);
+  EXPECT_EQ(f.file, "index.html") << describe(first);
+  EXPECT_EQ(f.line, 16) << describe(first);
+  EXPECT_NE(f.message.find("clearDone is not defined"), std::string::npos) << describe(first);
 }

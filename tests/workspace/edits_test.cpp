@@ -9,14 +9,18 @@ using ws::errc;
 
 namespace {
 
+/// The page up to its body, which no body edit may touch.
+const std::string page_before_body =
+  "<!DOCTYPE html>\r\n"
+  "<!-- generated: keep this comment <body class=\"fake\"> -->\r\n"
+  "<HTML lang=\"en\" data-x='1'>\r\n"
+  "<Head>\r\n"
+  "  <title>Old &lt;body&gt; title</title>\r\n"
+  "  <meta name=\"d\" content=\"<body>\">\r\n"
+  "</HEAD>\r\n";
+
 const std::string page =
-    "<!DOCTYPE html>\r\n"
-    "<!-- generated: keep this comment <body class=\"fake\"> -->\r\n"
-    "<HTML lang=\"en\" data-x='1'>\r\n"
-    "<Head>\r\n"
-    "  <title>Old &lt;body&gt; title</title>\r\n"
-    "  <meta name=\"d\" content=\"<body>\">\r\n"
-    "</HEAD>\r\n"
+    page_before_body +
     "<BODY class=\"dark  theme\" onload=\"init()\">\r\n"
     "  <p>old</p>\r\n"
     "  <script>const s = \"</body>\"; document.write('<body>');</script>\r\n"
@@ -45,13 +49,7 @@ TEST(html_section, replaces_body_keeping_everything_else_byte_for_byte) {
   auto r = ws::apply_edit(page, section_edit(ws::section_name::body, "<main>new</main>"));
   ASSERT_TRUE(r.ok()) << r.err().describe();
   const std::string expected =
-      "<!DOCTYPE html>\r\n"
-      "<!-- generated: keep this comment <body class=\"fake\"> -->\r\n"
-      "<HTML lang=\"en\" data-x='1'>\r\n"
-      "<Head>\r\n"
-      "  <title>Old &lt;body&gt; title</title>\r\n"
-      "  <meta name=\"d\" content=\"<body>\">\r\n"
-      "</HEAD>\r\n"
+      page_before_body +
       "<BODY class=\"dark  theme\" onload=\"init()\"><main>new</main></body>\r\n"
       "<!-- trailer -->\r\n"
       "</html>\r\n";

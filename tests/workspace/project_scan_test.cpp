@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -17,21 +19,19 @@ namespace ws = codehive::ws;
 namespace fs = std::filesystem;
 
 TEST(Gitignore, GlobsStarQuestionClassAndDoubleStar) {
-  EXPECT_TRUE(ws::glob_match("*.log", "debug.log"));
-  EXPECT_FALSE(ws::glob_match("*.log", "logs/debug.log"));  // * never crosses '/'
-  EXPECT_TRUE(ws::glob_match("file?.txt", "file1.txt"));
-  EXPECT_FALSE(ws::glob_match("file?.txt", "file10.txt"));
-  EXPECT_TRUE(ws::glob_match("img[0-9].png", "img7.png"));
-  EXPECT_FALSE(ws::glob_match("img[!0-9].png", "img7.png"));
-  EXPECT_TRUE(ws::glob_match("**/cache", "cache"));
-  EXPECT_TRUE(ws::glob_match("**/cache", "a/b/cache"));
-  EXPECT_TRUE(ws::glob_match("a/**/b", "a/b"));
-  EXPECT_TRUE(ws::glob_match("a/**/b", "a/x/y/b"));
-  EXPECT_FALSE(ws::glob_match("a/**/b", "a/x/y/c"));
-  EXPECT_TRUE(ws::glob_match("out/**", "out/x/y.js"));
-  EXPECT_FALSE(ws::glob_match("out/**", "output/x.js"));
-  EXPECT_TRUE(ws::glob_match("\\*literal", "*literal"));
-  EXPECT_FALSE(ws::glob_match("\\*literal", "xliteral"));
+  using cases = std::vector<std::pair<const char*, const char*>>;  // (pattern, path)
+  const cases matching{
+    {"*.log", "debug.log"}, {"file?.txt", "file1.txt"}, {"img[0-9].png", "img7.png"},
+    {"**/cache", "cache"},  {"**/cache", "a/b/cache"},  {"a/**/b", "a/b"},
+    {"a/**/b", "a/x/y/b"},  {"out/**", "out/x/y.js"},   {"\\*literal", "*literal"}};
+  const cases not_matching{{"*.log", "logs/debug.log"},  // * never crosses '/'
+                           {"file?.txt", "file10.txt"}, {"img[!0-9].png", "img7.png"},
+                           {"a/**/b", "a/x/y/c"},       {"out/**", "output/x.js"},
+                           {"\\*literal", "xliteral"}};
+  for (const auto& [pattern, path] : matching)
+    EXPECT_TRUE(ws::glob_match(pattern, path)) << pattern << " ~ " << path;
+  for (const auto& [pattern, path] : not_matching)
+    EXPECT_FALSE(ws::glob_match(pattern, path)) << pattern << " ~ " << path;
 }
 
 TEST(Gitignore, CommentsNegationFoldersAndAnchoring) {

@@ -54,6 +54,24 @@ class validation_cache : public ws::test::temp_dir_test {
   static void expect_same(const ws::validation_report& cached, const ws::validation_report& uncached) {
     EXPECT_EQ(dump(cached), dump(uncached));
   }
+  /// `checker`'s report on `file` (written with `src`) equals node --check's; a finding?
+  bool expect_checker_as_node_check(ws::node_checker& checker, const std::string& file,
+                                    const std::string& src) {
+    put(root / file, src);
+    ws::validation_report per_file, long_lived;
+    ws::check_js(root, file, per_file);
+    checker.check(root, file, src, long_lived);
+    EXPECT_EQ(dump(long_lived), dump(per_file)) << file;
+    return !per_file.findings.empty();
+  }
+  /// The cache's report for `o` equals validate_output's (run first); the files the
+  /// cache checked again for it.
+  std::vector<std::string> rechecked_for(ws::validation_cache& cache,
+                                         const ws::validator_options& o) {
+    auto uncached = ws::validate_output(root, o);
+    expect_same(cache.validate(root, o), uncached);
+    return cache.rechecked();
+  }
 };
 
 }  // namespace
@@ -90,34 +108,22 @@ TEST_F(validation_cache, cached_and_incremental_findings_equal_uncached_ones_in_
   cache.precheck(root, "js/app.js", o);
   auto fix = o;
   fix.files = {"js/app.js"};
-  auto uncached2 = ws::validate_output(root, fix);
-  auto cached2 = cache.validate(root, fix);
-  expect_same(cached2, uncached2);
   // The script was checked when it landed; only the page that loads it is
   // checked again (about.html does not depend on it).
-  EXPECT_EQ(cache.rechecked(), (std::vector<std::string>{"index.html"}));
+  EXPECT_EQ(rechecked_for(cache, fix), (std::vector<std::string>{"index.html"}));
   // And the changed file itself when it did not go through precheck.
   put(root / "js/app.js", "function start() {\n  return 1;\n}\n");
-  auto uncached3 = ws::validate_output(root, fix);
-  auto cached3 = cache.validate(root, fix);
-  expect_same(cached3, uncached3);
-  EXPECT_EQ(cache.rechecked(), (std::vector<std::string>{"js/app.js", "index.html"}));
+  EXPECT_EQ(rechecked_for(cache, fix), (std::vector<std::string>{"js/app.js", "index.html"}));
 
   // A missing reference appears: the page that referenced it is checked again.
   put(root / "css/missing.css", "body {}\n");
-  auto uncached4 = ws::validate_output(root, o);
-  auto cached4 = cache.validate(root, o);
-  expect_same(cached4, uncached4);
-  EXPECT_EQ(cache.rechecked(), (std::vector<std::string>{"index.html"}));
+  EXPECT_EQ(rechecked_for(cache, o), (std::vector<std::string>{"index.html"}));
 
   // A JSON fix touches no web file: the pages are not even looked at.
   put(root / "data.json", "{\"items\": [1, 2]}\n");
   auto only_json = o;
   only_json.files = {"data.json"};
-  auto uncached5 = ws::validate_output(root, only_json);
-  auto cached5 = cache.validate(root, only_json);
-  expect_same(cached5, uncached5);
-  EXPECT_EQ(cache.rechecked(), (std::vector<std::string>{"data.json"}));
+  EXPECT_EQ(rechecked_for(cache, only_json), (std::vector<std::string>{"data.json"}));
   // A deleted file is dropped as validate_output drops it.
   std::filesystem::remove(root / "js/util.js");
   expect_same(cache.validate(root, o), ws::validate_output(root, o));
@@ -177,14 +183,8 @@ TEST_F(validation_cache, node_checker_gives_node_check_findings) {
   if (!have_node()) GTEST_SKIP() << "node is not installed";
   ws::node_checker checker;
   int bad = 0;
-  for (const auto& [file, src] : js_cases) {
-    put(root / file, src);
-    ws::validation_report per_file, long_lived;
-    ws::check_js(root, file, per_file);
-    checker.check(root, file, src, long_lived);
-    EXPECT_EQ(dump(long_lived), dump(per_file)) << file;
-    bad += per_file.findings.empty() ? 0 : 1;
-  }
+  for (const auto& [file, src] : js_cases)
+    bad += expect_checker_as_node_check(checker, file, src) ? 1 : 0;
   EXPECT_GE(bad, 10);  // the cases do exercise errors
   EXPECT_EQ(checker.answered(), js_cases.size());  // none went to node --check
   EXPECT_EQ(checker.fell_back(), 0u);
@@ -199,13 +199,8 @@ TEST_F(validation_cache, node_checker_restarts_once_then_falls_back_to_node_chec
   ::chmod(fake.c_str(), 0755);
   ws::node_checker checker(fake.string());
   const std::vector<std::pair<std::string, std::string>> cases(js_cases.begin(), js_cases.begin() + 4);
-  for (const auto& [file, src] : cases) {
-    put(root / file, src);
-    ws::validation_report per_file, long_lived;
-    ws::check_js(root, file, per_file);
-    checker.check(root, file, src, long_lived);
-    EXPECT_EQ(dump(long_lived), dump(per_file)) << file;
-  }
+  for (const auto& [file, src] : cases)
+    expect_checker_as_node_check(checker, file, src);
   EXPECT_EQ(checker.starts(), 2u);
   EXPECT_TRUE(checker.given_up());
   EXPECT_EQ(checker.answered(), 0u);

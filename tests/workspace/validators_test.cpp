@@ -27,11 +27,6 @@ class validators : public ws::test::temp_dir_test {
     ws::check_html(root, rel, content, rep);
     return rep;
   }
-  static std::string dump(const ws::validation_report& r) {
-    std::string s;
-    for (const auto& f : r.findings) s += f.file + ":" + std::to_string(f.line) + " [" + f.check + "] " + f.message + "\n";
-    return s;
-  }
 };
 
 bool have_node() { return ws::find_on_path("node").has_value(); }
@@ -43,10 +38,7 @@ bool have_node() { return ws::find_on_path("node").has_value(); }
 TEST_F(validators, json_parse_error_has_the_line) {
   ws::validation_report rep;
   ws::check_json("data.json", "{\n  \"a\": 1,\n  \"b\": ,\n}\n", rep);
-  ASSERT_EQ(rep.findings.size(), 1u);
-  EXPECT_EQ(rep.findings[0].file, "data.json");
-  EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_EQ(rep.findings[0].check, "json");
+  expect_only_finding(rep, {.check = "json", .file = "data.json", .line = 3});
   ws::validation_report ok;
   ws::check_json("ok.json", R"({"a":[1,2,{"b":null}]})", ok);
   EXPECT_TRUE(ok.clean());
@@ -66,7 +58,7 @@ TEST_F(validators, missing_local_src_and_href_are_findings_with_lines) {
                   "<a href=\"#top\">t</a> <a href=\"mailto:x@y\">m</a> <a href=\"//cdn.x/y\">c</a>\n"
                   "<a href=\"about.html#team\">about</a>\n"
                   "<a href=\"javascript:void(0)\">j</a>\n");
-  ASSERT_EQ(rep.findings.size(), 2u) << dump(rep);
+  ASSERT_EQ(rep.findings.size(), 2u) << describe(rep);
   EXPECT_EQ(rep.findings[0].line, 4);
   EXPECT_EQ(rep.findings[0].check, "html_ref");
   EXPECT_NE(rep.findings[0].message.find("js/app.js does not exist"), std::string::npos);
@@ -81,9 +73,7 @@ TEST_F(validators, references_resolve_relative_to_the_page_and_may_not_leave_the
                   "<link href=\"../shared/style.css\" rel=stylesheet>\n"
                   "<link href=\"/shared/style.css\" rel=stylesheet>\n"
                   "<link href=\"../../secret.css\" rel=stylesheet>\n");
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_NE(rep.findings[0].message.find("outside the output folder"), std::string::npos);
+  expect_only_finding(rep, {.line = 3, .says = "outside the output folder"});
 }
 
 // --- inline handlers -------------------------------------------------------------
@@ -95,10 +85,7 @@ TEST_F(validators, handler_calling_an_undefined_function_is_a_finding_with_its_l
                   "<button\n   onclick=\"resetBoard(); return false\">Reset</button>\n"
                   "<script>function save() { localStorage.x = 1; }</script>\n"
                   "</body></html>\n");
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].check, "html_handler");
-  EXPECT_EQ(rep.findings[0].line, 4);
-  EXPECT_NE(rep.findings[0].message.find("resetBoard()"), std::string::npos);
+  expect_only_finding(rep, {.check = "html_handler", .line = 4, .says = "resetBoard()"});
 }
 
 TEST_F(validators, handler_defined_in_a_linked_script_is_fine) {
@@ -118,7 +105,7 @@ TEST_F(validators, handler_defined_in_a_linked_script_is_fine) {
                   "<a onclick=\"return false\">x</a><a onclick=\"this.classList.toggle('x')\">y</a>\n"
                   "<a onclick=\"event.preventDefault(); alert('hi (there)'); console.log(1)\">z</a>\n"
                   "<a onclick=\"new Board().render()\">n</a>\n");
-  EXPECT_TRUE(rep.clean()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
 }
 
 TEST_F(validators, class_methods_and_commented_functions_do_not_define_globals) {
@@ -128,7 +115,7 @@ TEST_F(validators, class_methods_and_commented_functions_do_not_define_globals) 
                   "<button onclick=\"render()\">a</button>\n"
                   "<button onclick=\"ghost()\">b</button>\n"
                   "<button onclick=\"helper()\">c</button>\n");
-  ASSERT_EQ(rep.findings.size(), 3u) << dump(rep);
+  ASSERT_EQ(rep.findings.size(), 3u) << describe(rep);
   EXPECT_EQ(rep.findings[0].line, 2);
   EXPECT_EQ(rep.findings[1].line, 3);
   EXPECT_EQ(rep.findings[2].line, 4);
@@ -141,16 +128,14 @@ TEST_F(validators, functions_of_a_module_script_are_not_global) {
                   "<script type=\"module\" src=\"app.js\"></script>\n"
                   "<button onclick=\"start()\">a</button>\n"
                   "<button onclick=\"shown()\">b</button>\n");
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].line, 2);
-  EXPECT_NE(rep.findings[0].message.find("module"), std::string::npos);
+  expect_only_finding(rep, {.line = 2, .says = "module"});
 }
 
 TEST_F(validators, scripts_of_other_types_do_not_define_anything) {
   auto rep = html("index.html",
                   "<script type=\"text/template\">function tpl() {}</script>\n"
                   "<button onclick=\"tpl()\">a</button>\n");
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
+  ASSERT_EQ(rep.findings.size(), 1u) << describe(rep);
 }
 
 TEST(js_scan, definitions_and_calls) {
@@ -179,11 +164,8 @@ TEST_F(validators, node_check_reports_a_syntax_error_with_its_line) {
   put(root / "js/app.js", "let a = 1;\nfunction f() {\n  return (;\n}\n");
   ws::validation_report rep;
   ws::check_js(root, "js/app.js", rep);
-  ASSERT_EQ(rep.findings.size(), 1u);
-  EXPECT_EQ(rep.findings[0].file, "js/app.js");
-  EXPECT_EQ(rep.findings[0].line, 3);
-  EXPECT_EQ(rep.findings[0].check, "js_syntax");
-  EXPECT_NE(rep.findings[0].message.find("SyntaxError"), std::string::npos) << rep.findings[0].message;
+  expect_only_finding(
+    rep, {.check = "js_syntax", .file = "js/app.js", .line = 3, .says = "SyntaxError"});
 }
 
 TEST_F(validators, node_check_handles_es_modules) {
@@ -194,10 +176,9 @@ TEST_F(validators, node_check_handles_es_modules) {
   ws::validation_report rep;
   ws::check_js(root, "ok.js", rep);
   ws::check_js(root, "classic.js", rep);
-  EXPECT_TRUE(rep.clean()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
   ws::check_js(root, "bad.js", rep);
-  ASSERT_EQ(rep.findings.size(), 1u);
-  EXPECT_EQ(rep.findings[0].line, 2);
+  expect_only_finding(rep, {.line = 2});
 }
 
 TEST_F(validators, missing_node_is_a_skipped_check_not_a_finding) {
@@ -206,8 +187,7 @@ TEST_F(validators, missing_node_is_a_skipped_check_not_a_finding) {
   ws::check_js(root, "a.js", rep, "definitely-not-node-xyz");
   ws::check_js(root, "a.js", rep, "definitely-not-node-xyz");
   EXPECT_TRUE(rep.clean());
-  ASSERT_EQ(rep.skipped.size(), 1u);
-  EXPECT_EQ(rep.skipped[0].check, "js_syntax");
+  expect_only_skipped(rep, "js_syntax");
 }
 
 // --- shell command ---------------------------------------------------------------
@@ -215,14 +195,12 @@ TEST_F(validators, missing_node_is_a_skipped_check_not_a_finding) {
 TEST_F(validators, command_failure_is_a_finding_with_exit_code_and_output_tail) {
   ws::validation_report rep;
   ws::check_command(root, "echo compiling; echo 'main.go:3: undefined: x' >&2; exit 2", 10s, rep);
-  ASSERT_EQ(rep.findings.size(), 1u);
-  EXPECT_EQ(rep.findings[0].check, "command");
-  EXPECT_NE(rep.findings[0].message.find("exit code 2"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(expect_only_finding(rep, {.check = "command", .says = "exit code 2"}));
   EXPECT_NE(rep.findings[0].message.find("main.go:3: undefined: x"), std::string::npos);
   ws::validation_report ok;
   put(root / "marker", "x");
   ws::check_command(root, "test -f marker", 10s, ok);  // runs in the output folder
-  EXPECT_TRUE(ok.clean()) << dump(ok);
+  EXPECT_TRUE(ok.clean()) << describe(ok);
 }
 
 TEST_F(validators, command_timeout_is_a_finding) {
@@ -230,8 +208,7 @@ TEST_F(validators, command_timeout_is_a_finding) {
   auto start = std::chrono::steady_clock::now();
   ws::check_command(root, "sleep 30", 300ms, rep);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
-  ASSERT_EQ(rep.findings.size(), 1u);
-  EXPECT_NE(rep.findings[0].message.find("timed out"), std::string::npos);
+  expect_only_finding(rep, {.says = "timed out"});
 }
 
 // The command runs code a model wrote (`npm test`): it must not see our API
@@ -242,7 +219,7 @@ TEST_F(validators, command_sees_a_minimal_environment_without_keys) {
   ::setenv("ANTHROPIC_KEY", "ak-secret", 1);
   ws::validation_report rep;
   ws::check_command(root, "env > seen.env; pwd > seen.pwd", 10s, rep);
-  EXPECT_TRUE(rep.clean()) << dump(rep);
+  EXPECT_TRUE(rep.clean()) << describe(rep);
   auto env = get(root / "seen.env");
   EXPECT_EQ(env.find("sk-secret"), std::string::npos) << env;
   EXPECT_EQ(env.find("OPENAI_API_KEY"), std::string::npos) << env;
@@ -292,7 +269,7 @@ TEST_F(validators, command_cannot_write_outside_the_output_folder) {
   }
   ws::validation_report rep;
   ws::check_command(root, cmd, 10s, rep);
-  EXPECT_EQ(get(root / "inside.txt"), "written\n") << dump(rep);
+  EXPECT_EQ(get(root / "inside.txt"), "written\n") << describe(rep);
   EXPECT_FALSE(std::filesystem::exists(outside / "new.txt")) << "the command wrote outside the output folder";
   EXPECT_EQ(get(outside / "precious.txt"), "keep me\n") << "the command deleted a file outside the output folder";
   EXPECT_TRUE(std::filesystem::exists(root / "read.txt")) << "reading the system was refused too";
@@ -354,7 +331,7 @@ TEST_F(validators, validate_output_runs_the_enabled_checks_over_all_files) {
   o.browser = false;
   auto rep = ws::validate_output(root, o);
   EXPECT_EQ(rep.checked_files, (std::vector<std::string>{"app.js", "data.json", "index.html"}));
-  ASSERT_EQ(rep.findings.size(), 2u) << dump(rep);
+  ASSERT_EQ(rep.findings.size(), 2u) << describe(rep);
   EXPECT_EQ(rep.findings[0].check, "json");
   EXPECT_EQ(rep.findings[1].check, "command");
   ASSERT_EQ(rep.skipped.size(), 1u);
@@ -372,7 +349,5 @@ TEST_F(validators, a_changed_script_rechecks_the_pages_and_deleted_files_are_ign
   o.files = {"app.js", "gone.json"};
   auto rep = ws::validate_output(root, o);
   EXPECT_EQ(rep.checked_files, (std::vector<std::string>{"app.js", "index.html"}));
-  ASSERT_EQ(rep.findings.size(), 1u) << dump(rep);
-  EXPECT_EQ(rep.findings[0].check, "html_handler");
-  EXPECT_EQ(rep.findings[0].file, "index.html");
+  expect_only_finding(rep, {.check = "html_handler", .file = "index.html"});
 }
