@@ -69,6 +69,11 @@ using planner_actor = caf::typed_actor<
   // they get work at once). The planner monitors them; when their node is
   // lost, their tasks in flight go back to the queue.
   caf::reacts_to<msg::worker_offer>,
+  // The coordinator's registry saw a worker's connection drop (sent with
+  // high priority, ahead of the replies queued here): its requests in
+  // flight go back to the queue now, not when the slots' own down messages
+  // get their turn.
+  caf::reacts_to<msg::worker_lost>,
   // The user's word on a plan that waits for approval (run --approve-plan):
   // approve (with the plan file's text, maybe edited), reject, or query.
   caf::replies_to<msg::plan_decision>::with<msg::plan_verdict>>;

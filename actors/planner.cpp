@@ -325,6 +325,10 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
       execute(self);
     },
     [self](msg::worker_offer& offer) { on_offer(self, offer); },
+    [self](msg::worker_lost& lost) {
+      self->state.ctl->on_node_lost(lost.node, lost.reason);
+      execute(self);
+    },
     [self](atom::cancel) {
       self->state.ctl->on_cancel();
       execute(self);

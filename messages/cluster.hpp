@@ -79,4 +79,20 @@ typename Inspector::result_type inspect(Inspector& f, submit_run& x) {
            x.copy_to_client, x.client_host);
 }
 
+/// Registry -> the coordinator's planners: a worker's connection dropped.
+/// Sent with high priority, so a planner whose mailbox holds the replies of
+/// a thousand coders puts the worker's tasks back in the queue first; the
+/// down messages of the worker's slots, which come behind those replies,
+/// then find nothing left to do.
+struct worker_lost {
+  std::string node;    ///< the worker's name (worker_offer.node)
+  std::string reason;  ///< for the log: "its connection was lost (...)"
+  bool operator==(const worker_lost&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_lost& x) {
+  return f(caf::meta::type_name("worker_lost"), x.node, x.reason);
+}
+
 }  // namespace codehive::msg

@@ -73,5 +73,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::progress_actor))
   CAF_ADD_TYPE_ID(codehive, (codehive::coder_actor))
   CAF_ADD_TYPE_ID(codehive, (codehive::fixer_actor))
+  // A lost worker, from the registry to the planners (appended).
+  CAF_ADD_TYPE_ID(codehive, (codehive::msg::worker_lost))
 
 CAF_END_TYPE_ID_BLOCK(codehive)

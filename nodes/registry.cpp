@@ -188,6 +188,11 @@ registry_actor::behavior_type registry(registry_ptr self, registry_settings sett
     auto name = it->second;
     spdlog::warn("worker {} lost ({})", name, to_string(dm.reason));
     drop_offer(self, name);
+    // The planners monitor the slots too, but their down messages queue
+    // behind every reply already there; this one jumps that queue.
+    msg::worker_lost lost{name, "its connection was lost (" + to_string(dm.reason) + ")"};
+    for (auto& [id, run] : self->state.runs)
+      self->send<caf::message_priority::high>(run.planner, lost);
     publish_workers(self);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {

@@ -259,6 +259,12 @@ TEST(MessageRoundtrip, JoinReply) {
   EXPECT_EQ(roundtrip(x), x);
 }
 
+TEST(MessageRoundtrip, WorkerLost) {
+  msg::worker_lost x{"gpu-box-1/gpu0", "its connection was lost (remote_link_unreachable)"};
+  EXPECT_EQ(roundtrip(x), x);
+  EXPECT_STREQ(caf::type_name<msg::worker_lost>::value, "codehive::msg::worker_lost");
+}
+
 TEST(MessageRoundtrip, PrecheckFile) {
   msg::precheck_file x{"js/app.js", std::string(64, 'a')};
   EXPECT_EQ(roundtrip(x), x);
@@ -316,7 +322,7 @@ TEST(TypeIdBlock, ListsEveryMessageTypeOnce) {
     type_id<msg::file_copy>::value,      type_id<msg::fetch_files>::value,
     type_id<msg::fetched_files>::value,
     type_id<progress_actor>::value,      type_id<coder_actor>::value,
-    type_id<fixer_actor>::value,
+    type_id<fixer_actor>::value,         type_id<msg::worker_lost>::value,
   };
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate type id";

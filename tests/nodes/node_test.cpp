@@ -2,13 +2,16 @@
 // registry over a real loopback connection between two actor systems in this
 // process (the wire serialization of join_request / join_reply / worker_offer
 // / submit_run, strong_actor_ptr fields included).
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -21,6 +24,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "actors/live_view.hpp"
 #include "nodes/cluster.hpp"
 #include "nodes/progress_line.hpp"
 #include "nodes/registry.hpp"
@@ -181,6 +185,7 @@ planner_actor::behavior_type fake_planner(planner_actor::stateful_pointer<fake_p
     [](atom::exports) {},
     [](atom::cancel) {},
     [](msg::plan_decision&) { return msg::plan_verdict{}; },
+    [](msg::worker_lost&) {},
     [got, first](msg::worker_offer& o) {
       if (*first) {
         *first = false;
@@ -319,6 +324,118 @@ TEST(NodeRegistry, JoinOverLoopbackChecksTokenAndProtocol) {
   remote = caf::error{};
   offer = {};
   stop_dummies();
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+/// What a holding planner handled, in order: "exports" or "lost:NODE:REASON".
+struct handled_log {
+  std::mutex mu;
+  std::vector<std::string> items;
+  void add(std::string s) {
+    std::lock_guard lock{mu};
+    items.push_back(std::move(s));
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard lock{mu};
+    return items;
+  }
+};
+
+struct holding_planner_state {
+  static inline const char* name = "holding-planner";
+};
+
+/// A planner whose run never ends and whose first message (the run request)
+/// blocks its thread until `go` is set: what queues meanwhile shows the
+/// order in which it is handled afterwards.
+planner_actor::behavior_type holding_planner(planner_actor::stateful_pointer<holding_planner_state> self,
+                                             std::shared_ptr<std::promise<void>> started,
+                                             std::shared_future<void> go,
+                                             std::shared_ptr<handled_log> log) {
+  return {
+    [self, started, go](msg::run_request&) {
+      started->set_value();
+      go.wait();
+      return self->make_response_promise<msg::run_result>();
+    },
+    [](msg::llm_reply&) {},
+    [](atom::deadline) {},
+    [log](atom::exports) { log->add("exports"); },
+    [](atom::cancel) {},
+    [](msg::plan_decision&) { return msg::plan_verdict{}; },
+    [](msg::worker_offer&) {},
+    [log](msg::worker_lost& w) { log->add("lost:" + w.node + ":" + w.reason); },
+  };
+}
+
+}  // namespace
+
+// The registry tells a running planner of a lost worker with high priority:
+// ahead of the replies (here: 50 other messages) already in its mailbox, not
+// behind them as the slots' own down messages are.
+TEST(NodeRegistry, ALostWorkerReachesTheRunningPlannerAheadOfItsQueuedMessages) {
+  node coord;
+  auto started = std::make_shared<std::promise<void>>();
+  auto started_future = started->get_future();
+  std::promise<void> go;
+  std::shared_future<void> go_future = go.get_future().share();
+  auto log = std::make_shared<handled_log>();
+  planner_actor planner;
+  registry_settings rs;
+  rs.token = "s3cret";
+  rs.board = std::make_shared<live_board>();
+  rs.start_run = [&](const msg::submit_run& sub, progress_actor, const std::set<std::string>&) {
+    start_outcome out;
+    out.kind = start_outcome::started;
+    out.run_id = "run-1";
+    out.planner = planner = coord.sys->spawn<caf::detached>(holding_planner, started, go_future, log);
+    out.request = sub.run;
+    out.request.run_id = "run-1";
+    out.stop = [p = out.planner] { caf::anon_send_exit(p, caf::exit_reason::user_shutdown); };
+    return out;
+  };
+  auto reg = spawn_registry(*coord.sys, rs);
+  auto port = publish_registry(*coord.sys, reg, host_port{"127.0.0.1", 0}, false);
+  ASSERT_TRUE(port) << coord.sys->render(port.error());
+  node worker;
+  auto remote = connect_registry(*worker.sys, host_port{"127.0.0.1", *port}, false);
+  ASSERT_TRUE(remote) << worker.sys->render(remote.error());
+  ASSERT_TRUE(ask(*worker.sys, *remote, make_join(*worker.sys, "s3cret")).accepted);
+
+  msg::submit_run sub;
+  sub.token = "s3cret";
+  sub.run.request = "x";
+  sub.run.out_dir = "/tmp/x";
+  caf::anon_send(reg, sub);
+  // The planner now blocks in the run request; 50 messages queue behind it.
+  ASSERT_EQ(started_future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  for (int i = 0; i < 50; ++i)
+    caf::anon_send(planner, atom::exports_v);
+  // The worker's coder goes away; wait until the registry has dropped it
+  // (its board lists no node), so worker_lost is in the planner's mailbox.
+  stop_dummies();
+  auto worker_gone = [&] {
+    auto v = rs.board->latest();
+    return v && v->nodes.empty();
+  };
+  for (int i = 0; i < 600 && !worker_gone(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(worker_gone()) << "the registry never saw the worker's coder go (60 s)";
+  go.set_value();
+  for (int i = 0; i < 600 && log->snapshot().size() < 51; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto items = log->snapshot();
+  ASSERT_EQ(items.size(), 51u) << "50 exports and one worker_lost (60 s)";
+  auto lost = std::find_if(items.begin(), items.end(),
+                           [](const std::string& s) { return s.rfind("lost:", 0) == 0; });
+  ASSERT_NE(lost, items.end());
+  EXPECT_EQ(*lost, "lost:w1:its connection was lost (exit_reason(user_shutdown))");
+  // FIFO would put it last (index 50); CAF handles the urgent queue first in
+  // each round of a few normal messages.
+  EXPECT_LT(lost - items.begin(), 5) << "worker_lost was handled at position " << (lost - items.begin());
+  remote = caf::error{};
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
