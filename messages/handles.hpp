@@ -4,8 +4,8 @@
 // them typed; actors/interfaces.hpp includes this header and declares the rest.
 #pragma once
 
-#include <caf/type_id.hpp>  // caf::tick_atom
 #include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>  // caf::tick_atom
 #include <caf/typed_actor.hpp>
 
 #include "messages/messages.hpp"
