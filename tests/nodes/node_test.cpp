@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -234,6 +235,36 @@ msg::join_request make_join(caf::actor_system& sys, const std::string& token) {
   return j;
 }
 
+/// A start_run that starts every submitted run as "run-1" on the planner
+/// `spawn_planner` returns (the run stops by killing it).
+run_starter start_run_on(std::function<planner_actor()> spawn_planner) {
+  return [spawn_planner](const msg::submit_run& sub, progress_actor, const std::set<std::string>&) {
+    start_outcome out;
+    out.kind = start_outcome::started;
+    out.run_id = "run-1";
+    out.planner = spawn_planner();
+    out.request = sub.run;
+    out.request.run_id = "run-1";
+    out.stop = [p = out.planner] { caf::anon_send_exit(p, caf::exit_reason::user_shutdown); };
+    return out;
+  };
+}
+
+/// A registry spawned and published on a loopback port of one node, and
+/// another node's handle to it.
+struct registry_link {
+  registry_actor reg;
+  caf::expected<registry_actor> remote{caf::error{}};
+};
+
+void link_registry(node& coord, node& worker, const registry_settings& rs, registry_link& out) {
+  out.reg = spawn_registry(*coord.sys, rs);
+  auto port = publish_registry(*coord.sys, out.reg, host_port{"127.0.0.1", 0}, false);
+  ASSERT_TRUE(port) << coord.sys->render(port.error());
+  out.remote = connect_registry(*worker.sys, host_port{"127.0.0.1", *port}, false);
+  ASSERT_TRUE(out.remote) << worker.sys->render(out.remote.error());
+}
+
 msg::join_reply ask(caf::actor_system& sys, const registry_actor& reg, msg::join_request j) {
   msg::join_reply out;
   caf::scoped_actor self{sys};
@@ -265,24 +296,12 @@ TEST(NodeRegistry, JoinOverLoopbackChecksTokenAndProtocol) {
   registry_settings rs;
   rs.token = "s3cret";
   rs.name = "test-coordinator";
-  rs.start_run = [&](const msg::submit_run& sub, progress_actor,
-                     const std::set<std::string>&) {
-    start_outcome out;
-    out.kind = start_outcome::started;
-    out.run_id = "run-1";
-    out.planner = coord.sys->spawn(fake_planner, offer_seen);
-    out.request = sub.run;
-    out.request.run_id = "run-1";
-    out.stop = [p = out.planner] { caf::anon_send_exit(p, caf::exit_reason::user_shutdown); };
-    return out;
-  };
-  auto reg = spawn_registry(*coord.sys, rs);
-  auto port = publish_registry(*coord.sys, reg, host_port{"127.0.0.1", 0}, false);
-  ASSERT_TRUE(port) << coord.sys->render(port.error());
-
+  rs.start_run = start_run_on([&] { return coord.sys->spawn(fake_planner, offer_seen); });
   node worker;
-  auto remote = connect_registry(*worker.sys, host_port{"127.0.0.1", *port}, false);
-  ASSERT_TRUE(remote) << worker.sys->render(remote.error());
+  registry_link link;
+  ASSERT_NO_FATAL_FAILURE(link_registry(coord, worker, rs, link));
+  auto& reg = link.reg;
+  auto& remote = link.remote;
 
   auto wrong = ask(*worker.sys, *remote, make_join(*worker.sys, "s3creX"));
   EXPECT_FALSE(wrong.accepted);
@@ -386,22 +405,14 @@ TEST(NodeRegistry, ALostWorkerReachesTheRunningPlannerAheadOfItsQueuedMessages) 
   registry_settings rs;
   rs.token = "s3cret";
   rs.board = std::make_shared<live_board>();
-  rs.start_run = [&](const msg::submit_run& sub, progress_actor, const std::set<std::string>&) {
-    start_outcome out;
-    out.kind = start_outcome::started;
-    out.run_id = "run-1";
-    out.planner = planner = coord.sys->spawn<caf::detached>(holding_planner, started, go_future, log);
-    out.request = sub.run;
-    out.request.run_id = "run-1";
-    out.stop = [p = out.planner] { caf::anon_send_exit(p, caf::exit_reason::user_shutdown); };
-    return out;
-  };
-  auto reg = spawn_registry(*coord.sys, rs);
-  auto port = publish_registry(*coord.sys, reg, host_port{"127.0.0.1", 0}, false);
-  ASSERT_TRUE(port) << coord.sys->render(port.error());
+  rs.start_run = start_run_on([&] {
+    return planner = coord.sys->spawn<caf::detached>(holding_planner, started, go_future, log);
+  });
   node worker;
-  auto remote = connect_registry(*worker.sys, host_port{"127.0.0.1", *port}, false);
-  ASSERT_TRUE(remote) << worker.sys->render(remote.error());
+  registry_link link;
+  ASSERT_NO_FATAL_FAILURE(link_registry(coord, worker, rs, link));
+  auto& reg = link.reg;
+  auto& remote = link.remote;
   ASSERT_TRUE(ask(*worker.sys, *remote, make_join(*worker.sys, "s3cret")).accepted);
 
   msg::submit_run sub;
