@@ -98,21 +98,17 @@ int worker_command(const worker_options& o) {
     caf::actor_system sys{sys_cfg};
     auto client = llm::make_client(loop, cfg.coder_model);
     auto settings = std::make_shared<const pipeline_settings>(cfg.pipeline);
-    std::vector<coder_actor> coders;
-    std::vector<fixer_actor> fixers;
-    msg::join_request join;
+    msg::join_request join;  // its offer holds the coders and fixers (stopped at the end)
     join.protocol = msg::protocol_version;
     join.token = node.token;
     join.offer.node = name;
     join.offer.model = llm::to_string(cfg.coder_model.spec);
-    for (int i = 0; i < o.coders; ++i) {
-      coders.push_back(spawn_coder(sys, client, settings, name + "/coder-" + std::to_string(i + 1)));
-      join.offer.coders.push_back(coders.back());
-    }
-    for (int i = 0; i < o.fixers; ++i) {
-      fixers.push_back(spawn_fixer(sys, client, settings, name + "/fixer-" + std::to_string(i + 1)));
-      join.offer.fixers.push_back(fixers.back());
-    }
+    for (int i = 0; i < o.coders; ++i)
+      join.offer.coders.push_back(
+        spawn_coder(sys, client, settings, name + "/coder-" + std::to_string(i + 1)));
+    for (int i = 0; i < o.fixers; ++i)
+      join.offer.fixers.push_back(
+        spawn_fixer(sys, client, settings, name + "/fixer-" + std::to_string(i + 1)));
     spdlog::info("worker {}: {} coders, {} fixers on {}; coordinator {}{}", name, o.coders,
                  o.fixers, join.offer.model, target.str(), node.tls ? " (TLS)" : "");
     const std::chrono::milliseconds backoff_first{500};
@@ -180,9 +176,9 @@ int worker_command(const worker_options& o) {
           break;
       }
     }
-    for (auto& c : coders)
+    for (auto& c : join.offer.coders)
       caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
-    for (auto& f : fixers)
+    for (auto& f : join.offer.fixers)
       caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
     loop.shutdown();
   }
