@@ -12,16 +12,10 @@
 
 #include <rapidjson/rapidjson.h>
 
+#include "common/json_member.hpp"
 #include "storage/records.hpp"
 
 namespace codehive::run_json {
-
-/// "key": "value"
-template <class W>
-void string_member(W& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 /// "exit_code": the code, or null while there is none.
 template <class W>
@@ -36,10 +30,10 @@ void exit_code_member(W& w, std::optional<int> exit) {
 /// id, request, state, state_reason and exit_code of a run, as members.
 template <class W>
 void run_head(W& w, const store::run_record& r, std::optional<int> exit) {
-  string_member(w, "id", r.id);
-  string_member(w, "request", r.request);
-  string_member(w, "state", store::to_string(r.state));
-  string_member(w, "state_reason", r.state_reason);
+  json_member(w, "id", r.id);
+  json_member(w, "request", r.request);
+  json_member(w, "state", store::to_string(r.state));
+  json_member(w, "state_reason", r.state_reason);
   exit_code_member(w, exit);
 }
 
@@ -51,22 +45,14 @@ enum class with_tokens : bool { no, yes };
 template <class W>
 void usage(W& w, const store::ledger_totals& t, with_tokens tokens) {
   w.StartObject();
-  w.Key("calls");
-  w.Uint64(t.calls);
-  w.Key("failed_calls");
-  w.Uint64(t.failed_calls);
-  w.Key("prompt_tokens");
-  w.Int64(t.prompt_tokens);
-  w.Key("completion_tokens");
-  w.Int64(t.completion_tokens);
-  if (tokens == with_tokens::yes) {
-    w.Key("tokens");
-    w.Int64(t.prompt_tokens + t.completion_tokens);
-  }
-  w.Key("cost_usd");
-  w.Double(t.cost_usd);
-  w.Key("latency_ms");
-  w.Int64(t.latency_ms);
+  json_member(w, "calls", t.calls);
+  json_member(w, "failed_calls", t.failed_calls);
+  json_member(w, "prompt_tokens", t.prompt_tokens);
+  json_member(w, "completion_tokens", t.completion_tokens);
+  if (tokens == with_tokens::yes)
+    json_member(w, "tokens", t.prompt_tokens + t.completion_tokens);
+  json_member(w, "cost_usd", t.cost_usd);
+  json_member(w, "latency_ms", t.latency_ms);
   w.EndObject();
 }
 
@@ -117,10 +103,10 @@ void review_rounds(W& w, const std::vector<store::review_round>& rounds, RoundMe
     w.StartArray();
     for (const auto& i : r.issues) {
       w.StartObject();
-      string_member(w, "file", i.file);
-      string_member(w, "problem", i.problem);
+      json_member(w, "file", i.file);
+      json_member(w, "problem", i.problem);
       if (instructions == with_instructions::yes)
-        string_member(w, "instructions", i.instructions);
+        json_member(w, "instructions", i.instructions);
       w.EndObject();
     }
     w.EndArray();

@@ -24,6 +24,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "actors/exports.hpp"
+#include "common/json_member.hpp"
 #include "actors/planner/plan_events.hpp"
 #include "actors/run_config.hpp"
 #include "actors/run_restore.hpp"
@@ -222,7 +223,6 @@ std::string last_error(const store::task_record& t) {
 
 // -- JSON helpers ----------------------------------------------------------------
 
-using run_json::string_member;
 
 void print_json(const rapidjson::StringBuffer& buf) { std::printf("%s\n", buf.GetString()); }
 
@@ -268,7 +268,7 @@ void print_runs_json(const std::vector<run_row>& rows, std::int64_t now) {
     w.Key("cost_usd"); w.Double(r.totals.cost_usd);
     w.Key("created_ms"); w.Int64(r.run.created_ms);
     w.Key("updated_ms"); w.Int64(r.run.updated_ms);
-    string_member(w, "age", format_age(r.run.created_ms, now));
+    json_member(w, "age", format_age(r.run.created_ms, now));
     w.EndObject();
   }
   w.EndArray();
@@ -355,16 +355,16 @@ void print_status_text(const store::run_snapshot& s, std::optional<int> exit, st
 
 void write_task_json(json_writer& w, const store::task_record& t) {
   w.StartObject();
-  string_member(w, "id", t.spec.id);
-  string_member(w, "action", t.spec.action);
-  string_member(w, "type", t.spec.type);
-  string_member(w, "path", t.spec.path);
-  string_member(w, "state", store::to_string(t.state));
+  json_member(w, "id", t.spec.id);
+  json_member(w, "action", t.spec.action);
+  json_member(w, "type", t.spec.type);
+  json_member(w, "path", t.spec.path);
+  json_member(w, "state", store::to_string(t.state));
   w.Key("attempts"); w.Int(t.attempts);
-  string_member(w, "worker", t.worker);
-  string_member(w, "last_error_code", t.last_error_code);
-  string_member(w, "last_reason", t.last_reason);
-  string_member(w, "file_hash", t.file_hash);
+  json_member(w, "worker", t.worker);
+  json_member(w, "last_error_code", t.last_error_code);
+  json_member(w, "last_reason", t.last_reason);
+  json_member(w, "file_hash", t.file_hash);
   w.EndObject();
 }
 
@@ -376,7 +376,7 @@ void print_status_json(const store::run_snapshot& s, std::optional<int> exit) {
   run_json::run_head(w, r, exit);
   w.Key("created_ms"); w.Int64(r.created_ms);
   w.Key("updated_ms"); w.Int64(r.updated_ms);
-  string_member(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
+  json_member(w, "out_dir", run_settings_from_json(r.config_json).out_dir);
   run_json::tasks_and_fixes(w, s.tasks, is_fix_task, write_task_json);
   run_json::review_rounds(
     w, s.rounds,

@@ -15,6 +15,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_member.hpp"
 #include "nodes/http/ttft_histogram.hpp"
 #include "nodes/run_json.hpp"
 #include "storage/run_store.hpp"
@@ -30,7 +31,7 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 bool is_fix(const std::string& id) { return std::string_view{id}.starts_with("fix:"); }
 
 void str(json_writer& w, const char* key, std::string_view value) {
-  run_json::string_member(w, key, value);
+  json_member(w, key, value);
 }
 
 void totals(json_writer& w, const store::ledger_totals& t) {
