@@ -62,6 +62,16 @@ struct planner_run {
   /// reindex_files() (remember() notices appends and stale places itself).
   std::vector<msg::applied_file> files;
   std::set<std::string> changed_paths;     ///< written in this run
+  /// Moves whenever `files` or `tasks` is replaced wholesale (reindex_files,
+  /// replace_tasks), so an index of their places (the coder's context map)
+  /// knows to start again; appends keep it.
+  std::uint64_t layout_version = 0;
+
+  /// A new plan (or the stored one, on resume) in place of the tasks.
+  void replace_tasks(std::vector<msg::file_task> t) {
+    tasks = std::move(t);
+    ++layout_version;
+  }
 
   /// Keeps the tracker's latest record of a file. O(1) per task: a path's
   /// place in `files` is looked up, not searched (a scan made every task of
@@ -112,6 +122,7 @@ struct planner_run {
   /// After `files` is replaced wholesale (a tracker listing): remember()
   /// finds its records again.
   void reindex_files() {
+    ++layout_version;
     file_index_.clear();
     for (std::size_t i = 0; i < files.size(); ++i)
       file_index_.emplace(files[i].path, i);  // the first of duplicates, as the scan found it

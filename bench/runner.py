@@ -5,7 +5,8 @@
                  [--overhead-sizes 100,1000,10000] [--overhead-runs N]
                  [--scenarios wide,deep,mixed] [--coders 1,2,4,8,16] [--no-demo]
                  [--no-cluster] [--no-baseline] [--no-overhead] [--micro PATH|none] [--browser]
-                 [--scale [--scale-tasks 20000] [--scale-workers 8] [--scale-coders 125]]
+                 [--scale [--scale-tasks 20000] [--scale-workers 8] [--scale-coders 125]
+                          [--scale-runs N]]
                  [--no-write] [--bin B] [--sim S] [--keep]
 
 What one invocation measures (every model answer SCRIPTED by llm-sim, see bench/gen_scenario.py
@@ -37,9 +38,10 @@ for the scenarios, the latency model and the ideal):
    the processes stop; includes the join handshake and heartbeats.
 4. The offline demo (`codehive run --demo`, browser check ON as shipped) with 1 and 4
    coders (--slow-runs runs each), to compare with the figures BENCHMARKS.md had before.
-5. With --scale, the coordinator scale run (one run): a coordinator with 0 coders and
-   --scale-workers (8) `codehive worker`s x --scale-coders (125) coders, each worker with
-   its own llm-sim, --scale-tasks (20,000) flat tasks at zero latency, the overhead config;
+5. With --scale, the coordinator scale run (--scale-runs runs, default --runs; medians):
+   a coordinator with 0 coders and --scale-workers (8) `codehive worker`s x --scale-coders
+   (125) coders, each worker with its own llm-sim, --scale-tasks (20,000) flat tasks at zero
+   latency, the overhead config;
    worker-1 is killed (SIGKILL) once --scale-kill-at (25%) of the tasks are done.
    Reported: wall, tasks/s, the coordinator's CPU per task and peak RSS, the tasks it
    queued again, the time from the kill to its "lost" line and to the last of those done.
@@ -563,6 +565,11 @@ def fmt_s(x):
     return "n/a" if x is None else "%.2f s" % x
 
 
+def fmt_count(x):
+    """A median count: whole unless two runs' middle values differ ("124.5")."""
+    return "" if x is None else ("%d" % x if x == int(x) else "%.1f" % x)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true",
@@ -585,7 +592,11 @@ def main():
     ap.add_argument("--scale", action="store_true",
                     help="also the coordinator scale run: --scale-workers worker processes x "
                          "--scale-coders coders, --scale-tasks flat tasks at zero latency, "
-                         "worker-1 killed when --scale-kill-at of the tasks are done (one run)")
+                         "worker-1 killed when --scale-kill-at of the tasks are done "
+                         "(--scale-runs runs, median)")
+    ap.add_argument("--scale-runs", type=int, default=None,
+                    help="runs of the scale setup (default: --runs); about 3-7 minutes each "
+                         "on 2 cores")
     ap.add_argument("--scale-tasks", type=int, default=20000)
     ap.add_argument("--scale-workers", type=int, default=8)
     ap.add_argument("--scale-coders", type=int, default=125)
@@ -650,11 +661,12 @@ def main():
                     results["overhead"].append({"tasks": n, "runs": runs})
         if a.scale:
             scen, ideal = b.scenario("flat", files=a.scale_tasks, zero=True)
-            res = attempt(b, results, lambda: b.run_scale(scen, a.scale_workers, a.scale_coders,
-                                                          a.scale_kill_at))
-            if res is not None:
-                log("scale: %d tasks in %.1f s" % (res["tasks"], res["wall_s"]))
-                results["scale"].append(res)
+            for r in range(a.scale_runs or a.runs):
+                res = attempt(b, results, lambda: b.run_scale(scen, a.scale_workers, a.scale_coders,
+                                                              a.scale_kill_at))
+                if res is not None:
+                    log("scale run %d: %d tasks in %.1f s" % (r + 1, res["tasks"], res["wall_s"]))
+                    results["scale"].append(res)
         micro = a.micro or os.path.join(REPO, "build", "bench", "micro_bench")
         if micro != "none" and os.access(micro, os.X_OK):
             results["micro"] = run_micro(micro)
@@ -938,19 +950,27 @@ def render(results, coders, plot):
                 med([r["rss_kib"] for r in rs]) / 1024, before[0], before[1]))
         L.append("")
     if results.get("scale"):
-        L.append("### Coordinator scale (`--scale`: zero latency, validators off, one run)\n")
+        L.append("### Coordinator scale (`--scale`: zero latency, validators off)\n")
         L.append("A coordinator with 0 coders, worker processes each with its own llm-sim; "
                  "worker-1 killed (SIGKILL) part-way. Detect = kill to the coordinator's "
                  "\"worker-1 lost\" line (heartbeat 500 ms); re-run = kill to the last done line "
-                 "of the tasks it queued again. Memory = the coordinator's peak RSS.\n")
-        L.append("| tasks | workers x coders | wall | tasks/s | coordinator CPU/task "
-                 "| coordinator peak RSS | requeued | detect | re-run |")
-        L.append("|---|---|---|---|---|---|---|---|---|")
-        for r in results["scale"]:
-            L.append("| %d | %d x %d | %.1f s | %.1f | %.2f ms | %.0f MiB | %s | %s | %s |" % (
-                r["tasks"], r["workers"], r["per_worker"], r["wall_s"], r["tasks"] / r["wall_s"],
-                1000 * r["cpu_s"] / r["tasks"], r["rss_kib"] / 1024, r.get("requeued", ""),
-                fmt_s(r.get("detect_s")), fmt_s(r.get("rerun_s"))))
+                 "of the tasks it queued again. Memory = the coordinator's peak RSS. Medians of "
+                 "the runs column (wall: min and max too).\n")
+        L.append("| tasks | workers x coders | runs | wall (median) | min | max | tasks/s "
+                 "| coordinator CPU/task | coordinator peak RSS | requeued | detect | re-run |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        setups = {}
+        for r in results["scale"]:   # one row per setup: the runs of a results file agree
+            setups.setdefault((r["tasks"], r["workers"], r["per_worker"]), []).append(r)
+        for (n, workers, per_worker), rs in setups.items():
+            walls = [r["wall_s"] for r in rs]
+            w = med(walls)
+            L.append("| %d | %d x %d | %d | %.1f s | %.1f | %.1f | %.1f | %.2f ms | %.0f MiB | %s | %s | %s |" % (
+                n, workers, per_worker, len(rs), w, min(walls), max(walls), n / w,
+                1000 * med([r["cpu_s"] for r in rs]) / n, med([r["rss_kib"] for r in rs]) / 1024,
+                fmt_count(med([r.get("requeued") for r in rs])),
+                fmt_s(med([r.get("detect_s") for r in rs])),
+                fmt_s(med([r.get("rerun_s") for r in rs]))))
         L.append("")
     if results.get("micro"):
         L.append("### Microbenchmarks (Google Benchmark, 0.5 s per case)\n")

@@ -65,7 +65,7 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
                                 bool store_it) {
   for (std::size_t i = 0; i < tasks.size(); ++i)
     tasks[i].path = graph.at(i).spec.path;  // normalized, as accept_plan stores them
-  run_.tasks = std::move(tasks);
+  run_.replace_tasks(std::move(tasks));
   run_.graph = std::move(graph);
   run_.task_records.assign(run_.tasks.size(), {});
   proposed_text_ = tasks_json(run_);

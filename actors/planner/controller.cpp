@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/exports.hpp"
+#include "actors/planner/context_map.hpp"
 #include "actors/run_restore.hpp"
 #include "storage/run_store.hpp"
 #include "workspace/path_rules.hpp"
@@ -117,29 +118,17 @@ bool controller::move_task(const std::string& id, store::task_state to,
   return persisted(store_.transition(run_.run_id, id, to, info), "task state");
 }
 
-namespace {
-
-std::string_view folder_of(std::string_view path) {
-  auto k = path.rfind('/');
-  return k == std::string_view::npos ? std::string_view{} : path.substr(0, k);
-}
-
-std::string_view name_of(std::string_view path) {
-  auto k = path.rfind('/');
-  return k == std::string_view::npos ? path : path.substr(k + 1);
-}
-
-}  // namespace
-
 /// Related files: content first (in the order given) while it fits in the
 /// settings' budget, then a map of the rest of the project (one-line
 /// summaries, planned files included, so the model names things
 /// consistently), capped at context_map_entries: files the instructions
-/// (`hint`) name first, then the target's folder, then the rest in plan order.
-/// The cap keeps a prompt the same size whatever the size of the project.
+/// (`hint`) name first, then the target's folder, then the rest in plan order;
+/// within each, files before planned tasks. The cap keeps a prompt the same
+/// size whatever the size of the project, and the first two are looked up
+/// (context_map), so building it costs O(map entries), not O(project).
 std::vector<msg::context_file> controller::build_context(std::vector<msg::context_file> files,
                                                          const msg::context_file& target,
-                                                         const std::string& hint) const {
+                                                         const std::string& hint) {
   std::vector<msg::context_file> out;
   std::set<std::string> listed{target.path};
   std::size_t budget = settings_->context_chars;
@@ -155,34 +144,53 @@ std::vector<msg::context_file> controller::build_context(std::vector<msg::contex
     }
     out.push_back(std::move(f));
   }
-  // One pass per rank, files before planned ones, until the map is full: no
-  // copy or sort of the whole project per request.
-  const auto folder = folder_of(target.path);
-  auto rank_of = [&](std::string_view path) {
-    auto name = name_of(path);
-    if (!name.empty() && hint.find(name) != std::string::npos)
-      return 0;
-    return folder_of(path) == folder ? 1 : 2;
-  };
   auto room = settings_->context_map_entries;
-  for (int rank = 0; rank <= 2 && room > 0; ++rank) {
-    for (const auto& rec : run_.files) {
-      if (room == 0)
-        break;
-      if (!rec.deleted && rank_of(rec.path) == rank && listed.insert(rec.path).second) {
-        out.push_back({rec.path, rec.summary, {}, false});
-        --room;
-      }
+  auto add_file = [&](std::size_t i) {
+    const auto& rec = run_.files[i];
+    if (!rec.deleted && listed.insert(rec.path).second) {
+      out.push_back({rec.path, rec.summary, {}, false});
+      --room;
     }
-    for (const auto& t : run_.tasks) {
-      if (room == 0)
-        break;
-      if (t.action != msg::task_action::remove && rank_of(t.path) == rank && listed.insert(t.path).second) {
-        out.push_back({t.path, "(planned) " + t.description, {}, false});
-        --room;
-      }
+  };
+  auto add_task = [&](std::size_t i) {
+    const auto& t = run_.tasks[i];
+    if (t.action != msg::task_action::remove && listed.insert(t.path).second) {
+      out.push_back({t.path, "(planned) " + t.description, {}, false});
+      --room;
     }
+  };
+  auto add_all = [&](const std::vector<std::size_t>& places, auto add) {
+    for (auto i : places) {
+      if (room == 0)
+        return;
+      add(i);
+    }
+  };
+  context_map_.refresh(run_);
+  // Rank 0: what the instructions name, merged into file and plan order.
+  context_map::places named;
+  for (auto name : names_in(hint))
+    if (const auto* p = context_map_.named(name)) {
+      named.files.insert(named.files.end(), p->files.begin(), p->files.end());
+      named.tasks.insert(named.tasks.end(), p->tasks.begin(), p->tasks.end());
+    }
+  for (auto* v : {&named.files, &named.tasks}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
   }
+  add_all(named.files, add_file);
+  add_all(named.tasks, add_task);
+  // Rank 1: the target's folder.
+  if (const auto* p = context_map_.in_folder(folder_of(target.path))) {
+    add_all(p->files, add_file);
+    add_all(p->tasks, add_task);
+  }
+  // Rank 2: the rest in plan order; only a project smaller than the map, or
+  // one whose first entries are all listed already, reads far here.
+  for (std::size_t i = 0; i < run_.files.size() && room > 0; ++i)
+    add_file(i);
+  for (std::size_t i = 0; i < run_.tasks.size() && room > 0; ++i)
+    add_task(i);
   return out;
 }
 

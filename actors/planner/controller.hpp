@@ -33,6 +33,7 @@
 
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
+#include "actors/planner/context_map.hpp"
 #include "actors/live_view.hpp"
 #include "actors/planner/phase_clock.hpp"
 #include "actors/planner_run.hpp"
@@ -166,7 +167,7 @@ class controller {
                  const store::transition_info& info = {});
   std::vector<msg::context_file> build_context(std::vector<msg::context_file> files,
                                                const msg::context_file& target,
-                                               const std::string& hint) const;
+                                               const std::string& hint);
 
   // planning.cpp
   struct checked_plan {
@@ -278,6 +279,7 @@ class controller {
   std::string proposed_text_;       ///< tasks.json as exported for approval
   std::map<std::string, node_seen> seen_;  ///< by node name (live.cpp)
   phase_clock phases_;                     ///< time per phase, for run_result
+  context_map context_map_;                ///< build_context's lookups into run_
 };
 
 }  // namespace codehive::planner

@@ -33,7 +33,7 @@ live_view controller::view(const std::string& local_model) const {
   v.phase = active_ ? run_.phase : msg::run_phase::idle;
   v.at_ms = now();
   if (active_ && run_.graph && run_.phase == msg::run_phase::coding)
-    v.ready_tasks = static_cast<std::int64_t>(run_.graph->ready().size());
+    v.ready_tasks = static_cast<std::int64_t>(run_.graph->ready_count());
   v.tasks_in_flight = tasks_in_flight_;
   for (const auto& [file, queue] : fix_queue_)
     v.fixes_queued += static_cast<std::int64_t>(queue.size());

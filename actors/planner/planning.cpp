@@ -84,7 +84,7 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
   }
   if (!persisted(store_.put_plan(run_.run_id, specs), "plan"))
     return;
-  run_.tasks = std::move(tasks);
+  run_.replace_tasks(std::move(tasks));
   run_.graph = std::move(graph);
   run_.task_records.assign(run_.tasks.size(), {});
   enter_phase(msg::run_phase::coding, std::to_string(run_.tasks.size()) + " tasks");

@@ -91,7 +91,7 @@ void controller::start_or_continue() {
   }
   auto& r = restored->run;
   run_.plan_attempts = 1;
-  run_.tasks = std::move(r.tasks);
+  run_.replace_tasks(std::move(r.tasks));
   run_.graph = std::move(r.graph);
   run_.task_records = std::move(r.task_records);
   run_.round = r.round;

@@ -106,6 +106,9 @@ TEST(TaskGraph, ReadyTasksGoLongestRemainingPathFirst) {
   EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"style", "readme"}));
   g->mark_done(*g->index_of("util"));
   EXPECT_EQ(ids(*g, g->ready()), (std::vector<std::string>{"model", "style", "readme"}));
+  EXPECT_EQ(g->ready_count(), 3u) << "the count the live view shows, without the list";
+  g->mark_running(*g->index_of("style"), 1);
+  EXPECT_EQ(g->ready_count(), 2u);
   EXPECT_FALSE(g->finished());
 }
 

@@ -331,6 +331,33 @@ TEST(Controller, ACodersContextStaysBoundedAtAThousandFilesAndListsWhatItsInstru
   EXPECT_EQ(last_map.front(), "src/f3.js") << "a file the instructions name comes first";
 }
 
+TEST(Controller, ACodersContextMapListsWhatItsInstructionsNameThenItsFolderThenTheRest) {
+  harness h;
+  auto task = [](std::string id, std::string path, std::string instructions) {
+    return R"({"id":")" + id + R"(","action":"create","type":"file","path":")" + path
+           + R"(","description":"a module","instructions":")" + instructions + R"("})";
+  };
+  h.always_plan(R"({"tasks":[)" + task("t1", "b/other.js", "write it") + ","
+                + task("t2", "a/x.js", "write it") + "," + task("t3", "b/named.js", "write it")
+                + "," + task("t4", "a/z.js", "write it") + ","
+                + task("t5", "c/med.js", "write it") + ","
+                + task("t6", "a/target.js", "call run() from named.js.") + "]}");
+  std::vector<std::string> map;
+  h.on_code = [&](const msg::code_request& req, int) -> std::optional<planner::failure> {
+    if (req.task.id == "t6")
+      for (const auto& f : req.context)
+        map.push_back(f.path);
+    return std::nullopt;
+  };
+  h.start(1, 1);  // one coder: t6 is asked for last, when the others have landed
+  h.run_until_delivered();
+  ASSERT_TRUE(h.result);
+  EXPECT_EQ(map, (std::vector<std::string>{"b/named.js", "a/x.js", "a/z.js", "b/other.js",
+                                           "c/med.js"}))
+    << "named first (a whole name: named.js does not name med.js), then the target's folder, "
+       "then the rest in plan order";
+}
+
 TEST(Controller, APlannedFolderIsMadeByTheTrackerBeforeTheFilesInItAndIsNoFileToReview) {
   harness h;
   h.always_plan(R"({"tasks":[{"id":"d","action":"create","type":"folder","path":"assets",
