@@ -83,6 +83,7 @@ struct file_tracker_state {
   std::map<std::string, msg::applied_file> files;
   std::map<std::uint64_t, pending_summary> pending;
   std::vector<caf::typed_response_promise<std::vector<msg::applied_file>>> flushes;
+  std::int64_t flush_asked_ms = 0;  ///< when the first waiting flush came (its log line)
   std::deque<scan_job> scan_queue;
   std::size_t scan_in_flight = 0;
   /// Listings asked for while found files are still being summarised.
@@ -109,8 +110,11 @@ std::vector<msg::applied_file> listing(const file_tracker_state& st) {
 }
 
 void release_flushes(file_tracker_state& st) {
-  if (!st.pending.empty())
+  if (!st.pending.empty() || st.flushes.empty())
     return;
+  spdlog::info("run={} tracker: the last summary came, {} ms after the end asked for the final "
+               "records",
+               st.run_id, now_ms() - st.flush_asked_ms);
   for (auto& rp : st.flushes)
     rp.deliver(listing(st));
   st.flushes.clear();
@@ -504,6 +508,14 @@ file_tracker_actor::behavior_type file_tracker(tracker_ptr self, std::filesystem
       auto& st = self->state;
       if (st.pending.empty())
         return listing(st);
+      // At the end of a run: a summarizer slower than the coders leaves a
+      // backlog here, and the run's end waits for it (bounded by the asker).
+      if (st.flushes.empty()) {
+        st.flush_asked_ms = now_ms();
+        spdlog::info("run={} tracker: {} summaries still on their way; the final records wait "
+                     "for them",
+                     st.run_id, st.pending.size());
+      }
       auto rp = self->make_response_promise<std::vector<msg::applied_file>>();
       st.flushes.push_back(rp);
       return rp;

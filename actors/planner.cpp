@@ -236,7 +236,12 @@ struct runner {
                 execute(s);
               });
         },
-        [s](caf::error&) {
+        [s](caf::error& err) {
+          // Said, not silent: the exports then hold the planner's picture of
+          // the files, whose summaries may be older than the tracker's.
+          spdlog::warn("run={} the file tracker's final records did not come ({}); the run ends "
+                       "without them",
+                       s->state.ctl->run().run_id, describe(err));
           s->state.ctl->on_final_records(std::nullopt, std::nullopt);
           execute(s);
         });

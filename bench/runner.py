@@ -360,8 +360,9 @@ class Bench:
         with open(os.path.join(scen, "ideal.json")) as f:
             n_tasks = json.load(f)["files"]
         t0 = time.time()
+        # -v: the client's log has the time the result came and the copy was complete.
         client = self.start([self.bin, "run", "--coordinator", addr, "--token-file", token,
-                             "--config", cfg, request, "--out", os.path.join(d, "out")],
+                             "--config", cfg, "-v", request, "--out", os.path.join(d, "out")],
                             os.path.join(d, "run.log"))
         killed_at = None
         done_re = re.compile(r" done: \S+ v\d+ by ")
@@ -390,7 +391,34 @@ class Bench:
                "workers": workers, "per_worker": per_worker}
         if killed_at is not None:
             res.update(self.loss_times(coord_log, killed_at))
+        res["end"] = self.end_times(coord_log, os.path.join(d, "run.log"), t0, t0 + wall)
         return res
+
+    @staticmethod
+    def end_times(coord_log, client_log, t_start, t_exit):
+        """Where the wall time outside the run's phases goes: seconds between the steps of the
+        start and the end of a `run --coordinator`, from the coordinator's and the client's
+        log lines (both on this machine's clock) and the client's start and exit."""
+        def t(line):
+            m = TS.match(line)
+            return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp() if m else None
+        marks = {"client start": t_start}
+        steps = [(coord_log, "run started", re.compile(r" started \((new|continuing)\)")),
+                 (coord_log, "coding end", re.compile(r"round 1: validating")),
+                 (coord_log, "run finished", re.compile(r"run=\S+ finished: ")),
+                 (coord_log, "summaries waited for", re.compile(r"tracker: \d+ summaries still on their way")),
+                 (coord_log, "last summary", re.compile(r"tracker: the last summary came")),
+                 (coord_log, "result sent (ended)", re.compile(r"run=\S+ ended: ")),
+                 (client_log, "client has the result", re.compile(r"result received: ")),
+                 (client_log, "client copy complete", re.compile(r"run=\S+ copy (complete|incomplete): "))]
+        for path, name, pat in steps:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    if pat.search(line):
+                        marks[name] = t(line)
+                        break
+        marks["client exit"] = t_exit
+        return {k: v - t_start for k, v in marks.items() if v is not None}
 
     @staticmethod
     def loss_times(coord_log, killed_at):
@@ -666,6 +694,8 @@ def main():
                                                               a.scale_kill_at))
                 if res is not None:
                     log("scale run %d: %d tasks in %.1f s" % (r + 1, res["tasks"], res["wall_s"]))
+                    log("scale: seconds after the client's start: " + ", ".join(
+                        "%s %.1f" % (k, v) for k, v in sorted(res["end"].items(), key=lambda kv: kv[1])))
                     results["scale"].append(res)
         micro = a.micro or os.path.join(REPO, "build", "bench", "micro_bench")
         if micro != "none" and os.access(micro, os.X_OK):

@@ -141,11 +141,9 @@ bool client_copy::apply_locked(const msg::file_copy& c, std::string& error) {
     if (!c.has_content) {
       // A listing entry: nothing to write. When the file is here already
       // (written by an earlier client that died before committing it) it is
-      // remembered, and committed below.
-      if (hash_on_disk(root_, path) != c.hash)
-        return true;
-      versions_[path] = c.version;
-      commit(c, path);
+      // remembered, and committed.
+      if (hash_on_disk(root_, path) == c.hash)
+        remember_locked(c, path);
       return true;
     }
     if (ws::sha256_hex(c.content) != c.hash) {
@@ -168,6 +166,15 @@ bool client_copy::apply_locked(const msg::file_copy& c, std::string& error) {
   versions_[path] = c.version;
   commit(c, path);
   return true;
+}
+
+void client_copy::remember_locked(const msg::file_copy& c, const std::string& path) {
+  if (c.run_id != run_id_)
+    return;  // this folder follows another run
+  if (auto it = versions_.find(path); it != versions_.end() && it->second > c.version)
+    return;  // a newer version is here already
+  versions_[path] = c.version;
+  commit(c, path);
 }
 
 void client_copy::commit(const msg::file_copy& c, const std::string& path) {
@@ -251,12 +258,14 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
       ++files_;
       if (hash_on_disk(root_, *norm) != f.hash)
         missing.push_back(f.path);
-      else {
-        std::string err;
-        apply_locked(f, err);  // already here: remembered (and committed when it is the run's)
-      }
+      else
+        remember_locked(f, *norm);  // already here: remembered (and committed when it is the run's)
     }
   }
+  // Only what is fetched below needs its hash checked again at the end: the
+  // rest was read just now, and no push can change it (a push of an older
+  // version is ignored, one of this version writes the same bytes).
+  std::vector<std::string> fetched_paths = missing;
   msg::fetch_files content_req;
   content_req.token = token;
   content_req.run_id = run_id;
@@ -279,9 +288,10 @@ bool client_copy::complete(caf::actor_system& sys, const registry_actor& reg,
     std::lock_guard lock{mu_};
     fetching_ = false;
     // Every file of the run must now be here with its final content.
+    std::set<std::string> fetched_set(fetched_paths.begin(), fetched_paths.end());
     for (const auto& f : listing->files) {
       auto norm = ws::normalize_relative(f.path);
-      if (!norm || is_export_path(*norm) || f.deleted)
+      if (!norm || is_export_path(*norm) || f.deleted || fetched_set.count(f.path) == 0)
         continue;
       if (hash_on_disk(root_, *norm) != f.hash) {
         error = *norm + " is not complete in " + root_.string()

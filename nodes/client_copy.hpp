@@ -56,6 +56,8 @@ class client_copy {
  private:
   void commit(const msg::file_copy& c, const std::string& path);
   bool apply_locked(const msg::file_copy& c, std::string& error);
+  /// `c`'s version of `path` is on disk (its hash checked by the caller): remembered, committed.
+  void remember_locked(const msg::file_copy& c, const std::string& path);
 
   mutable std::mutex mu_;
   std::filesystem::path root_;

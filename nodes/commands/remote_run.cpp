@@ -229,10 +229,15 @@ int remote_run_command(run_options o) {
   if (result.state == msg::run_outcome::refused)
     return command_error("run", result.message, result.exit_code);
   auto id = result.run_id.empty() ? *header_shown : result.run_id;
+  // -v: the end of a run in steps (the result, then the copy's last fetch).
+  spdlog::info("run={} result received: {} (exit {}); checking the copy against the run's files",
+               id, msg::row_of(result.state).shown, result.exit_code);
   // Whatever the pushes missed (this client came late, or a version was
   // refused on the way) is fetched now: the folder ends as the run's files.
   std::string copy_error;
   bool complete = !id.empty() && copy->complete(sys, reg, node.token, id, copy_error);
+  spdlog::info("run={} copy {}: {} files, {} versions fetched at the end", id,
+               complete ? "complete" : "incomplete", copy->files(), copy->fetched());
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("codehive %s: %s (exit %d) after %.1f s, %d round(s): %s\n", id.c_str(),
               std::string{msg::row_of(result.state).shown}.c_str(), result.exit_code, secs,
