@@ -62,6 +62,8 @@ using planner_actor = caf::typed_actor<
   caf::reacts_to<atom::deadline>,
   // Internal: time to write the exports if they changed (a delayed_send).
   caf::reacts_to<atom::exports>,
+  // Internal: time to publish the live view held back since the last one.
+  caf::reacts_to<atom::live>,
   // The user stopped the run (Ctrl-C, SIGTERM): finish as cancelled; the
   // store keeps everything and `codehive resume RUN` continues it.
   caf::reacts_to<atom::cancel>,

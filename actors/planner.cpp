@@ -40,7 +40,17 @@ struct planner_state {
   std::vector<coder_actor> coders;  ///< in the order of ctl->pool().coders
   std::vector<fixer_actor> fixers;  ///< in the order of ctl->pool().fixers
   caf::typed_response_promise<msg::run_result> rp;
+  // The live view (live_view.hpp) costs O(slots) to build: 1,000 at scale,
+  // after each of thousands of events a second. It is published at most
+  // every live_view_interval, and at once when the phase changes.
+  std::chrono::steady_clock::time_point view_at{};
+  msg::run_phase view_phase = msg::run_phase::idle;
+  bool view_active = false;
+  bool view_held = false;  ///< an atom::live is on its way for a held-back view
 };
+
+/// How stale the HTTP API's picture of the pool may be between events.
+constexpr auto live_view_interval = std::chrono::milliseconds(100);
 
 using self_ptr = planner_actor::stateful_pointer<planner_state>;
 
@@ -256,13 +266,32 @@ struct runner {
   }
 };
 
+/// A fresh picture for the HTTP API (O(slots), no I/O), unless one was
+/// published less than live_view_interval ago in the same phase: then it
+/// follows on a timer, so the last event's picture is never lost.
+void publish_view(self_ptr self) {
+  auto& st = self->state;
+  if (!st.team.board)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  bool changed = st.ctl->active() != st.view_active || st.ctl->run().phase != st.view_phase;
+  if (!changed && now - st.view_at < live_view_interval) {
+    if (!st.view_held) {
+      st.view_held = true;
+      self->delayed_send(self, live_view_interval - (now - st.view_at), atom::live_v);
+    }
+    return;
+  }
+  st.team.board->publish(st.ctl->view(st.team.local_model));
+  st.view_at = now;
+  st.view_active = st.ctl->active();
+  st.view_phase = st.ctl->run().phase;
+}
+
 void execute(self_ptr self) {
   for (auto& cmd : self->state.ctl->take_commands())
     std::visit(runner{self}, cmd);
-  // Every event ends here: a fresh picture for the HTTP API (O(slots), no I/O).
-  auto& st = self->state;
-  if (st.team.board)
-    st.team.board->publish(st.ctl->view(st.team.local_model));
+  publish_view(self);  // every event ends here
 }
 
 void on_offer(self_ptr self, msg::worker_offer& offer) {
@@ -345,6 +374,10 @@ planner_actor::behavior_type planner_behavior(self_ptr self, client_ptr large, s
     [self](atom::exports) {
       self->state.ctl->on_exports_due();
       execute(self);
+    },
+    [self](atom::live) {
+      self->state.view_held = false;
+      publish_view(self);
     },
     [self](msg::plan_decision& d) -> msg::plan_verdict {
       auto& ctl = *self->state.ctl;

@@ -75,5 +75,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(codehive, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(codehive, (codehive::fixer_actor))
   // A lost worker, from the registry to the planners (appended).
   CAF_ADD_TYPE_ID(codehive, (codehive::msg::worker_lost))
+  // The planner's own timer for its live view (an atom: no type ID in 0.17).
+  CAF_ADD_ATOM(codehive, codehive::atom, live, "live")
 
 CAF_END_TYPE_ID_BLOCK(codehive)

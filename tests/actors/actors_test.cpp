@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -13,6 +14,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/live_view.hpp"
 #include "actors/settings.hpp"
 #include "actors/spawn.hpp"
 #include "llm/client.hpp"
@@ -348,4 +350,43 @@ TEST_F(Workers, FixerAndReviewer) {
   EXPECT_EQ(sim.count_role_path("fixer", "a.js"), 1);
   caf::anon_send_exit(reviewer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(fixer, caf::exit_reason::user_shutdown);
+}
+
+// The planner publishes its live view at most every 100 ms within a phase; a
+// picture held back that way follows on a timer, so the HTTP API never keeps
+// an old one after the last event.
+TEST_F(Workers, APlannersHeldBackLiveViewIsPublishedAfterTheLastEvent) {
+  llm::endpoint_config cfg;
+  cfg.spec = *llm::parse_model_spec("openai://127.0.0.1:1/v1/m");  // no run: never asked
+  planner_team team;
+  team.store = runs;
+  team.board = std::make_shared<live_board>();
+  auto planner = spawn_planner(sys, llm::make_client(loop, cfg), settings, team);
+  // Two workers join back to back, no run: the same phase (idle), so the
+  // second picture comes within 100 ms of the first and is held back.
+  std::vector<coder_actor> coders;
+  for (const char* node : {"gpu-1", "gpu-2"}) {
+    msg::worker_offer offer;
+    offer.node = node;
+    offer.model = "m";
+    offer.coders = {spawn_coder(sys, llm::make_client(loop, cfg), settings, "coder-1")};
+    coders.push_back(offer.coders.front());
+    caf::anon_send(planner, std::move(offer));
+  }
+  auto listed = [&] {
+    auto v = team.board->latest();
+    return v && v->nodes.size() == 2;
+  };
+  for (int i = 0; i < 600 && !listed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto v = team.board->latest();
+  ASSERT_TRUE(v);
+  std::vector<std::string> names;
+  for (const auto& n : v->nodes)
+    names.push_back(n.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"gpu-1", "gpu-2"}))
+    << "awaited both workers in the published view within 60 s";
+  caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
+  for (auto& c : coders)
+    caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
 }
