@@ -76,6 +76,8 @@ void controller::record_remote_usage(const std::string& node, const msg::usage& 
   e.use.attempts = std::max(1, static_cast<int>(u.calls));
   e.outcome = ok ? "ok" : "error";
   e.task_id = task_id;
+  if (!commit_moves())
+    return;
   if (auto r = store_.append_ledger(run_.run_id, e); !r)
     spdlog::warn("run={} task={} run store: cannot record {}'s model usage: {}", run_.run_id,
                  task_id, node, r.err().describe());
