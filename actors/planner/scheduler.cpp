@@ -2,7 +2,8 @@
 // first, the least-loaded node first), a failed task is retried on another
 // coder and then escalated to the large model, and the review rounds start
 // when every task has ended. Every transition is stored before the command
-// that acts on it is emitted.
+// that acts on it is handed out (the event's transitions in one batch:
+// controller::commit_moves).
 #include <spdlog/spdlog.h>
 
 #include "actors/planner/controller.hpp"
