@@ -138,27 +138,39 @@ bool controller::move_task(const std::string& id, store::task_state to,
   return true;
 }
 
+void controller::announce(std::string line, bool warn) {
+  announced_.emplace_back(std::move(line), warn);
+}
+
 bool controller::commit_moves() {
   if (moves_lost_)
     return false;
-  if (staged_.empty())
-    return true;
+  auto lines = std::move(announced_);
+  announced_.clear();
   auto moves = std::move(staged_);
   staged_.clear();
-  auto r = store_.transitions(run_.run_id, moves);
-  if (r)
-    return true;
-  if (stopping_) {
-    // Ended earlier: the end's commands wait in out_, and while stopping no
-    // command acts on a transition (a late done is only kept for a resume).
-    spdlog::warn("run={} run store: cannot record the task states after the end: {}", run_.run_id,
-                 r.err().describe());
-    return false;
+  if (!moves.empty()) {
+    if (auto r = store_.transitions(run_.run_id, moves); !r) {
+      if (stopping_) {
+        // Ended earlier: the end's commands wait in out_, and while stopping
+        // no command acts on a transition (a late done is only kept for a resume).
+        spdlog::warn("run={} run store: cannot record the task states after the end: {}",
+                     run_.run_id, r.err().describe());
+        return false;
+      }
+      out_.clear();  // the event's commands act on transitions the store lacks
+      store_failed(r.err().describe(), "task state");
+      moves_lost_ = true;  // after the end's own commands
+      return false;
+    }
   }
-  out_.clear();  // the event's commands act on transitions the store lacks
-  store_failed(r.err().describe(), "task state");
-  moves_lost_ = true;  // after the end's own commands
-  return false;
+  for (const auto& [line, warn] : lines) {
+    if (warn)
+      spdlog::warn("{}", line);
+    else
+      spdlog::info("{}", line);
+  }
+  return true;
 }
 
 namespace {

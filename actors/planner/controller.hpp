@@ -177,6 +177,10 @@ class controller {
   /// False when it failed, now or earlier in this event: the event's
   /// commands are dropped and the run ends as local_io.
   bool commit_moves();
+  /// A log line that announces a staged transition ("start:", "done:"):
+  /// written once the event's batch is stored, so the log never runs ahead
+  /// of the store (tests/crash reads it so), dropped when the commit fails.
+  void announce(std::string line, bool warn = false);
   std::vector<msg::context_file> build_context(std::vector<msg::context_file> files,
                                                const msg::context_file& target,
                                                const std::string& hint) const;
@@ -269,6 +273,7 @@ class controller {
   std::vector<command> out_;
   std::vector<store::task_move> staged_;  ///< this event's transitions, not yet stored
   bool moves_lost_ = false;  ///< this event's commit failed: its later commands are dropped
+  std::vector<std::pair<std::string, bool>> announced_;  ///< announce(): line, warn
 
   planner_run run_;
   bool active_ = false;
