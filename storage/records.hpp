@@ -86,6 +86,13 @@ inline transition_info producing(std::string file_hash) {
   return i;
 }
 
+/// One transition of a batch (run_store::transitions): task `task` moves to `to`.
+struct task_move {
+  std::string task;
+  task_state to = task_state::pending;
+  transition_info info;
+};
+
 /// One entry of a task's history.
 struct task_transition {
   task_state from = task_state::pending;

@@ -77,8 +77,16 @@ class run_store {
   /// action/type/edit, and depends_on naming a task neither here nor stored.
   status put_plan(std::string_view run, const std::vector<task_spec>& tasks);
   /// Moves a task through the state machine; illegal moves -> errc::illegal_transition.
+  /// A batch of one (transitions()).
   result<task_record> transition(std::string_view run, std::string_view task, task_state to,
                                  const transition_info& info = {});
+  /// Applies `moves` in order in ONE write (one sync), each checked as if the
+  /// ones before it were applied: the same task may move more than once
+  /// (failed -> pending -> assigned). All or nothing: one illegal move
+  /// (errc::illegal_transition), unknown task or file hash refuses the whole
+  /// batch and writes nothing. One `task` event per move, in order. Returns
+  /// each move's task record as it left that move. An empty batch writes nothing.
+  result<std::vector<task_record>> transitions(std::string_view run, const std::vector<task_move>& moves);
   result<task_record> get_task(std::string_view run, std::string_view task) const;
 
   // -- files -----------------------------------------------------------------

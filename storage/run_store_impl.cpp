@@ -65,12 +65,20 @@ status run_store::impl::commit(rocksdb::WriteBatch& b, std::string_view what, bo
 result<std::uint64_t> run_store::impl::commit_with_event(rocksdb::WriteBatch& b, std::string_view run,
                                                          std::string_view type, std::string_view data_json,
                                                          std::int64_t at, std::string_view what) {
-  auto seq = next_seq(next_event, events, run);
-  if (!seq) return std::move(seq).err();
-  put_event(b, run, *seq, type, data_json, at);
+  return commit_with_events(b, run, type, {std::string{data_json}}, at, what);
+}
+
+result<std::uint64_t> run_store::impl::commit_with_events(rocksdb::WriteBatch& b, std::string_view run,
+                                                          std::string_view type,
+                                                          const std::vector<std::string>& data_json, std::int64_t at,
+                                                          std::string_view what) {
+  auto first = next_seq(next_event, events, run);
+  if (!first) return std::move(first).err();
+  auto seq = *first;
+  for (const auto& data : data_json) put_event(b, run, seq++, type, data, at);
   if (auto c = commit(b, what); !c) return std::move(c).err();
-  next_event[std::string{run}] = *seq + 1;
-  return *seq;
+  next_event[std::string{run}] = seq;
+  return *first;
 }
 
 /// Its sequence goes into codehive.acked, rewritten in place (fixed width,

@@ -172,6 +172,11 @@ struct run_store::impl {
   /// sequence number.
   result<std::uint64_t> commit_with_event(rocksdb::WriteBatch& b, std::string_view run, std::string_view type,
                            std::string_view data_json, std::int64_t at, std::string_view what);
+  /// As commit_with_event with one event of `type` per `data_json`, in order
+  /// (consecutive sequence numbers); returns the first one's.
+  result<std::uint64_t> commit_with_events(rocksdb::WriteBatch& b, std::string_view run, std::string_view type,
+                                           const std::vector<std::string>& data_json, std::int64_t at,
+                                           std::string_view what);
   /// Under mu (writes are serialised), after RocksDB acknowledged a write:
   /// its sequence goes into codehive.acked (see run_store_impl.cpp).
   void record_ack();

@@ -1,6 +1,7 @@
 // Tasks: the plan, and each task's transitions with their history.
 #include "storage/run_store_impl.hpp"
 
+#include <map>
 #include <set>
 
 namespace codehive::store {
@@ -64,29 +65,14 @@ status run_store::put_plan(std::string_view run, const std::vector<task_spec>& p
   return ok();
 }
 
-result<task_record> run_store::transition(std::string_view run, std::string_view task,
-                                          task_state to, const transition_info& info) {
-  auto& s = *impl_;
-  if (auto w = s.writable(); !w) return std::move(w).err();
-  if (task.empty() || has_nul(task)) return fail(errc::invalid_argument, "bad task id");
-  std::lock_guard lock{s.mu};
-  if (auto r = s.require_run(run); !r) return std::move(r).err();
-  auto t = s.read_task(run, task);
-  if (!t) return std::move(t).err();
-  task_state from = t->state;
-  if (!legal_transition(from, to))
-    return fail(errc::illegal_transition, "task " + std::string{task} + " of run " + std::string{run} +
-                                              ": " + to_string(from) + " -> " + to_string(to) +
-                                              " is not allowed");
-  if (to == task_state::done && !info.file_hash.empty()) {
-    auto hb = s.has_blob(info.file_hash);
-    if (!hb) return std::move(hb).err();
-    if (!*hb)
-      return fail(errc::invalid_argument, "task " + std::string{task} + ": file version " +
-                                              info.file_hash + " is not in the store");
-  }
-  auto at = now_ms();
-  auto& r = *t;
+namespace {
+
+/// Applies the (checked) move `m` to `r`, the task's record as the moves
+/// before left it, at `at`; returns its event's data.
+std::string apply_move(task_record& r, const task_move& m, std::int64_t at) {
+  task_state from = r.state;
+  task_state to = m.to;
+  const auto& info = m.info;
   r.state = to;
   r.updated_ms = at;
   switch (to) {
@@ -117,17 +103,66 @@ result<task_record> run_store::transition(std::string_view run, std::string_view
   h.error_code = info.error_code;
   r.history.push_back(h);
 
-  std::string data = "{\"task\":" + codec::quote(task) + ",\"from\":\"" + to_string(from) +
-                     "\",\"to\":\"" + to_string(to) + "\",\"attempt\":" + std::to_string(r.attempts);
+  std::string data = "{\"task\":" + codec::quote(m.task) + ",\"from\":\"" + to_string(from) + "\",\"to\":\""
+                     + to_string(to) + "\",\"attempt\":" + std::to_string(r.attempts);
   if (!info.worker.empty()) data += ",\"worker\":" + codec::quote(info.worker);
   if (!info.reason.empty()) data += ",\"reason\":" + codec::quote(info.reason);
   if (!info.error_code.empty()) data += ",\"error_code\":" + codec::quote(info.error_code);
   if (!info.file_hash.empty()) data += ",\"file_hash\":" + codec::quote(info.file_hash);
   data += "}";
+  return data;
+}
+
+}  // namespace
+
+result<task_record> run_store::transition(std::string_view run, std::string_view task, task_state to,
+                                          const transition_info& info) {
+  auto r = transitions(run, {task_move{std::string{task}, to, info}});
+  if (!r) return std::move(r).err();
+  return std::move(r->front());
+}
+
+result<std::vector<task_record>> run_store::transitions(std::string_view run, const std::vector<task_move>& moves) {
+  auto& s = *impl_;
+  if (auto w = s.writable(); !w) return std::move(w).err();
+  for (const auto& m : moves)
+    if (m.task.empty() || has_nul(m.task)) return fail(errc::invalid_argument, "bad task id");
+  std::vector<task_record> after;
+  if (moves.empty()) return after;
+  after.reserve(moves.size());
+  std::lock_guard lock{s.mu};
+  if (auto r = s.require_run(run); !r) return std::move(r).err();
+  // Each task read once; a later move of the same task starts from the record
+  // the earlier one left, and only the last record of each is written.
+  std::map<std::string, task_record, std::less<>> latest;
+  std::vector<std::string> events;
+  events.reserve(moves.size());
+  auto at = now_ms();
+  for (const auto& m : moves) {
+    auto it = latest.find(m.task);
+    if (it == latest.end()) {
+      auto t = s.read_task(run, m.task);
+      if (!t) return std::move(t).err();
+      it = latest.emplace(m.task, std::move(*t)).first;
+    }
+    if (!legal_transition(it->second.state, m.to))
+      return fail(errc::illegal_transition, "task " + m.task + " of run " + std::string{run} + ": "
+                                              + to_string(it->second.state) + " -> " + to_string(m.to)
+                                              + " is not allowed");
+    if (m.to == task_state::done && !m.info.file_hash.empty()) {
+      auto hb = s.has_blob(m.info.file_hash);
+      if (!hb) return std::move(hb).err();
+      if (!*hb)
+        return fail(errc::invalid_argument,
+                    "task " + m.task + ": file version " + m.info.file_hash + " is not in the store");
+    }
+    events.push_back(apply_move(it->second, m, at));
+    after.push_back(it->second);
+  }
   rocksdb::WriteBatch b;
-  b.Put(s.tasks, keys::task(run, task), codec::encode(r));
-  if (auto c = s.commit_with_event(b, run, "task", data, at, "transition"); !c) return std::move(c).err();
-  return std::move(*t);
+  for (const auto& [id, r] : latest) b.Put(s.tasks, keys::task(run, id), codec::encode(r));
+  if (auto c = s.commit_with_events(b, run, "task", events, at, "transition"); !c) return std::move(c).err();
+  return after;
 }
 
 result<task_record> run_store::get_task(std::string_view run, std::string_view task) const {

@@ -32,12 +32,18 @@ std::int64_t controller::now() const {
 }
 
 std::vector<command> controller::take_commands() {
+  // The end of an event: its transitions are durable before any of its
+  // commands goes out (a failed commit has replaced them with the end's).
+  commit_moves();
+  moves_lost_ = false;
   std::vector<command> out;
   out.swap(out_);
   return out;
 }
 
 void controller::emit(command c) {
+  if (moves_lost_)
+    return;  // the event's transitions were not stored: nothing may act on them
   out_.push_back(std::move(c));
 }
 
@@ -92,6 +98,8 @@ void controller::progress(msg::progress_kind kind, std::string task_id, std::str
 void controller::enter_phase(msg::run_phase phase, const std::string& detail) {
   if (run_.phase == phase)
     return;  // e.g. a plan asked for again
+  if (!commit_moves())
+    return;
   auto at = now();
   const std::string name{to_string(phase)};
   phases_.enter(name, at);
@@ -113,9 +121,57 @@ bool controller::store_failed(const std::string& why, const char* what) {
   return false;
 }
 
+// Staged, not written: one synced batch per event instead of one per move
+// (a task's done and the freed coder's next assignment: one fsync, not two).
+// A move can then only fail at commit_moves, which drops every command of
+// the event and ends the run, so the callers need no early legality check:
+// what they change after a staged move (graph, jobs, slots) is acted on by
+// no command, and the store keeps the state a resumed run starts from. (An
+// illegal move is a controller bug the store refuses, as it did before.) Only
+// the run's final exports, rendered from memory, may show the lost event's
+// moves; a resume settles those tasks from the store (a done whose version
+// landed is done, an assignment is asked again).
 bool controller::move_task(const std::string& id, store::task_state to,
                            const store::transition_info& info) {
-  return persisted(store_.transition(run_.run_id, id, to, info), "task state");
+  if (moves_lost_)
+    return false;
+  staged_.push_back({id, to, info});
+  return true;
+}
+
+void controller::announce(std::string line, bool warn) {
+  announced_.emplace_back(std::move(line), warn);
+}
+
+bool controller::commit_moves() {
+  if (moves_lost_)
+    return false;
+  auto lines = std::move(announced_);
+  announced_.clear();
+  auto moves = std::move(staged_);
+  staged_.clear();
+  if (!moves.empty()) {
+    if (auto r = store_.transitions(run_.run_id, moves); !r) {
+      if (stopping_) {
+        // Ended earlier: the end's commands wait in out_, and while stopping
+        // no command acts on a transition (a late done is only kept for a resume).
+        spdlog::warn("run={} run store: cannot record the task states after the end: {}",
+                     run_.run_id, r.err().describe());
+        return false;
+      }
+      out_.clear();  // the event's commands act on transitions the store lacks
+      store_failed(r.err().describe(), "task state");
+      moves_lost_ = true;  // after the end's own commands
+      return false;
+    }
+  }
+  for (const auto& [line, warn] : lines) {
+    if (warn)
+      spdlog::warn("{}", line);
+    else
+      spdlog::info("{}", line);
+  }
+  return true;
 }
 
 /// Related files: content first (in the order given) while it fits in the
@@ -254,6 +310,10 @@ void controller::on_deadline() {
 
 void controller::finish(outcome o, std::string message) {
   if (stopping_)
+    return;
+  // The event's transitions before the run's end; a failed commit ends the
+  // run itself (local_io).
+  if (!commit_moves())
     return;
   stopping_ = true;
   outcome_ = o;

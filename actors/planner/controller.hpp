@@ -2,7 +2,9 @@
 // Events go in (a method per answer the shell received), commands come out
 // (take_commands(); commands.hpp). It owns the run's state (planner_run.hpp),
 // the worker slots and the jobs in flight, and writes every state change to
-// the run store, synced, before it emits a command that acts on it.
+// the run store, synced, before a command that acts on it is handed out: an
+// event's task transitions are staged and go to the store in one batch (one
+// sync) at take_commands(), or earlier, before any other store write.
 //
 // Its parts, one file each under actors/planner/:
 //   controller.cpp  start, the end of the run (finish, deliver), progress, exports
@@ -31,15 +33,16 @@
 #include <string>
 #include <vector>
 
+#include "actors/live_view.hpp"
 #include "actors/plan_checks.hpp"
 #include "actors/planner/commands.hpp"
 #include "actors/planner/context_map.hpp"
-#include "actors/live_view.hpp"
 #include "actors/planner/phase_clock.hpp"
 #include "actors/planner_run.hpp"
 #include "actors/settings.hpp"
 #include "actors/worker_pool.hpp"
 #include "messages/outcome.hpp"
+#include "storage/records.hpp"
 
 namespace codehive::store {
 class run_store;
@@ -114,6 +117,9 @@ class controller {
 
   // -- output -----------------------------------------------------------------
 
+  /// The event's commands, once its staged task transitions are stored (one
+  /// batch). When that write fails, the event's commands are dropped and the
+  /// run ends as local_io: only the end's own commands come out.
   std::vector<command> take_commands();
 
   // -- inspection (tests, the shell) ------------------------------------------
@@ -163,8 +169,19 @@ class controller {
     return r ? true : store_failed(r.err().describe(), what);
   }
   bool store_failed(const std::string& why, const char* what);
+  /// Stages a task transition for the event's batch (commit_moves). False
+  /// only when a commit of this event failed already (the run is ending).
   bool move_task(const std::string& id, store::task_state to,
                  const store::transition_info& info = {});
+  /// Writes the staged transitions in one batch. Called before every other
+  /// store write (the store keeps the event's order) and at take_commands.
+  /// False when it failed, now or earlier in this event: the event's
+  /// commands are dropped and the run ends as local_io.
+  bool commit_moves();
+  /// A log line that announces a staged transition ("start:", "done:"):
+  /// written once the event's batch is stored, so the log never runs ahead
+  /// of the store (tests/crash reads it so), dropped when the commit fails.
+  void announce(std::string line, bool warn = false);
   std::vector<msg::context_file> build_context(std::vector<msg::context_file> files,
                                                const msg::context_file& target,
                                                const std::string& hint);
@@ -255,6 +272,9 @@ class controller {
   std::string model_;
   clock_fn clock_;
   std::vector<command> out_;
+  std::vector<store::task_move> staged_;  ///< this event's transitions, not yet stored
+  bool moves_lost_ = false;  ///< this event's commit failed: its later commands are dropped
+  std::vector<std::pair<std::string, bool>> announced_;  ///< announce(): line, warn
 
   planner_run run_;
   bool active_ = false;

@@ -58,15 +58,15 @@ void controller::on_node_lost(const std::string& node, const std::string& why) {
                      store::because("worker " + node + " lost")))
         return;
       run_.graph->requeue(gone.task);
-      spdlog::info("run={} task={} {} queued again (worker {} lost)", run_.run_id, task.id,
-                   task.path, node);
+      announce(fmt::format("run={} task={} {} queued again (worker {} lost)", run_.run_id, task.id,
+                           task.path, node));
     } else {
       fix_finished(gone.issue.file);
       if (!move_task(gone.fix_id, store::task_state::pending,
                      store::because("worker " + node + " lost")))
         return;
-      spdlog::info("run={} task={} fix queued again (worker {} lost)", run_.run_id, gone.fix_id,
-                   node);
+      announce(fmt::format("run={} task={} fix queued again (worker {} lost)", run_.run_id,
+                           gone.fix_id, node));
       fix_queue_[gone.issue.file].push_front({std::move(gone.issue), std::move(gone.fix_id)});
     }
   }

@@ -132,7 +132,7 @@ void controller::on_reviewed(msg::review_result result) {
   for (const auto& i : issues)
     stored.issues.push_back(to_store(i));
   stored.findings_json = findings_to_json(round.validation.findings);
-  if (!persisted(store_.put_review_round(run_.run_id, stored), "review round"))
+  if (!commit_moves() || !persisted(store_.put_review_round(run_.run_id, stored), "review round"))
     return;
   round.issues = static_cast<int>(issues.size());
   for (const auto& i : issues)
@@ -185,7 +185,7 @@ void controller::decide(std::vector<msg::review_issue> issues) {
     specs.push_back(fix_task_spec(i, id));
     items.push_back({std::move(i), std::move(id)});
   }
-  if (!persisted(store_.put_plan(run_.run_id, specs), "fix tasks"))
+  if (!commit_moves() || !persisted(store_.put_plan(run_.run_id, specs), "fix tasks"))
     return;
   for (auto& item : items)
     fix_queue_[item.issue.file].push_back(std::move(item));
@@ -238,8 +238,8 @@ void controller::start_fix(fix_item item, int slot) {
   fixing_files_.insert(item.issue.file);
   fixes_in_flight_ += 1;
   const auto& file = item.issue.file;
-  spdlog::info("run={} task={} fix: {} on {}: {}", run_.run_id, item.fix_id, file, s.label,
-               item.issue.problem);
+  announce(fmt::format("run={} task={} fix: {} on {}: {}", run_.run_id, item.fix_id, file, s.label,
+                       item.issue.problem));
   progress(msg::progress_kind::fix_start, item.fix_id, file, item.issue.problem);
   emit(read_files{ticket, fix_context_paths(file)});
 }
@@ -271,8 +271,8 @@ void controller::fix_applied(const job& fix, const msg::applied_file& file) {
     return;
   if (!file.hash.empty())
     emit(precheck{file.path, file.hash});
-  spdlog::info("run={} task={} fix applied: {} v{}", run_.run_id, fix.fix_id, file.path,
-               file.version);
+  announce(fmt::format("run={} task={} fix applied: {} v{}", run_.run_id, fix.fix_id, file.path,
+                       file.version));
   progress(msg::progress_kind::fix_done, fix.fix_id, file.path, file.summary);
   pump_fixes();
 }
@@ -295,7 +295,7 @@ void controller::fix_failed(const fix_item& item, const std::string& reason,
   if (!move_task(item.fix_id, store::task_state::failed, store::because(reason, code)))
     return;
   run_.rounds.back().fixes_failed += 1;
-  spdlog::warn("run={} task={} fix failed: {}", run_.run_id, item.fix_id, reason);
+  announce(fmt::format("run={} task={} fix failed: {}", run_.run_id, item.fix_id, reason), true);
   progress(msg::progress_kind::fix_failed, item.fix_id, item.issue.file, reason);
   pump_fixes();
 }

@@ -2,7 +2,8 @@
 // first, the least-loaded node first), a failed task is retried on another
 // coder and then escalated to the large model, and the review rounds start
 // when every task has ended. Every transition is stored before the command
-// that acts on it is emitted.
+// that acts on it is handed out (the event's transitions in one batch:
+// controller::commit_moves).
 #include <spdlog/spdlog.h>
 
 #include "actors/planner/controller.hpp"
@@ -76,6 +77,8 @@ void controller::record_remote_usage(const std::string& node, const msg::usage& 
   e.use.attempts = std::max(1, static_cast<int>(u.calls));
   e.outcome = ok ? "ok" : "error";
   e.task_id = task_id;
+  if (!commit_moves())
+    return;
   if (auto r = store_.append_ledger(run_.run_id, e); !r)
     spdlog::warn("run={} task={} run store: cannot record {}'s model usage: {}", run_.run_id,
                  task_id, node, r.err().describe());
@@ -145,8 +148,8 @@ void controller::start_task(std::size_t idx, int slot) {
   }
   tasks_in_flight_ += 1;
   const auto& task = run_.tasks[idx];
-  spdlog::info("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id,
-               to_string(task.action), task.path, rec.worker, rec.attempts);
+  announce(fmt::format("run={} task={} start: {} {} on {} (attempt {})", run_.run_id, task.id,
+                       to_string(task.action), task.path, rec.worker, rec.attempts));
   progress(msg::progress_kind::task_start, task.id, task.path, rec.worker);
   if (task.action == msg::task_action::remove || task.type == "folder") {
     free_slot(ticket, j);  // no model involved
@@ -319,8 +322,9 @@ void controller::task_failed(std::size_t idx, const failure& f) {
   if (decision != retry_decision::give_up
       && !move_task(task.id, store::task_state::pending, store::because(to_string(decision))))
     return;
-  spdlog::warn("run={} task={} {} failed on {}: {} -> {}", run_.run_id, task.id, task.path,
-               rec.worker, rec.last_error, to_string(decision));
+  announce(fmt::format("run={} task={} {} failed on {}: {} -> {}", run_.run_id, task.id, task.path,
+                       rec.worker, rec.last_error, to_string(decision)),
+           true);
   progress(decision == retry_decision::give_up ? msg::progress_kind::task_failed
                                                    : msg::progress_kind::task_retry, task.id, task.path,
            rec.last_error);
@@ -348,8 +352,8 @@ void controller::task_done(std::size_t idx, const msg::applied_file& f) {
     return;
   if (task.type != "folder" && !f.hash.empty())  // a deletion leaves nothing to check
     emit(precheck{f.path, f.hash});
-  spdlog::info("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
-               f.version, rec.worker, rec.finished_ms - rec.started_ms);
+  announce(fmt::format("run={} task={} done: {} v{} by {} in {} ms", run_.run_id, task.id, f.path,
+                       f.version, rec.worker, rec.finished_ms - rec.started_ms));
   progress(msg::progress_kind::task_done, task.id, task.path, f.summary);
   exports_changed();
   dispatch();
