@@ -471,6 +471,11 @@ void basic_client::end_probe(call_state& st) {
   for (auto& resume : waiting) resume();  // one may become the next probe
 }
 
+void basic_client::confirm_shape(call_state& st) {
+  sp_->confirmed_shapes |= shape_of(st);
+  end_probe(st);
+}
+
 void basic_client::attempt(std::shared_ptr<call_state> st) {
   auto built = build_chat(*st);
   if (!built) {
@@ -495,9 +500,15 @@ void basic_client::attempt(std::shared_ptr<call_state> st) {
     h.timeout = t.whole;
     parser = make_stream_parser();
     st->first_token_at.reset();
-    h.on_chunk = [parser, st](std::string_view data) {
+    h.on_chunk = [self = shared_from_this(), parser, st](std::string_view data) {
       parser->feed(data);
-      if (!st->first_token_at && parser->generating()) st->first_token_at = clock_type::now();
+      if (!st->first_token_at && parser->generating()) {
+        st->first_token_at = clock_type::now();
+        // Generating: the server took this request's fields. The calls that
+        // wait on this shape go now, not after the whole answer (a run's
+        // first 15 coders waited one full file's time behind the 16th).
+        self->confirm_shape(*st);
+      }
       return true;
     };
   }
@@ -517,9 +528,7 @@ void basic_client::on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<st
   auto& resp = r.value();
   st->last_status = static_cast<int>(resp.status);
   if (resp.status >= 200 && resp.status <= 299) {
-    // The server took this shape: calls waiting on it go now.
-    sp_->confirmed_shapes |= shape_of(*st);
-    end_probe(*st);
+    confirm_shape(*st);  // a stream's first token did it already
     st->first_token = time_to_first_token(*st, parser != nullptr, resp);
   }
   if (resp.status < 200 || resp.status > 299) {

@@ -219,11 +219,13 @@ class basic_client : public client, public std::enable_shared_from_this<basic_cl
   std::atomic<bool> warned_thinking_{false};
 
   // A new request shape (fields never seen accepted) goes out once: the
-  // first call with it is the probe, later ones wait until it is answered,
-  // so a server's refusal is met once per endpoint, not once per call in
-  // flight. Loop thread only.
+  // first call with it is the probe, later ones wait until it is answered
+  // (a 2xx, or a stream's first token), so a server's refusal is met once
+  // per endpoint, not once per call in flight. Loop thread only.
   static unsigned shape_of(const call_state& st) noexcept;
   void end_probe(call_state& st);
+  /// The server took `st`'s shape: later calls with it go at once.
+  void confirm_shape(call_state& st);
 
   void attempt(std::shared_ptr<call_state> st);
   void on_attempt(std::shared_ptr<call_state> st, std::shared_ptr<stream_parser> parser,

@@ -13,8 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -607,6 +609,64 @@ TEST(Adapt, ConcurrentCallsMeetARefusalOnce) {
   }
   EXPECT_EQ(refused.load(), 1);
   EXPECT_EQ(srv.seen().size(), 7u);
+}
+
+// The first call of a new shape is the probe, but once its stream generates
+// the server has taken the shape: the waiting calls go then, not after the
+// probe's whole answer. Here the probe's stream stays open until the second
+// call arrives (or 60 s pass, which only happens when it waited).
+TEST(Adapt, CallsWaitingOnAProbeGoAtItsFirstToken) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  bool second_came_while_first_streamed = false;
+  capture_server srv([&](const httplib::Request&, httplib::Response& res) {
+    int n;
+    {
+      std::lock_guard lk{mu};
+      n = ++arrived;
+    }
+    cv.notify_all();
+    const std::string head = "data: {\"choices\":[{\"delta\":{\"content\":\"{\\\"files\\\":\"},\"finish_reason\":null}]}\n\n";
+    const std::string tail = "data: {\"choices\":[{\"delta\":{\"content\":\"[]}\"},\"finish_reason\":\"stop\"}]}\n\n"
+                             "data: [DONE]\n\n";
+    if (n > 1) {
+      res.set_content(head + tail, "text/event-stream");
+      return;
+    }
+    res.set_chunked_content_provider("text/event-stream", [&, head, tail](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0)
+        return sink.write(head.data(), head.size());  // the first token: the shape is taken
+      {
+        std::unique_lock lk{mu};
+        second_came_while_first_streamed =
+            cv.wait_for(lk, std::chrono::seconds(60), [&] { return arrived >= 2; });
+      }
+      sink.write(tail.data(), tail.size());
+      sink.done();
+      return true;
+    });
+  });
+  http_loop loop;
+  auto c = streaming_config(srv.base());
+  c.call_timeout = std::chrono::milliseconds{120000};
+  c.max_in_flight = 2;
+  auto cl = make_client(loop, c);
+  std::vector<std::future<result<chat_response>>> replies;
+  for (int i = 0; i < 2; ++i) {
+    auto p = std::make_shared<std::promise<result<chat_response>>>();
+    replies.push_back(p->get_future());
+    auto req = structured("coder");
+    req.stream = true;
+    cl->chat(req, [p](result<chat_response> r) { p->set_value(std::move(r)); });
+  }
+  for (auto& f : replies) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.err().describe();
+    EXPECT_EQ(r->content, R"({"files":[]})");
+  }
+  EXPECT_TRUE(second_came_while_first_streamed)
+    << "the second call waited for the probe's whole answer (60 s bound)";
 }
 
 // Two clients of one endpoint (the planner's and the coders' on one server)
