@@ -54,7 +54,9 @@ validator off (json, js, html, browser) and context.summarize_with_model false (
 call per file). codehive still plans first and reviews once at the end.
 
 Results: markdown tables between the markers in BENCHMARKS.md (unless --no-write), the raw
-figures in bench/results/latest.json, bench/speedup.png (gnuplot) when gnuplot is installed.
+figures in bench/results/latest.json (with --no-write: latest-no-write.json, so a quick run
+never replaces the figures behind the tables), bench/speedup.png (gnuplot) when gnuplot is
+installed.
 """
 import argparse
 import datetime
@@ -633,7 +635,8 @@ def main():
     ap.add_argument("--no-cluster", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-overhead", action="store_true")
-    ap.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md")
+    ap.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md and bench/results/latest.json "
+                         "(the raw figures go to bench/results/latest-no-write.json)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, outputs)")
     ap.add_argument("--micro", default=None,
                     help="micro_bench executable (default build/bench/micro_bench when built); "
@@ -749,9 +752,13 @@ def main():
         b.stop_all()
         meta["load_after"] = loadavg()
         meta["duration_s"] = round(time.time() - t_start)
+        # latest.json goes with the tables in BENCHMARKS.md: a --no-write run
+        # (an A/B, a quick check) leaves it and writes its figures beside it.
         os.makedirs(os.path.join(REPO, "bench", "results"), exist_ok=True)
-        with open(os.path.join(REPO, "bench", "results", "latest.json"), "w") as f:
+        name = "latest-no-write.json" if a.no_write else "latest.json"
+        with open(os.path.join(REPO, "bench", "results", name), "w") as f:
             json.dump(results, f, indent=1, default=str)
+        log("raw figures in bench/results/%s" % name)
         if a.keep:
             log("kept %s" % b.work)
         else:
