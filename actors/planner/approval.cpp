@@ -70,11 +70,12 @@ void controller::await_approval(std::vector<msg::file_task> tasks, task_graph gr
   run_.task_records.assign(run_.tasks.size(), {});
   proposed_text_ = tasks_json(run_);
   if (store_it
-      && (!commit_moves()
-          || !persisted(
-            store_.append_event(run_.run_id, proposed_event,
-                                event_json("{\"tasks\":" + proposed_text_ + "}", false, {})),
-            "proposed plan")))
+      && !stored(
+        [&] {
+          return store_.append_event(run_.run_id, proposed_event,
+                                     event_json("{\"tasks\":" + proposed_text_ + "}", false, {}));
+        },
+        "proposed plan"))
     return;
   enter_phase(msg::run_phase::awaiting_approval, std::to_string(run_.tasks.size()) + " tasks wait for approval");
   awaiting_approval_ = true;
@@ -148,9 +149,8 @@ msg::plan_verdict controller::on_plan_approved(const std::optional<std::string>&
   planner_run approved;
   approved.tasks = plan->tasks;
   auto text = "{\"tasks\":" + tasks_json(approved) + "}";
-  if (!commit_moves()
-      || !persisted(store_.append_event(run_.run_id, approved_event, event_json(text, changed, {})),
-                    "plan approval"))
+  if (!stored([&] { return store_.append_event(run_.run_id, approved_event, event_json(text, changed, {})); },
+              "plan approval"))
     return approval_state();
   if (!note_plan(verdict))
     return approval_state();
@@ -173,9 +173,8 @@ msg::plan_verdict controller::on_plan_rejected(const std::string& why) {
   if (!awaiting_approval_ || stopping_)
     return approval_state();
   // Stored before the end, so resuming asks for a new plan, not this one.
-  if (!commit_moves()
-      || !persisted(store_.append_event(run_.run_id, rejected_event, event_json({}, false, why)),
-                    "plan rejection"))
+  if (!stored([&] { return store_.append_event(run_.run_id, rejected_event, event_json({}, false, why)); },
+              "plan rejection"))
     return approval_state();
   awaiting_approval_ = false;
   spdlog::info("run={} task=plan planner: plan rejected{}{}", run_.run_id,

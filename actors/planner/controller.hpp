@@ -169,6 +169,13 @@ class controller {
     return r ? true : store_failed(r.err().describe(), what);
   }
   bool store_failed(const std::string& why, const char* what);
+  /// Every store write but a task move goes through here: the event's staged
+  /// moves first (the store keeps the event's order), then `write()`; false,
+  /// with the run ending, when either fails.
+  template <class Write>
+  bool stored(Write&& write, const char* what) {
+    return commit_moves() && persisted(write(), what);
+  }
   /// Stages a task transition for the event's batch (commit_moves). False
   /// only when a commit of this event failed already (the run is ending).
   bool move_task(const std::string& id, store::task_state to,

@@ -25,9 +25,8 @@ plan_verdict controller::fits_project(const checked_plan& plan) const {
 bool controller::note_plan(const plan_verdict& verdict) {
   for (const auto& note : verdict.notes) {
     spdlog::warn("run={} task=plan planner: {}", run_.run_id, note);
-    if (!commit_moves()
-        || !persisted(store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)),
-                      "plan note"))
+    if (!stored([&] { return store_.append_event(run_.run_id, "plan_note", plan_event_json("note", note)); },
+                "plan note"))
       return false;
     progress(msg::progress_kind::plan, {}, {}, note);
   }
@@ -83,7 +82,7 @@ void controller::accept_plan(std::vector<msg::file_task> tasks, task_graph graph
     tasks[i].path = graph.at(i).spec.path;  // normalized
     specs.push_back(to_store(tasks[i]));
   }
-  if (!commit_moves() || !persisted(store_.put_plan(run_.run_id, specs), "plan"))
+  if (!stored([&] { return store_.put_plan(run_.run_id, specs); }, "plan"))
     return;
   run_.replace_tasks(std::move(tasks));
   run_.graph = std::move(graph);
@@ -123,10 +122,12 @@ void controller::on_plan_reply(const plan_answer& r) {
     reason = std::move(verdict.problem);
   }
   spdlog::warn("run={} task=plan planner: plan refused: {}", run_.run_id, reason);
-  if (!commit_moves()
-      || !persisted(store_.append_event(run_.run_id, "plan_refused",
-                                        plan_event_json("reason", reason, run_.plan_attempts)),
-                    "plan refusal"))
+  if (!stored(
+        [&] {
+          return store_.append_event(run_.run_id, "plan_refused",
+                                     plan_event_json("reason", reason, run_.plan_attempts));
+        },
+        "plan refusal"))
     return;
   progress(msg::progress_kind::plan, {}, {}, "plan refused: " + reason);
   if (run_.plan_attempts >= settings_->plan_attempts) {

@@ -127,12 +127,12 @@ void controller::on_reviewed(msg::review_result result) {
       issues.push_back(std::move(i));
     }
   }
-  store::review_round stored;
-  stored.round = static_cast<std::uint32_t>(run_.round);
+  store::review_round record;
+  record.round = static_cast<std::uint32_t>(run_.round);
   for (const auto& i : issues)
-    stored.issues.push_back(to_store(i));
-  stored.findings_json = findings_to_json(round.validation.findings);
-  if (!commit_moves() || !persisted(store_.put_review_round(run_.run_id, stored), "review round"))
+    record.issues.push_back(to_store(i));
+  record.findings_json = findings_to_json(round.validation.findings);
+  if (!stored([&] { return store_.put_review_round(run_.run_id, record); }, "review round"))
     return;
   round.issues = static_cast<int>(issues.size());
   for (const auto& i : issues)
@@ -185,7 +185,7 @@ void controller::decide(std::vector<msg::review_issue> issues) {
     specs.push_back(fix_task_spec(i, id));
     items.push_back({std::move(i), std::move(id)});
   }
-  if (!commit_moves() || !persisted(store_.put_plan(run_.run_id, specs), "fix tasks"))
+  if (!stored([&] { return store_.put_plan(run_.run_id, specs); }, "fix tasks"))
     return;
   for (auto& item : items)
     fix_queue_[item.issue.file].push_back(std::move(item));
