@@ -27,6 +27,7 @@
 
 #include "tests/cluster/node_process.hpp"
 #include "tests/http/http_test_support.hpp"
+#include "tests/http/page_watch.hpp"
 #include "tests/support/configs.hpp"
 #include "tests/support/json.hpp"
 #include "tests/support/sim_process.hpp"
@@ -155,19 +156,10 @@ TEST(DashboardOnACluster, ChromiumWatchesARunOnTwoWorkersFromPlanToDone) {
     return d["runs"][0]["tasks_total"].GetInt() == 11;
   })) << "awaited one run with a plan of 11 tasks in /api/runs within 120 s\n" << run.tail() << coord.tail();
 
-  std::string dom;
-  int browser_rc = -1;
-  auto live = headless_chromium(chromium, dir / "chromium-live");
-  // Virtual time stands still while the page's event stream is open, so the
-  // page stays until the run's end, then ticks on a little.
-  live.insert(live.end(), {"--virtual-time-budget=200000", "--dump-dom", *base + "/"});
-  std::thread browser([&] { browser_rc = run_to_end(live, dir / "logs" / "chromium-live", 300000, &dom); });
-  struct joiner {  // a failed ASSERT below must not leave a joinable thread behind
-    std::thread& t;
-    ~joiner() {
-      if (t.joinable()) t.join();
-    }
-  } join_browser{browser};
+  // The page watches in real time from here to a refresh that read the run as done.
+  page_watch page;
+  auto opened = page.open(chromium, *base + "/", 120000);
+  ASSERT_EQ(opened, "") << "awaited chromium to open the dashboard within 120 s";
 
   const int http_port = std::stoi(base->substr(base->rfind(':') + 1));
   ASSERT_TRUE(wait_until(120000, [&] { return connections_to(http_port) > 0; }))
@@ -198,9 +190,12 @@ TEST(DashboardOnACluster, ChromiumWatchesARunOnTwoWorkersFromPlanToDone) {
   EXPECT_EQ(sum_of(metrics, "codehive_run_tasks", {{"run", id}, {"kind", "plan"}, {"state", "done"}}), 11) << text;
   EXPECT_GT(sum_of(metrics, "codehive_run_tokens_total", {{"run", id}}), 0) << text;
 
-  browser.join();
-  ASSERT_EQ(browser_rc, 0) << dom;
-  EXPECT_EQ(dom.find("Uncaught"), std::string::npos) << dom;
+  auto page_dom = dashboard_once(page, "done", 120000);
+  ASSERT_TRUE(page_dom) << "awaited a refresh of the page that read the run as done within 120 s\n"
+                    << exceptions_text(page) << page.browser_log();
+  page.close();
+  const std::string& dom = *page_dom;
+  EXPECT_EQ(exceptions_text(page), "") << "the page threw";
   // One page session saw the run from running to done, and the cost grow.
   const std::string watch = "<div id=\"watch\"";
   EXPECT_EQ(attr_of(dom, watch, "data-run"), id) << dom;
