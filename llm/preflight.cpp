@@ -93,8 +93,8 @@ void ollama_details(http_loop& loop, const endpoint_config& cfg, preflight_repor
     out.notes.push_back("ollama has " + cfg.spec.model + " loaded with num_ctx " + std::to_string(out.loaded_context) +
                         "; the run asks for " + std::to_string(cfg.context_tokens) +
                         ", so its first call reloads the model once");
-  out.notes.push_back("ollama runs OLLAMA_NUM_PARALLEL requests per model at once (the rest queue); for N coders "
-                      "start the server with OLLAMA_NUM_PARALLEL=N");
+  out.parallel_note = "ollama runs OLLAMA_NUM_PARALLEL requests per model at once (the rest queue); for N coders "
+                      "start the server with OLLAMA_NUM_PARALLEL=N";
 }
 
 void openai_details(http_loop& loop, const endpoint_config& cfg, preflight_report& out) {

@@ -23,6 +23,11 @@ struct preflight_report {
   int parallel = 0;        ///< requests the server runs at once (llama.cpp total_slots); 0 = unknown
   std::optional<bool> thinking;  ///< Ollama: the model has the "thinking" capability
   std::vector<std::string> notes;  ///< what a user should know, one line each
+  /// How many calls the server runs at once, worded for any number of
+  /// callers, when the server cannot say (Ollama: OLLAMA_NUM_PARALLEL is not
+  /// in its API). Apart from `notes` because a run words its own, with its
+  /// coder count (nodes/run_session.cpp); `codehive ping` prints this one.
+  std::string parallel_note;
 };
 
 /// Everything the server tells about `cfg`'s model. Errors: unreachable,

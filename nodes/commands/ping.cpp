@@ -109,6 +109,8 @@ int ping_command(const ping_options& opts) {
     std::printf("thinking: %s\n", *pre->thinking ? "the model thinks (think: false is sent)" : "no");
   for (const auto& note : pre->notes)
     std::printf("note:   %s\n", note.c_str());
+  if (!pre->parallel_note.empty())
+    std::printf("note:   %s\n", pre->parallel_note.c_str());
   // The window is not fitted here: the round trips below keep the num_ctx a
   // run sends, so what the server does with it shows now.
 

@@ -47,7 +47,9 @@ TEST(Preflight, OllamaShowsWindowCapabilitiesAndLoadedContext) {
   EXPECT_TRUE(*r->thinking);
   std::string notes;
   for (const auto& n : r->notes) notes += n + "\n";
-  EXPECT_NE(notes.find("OLLAMA_NUM_PARALLEL"), std::string::npos) << notes;
+  // Apart from the notes: a run words its own, with its coder count (PersonalityDemo.Ollama).
+  EXPECT_EQ(notes.find("OLLAMA_NUM_PARALLEL"), std::string::npos) << notes;
+  EXPECT_NE(r->parallel_note.find("OLLAMA_NUM_PARALLEL=N"), std::string::npos) << r->parallel_note;
   EXPECT_NE(notes.find("reloads the model once"), std::string::npos) << notes;
   EXPECT_NE(notes.find("larger than the window 40960"), std::string::npos) << notes;
   EXPECT_FALSE(fit_context(c, *r).empty());

@@ -191,10 +191,17 @@ std::string demo_scenario_with_first_plan(const temp_dir& dir, const std::string
 // Ollama with a large planner model and a small coder model on one server (the README's
 // coordinator example), one request at a time per model (OLLAMA_NUM_PARALLEL=1) with 4
 // coders: extra requests queue. Each model keeps its own num_ctx, so each is loaded once.
+// The user is told once, with the run's coder count, how to let Ollama serve them all.
 TEST(PersonalityDemo, Ollama) {
   pipeline p("ollama", {"reload_ms=100"});
   p.run(p.spec(true, k_openai_model), p.spec(true, k_ollama_model));
   p.expect_demo_output();
+  std::vector<std::string> told;
+  std::istringstream lines{p.result.output};
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("OLLAMA_NUM_PARALLEL") != std::string::npos) told.push_back(line);
+  ASSERT_EQ(told.size(), 1u) << p.describe();
+  EXPECT_NE(told[0].find("OLLAMA_NUM_PARALLEL=4"), std::string::npos) << told[0];
   EXPECT_EQ(p.stat_in("max_concurrent", k_ollama_model), 1) << p.sim.stats_json();
   EXPECT_EQ(p.stat_in("model_loads", k_openai_model), 1) << p.sim.stats_json();
   EXPECT_EQ(p.stat_in("model_loads", k_ollama_model), 1) << p.sim.stats_json();
