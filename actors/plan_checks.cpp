@@ -8,6 +8,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/path_names.hpp"
+
 namespace codehive {
 
 namespace {
@@ -17,11 +19,6 @@ std::string lower(std::string_view s) {
   for (auto& c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view name_of(std::string_view path) {
-  auto k = path.rfind('/');
-  return k == std::string_view::npos ? path : path.substr(k + 1);
 }
 
 std::string_view stem_of(std::string_view name) {

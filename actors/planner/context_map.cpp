@@ -2,16 +2,6 @@
 
 namespace codehive::planner {
 
-std::string_view name_of(std::string_view path) {
-  auto k = path.rfind('/');
-  return k == std::string_view::npos ? path : path.substr(k + 1);
-}
-
-std::string_view folder_of(std::string_view path) {
-  auto k = path.rfind('/');
-  return k == std::string_view::npos ? std::string_view{} : path.substr(0, k);
-}
-
 namespace {
 
 /// What ends a word that could be a path: space and the punctuation prose and

@@ -12,13 +12,9 @@
 #include <vector>
 
 #include "actors/planner_run.hpp"
+#include "common/path_names.hpp"
 
 namespace codehive::planner {
-
-/// The last component of `path` ("" for a path that ends in '/').
-std::string_view name_of(std::string_view path);
-/// Everything before the last '/' ("" for a top-level path).
-std::string_view folder_of(std::string_view path);
 
 /// The file names that `text` (a task's description and instructions) could
 /// mean: the last component of every word made of characters a path may
