@@ -392,10 +392,9 @@ TEST(HttpApi, DashboardWatchesARunLiveWithWorkersCostGraphAndDiff) {
   EXPECT_EQ(http_get(*base, "/api/runs/no-such-run/files", no_token).status, 404);
 
   if (!chromium.empty()) {
-    auto page_dom = dashboard_once(page, "done", 120000);
-    ASSERT_TRUE(page_dom) << "awaited a refresh of the page that read the run as done within 120 s\n"
-                      << exceptions_text(page) << page.browser_log();
-    page.close();
+    std::string why;
+    auto page_dom = dashboard_once(page, "done", 120000, why);
+    ASSERT_TRUE(page_dom) << why;
     const std::string& dom = *page_dom;
     EXPECT_EQ(exceptions_text(page), "") << "the page threw";
     // One page session saw the run from running to done, and the cost grow.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace codehive::http_test {
 
@@ -114,12 +115,18 @@ std::string exceptions_text(const page_watch& page) {
   return text;
 }
 
-std::optional<std::string> dashboard_once(page_watch& page, const std::string& state, int timeout_ms) {
+std::optional<std::string> dashboard_once(page_watch& page, const std::string& state, int timeout_ms,
+                                          std::string& why) {
   const std::string seen = "(() => { const w = document.getElementById('watch');"
                            " return w && w.dataset.refreshedState === '" + state + "' ? 'yes' : ''; })()";
-  if (!page.wait_for(seen, timeout_ms)) return std::nullopt;
-  auto html = page.dom(60000);
-  return html.empty() ? std::nullopt : std::optional<std::string>(html);
+  std::optional<std::string> html;
+  if (page.wait_for(seen, timeout_ms))
+    if (auto h = page.dom(60000); !h.empty()) html = std::move(h);
+  if (!html)
+    why = "awaited a refresh of the dashboard that read the run as " + state + " within " +
+          std::to_string(timeout_ms / 1000) + " s\n" + exceptions_text(page) + page.browser_log();
+  page.close();
+  return html;
 }
 
 }  // namespace codehive::http_test

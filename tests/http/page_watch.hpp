@@ -58,8 +58,10 @@ class page_watch {
 std::string exceptions_text(const page_watch& page);
 
 /// The dashboard's HTML once one of its refreshes that read the selected run
-/// in `state` has ended (#watch's data-refreshed-state); nullopt when none
-/// had within `timeout_ms`.
-std::optional<std::string> dashboard_once(page_watch& page, const std::string& state, int timeout_ms);
+/// in `state` has ended (#watch's data-refreshed-state); then the browser is
+/// closed. nullopt when no such refresh ended within `timeout_ms`, with what
+/// the test should print in `why` (the page's exceptions, Chromium's log).
+std::optional<std::string> dashboard_once(page_watch& page, const std::string& state, int timeout_ms,
+                                          std::string& why);
 
 }  // namespace codehive::http_test
