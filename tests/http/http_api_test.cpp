@@ -442,7 +442,7 @@ TEST(HttpApi, DashboardWatchesARunLiveWithWorkersCostGraphAndDiff) {
     EXPECT_EQ(codehive::cluster_test::run_to_end(
                   {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   "--user-data-dir=" + (dir.path() / "chromium-live").string(), "--virtual-time-budget=5000",
+                   "--user-data-dir=" + (dir.path() / "chromium-shot").string(), "--virtual-time-budget=5000",
                    "--window-size=1280,2600", "--screenshot=" + shot.string(), *base + "/"},
                   dir.path() / "logs" / "chromium-shot", 120000, &out),
               0)

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "common/json_read.hpp"
+
 namespace codehive::http_test {
 
 namespace {
@@ -18,14 +20,12 @@ const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
   return it == v.MemberEnd() ? nullptr : &it->value;
 }
 
-std::string string_of(const rapidjson::Value* v) { return v && v->IsString() ? v->GetString() : ""; }
-
 /// The error of a reply, as text ("" when it has none).
 std::string error_of(const rapidjson::Document& reply) {
   const auto* e = member(reply, "error");
   if (!e) return "";
   const auto* code = member(*e, "code");
-  return string_of(member(*e, "message")) + (code && code->IsInt() ? " (code " + std::to_string(code->GetInt()) + ")" : "");
+  return json_string(*e, "message") + (code && code->IsInt() ? " (code " + std::to_string(code->GetInt()) + ")" : "");
 }
 
 }  // namespace
@@ -41,7 +41,7 @@ std::string page_watch::open(const std::filesystem::path& chromium, const std::s
   });
   if (!browser_.reply(id, msg, deadline, on)) return "no answer to Target.createTarget\n" + browser_log();
   const auto* r = member(msg, "result");
-  const std::string target = r ? string_of(member(*r, "targetId")) : "";
+  const std::string target = r ? json_string(*r, "targetId") : "";
   if (target.empty()) return "Target.createTarget failed: " + error_of(msg);
   id = browser_.send("Target.attachToTarget", {}, [&](ws::json_writer& w) {
     w.Key("targetId");
@@ -51,7 +51,7 @@ std::string page_watch::open(const std::filesystem::path& chromium, const std::s
   });
   if (!browser_.reply(id, msg, deadline, on)) return "no answer to Target.attachToTarget";
   r = member(msg, "result");
-  session_ = r ? string_of(member(*r, "sessionId")) : "";
+  session_ = r ? json_string(*r, "sessionId") : "";
   if (session_.empty()) return "Target.attachToTarget failed: " + error_of(msg);
   // Runtime first, so that an exception of the page's first script is reported too.
   id = browser_.send("Runtime.enable", session_);
@@ -63,7 +63,7 @@ std::string page_watch::open(const std::filesystem::path& chromium, const std::s
   if (!browser_.reply(id, msg, deadline, on)) return "no answer to Page.navigate";
   r = member(msg, "result");
   if (!r) return "Page.navigate failed: " + error_of(msg);
-  if (auto why = string_of(member(*r, "errorText")); !why.empty()) return "cannot load " + url + ": " + why;
+  if (auto why = json_string(*r, "errorText"); !why.empty()) return "cannot load " + url + ": " + why;
   return "";
 }
 
@@ -79,7 +79,7 @@ std::optional<std::string> page_watch::eval(const std::string& expression, int t
     return std::nullopt;
   const auto* r = member(msg, "result");
   const auto* v = r ? member(*r, "result") : nullptr;
-  return string_of(v ? member(*v, "value") : nullptr);
+  return v ? json_string(*v, "value") : "";
 }
 
 std::optional<std::string> page_watch::wait_for(const std::string& expression, int timeout_ms) {
@@ -100,13 +100,13 @@ std::string page_watch::dom(int timeout_ms) {
 }
 
 void page_watch::on_message(const rapidjson::Document& msg) {
-  if (string_of(member(msg, "method")) != "Runtime.exceptionThrown") return;
+  if (json_string(msg, "method") != "Runtime.exceptionThrown") return;
   const auto* p = member(msg, "params");
   const auto* d = p ? member(*p, "exceptionDetails") : nullptr;
   if (!d) return;
   const auto* e = member(*d, "exception");
-  auto text = e ? string_of(member(*e, "description")) : "";
-  exceptions_.push_back(text.empty() ? string_of(member(*d, "text")) : text);
+  auto text = e ? json_string(*e, "description") : "";
+  exceptions_.push_back(text.empty() ? json_string(*d, "text") : text);
 }
 
 std::string exceptions_text(const page_watch& page) {
